@@ -1,0 +1,44 @@
+//! `t8k content export`: every story fragment back to a Markdown file with front matter, in
+//! the shape import reads, so import → export → import changes nothing.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{frontmatter, pages};
+use crate::db::SiteDb;
+use crate::error::{Error, Result};
+use crate::name::TenantId;
+use crate::store::Store;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportReport {
+    pub dir: String,
+    pub files: Vec<String>,
+}
+
+pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Result<ExportReport> {
+    let io = |source| Error::Io { path: dir.display().to_string(), source };
+    if dir.exists() {
+        let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
+        if non_empty && !force {
+            return Err(Error::invalid(
+                "export folder",
+                format!("{} is not empty; choose a new folder or pass --force to overwrite files in it", dir.display()),
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let db = SiteDb::open(store, id)?;
+    let mut files = vec![];
+    for slug in pages::slugs(&db.conn).map_err(db.err())? {
+        let page = pages::load(&db.conn, &slug).map_err(db.err())?.expect("slug was just listed");
+        let name = format!("{slug}.md");
+        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(io)?;
+        tmp.write_all(frontmatter::render(&page).as_bytes()).map_err(io)?;
+        tmp.persist(dir.join(&name)).map_err(|e| io(e.error))?;
+        files.push(name);
+    }
+    Ok(ExportReport { dir: dir.display().to_string(), files })
+}

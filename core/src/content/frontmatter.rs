@@ -1,0 +1,354 @@
+//! Markdown files with front matter, in the shape Hugo and Zola sites use: TOML between `+++`
+//! lines or YAML between `---` lines, then the body. A body may hold several panes separated
+//! by `<!-- t8k:pane -->` lines (optionally `<!-- t8k:pane {"json": "options"} -->`); a file
+//! without such lines is one pane.
+
+use serde_json::{Map, Value};
+
+use super::{Page, Pane, check_slug, slugify};
+
+const PANE_MARKER: &str = "<!-- t8k:pane";
+
+/// A parse problem at a line of the file (1-based).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub line: usize,
+    pub message: String,
+}
+
+fn problem(line: usize, message: impl Into<String>) -> Problem {
+    Problem { line, message: message.into() }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Format {
+    Toml,
+    Yaml,
+}
+
+/// Splits `text` into (format, front matter, line where it starts, body).
+fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (format, delim) = if text.starts_with("+++") {
+        (Format::Toml, "+++")
+    } else if text.starts_with("---") {
+        (Format::Yaml, "---")
+    } else {
+        return Err(problem(1, "no front matter: start the file with `+++` (TOML) or `---` (YAML) and give at least a title"));
+    };
+    let first_nl = text.find('\n').ok_or_else(|| problem(1, "front matter is never closed"))?;
+    if text[..first_nl].trim_end() != delim {
+        return Err(problem(1, format!("the opening `{delim}` must be alone on its line")));
+    }
+    let rest = &text[first_nl + 1..];
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == delim {
+            let fm = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            return Ok((format, fm, 2, body));
+        }
+        offset += line.len();
+    }
+    Err(problem(1, format!("front matter opened with `{delim}` is never closed; add a `{delim}` line after it")))
+}
+
+/// The 1-based line (within the file) on which `key` is set in the front matter.
+fn key_line(fm: &str, start: usize, key: &str) -> usize {
+    fm.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(['=', ':']))
+        })
+        .map_or(start, |i| start + i)
+}
+
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+fn parse_front_matter(format: Format, fm: &str, start: usize) -> Result<Map<String, Value>, Problem> {
+    match format {
+        Format::Toml => {
+            let table: toml::Table = toml::from_str(fm).map_err(|e| {
+                let line = e.span().map_or(start, |s| start + fm[..s.start.min(fm.len())].matches('\n').count());
+                problem(line, format!("TOML front matter: {}", e.message()))
+            })?;
+            Ok(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+        Format::Yaml => {
+            if fm.trim().is_empty() {
+                return Ok(Map::new());
+            }
+            let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(fm).map_err(|e| {
+                let line = e.location().map_or(start, |l| start + l.line().saturating_sub(1));
+                problem(line, format!("YAML front matter: {e}"))
+            })?;
+            match serde_json::to_value(value) {
+                Ok(Value::Object(map)) => Ok(map),
+                Ok(_) => Err(problem(start, "YAML front matter must be a mapping of keys to values")),
+                Err(e) => Err(problem(start, format!("YAML front matter: {e}"))),
+            }
+        }
+    }
+}
+
+/// Parses one file. `stem` (the file name without `.md`, or the folder name for `index.md`)
+/// gives the slug when the front matter has none.
+pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
+    let (format, fm, start, body) = split(text)?;
+    let mut map = parse_front_matter(format, fm, start)?;
+    let line = |k: &str| key_line(fm, start, k);
+
+    let title = match map.remove("title") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s,
+        Some(Value::String(_)) | None => return Err(problem(start, "`title` is required and must not be empty")),
+        Some(_) => return Err(problem(line("title"), "`title` must be a string")),
+    };
+    let slug = match map.remove("slug") {
+        Some(Value::String(s)) => s,
+        None => slugify(stem),
+        Some(_) => return Err(problem(line("slug"), "`slug` must be a string")),
+    };
+    check_slug(&slug).map_err(|m| problem(line("slug"), m))?;
+    let description = opt_string(&mut map, "description").map_err(|m| problem(line("description"), m))?.unwrap_or_default();
+    let social_image = opt_string(&mut map, "social_image").map_err(|m| problem(line("social_image"), m))?;
+    let date = opt_string(&mut map, "date").map_err(|m| problem(line("date"), m))?;
+    if let Some(d) = &date {
+        check_date(d).map_err(|m| problem(line("date"), m))?;
+    }
+    let draft = match map.remove("draft") {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(problem(line("draft"), "`draft` must be true or false")),
+    };
+    let weight = match map.remove("weight") {
+        None => 0,
+        Some(v) => v.as_i64().ok_or_else(|| problem(line("weight"), "`weight` must be a whole number"))?,
+    };
+    let menus = parse_menus(map.remove("menu")).map_err(|m| problem(line("menu"), m))?;
+    let panes = split_panes(body, start + fm.lines().count() + 1)?;
+    Ok(Page { slug, title, description, date, draft, weight, menus, social_image, extra: map, panes })
+}
+
+fn opt_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("`{key}` must be a string")),
+    }
+}
+
+/// Accepts `YYYY-MM-DD`, RFC 3339 date-times, and local date-times (`YYYY-MM-DDTHH:MM:SS`).
+fn check_date(d: &str) -> Result<(), String> {
+    use time::format_description::well_known::{Iso8601, Rfc3339};
+    let ok = time::Date::parse(d, &time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+        || time::OffsetDateTime::parse(d, &Rfc3339).is_ok()
+        || time::PrimitiveDateTime::parse(d, &Iso8601::DEFAULT).is_ok()
+        || time::OffsetDateTime::parse(d, &Iso8601::DEFAULT).is_ok();
+    if ok { Ok(()) } else { Err(format!("`date` {d:?} is not a date; write it like 2024-05-01 or 2024-05-01T09:30:00Z")) }
+}
+
+/// Hugo's `menu` is a name, a list of names, or a map keyed by name.
+fn parse_menus(v: Option<Value>) -> Result<Vec<String>, String> {
+    let names: Vec<String> = match v {
+        None | Some(Value::Null) => vec![],
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or("`menu` lists must hold menu names (strings)".to_owned()))
+            .collect::<Result<_, _>>()?,
+        Some(Value::Object(map)) => map.keys().cloned().collect(),
+        Some(_) => return Err("`menu` must be a menu name or a list of names".into()),
+    };
+    for n in &names {
+        check_slug(n).map_err(|m| format!("menu name: {m}"))?;
+    }
+    let mut names = names;
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+fn marker_options(line: &str) -> Option<Result<Map<String, Value>, String>> {
+    let inner = line.trim().strip_prefix(PANE_MARKER)?.strip_suffix("-->")?.trim();
+    if inner.is_empty() {
+        return Some(Ok(Map::new()));
+    }
+    Some(match serde_json::from_str::<Value>(inner) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(format!("pane options {inner:?} must be a JSON object")),
+    })
+}
+
+fn split_panes(body: &str, first_line: usize) -> Result<Vec<Pane>, Problem> {
+    let mut panes: Vec<Pane> = vec![];
+    let mut current = Pane::markdown("");
+    let mut seen_marker = false;
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        match marker_options(line) {
+            Some(opts) => {
+                let options = opts.map_err(|m| problem(first_line + i, m))?;
+                // The newline before a marker belongs to the marker.
+                if current.markdown.ends_with('\n') {
+                    current.markdown.pop();
+                }
+                if seen_marker || !current.markdown.trim().is_empty() {
+                    panes.push(std::mem::replace(&mut current, Pane::markdown("")));
+                }
+                current = Pane { markdown: String::new(), options };
+                seen_marker = true;
+            }
+            None => current.markdown.push_str(line),
+        }
+    }
+    panes.push(current);
+    Ok(panes)
+}
+
+fn json_to_toml(v: &Value) -> Option<toml::Value> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(b) => toml::Value::Boolean(*b),
+        Value::Number(n) => n.as_i64().map(toml::Value::Integer).or_else(|| n.as_f64().map(toml::Value::Float))?,
+        Value::String(s) => toml::Value::String(s.clone()),
+        Value::Array(a) => toml::Value::Array(a.iter().map(json_to_toml).collect::<Option<_>>()?),
+        Value::Object(m) => toml::Value::Table(m.iter().map(|(k, v)| Some((k.clone(), json_to_toml(v)?))).collect::<Option<_>>()?),
+    })
+}
+
+/// The front matter of a page as an ordered JSON map.
+fn front_matter(page: &Page) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("title".into(), page.title.clone().into());
+    m.insert("slug".into(), page.slug.clone().into());
+    if !page.description.is_empty() {
+        m.insert("description".into(), page.description.clone().into());
+    }
+    if let Some(d) = &page.date {
+        m.insert("date".into(), d.clone().into());
+    }
+    if page.draft {
+        m.insert("draft".into(), true.into());
+    }
+    if page.weight != 0 {
+        m.insert("weight".into(), page.weight.into());
+    }
+    match page.menus.as_slice() {
+        [] => {}
+        [one] => drop(m.insert("menu".into(), one.clone().into())),
+        many => drop(m.insert("menu".into(), many.to_vec().into())),
+    }
+    if let Some(s) = &page.social_image {
+        m.insert("social_image".into(), s.clone().into());
+    }
+    for (k, v) in &page.extra {
+        m.insert(k.clone(), v.clone());
+    }
+    m
+}
+
+/// Renders a page back to a file: TOML front matter, or YAML when a value has no TOML form
+/// (null). Parsing the result gives the same page.
+pub fn render(page: &Page) -> String {
+    let fm = front_matter(page);
+    let mut out = match json_to_toml(&Value::Object(fm.clone())) {
+        Some(toml::Value::Table(t)) => format!("+++\n{}+++\n", toml::to_string(&t).expect("TOML tables serialise")),
+        _ => format!("---\n{}---\n", serde_yaml_ng::to_string(&fm).expect("JSON maps serialise as YAML")),
+    };
+    let single = page.panes.len() == 1 && page.panes[0].options.is_empty();
+    if single {
+        out.push_str(&page.panes[0].markdown);
+        return out;
+    }
+    for (i, pane) in page.panes.iter().enumerate() {
+        out.push_str(PANE_MARKER);
+        if !pane.options.is_empty() {
+            out.push(' ');
+            out.push_str(&serde_json::to_string(&pane.options).expect("JSON maps serialise"));
+        }
+        out.push_str(" -->\n");
+        out.push_str(&pane.markdown);
+        if i + 1 < page.panes.len() {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_front_matter() {
+        let p = parse("+++\ntitle = \"Hello\"\ndate = 2024-05-01\nweight = 3\nmenu = \"main\"\ntags = [\"a\"]\n+++\n\nBody *text*.\n", "hello-world").unwrap();
+        assert_eq!((p.slug.as_str(), p.title.as_str(), p.weight), ("hello-world", "Hello", 3));
+        assert_eq!(p.date.as_deref(), Some("2024-05-01"));
+        assert_eq!(p.menus, vec!["main"]);
+        assert_eq!(p.extra["tags"], serde_json::json!(["a"]));
+        assert_eq!(p.panes, vec![Pane::markdown("\nBody *text*.\n")]);
+    }
+
+    #[test]
+    fn yaml_front_matter_with_hugo_menu_map() {
+        let p = parse("---\ntitle: About\nslug: about-us\ndraft: true\nmenu:\n  main:\n    weight: 2\n  footer: {}\n---\nHi\n", "about").unwrap();
+        assert_eq!(p.slug, "about-us");
+        assert!(p.draft);
+        assert_eq!(p.menus, vec!["footer", "main"]);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse("+++\ntitle = \"x\"\ndraft = \"yes\"\n+++\n", "x").unwrap_err();
+        assert_eq!(e.line, 3, "{e:?}");
+        let e = parse("+++\ntitle = \"x\"\nbroken = \n+++\n", "x").unwrap_err();
+        assert_eq!(e.line, 3, "{e:?}");
+        let e = parse("---\ntitle: x\ndate: not-a-date\n---\n", "x").unwrap_err();
+        assert_eq!(e.line, 3, "{e:?}");
+        let e = parse("---\ntitle: x\n  bad: [\n---\n", "x").unwrap_err();
+        assert!(e.line >= 2, "{e:?}");
+        assert_eq!(parse("no front matter", "x").unwrap_err().line, 1);
+        assert!(parse("+++\ntitle = \"x\"\n", "x").unwrap_err().message.contains("never closed"));
+        assert!(parse("+++\nslug = \"x\"\n+++\n", "x").unwrap_err().message.contains("title"));
+        let e = parse("+++\ntitle = \"x\"\nslug = \"Bad Slug\"\n+++\n", "x").unwrap_err();
+        assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn panes_round_trip() {
+        let mut opts = Map::new();
+        opts.insert("class".into(), "hero".into());
+        let page = Page {
+            slug: "home".into(),
+            title: "Home".into(),
+            description: "d".into(),
+            date: Some("2024-01-02T03:04:05Z".into()),
+            draft: false,
+            weight: -1,
+            menus: vec!["footer".into(), "main".into()],
+            social_image: None,
+            extra: Map::new(),
+            panes: vec![Pane { markdown: "# Hi\n".into(), options: opts }, Pane::markdown("two"), Pane::markdown("three\n\n")],
+        };
+        let text = render(&page);
+        assert_eq!(parse(&text, "ignored").unwrap(), page, "{text}");
+    }
+
+    #[test]
+    fn null_extra_falls_back_to_yaml() {
+        let mut page = parse("---\ntitle: T\nsubtitle: null\n---\nx", "t").unwrap();
+        let text = render(&page);
+        assert!(text.starts_with("---\n"), "{text}");
+        page.extra.insert("subtitle".into(), Value::Null);
+        assert_eq!(parse(&text, "t").unwrap(), page);
+    }
+}

@@ -1,0 +1,83 @@
+//! Site content: story fragments (pages) made of ordered panes, and the menus they appear in.
+//! [`Page`] is the document form shared by the starter content, `t8k content import` and
+//! `export`; [`pages`] reads and writes it in a tenant's database.
+
+pub mod export;
+pub mod frontmatter;
+pub mod import;
+pub mod pages;
+pub mod starter;
+
+use serde_json::{Map, Value};
+
+/// One story fragment as a document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    /// ISO 8601 date or date-time, as written.
+    pub date: Option<String>,
+    pub draft: bool,
+    pub weight: i64,
+    /// Names of the menus this page is listed in (Hugo's `menu`).
+    pub menus: Vec<String>,
+    pub social_image: Option<String>,
+    /// Front matter t8k does not model, kept so export gives it back.
+    pub extra: Map<String, Value>,
+    pub panes: Vec<Pane>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pane {
+    pub markdown: String,
+    pub options: Map<String, Value>,
+}
+
+impl Pane {
+    pub fn markdown(text: &str) -> Pane {
+        Pane { markdown: text.to_owned(), options: Map::new() }
+    }
+}
+
+/// Slugs are URL path segments: lowercase ASCII letters, digits and hyphens, 1–100 long.
+pub fn check_slug(slug: &str) -> Result<(), String> {
+    if slug.is_empty() || slug.len() > 100 {
+        return Err(format!("slug {slug:?} must be 1–100 characters"));
+    }
+    if let Some(c) = slug.chars().find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) {
+        return Err(format!("slug {slug:?} contains {c:?}; use lowercase letters, digits and hyphens"));
+    }
+    if slug.starts_with('-') || slug.ends_with('-') {
+        return Err(format!("slug {slug:?} cannot start or end with a hyphen"));
+    }
+    Ok(())
+}
+
+/// A slug derived from a file name: lowercased, runs of anything else turned into one hyphen.
+pub fn slugify(stem: &str) -> String {
+    let mut out = String::new();
+    for c in stem.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("My First_Post (draft)"), "my-first-post-draft");
+        assert!(check_slug("about-us").is_ok());
+        assert!(check_slug("About").is_err());
+        assert!(check_slug("a/b").is_err());
+        assert!(check_slug("").is_err());
+        assert!(check_slug("-x").is_err());
+    }
+}

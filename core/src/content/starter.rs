@@ -1,0 +1,42 @@
+//! The starter content every new tenant gets: a home story fragment with a few panes, listed
+//! in the `main` menu, which the home page also shows.
+
+use rusqlite::Connection;
+
+use super::{Page, Pane, pages};
+
+pub fn home_page(site_name: &str, home_slug: &str) -> Page {
+    let mut hero = serde_json::Map::new();
+    hero.insert("class".into(), "hero".into());
+    Page {
+        slug: home_slug.to_owned(),
+        title: site_name.to_owned(),
+        description: format!("Welcome to {site_name}."),
+        date: None,
+        draft: false,
+        weight: 0,
+        menus: vec!["main".into()],
+        social_image: None,
+        extra: Default::default(),
+        panes: vec![
+            Pane {
+                markdown: format!("# Welcome to {site_name}\n\nThis site is new. Its editors can change this page, add pages and upload images.\n"),
+                options: hero,
+            },
+            Pane::markdown(
+                "## What you can do next\n\n- Log in as `admin` and edit this page\n- Import a folder of Markdown files: `t8k content import`\n- Choose a theme and your brand colours\n",
+            ),
+            Pane::markdown("## Stay in touch\n\nThis page is a *story fragment* made of three panes; each pane is Markdown.\n"),
+        ],
+    }
+}
+
+/// Writes the starter content into a fresh database, in the caller's transaction.
+pub fn write(conn: &Connection, site_name: &str, home_slug: &str, now: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO menus (name, title, created, changed) VALUES ('main', 'Main', ?1, ?1)",
+        [now],
+    )?;
+    pages::upsert(conn, &home_page(site_name, home_slug), now)?;
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! t8k-core: everything about an installation that is not rendering and not HTTP.
+//!
+//! The data root is reached only through [`store::Store`], so the same code runs on a local
+//! directory (the embedded default) and on an object store. Registry and config updates are
+//! compare-and-swap ([`cas`]); tenant names are validated in one place ([`name`]); each tenant's
+//! content lives in its own SQLite database ([`db`]).
+
+pub mod cas;
+pub mod content;
+pub mod db;
+pub mod error;
+pub mod key;
+pub mod lifecycle;
+pub mod name;
+pub mod password;
+pub mod quota;
+pub mod registry;
+pub mod settings;
+pub mod store;
+pub mod tenant_config;
+pub mod timefmt;
+pub mod users;
+
+pub use error::{Error, Result};
+pub use key::Key;
+pub use name::TenantId;
+pub use store::{Store, local::LocalStore};

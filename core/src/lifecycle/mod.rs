@@ -1,0 +1,270 @@
+//! The installation and its tenants' lifecycle: init, create, list, activate/deactivate,
+//! quotas, delete to trash, restore. Every registry change is a compare-and-swap, so these
+//! operations are safe to run from many processes at once.
+
+mod create;
+pub mod process;
+mod trash;
+
+pub use create::NewTenant;
+pub use trash::TrashItem;
+
+use serde::Serialize;
+
+use crate::cas::{self, read_json, to_json_bytes};
+use crate::db::SiteDb;
+use crate::error::{Error, Result};
+use crate::key::layout;
+use crate::name::{self, TenantId};
+use crate::quota::{self, Limits, Storage};
+use crate::registry::{Registry, Status, TenantEntry};
+use crate::settings::{self, Env, Settings};
+use crate::store::{Condition, Store, StoreError, Version};
+use crate::tenant_config::TenantConfig;
+
+pub struct Installation {
+    pub store: Box<dyn Store>,
+    pub env: Env,
+}
+
+/// What `t8k init` asks for.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    pub domain: String,
+    pub multi: bool,
+    pub max_tenants: Option<u64>,
+    pub public_enable_multi_tenant: Option<bool>,
+    pub require_email_verification: bool,
+    pub auto_ssl: bool,
+    pub enable_custom_domains: bool,
+}
+
+/// Checks a host name: LDH labels separated by dots, no scheme, port or path.
+pub fn check_domain(domain: &str) -> Result<String> {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let bad = |m: &str| Err(Error::invalid("domain", format!("{domain:?} {m}")));
+    if d.contains("://") || d.contains('/') {
+        return bad("must be a bare host name like example.com, without scheme or path");
+    }
+    if d.contains(':') {
+        return bad("must not include a port; give the host name only");
+    }
+    if d.is_empty() || d.len() > 253 {
+        return bad("must be 1–253 characters");
+    }
+    for label in d.split('.') {
+        if label.is_empty() || label.len() > 63 || label.starts_with('-') || label.ends_with('-') {
+            return bad("has an empty, too long, or hyphen-edged label");
+        }
+        if !label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return bad("may hold only letters, digits, hyphens and dots (use punycode for international names)");
+        }
+    }
+    Ok(d)
+}
+
+/// A tenant's usage against its limits, for `t8k tenant usage`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Usage {
+    pub tenant: String,
+    pub pages: u64,
+    pub users: u64,
+    pub storage: Storage,
+    pub storage_bytes: u64,
+    pub limits: Limits,
+}
+
+/// Everything `t8k tenant show` prints. Password hashes and the signing secret are left out.
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantDetails {
+    pub entry: TenantEntry,
+    pub site_url: String,
+    pub site_name: String,
+    pub home_slug: String,
+    pub theme: String,
+    pub admin_email: String,
+    pub admin_enabled: bool,
+    pub editor_enabled: bool,
+    pub content_version: i64,
+    pub usage: Usage,
+}
+
+impl Installation {
+    pub fn new(store: Box<dyn Store>, env: Env) -> Installation {
+        Installation { store, env }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn registry(&self) -> Result<(Registry, Version)> {
+        read_json(self.store(), &layout::registry())?.ok_or_else(|| self.not_installed())
+    }
+
+    fn not_installed(&self) -> Error {
+        Error::NotInstalled { root: self.store.describe() }
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        Settings::resolve(&self.registry()?.0, &self.env)
+    }
+
+    /// Creates `config/t8k/tenants.json`; refuses if one exists (create-only write).
+    pub fn init(&self, opts: &InitOptions) -> Result<Registry> {
+        let d = settings::defaults();
+        let domain = check_domain(&opts.domain)?;
+        let max_tenants = opts.max_tenants.unwrap_or(d.max_tenants);
+        if max_tenants == 0 {
+            return Err(Error::invalid("--max-tenants", "must be at least 1"));
+        }
+        let reg = Registry {
+            max_tenants: if opts.multi { max_tenants } else { 1 },
+            default_quota: d.default_quota,
+            enable_custom_domains: opts.enable_custom_domains,
+            require_email_verification: opts.require_email_verification,
+            auto_ssl: opts.auto_ssl,
+            domain,
+            enable_multi_tenant: Some(opts.multi),
+            public_enable_multi_tenant: Some(opts.public_enable_multi_tenant.unwrap_or(opts.multi)),
+            default_max_pages: Some(d.default_max_pages),
+            default_max_users: Some(d.default_max_users),
+            tenant_name_min_length: None,
+            tenant_name_max_length: None,
+            tenants: vec![],
+            extra: Default::default(),
+        };
+        let key = layout::registry();
+        match self.store.put(&key, &to_json_bytes(&reg), Condition::IfAbsent) {
+            Ok(_) => Ok(reg),
+            Err(StoreError::PreconditionFailed { .. }) => {
+                Err(Error::AlreadyInstalled { root: self.store.describe(), key: key.to_string() })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Validates a proposed tenant name against this installation's policy.
+    pub fn validate_name(&self, input: &str) -> Result<TenantId> {
+        let (reg, _) = self.registry()?;
+        let policy = reg.name_policy().map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
+        Ok(name::validate(input, policy)?)
+    }
+
+    /// Tenants whose creation finished, in registry order.
+    pub fn list(&self) -> Result<Vec<TenantEntry>> {
+        Ok(self.registry()?.0.tenants.into_iter().filter(TenantEntry::is_complete).collect())
+    }
+
+    /// Looks a tenant up; only complete tenants count.
+    pub fn entry(&self, id: &str) -> Result<(TenantEntry, TenantId)> {
+        let (reg, _) = self.registry()?;
+        let entry = reg.find(id).filter(|e| e.is_complete()).cloned().ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
+        let tid = entry.tenant_id()?;
+        Ok((entry, tid))
+    }
+
+    /// Changes one complete tenant's registry entry by compare-and-swap.
+    fn update_entry<R>(&self, id: &str, mut change: impl FnMut(&mut TenantEntry) -> Result<Option<R>>) -> Result<Option<R>> {
+        cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
+            let entry = reg.find_mut(id).filter(|e| e.is_complete()).ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
+            change(entry)
+        })
+    }
+
+    /// Activates or deactivates a tenant; returns false when it already was.
+    pub fn set_active(&self, id: &str, active: bool) -> Result<bool> {
+        let changed = self.update_entry(id, |e| {
+            if e.active == active {
+                return Ok(None);
+            }
+            e.active = active;
+            e.status = if active { Status::Active } else { Status::Inactive };
+            Ok(Some(()))
+        })?;
+        Ok(changed.is_some())
+    }
+
+    pub fn usage(&self, id: &str) -> Result<Usage> {
+        let (_, tid) = self.entry(id)?;
+        let cfg = TenantConfig::load(self.store(), &tid)?;
+        self.usage_of(&tid, &cfg)
+    }
+
+    fn usage_of(&self, tid: &TenantId, cfg: &TenantConfig) -> Result<Usage> {
+        let db = SiteDb::open(self.store(), tid)?;
+        let storage = Storage::measure(self.store(), tid)?;
+        Ok(Usage {
+            tenant: tid.to_string(),
+            pages: db.page_count()?,
+            users: crate::users::count(cfg, &db)?,
+            storage_bytes: storage.total(),
+            storage,
+            limits: Limits::of(cfg)?,
+        })
+    }
+
+    pub fn show(&self, id: &str) -> Result<TenantDetails> {
+        let (entry, tid) = self.entry(id)?;
+        let cfg = TenantConfig::load(self.store(), &tid)?;
+        let usage = self.usage_of(&tid, &cfg)?;
+        let content_version = SiteDb::open(self.store(), &tid)?.content_version()?;
+        Ok(TenantDetails {
+            entry,
+            site_url: cfg.site_url,
+            site_name: cfg.site_name,
+            home_slug: cfg.home_slug,
+            theme: cfg.theme,
+            admin_email: cfg.admin_email,
+            admin_enabled: !cfg.admin_password_hash.is_empty(),
+            editor_enabled: !cfg.editor_password_hash.is_empty(),
+            content_version,
+            usage,
+        })
+    }
+
+    /// Changes a tenant's limits. Lowering a limit below current usage is refused unless
+    /// `force` (then further writes are refused until usage drops).
+    pub fn set_quota(&self, id: &str, storage: Option<&str>, pages: Option<u64>, users: Option<u64>, force: bool) -> Result<Limits> {
+        if storage.is_none() && pages.is_none() && users.is_none() {
+            return Err(Error::invalid("set-quota", "give at least one of --storage, --pages, --users"));
+        }
+        let (_, tid) = self.entry(id)?;
+        if let Some(s) = storage {
+            quota::parse_size(s, "--storage")?;
+        }
+        let usage = self.usage(id)?;
+        if !force {
+            let over = |what: &str, used: String, limit: String| {
+                Err(Error::invalid(
+                    what,
+                    format!("{limit} is below current usage of {used} for tenant '{id}'; free space first, or pass --force to set it anyway"),
+                ))
+            };
+            if let Some(s) = storage
+                && quota::parse_size(s, "--storage")? < usage.storage_bytes
+            {
+                return over("--storage", quota::format_size(usage.storage_bytes), s.to_owned());
+            }
+            if let Some(p) = pages.filter(|&p| p < usage.pages) {
+                return over("--pages", format!("{} pages", usage.pages), p.to_string());
+            }
+            if let Some(u) = users.filter(|&u| u < usage.users) {
+                return over("--users", format!("{} users", usage.users), u.to_string());
+            }
+        }
+        TenantConfig::update(self.store(), &tid, |cfg| {
+            if let Some(s) = storage {
+                cfg.storage_quota = s.trim().to_owned();
+            }
+            if let Some(p) = pages {
+                cfg.max_pages = p;
+            }
+            if let Some(u) = users {
+                cfg.max_users = u;
+            }
+            Ok(Some(()))
+        })?;
+        Limits::of(&TenantConfig::load(self.store(), &tid)?)
+    }
+}

@@ -1,0 +1,112 @@
+//! Quotas: `MAX_PAGES` counts story fragments, `MAX_USERS` counts accounts (built-in and named),
+//! `STORAGE_QUOTA` counts the tenant's database and media bytes. Checks happen before a write
+//! commits, and a refusal names the limit and the current usage.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::key::layout;
+use crate::name::TenantId;
+use crate::store::Store;
+use crate::tenant_config::TenantConfig;
+
+/// Parses sizes like `1GB`, `500 MB`, `2GiB` (decimal units are powers of 1000, `i` units of 1024).
+pub fn parse_size(text: &str, what: &str) -> Result<u64> {
+    text.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|_| Error::invalid(what, format!("{text:?} is not a size; write it like 1GB, 500MB or 2GiB")))
+}
+
+pub fn format_size(bytes: u64) -> String {
+    bytesize::ByteSize(bytes).display().si().to_string()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Limits {
+    pub storage_bytes: u64,
+    pub storage_quota: String,
+    pub max_pages: u64,
+    pub max_users: u64,
+}
+
+impl Limits {
+    pub fn of(cfg: &TenantConfig) -> Result<Limits> {
+        Ok(Limits {
+            storage_bytes: parse_size(&cfg.storage_quota, "STORAGE_QUOTA")?,
+            storage_quota: cfg.storage_quota.clone(),
+            max_pages: cfg.max_pages,
+            max_users: cfg.max_users,
+        })
+    }
+}
+
+/// Bytes a tenant stores: everything under `db/{tenant}/` (SQLite files incl. WAL) and
+/// `media/{tenant}/`.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Storage {
+    pub db_bytes: u64,
+    pub media_bytes: u64,
+}
+
+impl Storage {
+    pub fn measure(store: &dyn Store, id: &TenantId) -> Result<Storage> {
+        let sum = |k| -> Result<u64> { Ok(store.list(&k)?.iter().map(|e| e.size).sum()) };
+        Ok(Storage { db_bytes: sum(layout::db_dir(id))?, media_bytes: sum(layout::media_dir(id))? })
+    }
+
+    pub fn total(&self) -> u64 {
+        self.db_bytes + self.media_bytes
+    }
+}
+
+pub fn check_pages(tenant: &TenantId, limits: &Limits, would_have: u64) -> Result<()> {
+    if would_have > limits.max_pages {
+        return Err(Error::Quota {
+            tenant: tenant.to_string(),
+            limit: "MAX_PAGES",
+            detail: format!("this would make {would_have} story fragments and MAX_PAGES is {}", limits.max_pages),
+        });
+    }
+    Ok(())
+}
+
+pub fn check_users(tenant: &TenantId, limits: &Limits, would_have: u64) -> Result<()> {
+    if would_have > limits.max_users {
+        return Err(Error::Quota {
+            tenant: tenant.to_string(),
+            limit: "MAX_USERS",
+            detail: format!("this would make {would_have} users and MAX_USERS is {}", limits.max_users),
+        });
+    }
+    Ok(())
+}
+
+pub fn check_storage(tenant: &TenantId, limits: &Limits, would_use: u64) -> Result<()> {
+    if would_use > limits.storage_bytes {
+        return Err(Error::Quota {
+            tenant: tenant.to_string(),
+            limit: "STORAGE_QUOTA",
+            detail: format!(
+                "this would use {} and STORAGE_QUOTA is {}",
+                format_size(would_use),
+                limits.storage_quota
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GB", "x").unwrap(), 1_000_000_000);
+        assert_eq!(parse_size("2GiB", "x").unwrap(), 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_size(" 500 MB ", "x").unwrap(), 500_000_000);
+        let err = parse_size("lots", "STORAGE_QUOTA").unwrap_err().to_string();
+        assert!(err.contains("STORAGE_QUOTA") && err.contains("1GB"), "{err}");
+    }
+}

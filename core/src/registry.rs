@@ -1,0 +1,134 @@
+//! The tenant registry, `config/t8k/tenants.json`, with the field names TractStack documents
+//! (`max_tenants`, `default_quota`, `enable_custom_domains`, `require_email_verification`,
+//! `auto_ssl`, `tenants[]`) plus t8k's own settings. Unknown fields are kept on rewrite.
+//!
+//! A tenant appears in the registry before its files exist, as a *claim* (`status: creating`)
+//! taken by compare-and-swap; that is what makes uniqueness and `max_tenants` hold under
+//! concurrency. Claims carry their holder's identity and a lease, so one left behind by a
+//! crashed process is recognised as stale and can be taken over.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::name::{NamePolicy, TenantId};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Registry {
+    pub max_tenants: u64,
+    pub default_quota: String,
+    pub enable_custom_domains: bool,
+    pub require_email_verification: bool,
+    pub auto_ssl: bool,
+    /// The installation's main domain; tenants live at `{id}.{domain}`.
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_multi_tenant: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_enable_multi_tenant: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_max_pages: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_max_users: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_name_min_length: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_name_max_length: Option<usize>,
+    #[serde(default)]
+    pub tenants: Vec<TenantEntry>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Inactive,
+    /// Claimed; files being written. Invisible to `tenant list` until complete.
+    Creating,
+    /// Being moved to the trash.
+    Deleting,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+            Status::Creating => "creating",
+            Status::Deleting => "deleting",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TenantEntry {
+    pub id: String,
+    pub domain: String,
+    #[serde(default)]
+    pub custom_domains: Vec<String>,
+    pub created: String,
+    pub active: bool,
+    #[serde(default = "default_status")]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn default_status() -> Status {
+    Status::Active
+}
+
+impl TenantEntry {
+    /// A tenant whose creation finished (active or not): what `tenant list` shows.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.status, Status::Active | Status::Inactive)
+    }
+
+    pub fn tenant_id(&self) -> Result<TenantId, crate::name::NameError> {
+        TenantId::trusted(&self.id)
+    }
+}
+
+/// Who is creating (or deleting) a tenant, and until when the claim holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// A random token identifying one `create` run.
+    pub holder: String,
+    /// `hostname/pid/start-time` of the holder process, to detect a dead holder at once.
+    pub process: String,
+    /// Unix seconds after which the claim is stale whoever holds it.
+    pub expires: i64,
+}
+
+impl Claim {
+    pub fn is_stale(&self, now: i64) -> bool {
+        now > self.expires || crate::lifecycle::process::is_dead(&self.process)
+    }
+}
+
+impl Registry {
+    pub fn find(&self, id: &str) -> Option<&TenantEntry> {
+        self.tenants.iter().find(|t| t.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn find_mut(&mut self, id: &str) -> Option<&mut TenantEntry> {
+        self.tenants.iter_mut().find(|t| t.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn name_policy(&self) -> Result<NamePolicy, String> {
+        NamePolicy::new(
+            self.tenant_name_min_length.unwrap_or(crate::name::DEFAULT_MIN_LEN),
+            self.tenant_name_max_length.unwrap_or(crate::name::DEFAULT_MAX_LEN),
+        )
+    }
+
+    /// The host name of a tenant: `{id}.{domain}` in multi-tenant mode, the domain itself for
+    /// the single tenant of a single-tenant installation.
+    pub fn tenant_domain(&self, id: &TenantId, multi: bool) -> String {
+        if multi { format!("{id}.{}", self.domain) } else { self.domain.clone() }
+    }
+}

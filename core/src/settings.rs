@@ -1,0 +1,237 @@
+//! The effective settings of an installation: the registry file, overridden by the environment
+//! variables TractStack documents (`ENABLE_MULTI_TENANT`, `MAX_TENANTS`,
+//! `PUBLIC_ENABLE_MULTI_TENANT`), falling back to the defaults shipped in
+//! `config/defaults.json`. Each value remembers where it came from, for `t8k config`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::registry::Registry;
+
+const DEFAULTS_JSON: &str = include_str!("../../config/defaults.json");
+
+/// Installation defaults shipped with t8k.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Defaults {
+    pub max_tenants: u64,
+    pub default_quota: String,
+    pub default_max_pages: u64,
+    pub default_max_users: u64,
+    pub enable_custom_domains: bool,
+    pub require_email_verification: bool,
+    pub auto_ssl: bool,
+    pub theme: String,
+    pub home_slug: String,
+}
+
+pub fn defaults() -> Defaults {
+    serde_json::from_str(DEFAULTS_JSON).expect("config/defaults.json is valid (tested)")
+}
+
+/// The environment variables t8k reads, captured once so that one process sees one view and
+/// tests can supply their own.
+#[derive(Clone, Debug, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+pub const ENV_VARS: [&str; 3] = ["ENABLE_MULTI_TENANT", "MAX_TENANTS", "PUBLIC_ENABLE_MULTI_TENANT"];
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env(ENV_VARS
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()).map(|v| (k.to_string(), v)))
+            .collect())
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
+        Env(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|s| s.trim())
+    }
+
+    fn bool(&self, name: &'static str) -> Result<Option<bool>> {
+        let Some(v) = self.get(name) else { return Ok(None) };
+        match v.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(Error::invalid(name, format!("{v:?} is not a boolean; set it to true or false"))),
+        }
+    }
+
+    fn u64(&self, name: &'static str) -> Result<Option<u64>> {
+        let Some(v) = self.get(name) else { return Ok(None) };
+        v.parse()
+            .map(Some)
+            .map_err(|_| Error::invalid(name, format!("{v:?} is not a whole number; set it to e.g. 100")))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    File,
+    Env,
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::File => "file",
+            Source::Env => "env",
+            Source::Default => "default",
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+    /// The file field or environment variable the value came from.
+    pub from: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub domain: Setting<String>,
+    pub enable_multi_tenant: Setting<bool>,
+    pub public_enable_multi_tenant: Setting<bool>,
+    pub max_tenants: Setting<u64>,
+    pub default_quota: Setting<String>,
+    pub default_max_pages: Setting<u64>,
+    pub default_max_users: Setting<u64>,
+    pub enable_custom_domains: Setting<bool>,
+    pub require_email_verification: Setting<bool>,
+    pub auto_ssl: Setting<bool>,
+    pub tenant_name_min_length: Setting<usize>,
+    pub tenant_name_max_length: Setting<usize>,
+}
+
+fn file<T>(value: T, field: &str) -> Setting<T> {
+    Setting { value, source: Source::File, from: format!("tenants.json:{field}") }
+}
+
+/// Env var beats file field beats default.
+fn layered<T>(env: Option<T>, var: &str, file_value: Option<T>, field: &str, default: T) -> Setting<T> {
+    match (env, file_value) {
+        (Some(value), _) => Setting { value, source: Source::Env, from: var.to_owned() },
+        (None, Some(value)) => file(value, field),
+        (None, None) => Setting { value: default, source: Source::Default, from: "config/defaults.json".into() },
+    }
+}
+
+impl Settings {
+    pub fn resolve(reg: &Registry, env: &Env) -> Result<Settings> {
+        let d = defaults();
+        let s = Settings {
+            domain: file(reg.domain.clone(), "domain"),
+            enable_multi_tenant: layered(env.bool("ENABLE_MULTI_TENANT")?, "ENABLE_MULTI_TENANT", reg.enable_multi_tenant, "enable_multi_tenant", false),
+            public_enable_multi_tenant: layered(
+                env.bool("PUBLIC_ENABLE_MULTI_TENANT")?,
+                "PUBLIC_ENABLE_MULTI_TENANT",
+                reg.public_enable_multi_tenant,
+                "public_enable_multi_tenant",
+                false,
+            ),
+            max_tenants: layered(env.u64("MAX_TENANTS")?, "MAX_TENANTS", Some(reg.max_tenants), "max_tenants", d.max_tenants),
+            default_quota: file(reg.default_quota.clone(), "default_quota"),
+            default_max_pages: layered(None, "", reg.default_max_pages, "default_max_pages", d.default_max_pages),
+            default_max_users: layered(None, "", reg.default_max_users, "default_max_users", d.default_max_users),
+            enable_custom_domains: file(reg.enable_custom_domains, "enable_custom_domains"),
+            require_email_verification: file(reg.require_email_verification, "require_email_verification"),
+            auto_ssl: file(reg.auto_ssl, "auto_ssl"),
+            tenant_name_min_length: layered(None, "", reg.tenant_name_min_length, "tenant_name_min_length", crate::name::DEFAULT_MIN_LEN),
+            tenant_name_max_length: layered(None, "", reg.tenant_name_max_length, "tenant_name_max_length", crate::name::DEFAULT_MAX_LEN),
+        };
+        crate::quota::parse_size(&s.default_quota.value, "default_quota")?;
+        reg.name_policy().map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
+        Ok(s)
+    }
+
+    /// How many tenants this installation may hold: one when multi-tenant mode is off.
+    pub fn tenant_limit(&self) -> u64 {
+        if self.enable_multi_tenant.value { self.max_tenants.value } else { 1 }
+    }
+
+    /// `(name, value, source, from)` rows for display.
+    pub fn rows(&self) -> Vec<(String, String, Source, String)> {
+        let v = serde_json::to_value(self).expect("settings serialise");
+        v.as_object()
+            .expect("settings are an object")
+            .iter()
+            .map(|(name, s)| {
+                let value = match &s["value"] {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let source: Source = match s["source"].as_str() {
+                    Some("env") => Source::Env,
+                    Some("file") => Source::File,
+                    _ => Source::Default,
+                };
+                (name.clone(), value, source, s["from"].as_str().unwrap_or("").to_owned())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(multi: Option<bool>) -> Registry {
+        let d = defaults();
+        Registry {
+            max_tenants: 100,
+            default_quota: d.default_quota,
+            enable_custom_domains: true,
+            require_email_verification: false,
+            auto_ssl: false,
+            domain: "example.com".into(),
+            enable_multi_tenant: multi,
+            public_enable_multi_tenant: None,
+            default_max_pages: None,
+            default_max_users: None,
+            tenant_name_min_length: None,
+            tenant_name_max_length: None,
+            tenants: vec![],
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn env_overrides_file_overrides_default() {
+        let reg = registry(Some(true));
+        let s = Settings::resolve(&reg, &Env::default()).unwrap();
+        assert_eq!((s.enable_multi_tenant.value, s.enable_multi_tenant.source), (true, Source::File));
+        assert_eq!(s.public_enable_multi_tenant.source, Source::Default);
+        assert_eq!(s.tenant_limit(), 100);
+
+        let env = Env::from_pairs([("ENABLE_MULTI_TENANT", "false"), ("MAX_TENANTS", "7")]);
+        let s = Settings::resolve(&reg, &env).unwrap();
+        assert_eq!((s.enable_multi_tenant.value, s.enable_multi_tenant.source), (false, Source::Env));
+        assert_eq!((s.max_tenants.value, s.max_tenants.source), (7, Source::Env));
+        assert_eq!(s.tenant_limit(), 1, "single-tenant mode holds one tenant");
+    }
+
+    #[test]
+    fn bad_env_values_are_named() {
+        let err = Settings::resolve(&registry(None), &Env::from_pairs([("MAX_TENANTS", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("MAX_TENANTS"), "{err}");
+        let err = Settings::resolve(&registry(None), &Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")])).unwrap_err();
+        assert!(err.to_string().contains("ENABLE_MULTI_TENANT"), "{err}");
+    }
+
+    #[test]
+    fn shipped_defaults_parse() {
+        let d = defaults();
+        assert!(d.max_tenants > 0 && d.default_max_pages > 0);
+        crate::quota::parse_size(&d.default_quota, "default_quota").unwrap();
+    }
+}

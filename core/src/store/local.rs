@@ -1,0 +1,216 @@
+//! The embedded default: a data root that is a local directory.
+//!
+//! Atomicity: every write goes to a temporary file in the target's directory, is fsynced, then
+//! renamed over the target, and the directory is fsynced — so a crash leaves the old object or
+//! the new one. Conditional writes hold an exclusive lock (`flock`, released by the kernel if
+//! the process dies) on a per-key lock file while they compare the current version and rename.
+//! Versions are SHA-256 hashes of the contents, so they need no side table.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{Condition, Entry, Object, Store, StoreError, StoreResult, Version};
+use crate::key::Key;
+
+/// Lock files live here, outside the key space (keys never start with a dot).
+const LOCK_DIR: &str = ".t8k/locks";
+
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> LocalStore {
+        LocalStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &Key) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+
+    fn lock(&self, key: &Key) -> StoreResult<File> {
+        let dir = self.root.join(LOCK_DIR);
+        fs::create_dir_all(&dir).map_err(StoreError::io(key))?;
+        let name = hex::encode(&Sha256::digest(key.as_str().as_bytes())[..16]);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(name))
+            .map_err(StoreError::io(key))?;
+        file.lock().map_err(StoreError::io(key))?;
+        Ok(file)
+    }
+}
+
+pub fn version_of(bytes: &[u8]) -> Version {
+    Version(hex::encode(Sha256::digest(bytes)))
+}
+
+fn read_optional(path: &Path, key: &Key) -> StoreResult<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == ErrorKind::IsADirectory => Ok(None),
+        Err(e) => Err(StoreError::Io { key: key.to_string(), source: e }),
+    }
+}
+
+/// Writes `bytes` to `path` via temp file + fsync + rename + directory fsync.
+fn write_atomic(path: &Path, bytes: &[u8], key: &Key) -> StoreResult<()> {
+    let dir = path.parent().expect("keys always have a parent under the root");
+    fs::create_dir_all(dir).map_err(StoreError::io(key))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(StoreError::io(key))?;
+    tmp.write_all(bytes).map_err(StoreError::io(key))?;
+    tmp.as_file().sync_all().map_err(StoreError::io(key))?;
+    tmp.persist(path).map_err(|e| StoreError::Io { key: key.to_string(), source: e.error })?;
+    sync_dir(dir).map_err(StoreError::io(key))
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl Store for LocalStore {
+    fn get(&self, key: &Key) -> StoreResult<Option<Object>> {
+        Ok(read_optional(&self.path(key), key)?.map(|bytes| Object { version: version_of(&bytes), bytes }))
+    }
+
+    fn put(&self, key: &Key, bytes: &[u8], cond: Condition) -> StoreResult<Version> {
+        let path = self.path(key);
+        let _guard = self.lock(key)?;
+        let current = read_optional(&path, key)?;
+        let allowed = match (&cond, &current) {
+            (Condition::None, _) => true,
+            (Condition::IfAbsent, current) => current.is_none(),
+            (Condition::IfMatch(v), Some(cur)) => version_of(cur) == *v,
+            (Condition::IfMatch(_), None) => false,
+        };
+        if !allowed {
+            return Err(StoreError::PreconditionFailed { key: key.to_string() });
+        }
+        write_atomic(&path, bytes, key)?;
+        Ok(version_of(bytes))
+    }
+
+    fn delete(&self, key: &Key) -> StoreResult<()> {
+        match fs::remove_file(self.path(key)) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::Io { key: key.to_string(), source: e }),
+            _ => Ok(()),
+        }
+    }
+
+    fn list(&self, prefix: &Key) -> StoreResult<Vec<Entry>> {
+        let base = self.path(prefix);
+        let mut out = Vec::new();
+        for item in walkdir::WalkDir::new(&base).sort_by_file_name() {
+            let item = match item {
+                Ok(item) => item,
+                Err(e) if e.io_error().is_some_and(|io| io.kind() == ErrorKind::NotFound) => continue,
+                Err(e) => return Err(StoreError::Io { key: prefix.to_string(), source: e.into() }),
+            };
+            if !item.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = item.path().strip_prefix(&self.root) else { continue };
+            // Temp files and anything else that is not a valid key (dot files) are not objects.
+            let Some(rel) = rel.to_str() else { continue };
+            let Ok(key) = Key::new(rel) else { continue };
+            let size = item.metadata().map(|m| m.len()).unwrap_or(0);
+            out.push(Entry { key, size });
+        }
+        Ok(out)
+    }
+
+    fn move_prefix(&self, from: &Key, to: &Key) -> StoreResult<()> {
+        let (src, dst) = (self.path(from), self.path(to));
+        if !src.exists() {
+            return Ok(());
+        }
+        if dst.exists() {
+            return Err(StoreError::Io {
+                key: to.to_string(),
+                source: std::io::Error::new(ErrorKind::AlreadyExists, "destination exists"),
+            });
+        }
+        let parent = dst.parent().expect("keys have a parent under the root");
+        fs::create_dir_all(parent).map_err(StoreError::io(to))?;
+        // One rename moves the whole folder atomically on one filesystem.
+        fs::rename(&src, &dst).map_err(StoreError::io(from))?;
+        sync_dir(parent).map_err(StoreError::io(to))?;
+        if let Some(src_parent) = src.parent() {
+            sync_dir(src_parent).map_err(StoreError::io(from))?;
+        }
+        Ok(())
+    }
+
+    fn local_path(&self, key: &Key) -> Option<PathBuf> {
+        Some(self.path(key))
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, LocalStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        (dir, store)
+    }
+
+    #[test]
+    fn create_only_refuses_second_writer() {
+        let (_d, s) = store();
+        let k = Key::new("a/b.json").unwrap();
+        s.put(&k, b"one", Condition::IfAbsent).unwrap();
+        assert!(matches!(s.put(&k, b"two", Condition::IfAbsent), Err(StoreError::PreconditionFailed { .. })));
+        assert_eq!(s.get(&k).unwrap().unwrap().bytes, b"one");
+    }
+
+    #[test]
+    fn compare_and_swap_needs_the_current_version() {
+        let (_d, s) = store();
+        let k = Key::new("x.json").unwrap();
+        let v1 = s.put(&k, b"1", Condition::None).unwrap();
+        let v2 = s.put(&k, b"2", Condition::IfMatch(v1.clone())).unwrap();
+        assert!(s.put(&k, b"3", Condition::IfMatch(v1)).is_err(), "stale version must lose");
+        s.put(&k, b"3", Condition::IfMatch(v2)).unwrap();
+        assert_eq!(s.get(&k).unwrap().unwrap().bytes, b"3");
+    }
+
+    #[test]
+    fn list_skips_temp_and_lock_files() {
+        let (d, s) = store();
+        s.put(&Key::new("m/t/a.png").unwrap(), b"aa", Condition::None).unwrap();
+        fs::write(d.path().join("m/t/.tmp-123"), b"partial").unwrap();
+        let listed = s.list(&Key::new("m").unwrap()).unwrap();
+        assert_eq!(listed, vec![Entry { key: Key::new("m/t/a.png").unwrap(), size: 2 }]);
+        assert!(s.list(&Key::new("missing").unwrap()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn move_prefix_moves_everything_and_refuses_to_clobber() {
+        let (_d, s) = store();
+        s.put(&Key::new("db/t/site.db").unwrap(), b"x", Condition::None).unwrap();
+        s.move_prefix(&Key::new("db/t").unwrap(), &Key::new("trash/t-1/db").unwrap()).unwrap();
+        assert!(s.get(&Key::new("db/t/site.db").unwrap()).unwrap().is_none());
+        assert!(s.get(&Key::new("trash/t-1/db/site.db").unwrap()).unwrap().is_some());
+        s.put(&Key::new("db/t/site.db").unwrap(), b"y", Condition::None).unwrap();
+        assert!(s.move_prefix(&Key::new("db/t").unwrap(), &Key::new("trash/t-1/db").unwrap()).is_err());
+    }
+}

@@ -1,0 +1,65 @@
+//! A tenant's `config/{tenant}/env.json`, with TractStack's field names (`TENANT_ID`,
+//! `SITE_URL`, `SITE_NAME`, `HOME_SLUG`, `ADMIN_PASSWORD_HASH`, `EDITOR_PASSWORD_HASH`,
+//! `STORAGE_QUOTA`, `MAX_PAGES`, `MAX_USERS`) plus t8k's (`SIGNING_SECRET`, `THEME`, ...).
+//! Unknown fields are kept on rewrite.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::cas;
+use crate::error::{Error, Result};
+use crate::key::layout;
+use crate::name::TenantId;
+use crate::store::Store;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct TenantConfig {
+    pub tenant_id: String,
+    pub site_url: String,
+    pub site_name: String,
+    pub home_slug: String,
+    /// Argon2id PHC string of the built-in `admin` account; empty = disabled.
+    #[serde(default)]
+    pub admin_password_hash: String,
+    /// Argon2id PHC string of the built-in `editor` account; empty = disabled until set.
+    #[serde(default)]
+    pub editor_password_hash: String,
+    pub storage_quota: String,
+    pub max_pages: u64,
+    pub max_users: u64,
+    #[serde(default)]
+    pub admin_email: String,
+    /// Per-tenant key for signing session and verification tokens (hex, 256 bits).
+    pub signing_secret: String,
+    pub theme: String,
+    /// Comma-separated hex colours, TractStack style.
+    #[serde(default)]
+    pub brand_colours: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl TenantConfig {
+    pub fn load(store: &dyn Store, id: &TenantId) -> Result<TenantConfig> {
+        let key = layout::env_json(id);
+        let (cfg, _) = cas::read_json::<TenantConfig>(store, &key)?.ok_or_else(|| Error::Corrupt {
+            file: key.to_string(),
+            message: format!("it is missing although tenant '{id}' is registered; restore it from a backup"),
+        })?;
+        Ok(cfg)
+    }
+
+    /// Compare-and-swap update of a tenant's env.json.
+    pub fn update<R>(store: &dyn Store, id: &TenantId, change: impl FnMut(&mut TenantConfig) -> Result<Option<R>>) -> Result<Option<R>> {
+        let key = layout::env_json(id);
+        cas::update_json(store, &key, || Error::NoSuchTenant(id.to_string()), change)
+    }
+}
+
+/// 256 random bits as hex, for signing secrets.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    hex::encode(bytes)
+}
