@@ -1,1 +1,39 @@
-fn main() {}
+//! `t8k`: the command line of a multi-tenant website platform. Arguments are parsed into
+//! plain values ([`cli`]), turned into an [`t8k_core::lifecycle::Installation`], and handed to
+//! one module per subcommand ([`cmd`]).
+
+mod cli;
+mod cmd;
+mod output;
+mod secrets;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// An error in how the command was called (exit code 2), as opposed to a failure (1).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -17,8 +17,13 @@ use crate::store::{Condition, Store, StoreError, Version};
 const MAX_ATTEMPTS: u32 = 200;
 
 /// Reads and parses a JSON document, with its version.
-pub fn read_json<T: DeserializeOwned>(store: &dyn Store, key: &Key) -> Result<Option<(T, Version)>> {
-    let Some(obj) = store.get(key)? else { return Ok(None) };
+pub fn read_json<T: DeserializeOwned>(
+    store: &dyn Store,
+    key: &Key,
+) -> Result<Option<(T, Version)>> {
+    let Some(obj) = store.get(key)? else {
+        return Ok(None);
+    };
     let value = serde_json::from_slice(&obj.bytes).map_err(|e| Error::Corrupt {
         file: key.to_string(),
         message: format!("{e}; restore it from a backup or fix it by hand"),
@@ -47,14 +52,19 @@ where
 {
     for attempt in 0..MAX_ATTEMPTS {
         let (mut doc, version) = read_json::<T>(store, key)?.ok_or_else(&missing)?;
-        let Some(result) = change(&mut doc)? else { return Ok(None) };
+        let Some(result) = change(&mut doc)? else {
+            return Ok(None);
+        };
         match store.put(key, &to_json_bytes(&doc), Condition::IfMatch(version)) {
             Ok(_) => return Ok(Some(result)),
             Err(StoreError::PreconditionFailed { .. }) => backoff(attempt),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(Error::Busy { id: key.to_string(), what: "updated" })
+    Err(Error::Busy {
+        id: key.to_string(),
+        what: "updated",
+    })
 }
 
 fn backoff(attempt: u32) {

@@ -14,10 +14,14 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] NameError),
 
-    #[error("no installation at {root}: run `t8k init --multi --domain example.com` first (or point --root / T8K_ROOT at an existing data root)")]
+    #[error(
+        "no installation at {root}: run `t8k init --multi --domain example.com` first (or point --root / T8K_ROOT at an existing data root)"
+    )]
     NotInstalled { root: String },
 
-    #[error("an installation already exists at {root} ({key}); use another --root, or manage this one with `t8k tenant ...`")]
+    #[error(
+        "an installation already exists at {root} ({key}); use another --root, or manage this one with `t8k tenant ...`"
+    )]
     AlreadyInstalled { root: String, key: String },
 
     #[error("tenant '{0}' is already taken; choose another name")]
@@ -29,14 +33,24 @@ pub enum Error {
     #[error("tenant '{id}' is being {what} by another process; try again in a few seconds")]
     Busy { id: String, what: &'static str },
 
-    #[error("the installation is full: max_tenants is {max} and {used} tenants exist; raise it with MAX_TENANTS or `max_tenants` in config/t8k/tenants.json")]
+    #[error(
+        "the installation is full: max_tenants is {max} and {used} tenants exist; raise it with MAX_TENANTS or `max_tenants` in config/t8k/tenants.json"
+    )]
     MaxTenants { max: u64, used: u64 },
 
-    #[error("multi-tenant mode is off, so this installation holds exactly one tenant; enable it with ENABLE_MULTI_TENANT=true or `enable_multi_tenant: true` in config/t8k/tenants.json")]
+    #[error(
+        "multi-tenant mode is off, so this installation holds exactly one tenant; enable it with ENABLE_MULTI_TENANT=true or `enable_multi_tenant: true` in config/t8k/tenants.json"
+    )]
     SingleTenantMode,
 
-    #[error("{limit} limit reached for tenant '{tenant}': {detail}; raise it with `t8k tenant set-quota {tenant} ...`")]
-    Quota { tenant: String, limit: &'static str, detail: String },
+    #[error(
+        "{limit} limit reached for tenant '{tenant}': {detail}; raise it with `t8k tenant set-quota {tenant} ...`"
+    )]
+    Quota {
+        tenant: String,
+        limit: &'static str,
+        detail: String,
+    },
 
     #[error("invalid {what}: {message}")]
     Invalid { what: String, message: String },
@@ -57,12 +71,18 @@ pub enum Error {
     Import(Vec<FileProblem>),
 
     #[error("I/O error on {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
     pub fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid { what: what.into(), message: message.into() }
+        Error::Invalid {
+            what: what.into(),
+            message: message.into(),
+        }
     }
 
     pub fn db(db: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {

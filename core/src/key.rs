@@ -51,7 +51,10 @@ fn check_segment(segment: &str) -> Result<(), Error> {
     if segment.starts_with('.') {
         return bad("starts with a dot (hidden files, `.` and `..` are not keys)");
     }
-    if segment.chars().any(|c| c.is_control() || c == '\\' || c == ':') {
+    if segment
+        .chars()
+        .any(|c| c.is_control() || c == '\\' || c == ':')
+    {
         return bad("contains a control character, backslash or colon");
     }
     Ok(())
@@ -106,13 +109,27 @@ mod tests {
 
     #[test]
     fn accepts_plain_relative_paths() {
-        assert_eq!(Key::new("config/t8k/tenants.json").unwrap().as_str(), "config/t8k/tenants.json");
+        assert_eq!(
+            Key::new("config/t8k/tenants.json").unwrap().as_str(),
+            "config/t8k/tenants.json"
+        );
         assert_eq!(Key::new("media/acme/").unwrap().as_str(), "media/acme");
     }
 
     #[test]
     fn rejects_escapes_and_oddities() {
-        for bad in ["", "/etc/passwd", "a/../b", "..", "a//b", "a/./b", "a\\b", "a/\0", "c:/x", "a/.hidden"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "..",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "a/\0",
+            "c:/x",
+            "a/.hidden",
+        ] {
             assert!(Key::new(bad).is_err(), "{bad:?} must be refused");
         }
     }
@@ -121,7 +138,13 @@ mod tests {
     fn join_validates_the_added_part() {
         let base = Key::new("media/acme").unwrap();
         assert!(base.join("../other").is_err());
-        assert_eq!(base.join("ab/cd.png").unwrap().as_str(), "media/acme/ab/cd.png");
-        assert_eq!(base.join("ab/cd.png").unwrap().strip_prefix(&base), Some("ab/cd.png"));
+        assert_eq!(
+            base.join("ab/cd.png").unwrap().as_str(),
+            "media/acme/ab/cd.png"
+        );
+        assert_eq!(
+            base.join("ab/cd.png").unwrap().strip_prefix(&base),
+            Some("ab/cd.png")
+        );
     }
 }

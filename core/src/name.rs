@@ -33,7 +33,11 @@ impl TenantId {
         check_chars(id)?;
         check_hyphens(id)?;
         if id.is_empty() || id.len() > HARD_MAX_LEN {
-            return Err(NameError::new(Rule::Length, id, format!("must be 1–{HARD_MAX_LEN} characters")));
+            return Err(NameError::new(
+                Rule::Length,
+                id,
+                format!("must be 1–{HARD_MAX_LEN} characters"),
+            ));
         }
         Ok(TenantId(id.to_owned()))
     }
@@ -80,7 +84,11 @@ pub struct NameError {
 
 impl NameError {
     fn new(rule: Rule, input: &str, message: String) -> NameError {
-        NameError { rule, input: input.to_owned(), message }
+        NameError {
+            rule,
+            input: input.to_owned(),
+            message,
+        }
     }
 }
 
@@ -94,7 +102,10 @@ pub struct NamePolicy {
 
 impl Default for NamePolicy {
     fn default() -> Self {
-        NamePolicy { min_len: DEFAULT_MIN_LEN, max_len: DEFAULT_MAX_LEN }
+        NamePolicy {
+            min_len: DEFAULT_MIN_LEN,
+            max_len: DEFAULT_MAX_LEN,
+        }
     }
 }
 
@@ -102,10 +113,14 @@ impl NamePolicy {
     /// Checks configured bounds, so a bad registry setting is reported as such.
     pub fn new(min_len: usize, max_len: usize) -> Result<NamePolicy, String> {
         if !(1..=HARD_MAX_LEN).contains(&max_len) {
-            return Err(format!("tenant_name_max_length is {max_len}; it must be 1–{HARD_MAX_LEN} (a DNS label's limit)"));
+            return Err(format!(
+                "tenant_name_max_length is {max_len}; it must be 1–{HARD_MAX_LEN} (a DNS label's limit)"
+            ));
         }
         if min_len == 0 || min_len > max_len {
-            return Err(format!("tenant_name_min_length is {min_len}; it must be 1–{max_len} (at most tenant_name_max_length)"));
+            return Err(format!(
+                "tenant_name_min_length is {min_len}; it must be 1–{max_len} (at most tenant_name_max_length)"
+            ));
         }
         Ok(NamePolicy { min_len, max_len })
     }
@@ -116,7 +131,13 @@ pub fn reserved_names() -> &'static [String] {
     LIST.get_or_init(|| {
         RESERVED_TXT
             .lines()
-            .map(|l| l.split('#').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|l| {
+                l.split('#')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .filter(|l| !l.is_empty())
             .collect()
     })
@@ -132,18 +153,31 @@ pub fn validate(input: &str, policy: NamePolicy) -> Result<TenantId, NameError> 
     // sign into ASCII letters, a silent change the rules forbid.
     let name = input.trim().to_ascii_lowercase();
     if name.is_empty() {
-        return Err(NameError::new(Rule::Empty, input, "a name is required".into()));
+        return Err(NameError::new(
+            Rule::Empty,
+            input,
+            "a name is required".into(),
+        ));
     }
-    check_chars(&name).map_err(|e| NameError { input: input.to_owned(), ..e })?;
+    check_chars(&name).map_err(|e| NameError {
+        input: input.to_owned(),
+        ..e
+    })?;
     let len = name.len();
     if len < policy.min_len || len > policy.max_len {
         return Err(NameError::new(
             Rule::Length,
             input,
-            format!("it has {len} characters; use {}–{}", policy.min_len, policy.max_len),
+            format!(
+                "it has {len} characters; use {}–{}",
+                policy.min_len, policy.max_len
+            ),
         ));
     }
-    check_hyphens(&name).map_err(|e| NameError { input: input.to_owned(), ..e })?;
+    check_hyphens(&name).map_err(|e| NameError {
+        input: input.to_owned(),
+        ..e
+    })?;
     if name.starts_with("xn--") {
         return Err(NameError::new(
             Rule::Punycode,
@@ -152,13 +186,20 @@ pub fn validate(input: &str, policy: NamePolicy) -> Result<TenantId, NameError> 
         ));
     }
     if is_reserved(&name) {
-        return Err(NameError::new(Rule::Reserved, input, format!("`{name}` is reserved for the platform; choose another name")));
+        return Err(NameError::new(
+            Rule::Reserved,
+            input,
+            format!("`{name}` is reserved for the platform; choose another name"),
+        ));
     }
     Ok(TenantId(name))
 }
 
 fn check_chars(name: &str) -> Result<(), NameError> {
-    let Some((pos, bad)) = name.char_indices().find(|&(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) else {
+    let Some((pos, bad)) = name
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    else {
         return Ok(());
     };
     let hint = match bad {
@@ -173,12 +214,20 @@ fn check_chars(name: &str) -> Result<(), NameError> {
         c => format!("{c:?} is not allowed; only a–z, 0–9 and hyphens are"),
     };
     let column = name[..pos].chars().count() + 1;
-    Err(NameError::new(Rule::Characters, name, format!("character {column}: {hint}")))
+    Err(NameError::new(
+        Rule::Characters,
+        name,
+        format!("character {column}: {hint}"),
+    ))
 }
 
 fn check_hyphens(name: &str) -> Result<(), NameError> {
     if name.starts_with('-') || name.ends_with('-') {
-        return Err(NameError::new(Rule::Hyphen, name, "a name cannot start or end with a hyphen".into()));
+        return Err(NameError::new(
+            Rule::Hyphen,
+            name,
+            "a name cannot start or end with a hyphen".into(),
+        ));
     }
     Ok(())
 }
@@ -193,10 +242,24 @@ mod tests {
 
     #[test]
     fn accepts_good_names_and_normalises_case_and_space() {
-        assert_eq!(validate("acme", NamePolicy::default()).unwrap().as_str(), "acme");
-        assert_eq!(validate("  Acme-Bakery2 \n", NamePolicy::default()).unwrap().as_str(), "acme-bakery2");
-        assert_eq!(validate("a1-b2", NamePolicy::default()).unwrap().as_str(), "a1-b2");
-        assert_eq!(validate("123", NamePolicy::default()).unwrap().as_str(), "123");
+        assert_eq!(
+            validate("acme", NamePolicy::default()).unwrap().as_str(),
+            "acme"
+        );
+        assert_eq!(
+            validate("  Acme-Bakery2 \n", NamePolicy::default())
+                .unwrap()
+                .as_str(),
+            "acme-bakery2"
+        );
+        assert_eq!(
+            validate("a1-b2", NamePolicy::default()).unwrap().as_str(),
+            "a1-b2"
+        );
+        assert_eq!(
+            validate("123", NamePolicy::default()).unwrap().as_str(),
+            "123"
+        );
     }
 
     #[test]
@@ -212,7 +275,10 @@ mod tests {
         assert!(validate(&"a".repeat(32), NamePolicy::default()).is_ok());
         let wide = NamePolicy::new(1, 63).unwrap();
         assert!(validate(&"a".repeat(63), wide).is_ok());
-        assert_eq!(validate(&"a".repeat(64), wide).unwrap_err().rule, Rule::Length);
+        assert_eq!(
+            validate(&"a".repeat(64), wide).unwrap_err().rule,
+            Rule::Length
+        );
         assert!(NamePolicy::new(3, 64).is_err());
         assert!(NamePolicy::new(10, 5).is_err());
         assert!(NamePolicy::new(0, 5).is_err());
@@ -220,11 +286,22 @@ mod tests {
 
     #[test]
     fn characters_never_silently_altered() {
-        for bad in ["acme corp", "acme_corp", "acme.corp", "acme!", "ac/me", "ac\0me"] {
+        for bad in [
+            "acme corp",
+            "acme_corp",
+            "acme.corp",
+            "acme!",
+            "ac/me",
+            "ac\0me",
+        ] {
             assert_eq!(rule(bad), Rule::Characters, "{bad:?}");
         }
         let err = validate("acme_corp", NamePolicy::default()).unwrap_err();
-        assert!(err.message.contains("character 5") && err.message.contains("underscore"), "{}", err.message);
+        assert!(
+            err.message.contains("character 5") && err.message.contains("underscore"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -251,7 +328,10 @@ mod tests {
 
     #[test]
     fn reserved_names_from_the_shipped_list() {
-        for r in ["www", "api", "admin", "app", "auth", "login", "mail", "smtp", "ns1", "cdn", "static", "assets", "sandbox", "status", "docs", "help", "support", "billing", "t8k", "default"] {
+        for r in [
+            "www", "api", "admin", "app", "auth", "login", "mail", "smtp", "ns1", "cdn", "static",
+            "assets", "sandbox", "status", "docs", "help", "support", "billing", "t8k", "default",
+        ] {
             assert_eq!(rule(r), Rule::Reserved, "{r}");
         }
         assert_eq!(rule(" WWW "), Rule::Reserved);

@@ -29,18 +29,28 @@ pub fn hash(password: &str) -> Result<String> {
 pub fn check_policy(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < MIN_LEN {
-        return Err(Error::invalid("password", format!("it has {n} characters; use at least {MIN_LEN}")));
+        return Err(Error::invalid(
+            "password",
+            format!("it has {n} characters; use at least {MIN_LEN}"),
+        ));
     }
     if password.len() > MAX_LEN {
-        return Err(Error::invalid("password", format!("it is longer than {MAX_LEN} bytes")));
+        return Err(Error::invalid(
+            "password",
+            format!("it is longer than {MAX_LEN} bytes"),
+        ));
     }
     Ok(())
 }
 
 /// Verifies `password` against a PHC string. An empty or unparsable hash never matches.
 pub fn verify(phc: &str, password: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(phc) else { return false };
-    argon2().verify_password(password.as_bytes(), &parsed).is_ok()
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
 /// Spends the same time as a real verification, for accounts that do not exist, so that
@@ -48,7 +58,8 @@ pub fn verify(phc: &str, password: &str) -> bool {
 pub fn verify_dummy(password: &str) {
     use std::sync::OnceLock;
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash("dummy-password-for-timing").expect("constant password hashes"));
+    let phc =
+        DUMMY.get_or_init(|| hash("dummy-password-for-timing").expect("constant password hashes"));
     let _ = verify(phc, password);
 }
 

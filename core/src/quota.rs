@@ -15,7 +15,12 @@ pub fn parse_size(text: &str, what: &str) -> Result<u64> {
     text.trim()
         .parse::<bytesize::ByteSize>()
         .map(|b| b.as_u64())
-        .map_err(|_| Error::invalid(what, format!("{text:?} is not a size; write it like 1GB, 500MB or 2GiB")))
+        .map_err(|_| {
+            Error::invalid(
+                what,
+                format!("{text:?} is not a size; write it like 1GB, 500MB or 2GiB"),
+            )
+        })
 }
 
 pub fn format_size(bytes: u64) -> String {
@@ -52,7 +57,10 @@ pub struct Storage {
 impl Storage {
     pub fn measure(store: &dyn Store, id: &TenantId) -> Result<Storage> {
         let sum = |k| -> Result<u64> { Ok(store.list(&k)?.iter().map(|e| e.size).sum()) };
-        Ok(Storage { db_bytes: sum(layout::db_dir(id))?, media_bytes: sum(layout::media_dir(id))? })
+        Ok(Storage {
+            db_bytes: sum(layout::db_dir(id))?,
+            media_bytes: sum(layout::media_dir(id))?,
+        })
     }
 
     pub fn total(&self) -> u64 {
@@ -65,7 +73,10 @@ pub fn check_pages(tenant: &TenantId, limits: &Limits, would_have: u64) -> Resul
         return Err(Error::Quota {
             tenant: tenant.to_string(),
             limit: "MAX_PAGES",
-            detail: format!("this would make {would_have} story fragments and MAX_PAGES is {}", limits.max_pages),
+            detail: format!(
+                "this would make {would_have} story fragments and MAX_PAGES is {}",
+                limits.max_pages
+            ),
         });
     }
     Ok(())
@@ -76,7 +87,10 @@ pub fn check_users(tenant: &TenantId, limits: &Limits, would_have: u64) -> Resul
         return Err(Error::Quota {
             tenant: tenant.to_string(),
             limit: "MAX_USERS",
-            detail: format!("this would make {would_have} users and MAX_USERS is {}", limits.max_users),
+            detail: format!(
+                "this would make {would_have} users and MAX_USERS is {}",
+                limits.max_users
+            ),
         });
     }
     Ok(())
@@ -107,6 +121,9 @@ mod tests {
         assert_eq!(parse_size("2GiB", "x").unwrap(), 2 * 1024 * 1024 * 1024);
         assert_eq!(parse_size(" 500 MB ", "x").unwrap(), 500_000_000);
         let err = parse_size("lots", "STORAGE_QUOTA").unwrap_err().to_string();
-        assert!(err.contains("STORAGE_QUOTA") && err.contains("1GB"), "{err}");
+        assert!(
+            err.contains("STORAGE_QUOTA") && err.contains("1GB"),
+            "{err}"
+        );
     }
 }

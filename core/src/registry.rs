@@ -116,19 +116,27 @@ impl Registry {
     }
 
     pub fn find_mut(&mut self, id: &str) -> Option<&mut TenantEntry> {
-        self.tenants.iter_mut().find(|t| t.id.eq_ignore_ascii_case(id))
+        self.tenants
+            .iter_mut()
+            .find(|t| t.id.eq_ignore_ascii_case(id))
     }
 
     pub fn name_policy(&self) -> Result<NamePolicy, String> {
         NamePolicy::new(
-            self.tenant_name_min_length.unwrap_or(crate::name::DEFAULT_MIN_LEN),
-            self.tenant_name_max_length.unwrap_or(crate::name::DEFAULT_MAX_LEN),
+            self.tenant_name_min_length
+                .unwrap_or(crate::name::DEFAULT_MIN_LEN),
+            self.tenant_name_max_length
+                .unwrap_or(crate::name::DEFAULT_MAX_LEN),
         )
     }
 
     /// The host name of a tenant: `{id}.{domain}` in multi-tenant mode, the domain itself for
     /// the single tenant of a single-tenant installation.
     pub fn tenant_domain(&self, id: &TenantId, multi: bool) -> String {
-        if multi { format!("{id}.{}", self.domain) } else { self.domain.clone() }
+        if multi {
+            format!("{id}.{}", self.domain)
+        } else {
+            self.domain.clone()
+        }
     }
 }

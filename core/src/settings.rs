@@ -36,18 +36,30 @@ pub fn defaults() -> Defaults {
 #[derive(Clone, Debug, Default)]
 pub struct Env(BTreeMap<String, String>);
 
-pub const ENV_VARS: [&str; 3] = ["ENABLE_MULTI_TENANT", "MAX_TENANTS", "PUBLIC_ENABLE_MULTI_TENANT"];
+pub const ENV_VARS: [&str; 3] = [
+    "ENABLE_MULTI_TENANT",
+    "MAX_TENANTS",
+    "PUBLIC_ENABLE_MULTI_TENANT",
+];
 
 impl Env {
     pub fn from_process() -> Env {
         Env(ENV_VARS
             .iter()
-            .filter_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()).map(|v| (k.to_string(), v)))
+            .filter_map(|k| {
+                std::env::var(k)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (k.to_string(), v))
+            })
             .collect())
     }
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
-        Env(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect())
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -55,19 +67,29 @@ impl Env {
     }
 
     fn bool(&self, name: &'static str) -> Result<Option<bool>> {
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         match v.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Ok(Some(true)),
             "0" | "false" | "no" | "off" => Ok(Some(false)),
-            _ => Err(Error::invalid(name, format!("{v:?} is not a boolean; set it to true or false"))),
+            _ => Err(Error::invalid(
+                name,
+                format!("{v:?} is not a boolean; set it to true or false"),
+            )),
         }
     }
 
     fn u64(&self, name: &'static str) -> Result<Option<u64>> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        v.parse()
-            .map(Some)
-            .map_err(|_| Error::invalid(name, format!("{v:?} is not a whole number; set it to e.g. 100")))
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        v.parse().map(Some).map_err(|_| {
+            Error::invalid(
+                name,
+                format!("{v:?} is not a whole number; set it to e.g. 100"),
+            )
+        })
     }
 }
 
@@ -114,15 +136,33 @@ pub struct Settings {
 }
 
 fn file<T>(value: T, field: &str) -> Setting<T> {
-    Setting { value, source: Source::File, from: format!("tenants.json:{field}") }
+    Setting {
+        value,
+        source: Source::File,
+        from: format!("tenants.json:{field}"),
+    }
 }
 
 /// Env var beats file field beats default.
-fn layered<T>(env: Option<T>, var: &str, file_value: Option<T>, field: &str, default: T) -> Setting<T> {
+fn layered<T>(
+    env: Option<T>,
+    var: &str,
+    file_value: Option<T>,
+    field: &str,
+    default: T,
+) -> Setting<T> {
     match (env, file_value) {
-        (Some(value), _) => Setting { value, source: Source::Env, from: var.to_owned() },
+        (Some(value), _) => Setting {
+            value,
+            source: Source::Env,
+            from: var.to_owned(),
+        },
         (None, Some(value)) => file(value, field),
-        (None, None) => Setting { value: default, source: Source::Default, from: "config/defaults.json".into() },
+        (None, None) => Setting {
+            value: default,
+            source: Source::Default,
+            from: "config/defaults.json".into(),
+        },
     }
 }
 
@@ -131,7 +171,13 @@ impl Settings {
         let d = defaults();
         let s = Settings {
             domain: file(reg.domain.clone(), "domain"),
-            enable_multi_tenant: layered(env.bool("ENABLE_MULTI_TENANT")?, "ENABLE_MULTI_TENANT", reg.enable_multi_tenant, "enable_multi_tenant", false),
+            enable_multi_tenant: layered(
+                env.bool("ENABLE_MULTI_TENANT")?,
+                "ENABLE_MULTI_TENANT",
+                reg.enable_multi_tenant,
+                "enable_multi_tenant",
+                false,
+            ),
             public_enable_multi_tenant: layered(
                 env.bool("PUBLIC_ENABLE_MULTI_TENANT")?,
                 "PUBLIC_ENABLE_MULTI_TENANT",
@@ -139,24 +185,62 @@ impl Settings {
                 "public_enable_multi_tenant",
                 false,
             ),
-            max_tenants: layered(env.u64("MAX_TENANTS")?, "MAX_TENANTS", Some(reg.max_tenants), "max_tenants", d.max_tenants),
+            max_tenants: layered(
+                env.u64("MAX_TENANTS")?,
+                "MAX_TENANTS",
+                Some(reg.max_tenants),
+                "max_tenants",
+                d.max_tenants,
+            ),
             default_quota: file(reg.default_quota.clone(), "default_quota"),
-            default_max_pages: layered(None, "", reg.default_max_pages, "default_max_pages", d.default_max_pages),
-            default_max_users: layered(None, "", reg.default_max_users, "default_max_users", d.default_max_users),
+            default_max_pages: layered(
+                None,
+                "",
+                reg.default_max_pages,
+                "default_max_pages",
+                d.default_max_pages,
+            ),
+            default_max_users: layered(
+                None,
+                "",
+                reg.default_max_users,
+                "default_max_users",
+                d.default_max_users,
+            ),
             enable_custom_domains: file(reg.enable_custom_domains, "enable_custom_domains"),
-            require_email_verification: file(reg.require_email_verification, "require_email_verification"),
+            require_email_verification: file(
+                reg.require_email_verification,
+                "require_email_verification",
+            ),
             auto_ssl: file(reg.auto_ssl, "auto_ssl"),
-            tenant_name_min_length: layered(None, "", reg.tenant_name_min_length, "tenant_name_min_length", crate::name::DEFAULT_MIN_LEN),
-            tenant_name_max_length: layered(None, "", reg.tenant_name_max_length, "tenant_name_max_length", crate::name::DEFAULT_MAX_LEN),
+            tenant_name_min_length: layered(
+                None,
+                "",
+                reg.tenant_name_min_length,
+                "tenant_name_min_length",
+                crate::name::DEFAULT_MIN_LEN,
+            ),
+            tenant_name_max_length: layered(
+                None,
+                "",
+                reg.tenant_name_max_length,
+                "tenant_name_max_length",
+                crate::name::DEFAULT_MAX_LEN,
+            ),
         };
         crate::quota::parse_size(&s.default_quota.value, "default_quota")?;
-        reg.name_policy().map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
+        reg.name_policy()
+            .map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
         Ok(s)
     }
 
     /// How many tenants this installation may hold: one when multi-tenant mode is off.
     pub fn tenant_limit(&self) -> u64 {
-        if self.enable_multi_tenant.value { self.max_tenants.value } else { 1 }
+        if self.enable_multi_tenant.value {
+            self.max_tenants.value
+        } else {
+            1
+        }
     }
 
     /// `(name, value, source, from)` rows for display.
@@ -175,7 +259,12 @@ impl Settings {
                     Some("file") => Source::File,
                     _ => Source::Default,
                 };
-                (name.clone(), value, source, s["from"].as_str().unwrap_or("").to_owned())
+                (
+                    name.clone(),
+                    value,
+                    source,
+                    s["from"].as_str().unwrap_or("").to_owned(),
+                )
             })
             .collect()
     }
@@ -209,22 +298,36 @@ mod tests {
     fn env_overrides_file_overrides_default() {
         let reg = registry(Some(true));
         let s = Settings::resolve(&reg, &Env::default()).unwrap();
-        assert_eq!((s.enable_multi_tenant.value, s.enable_multi_tenant.source), (true, Source::File));
+        assert_eq!(
+            (s.enable_multi_tenant.value, s.enable_multi_tenant.source),
+            (true, Source::File)
+        );
         assert_eq!(s.public_enable_multi_tenant.source, Source::Default);
         assert_eq!(s.tenant_limit(), 100);
 
         let env = Env::from_pairs([("ENABLE_MULTI_TENANT", "false"), ("MAX_TENANTS", "7")]);
         let s = Settings::resolve(&reg, &env).unwrap();
-        assert_eq!((s.enable_multi_tenant.value, s.enable_multi_tenant.source), (false, Source::Env));
-        assert_eq!((s.max_tenants.value, s.max_tenants.source), (7, Source::Env));
+        assert_eq!(
+            (s.enable_multi_tenant.value, s.enable_multi_tenant.source),
+            (false, Source::Env)
+        );
+        assert_eq!(
+            (s.max_tenants.value, s.max_tenants.source),
+            (7, Source::Env)
+        );
         assert_eq!(s.tenant_limit(), 1, "single-tenant mode holds one tenant");
     }
 
     #[test]
     fn bad_env_values_are_named() {
-        let err = Settings::resolve(&registry(None), &Env::from_pairs([("MAX_TENANTS", "lots")])).unwrap_err();
+        let err = Settings::resolve(&registry(None), &Env::from_pairs([("MAX_TENANTS", "lots")]))
+            .unwrap_err();
         assert!(err.to_string().contains("MAX_TENANTS"), "{err}");
-        let err = Settings::resolve(&registry(None), &Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")])).unwrap_err();
+        let err = Settings::resolve(
+            &registry(None),
+            &Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")]),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("ENABLE_MULTI_TENANT"), "{err}");
     }
 

@@ -43,15 +43,22 @@ pub struct TenantConfig {
 impl TenantConfig {
     pub fn load(store: &dyn Store, id: &TenantId) -> Result<TenantConfig> {
         let key = layout::env_json(id);
-        let (cfg, _) = cas::read_json::<TenantConfig>(store, &key)?.ok_or_else(|| Error::Corrupt {
-            file: key.to_string(),
-            message: format!("it is missing although tenant '{id}' is registered; restore it from a backup"),
-        })?;
+        let (cfg, _) =
+            cas::read_json::<TenantConfig>(store, &key)?.ok_or_else(|| Error::Corrupt {
+                file: key.to_string(),
+                message: format!(
+                    "it is missing although tenant '{id}' is registered; restore it from a backup"
+                ),
+            })?;
         Ok(cfg)
     }
 
     /// Compare-and-swap update of a tenant's env.json.
-    pub fn update<R>(store: &dyn Store, id: &TenantId, change: impl FnMut(&mut TenantConfig) -> Result<Option<R>>) -> Result<Option<R>> {
+    pub fn update<R>(
+        store: &dyn Store,
+        id: &TenantId,
+        change: impl FnMut(&mut TenantConfig) -> Result<Option<R>>,
+    ) -> Result<Option<R>> {
         let key = layout::env_json(id);
         cas::update_json(store, &key, || Error::NoSuchTenant(id.to_string()), change)
     }

@@ -4,7 +4,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc().replace_nanosecond(0).expect("0 is a valid nanosecond")
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("0 is a valid nanosecond")
 }
 
 pub fn rfc3339(t: OffsetDateTime) -> String {

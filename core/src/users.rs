@@ -31,7 +31,11 @@ impl Role {
     }
 
     fn parse(s: &str) -> Role {
-        if s == "admin" { Role::Admin } else { Role::Editor }
+        if s == "admin" {
+            Role::Admin
+        } else {
+            Role::Editor
+        }
     }
 }
 
@@ -59,7 +63,10 @@ fn builtin_hash(cfg: &TenantConfig, role: Role) -> &str {
 /// Counts accounts against MAX_USERS: each built-in account that has a password, plus every
 /// named account.
 pub fn count(cfg: &TenantConfig, db: &SiteDb) -> Result<u64> {
-    let builtins = BUILTINS.iter().filter(|(_, r)| !builtin_hash(cfg, *r).is_empty()).count() as u64;
+    let builtins = BUILTINS
+        .iter()
+        .filter(|(_, r)| !builtin_hash(cfg, *r).is_empty())
+        .count() as u64;
     Ok(builtins + db.user_count()?)
 }
 
@@ -73,7 +80,11 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<Account>> {
             role: *role,
             builtin: true,
             enabled: !builtin_hash(&cfg, *role).is_empty(),
-            email: if *role == Role::Admin { cfg.admin_email.clone() } else { String::new() },
+            email: if *role == Role::Admin {
+                cfg.admin_email.clone()
+            } else {
+                String::new()
+            },
             last_login: None,
             token_version: 0,
         })
@@ -103,31 +114,64 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<Account>> {
 
 fn check_username(name: &str) -> Result<String> {
     let n = name.trim().to_ascii_lowercase();
-    let ok_chars = n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    let ok_chars = n
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if !(2..=32).contains(&n.len()) || !ok_chars {
-        return Err(Error::invalid("username", format!("{name:?} must be 2–32 of a–z, 0–9, '-', '_', '.'")));
+        return Err(Error::invalid(
+            "username",
+            format!("{name:?} must be 2–32 of a–z, 0–9, '-', '_', '.'"),
+        ));
     }
     if BUILTINS.iter().any(|(b, _)| *b == n) {
-        return Err(Error::invalid("username", format!("{n:?} is a built-in account; set its password with `t8k user passwd`")));
+        return Err(Error::invalid(
+            "username",
+            format!("{n:?} is a built-in account; set its password with `t8k user passwd`"),
+        ));
     }
     Ok(n)
 }
 
 /// Adds a named account, refused past MAX_USERS.
-pub fn add(store: &dyn Store, id: &TenantId, username: &str, role: Role, email: &str, password_text: &str) -> Result<()> {
+pub fn add(
+    store: &dyn Store,
+    id: &TenantId,
+    username: &str,
+    role: Role,
+    email: &str,
+    password_text: &str,
+) -> Result<()> {
     let username = check_username(username)?;
     let hash = password::hash(password_text)?;
     let cfg = TenantConfig::load(store, id)?;
     let limits = Limits::of(&cfg)?;
     let mut db = SiteDb::open(store, id)?;
     let err = db.err();
-    let tx = db.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(Error::db(id.as_str()))?;
-    let named: u64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(Error::db(id.as_str()))?;
-    let builtins = BUILTINS.iter().filter(|(_, r)| !builtin_hash(&cfg, *r).is_empty()).count() as u64;
+    let tx = db
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(Error::db(id.as_str()))?;
+    let named: u64 = tx
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .map_err(Error::db(id.as_str()))?;
+    let builtins = BUILTINS
+        .iter()
+        .filter(|(_, r)| !builtin_hash(&cfg, *r).is_empty())
+        .count() as u64;
     quota::check_users(id, &limits, builtins + named + 1)?;
-    let exists: Option<i64> = tx.query_row("SELECT id FROM users WHERE username = ?1", [&username], |r| r.get(0)).optional().map_err(Error::db(id.as_str()))?;
+    let exists: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM users WHERE username = ?1",
+            [&username],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(Error::db(id.as_str()))?;
     if exists.is_some() {
-        return Err(Error::invalid("username", format!("{username:?} already exists in tenant '{id}'")));
+        return Err(Error::invalid(
+            "username",
+            format!("{username:?} already exists in tenant '{id}'"),
+        ));
     }
     tx.execute(
         "INSERT INTO users (username, email, role, password_hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -139,7 +183,12 @@ pub fn add(store: &dyn Store, id: &TenantId, username: &str, role: Role, email: 
 
 /// Sets (or first enables) an account's password. Enabling a disabled built-in account counts
 /// as adding a user. Bumps the token version so existing sessions end.
-pub fn set_password(store: &dyn Store, id: &TenantId, username: &str, password_text: &str) -> Result<()> {
+pub fn set_password(
+    store: &dyn Store,
+    id: &TenantId,
+    username: &str,
+    password_text: &str,
+) -> Result<()> {
     let name = username.trim().to_ascii_lowercase();
     let hash = password::hash(password_text)?;
     if let Some((_, role)) = BUILTINS.iter().find(|(b, _)| *b == name) {
@@ -163,29 +212,48 @@ pub fn set_password(store: &dyn Store, id: &TenantId, username: &str, password_t
         .execute("UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE username = ?1", params![name, hash])
         .map_err(db.err())?;
     if n == 0 {
-        return Err(Error::invalid("username", format!("no account {name:?} in tenant '{id}'; `t8k user list {id}` shows them")));
+        return Err(Error::invalid(
+            "username",
+            format!("no account {name:?} in tenant '{id}'; `t8k user list {id}` shows them"),
+        ));
     }
     Ok(())
 }
 
 /// Enables or disables a named account (built-in accounts are disabled by clearing their
 /// password in env.json).
-pub fn set_disabled(store: &dyn Store, id: &TenantId, username: &str, disabled: bool) -> Result<()> {
+pub fn set_disabled(
+    store: &dyn Store,
+    id: &TenantId,
+    username: &str,
+    disabled: bool,
+) -> Result<()> {
     let name = check_username(username)?;
     let db = SiteDb::open(store, id)?;
     let n = db
         .conn
-        .execute("UPDATE users SET disabled = ?2, token_version = token_version + 1 WHERE username = ?1", params![name, disabled])
+        .execute(
+            "UPDATE users SET disabled = ?2, token_version = token_version + 1 WHERE username = ?1",
+            params![name, disabled],
+        )
         .map_err(db.err())?;
     if n == 0 {
-        return Err(Error::invalid("username", format!("no account {name:?} in tenant '{id}'")));
+        return Err(Error::invalid(
+            "username",
+            format!("no account {name:?} in tenant '{id}'"),
+        ));
     }
     Ok(())
 }
 
 /// Checks a user name and password for either kind of account. Returns the account on
 /// success. Unknown and disabled accounts cost the same time as a wrong password.
-pub fn verify(store: &dyn Store, id: &TenantId, username: &str, password_text: &str) -> Result<Option<Account>> {
+pub fn verify(
+    store: &dyn Store,
+    id: &TenantId,
+    username: &str,
+    password_text: &str,
+) -> Result<Option<Account>> {
     let name = username.trim().to_ascii_lowercase();
     let cfg = TenantConfig::load(store, id)?;
     let db = SiteDb::open(store, id)?;
@@ -193,9 +261,17 @@ pub fn verify(store: &dyn Store, id: &TenantId, username: &str, password_text: &
         Some((_, role)) => Some((builtin_hash(&cfg, *role).to_owned(), *role, true)),
         None => db
             .conn
-            .query_row("SELECT password_hash, role, disabled FROM users WHERE username = ?1", [&name], |r| {
-                Ok((r.get::<_, String>(0)?, Role::parse(&r.get::<_, String>(1)?), !r.get::<_, bool>(2)?))
-            })
+            .query_row(
+                "SELECT password_hash, role, disabled FROM users WHERE username = ?1",
+                [&name],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Role::parse(&r.get::<_, String>(1)?),
+                        !r.get::<_, bool>(2)?,
+                    ))
+                },
+            )
             .optional()
             .map_err(db.err())?,
     };
@@ -208,7 +284,10 @@ pub fn verify(store: &dyn Store, id: &TenantId, username: &str, password_text: &
     }
     if !BUILTINS.iter().any(|(b, _)| *b == name) {
         db.conn
-            .execute("UPDATE users SET last_login = ?2 WHERE username = ?1", params![name, timefmt::now_rfc3339()])
+            .execute(
+                "UPDATE users SET last_login = ?2 WHERE username = ?1",
+                params![name, timefmt::now_rfc3339()],
+            )
             .map_err(db.err())?;
     }
     Ok(list(store, id)?.into_iter().find(|a| a.username == name))

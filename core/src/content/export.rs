@@ -19,13 +19,19 @@ pub struct ExportReport {
 }
 
 pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Result<ExportReport> {
-    let io = |source| Error::Io { path: dir.display().to_string(), source };
+    let io = |source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    };
     if dir.exists() {
         let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
         if non_empty && !force {
             return Err(Error::invalid(
                 "export folder",
-                format!("{} is not empty; choose a new folder or pass --force to overwrite files in it", dir.display()),
+                format!(
+                    "{} is not empty; choose a new folder or pass --force to overwrite files in it",
+                    dir.display()
+                ),
             ));
         }
     }
@@ -33,12 +39,21 @@ pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Resu
     let db = SiteDb::open(store, id)?;
     let mut files = vec![];
     for slug in pages::slugs(&db.conn).map_err(db.err())? {
-        let page = pages::load(&db.conn, &slug).map_err(db.err())?.expect("slug was just listed");
+        let page = pages::load(&db.conn, &slug)
+            .map_err(db.err())?
+            .expect("slug was just listed");
         let name = format!("{slug}.md");
-        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(io)?;
-        tmp.write_all(frontmatter::render(&page).as_bytes()).map_err(io)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            .map_err(io)?;
+        tmp.write_all(frontmatter::render(&page).as_bytes())
+            .map_err(io)?;
         tmp.persist(dir.join(&name)).map_err(|e| io(e.error))?;
         files.push(name);
     }
-    Ok(ExportReport { dir: dir.display().to_string(), files })
+    Ok(ExportReport {
+        dir: dir.display().to_string(),
+        files,
+    })
 }

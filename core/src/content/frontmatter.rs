@@ -17,7 +17,10 @@ pub struct Problem {
 }
 
 fn problem(line: usize, message: impl Into<String>) -> Problem {
-    Problem { line, message: message.into() }
+    Problem {
+        line,
+        message: message.into(),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,11 +37,19 @@ fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
     } else if text.starts_with("---") {
         (Format::Yaml, "---")
     } else {
-        return Err(problem(1, "no front matter: start the file with `+++` (TOML) or `---` (YAML) and give at least a title"));
+        return Err(problem(
+            1,
+            "no front matter: start the file with `+++` (TOML) or `---` (YAML) and give at least a title",
+        ));
     };
-    let first_nl = text.find('\n').ok_or_else(|| problem(1, "front matter is never closed"))?;
+    let first_nl = text
+        .find('\n')
+        .ok_or_else(|| problem(1, "front matter is never closed"))?;
     if text[..first_nl].trim_end() != delim {
-        return Err(problem(1, format!("the opening `{delim}` must be alone on its line")));
+        return Err(problem(
+            1,
+            format!("the opening `{delim}` must be alone on its line"),
+        ));
     }
     let rest = &text[first_nl + 1..];
     let mut offset = 0;
@@ -50,7 +61,12 @@ fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
         }
         offset += line.len();
     }
-    Err(problem(1, format!("front matter opened with `{delim}` is never closed; add a `{delim}` line after it")))
+    Err(problem(
+        1,
+        format!(
+            "front matter opened with `{delim}` is never closed; add a `{delim}` line after it"
+        ),
+    ))
 }
 
 /// The 1-based line (within the file) on which `key` is set in the front matter.
@@ -58,7 +74,8 @@ fn key_line(fm: &str, start: usize, key: &str) -> usize {
     fm.lines()
         .position(|l| {
             let l = l.trim_start();
-            l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(['=', ':']))
+            l.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(['=', ':']))
         })
         .map_or(start, |i| start + i)
 }
@@ -71,30 +88,46 @@ fn toml_to_json(v: toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 
-fn parse_front_matter(format: Format, fm: &str, start: usize) -> Result<Map<String, Value>, Problem> {
+fn parse_front_matter(
+    format: Format,
+    fm: &str,
+    start: usize,
+) -> Result<Map<String, Value>, Problem> {
     match format {
         Format::Toml => {
             let table: toml::Table = toml::from_str(fm).map_err(|e| {
-                let line = e.span().map_or(start, |s| start + fm[..s.start.min(fm.len())].matches('\n').count());
+                let line = e.span().map_or(start, |s| {
+                    start + fm[..s.start.min(fm.len())].matches('\n').count()
+                });
                 problem(line, format!("TOML front matter: {}", e.message()))
             })?;
-            Ok(table.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+            Ok(table
+                .into_iter()
+                .map(|(k, v)| (k, toml_to_json(v)))
+                .collect())
         }
         Format::Yaml => {
             if fm.trim().is_empty() {
                 return Ok(Map::new());
             }
             let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(fm).map_err(|e| {
-                let line = e.location().map_or(start, |l| start + l.line().saturating_sub(1));
+                let line = e
+                    .location()
+                    .map_or(start, |l| start + l.line().saturating_sub(1));
                 problem(line, format!("YAML front matter: {e}"))
             })?;
             match serde_json::to_value(value) {
                 Ok(Value::Object(map)) => Ok(map),
-                Ok(_) => Err(problem(start, "YAML front matter must be a mapping of keys to values")),
+                Ok(_) => Err(problem(
+                    start,
+                    "YAML front matter must be a mapping of keys to values",
+                )),
                 Err(e) => Err(problem(start, format!("YAML front matter: {e}"))),
             }
         }
@@ -110,7 +143,9 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
 
     let title = match map.remove("title") {
         Some(Value::String(s)) if !s.trim().is_empty() => s,
-        Some(Value::String(_)) | None => return Err(problem(start, "`title` is required and must not be empty")),
+        Some(Value::String(_)) | None => {
+            return Err(problem(start, "`title` is required and must not be empty"));
+        }
         Some(_) => return Err(problem(line("title"), "`title` must be a string")),
     };
     let slug = match map.remove("slug") {
@@ -119,8 +154,11 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
         Some(_) => return Err(problem(line("slug"), "`slug` must be a string")),
     };
     check_slug(&slug).map_err(|m| problem(line("slug"), m))?;
-    let description = opt_string(&mut map, "description").map_err(|m| problem(line("description"), m))?.unwrap_or_default();
-    let social_image = opt_string(&mut map, "social_image").map_err(|m| problem(line("social_image"), m))?;
+    let description = opt_string(&mut map, "description")
+        .map_err(|m| problem(line("description"), m))?
+        .unwrap_or_default();
+    let social_image =
+        opt_string(&mut map, "social_image").map_err(|m| problem(line("social_image"), m))?;
     let date = opt_string(&mut map, "date").map_err(|m| problem(line("date"), m))?;
     if let Some(d) = &date {
         check_date(d).map_err(|m| problem(line("date"), m))?;
@@ -132,11 +170,24 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
     };
     let weight = match map.remove("weight") {
         None => 0,
-        Some(v) => v.as_i64().ok_or_else(|| problem(line("weight"), "`weight` must be a whole number"))?,
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| problem(line("weight"), "`weight` must be a whole number"))?,
     };
     let menus = parse_menus(map.remove("menu")).map_err(|m| problem(line("menu"), m))?;
     let panes = split_panes(body, start + fm.lines().count() + 1)?;
-    Ok(Page { slug, title, description, date, draft, weight, menus, social_image, extra: map, panes })
+    Ok(Page {
+        slug,
+        title,
+        description,
+        date,
+        draft,
+        weight,
+        menus,
+        social_image,
+        extra: map,
+        panes,
+    })
 }
 
 fn opt_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
@@ -150,11 +201,21 @@ fn opt_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>,
 /// Accepts `YYYY-MM-DD`, RFC 3339 date-times, and local date-times (`YYYY-MM-DDTHH:MM:SS`).
 fn check_date(d: &str) -> Result<(), String> {
     use time::format_description::well_known::{Iso8601, Rfc3339};
-    let ok = time::Date::parse(d, &time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+    let ok = time::Date::parse(
+        d,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .is_ok()
         || time::OffsetDateTime::parse(d, &Rfc3339).is_ok()
         || time::PrimitiveDateTime::parse(d, &Iso8601::DEFAULT).is_ok()
         || time::OffsetDateTime::parse(d, &Iso8601::DEFAULT).is_ok();
-    if ok { Ok(()) } else { Err(format!("`date` {d:?} is not a date; write it like 2024-05-01 or 2024-05-01T09:30:00Z")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`date` {d:?} is not a date; write it like 2024-05-01 or 2024-05-01T09:30:00Z"
+        ))
+    }
 }
 
 /// Hugo's `menu` is a name, a list of names, or a map keyed by name.
@@ -164,7 +225,11 @@ fn parse_menus(v: Option<Value>) -> Result<Vec<String>, String> {
         Some(Value::String(s)) => vec![s],
         Some(Value::Array(items)) => items
             .into_iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or("`menu` lists must hold menu names (strings)".to_owned()))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or("`menu` lists must hold menu names (strings)".to_owned())
+            })
             .collect::<Result<_, _>>()?,
         Some(Value::Object(map)) => map.keys().cloned().collect(),
         Some(_) => return Err("`menu` must be a menu name or a list of names".into()),
@@ -179,7 +244,11 @@ fn parse_menus(v: Option<Value>) -> Result<Vec<String>, String> {
 }
 
 fn marker_options(line: &str) -> Option<Result<Map<String, Value>, String>> {
-    let inner = line.trim().strip_prefix(PANE_MARKER)?.strip_suffix("-->")?.trim();
+    let inner = line
+        .trim()
+        .strip_prefix(PANE_MARKER)?
+        .strip_suffix("-->")?
+        .trim();
     if inner.is_empty() {
         return Some(Ok(Map::new()));
     }
@@ -204,7 +273,10 @@ fn split_panes(body: &str, first_line: usize) -> Result<Vec<Pane>, Problem> {
                 if seen_marker || !current.markdown.trim().is_empty() {
                     panes.push(std::mem::replace(&mut current, Pane::markdown("")));
                 }
-                current = Pane { markdown: String::new(), options };
+                current = Pane {
+                    markdown: String::new(),
+                    options,
+                };
                 seen_marker = true;
             }
             None => current.markdown.push_str(line),
@@ -218,10 +290,17 @@ fn json_to_toml(v: &Value) -> Option<toml::Value> {
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => toml::Value::Boolean(*b),
-        Value::Number(n) => n.as_i64().map(toml::Value::Integer).or_else(|| n.as_f64().map(toml::Value::Float))?,
+        Value::Number(n) => n
+            .as_i64()
+            .map(toml::Value::Integer)
+            .or_else(|| n.as_f64().map(toml::Value::Float))?,
         Value::String(s) => toml::Value::String(s.clone()),
         Value::Array(a) => toml::Value::Array(a.iter().map(json_to_toml).collect::<Option<_>>()?),
-        Value::Object(m) => toml::Value::Table(m.iter().map(|(k, v)| Some((k.clone(), json_to_toml(v)?))).collect::<Option<_>>()?),
+        Value::Object(m) => toml::Value::Table(
+            m.iter()
+                .map(|(k, v)| Some((k.clone(), json_to_toml(v)?)))
+                .collect::<Option<_>>()?,
+        ),
     })
 }
 
@@ -261,8 +340,14 @@ fn front_matter(page: &Page) -> Map<String, Value> {
 pub fn render(page: &Page) -> String {
     let fm = front_matter(page);
     let mut out = match json_to_toml(&Value::Object(fm.clone())) {
-        Some(toml::Value::Table(t)) => format!("+++\n{}+++\n", toml::to_string(&t).expect("TOML tables serialise")),
-        _ => format!("---\n{}---\n", serde_yaml_ng::to_string(&fm).expect("JSON maps serialise as YAML")),
+        Some(toml::Value::Table(t)) => format!(
+            "+++\n{}+++\n",
+            toml::to_string(&t).expect("TOML tables serialise")
+        ),
+        _ => format!(
+            "---\n{}---\n",
+            serde_yaml_ng::to_string(&fm).expect("JSON maps serialise as YAML")
+        ),
     };
     let single = page.panes.len() == 1 && page.panes[0].options.is_empty();
     if single {
@@ -291,7 +376,10 @@ mod tests {
     #[test]
     fn toml_front_matter() {
         let p = parse("+++\ntitle = \"Hello\"\ndate = 2024-05-01\nweight = 3\nmenu = \"main\"\ntags = [\"a\"]\n+++\n\nBody *text*.\n", "hello-world").unwrap();
-        assert_eq!((p.slug.as_str(), p.title.as_str(), p.weight), ("hello-world", "Hello", 3));
+        assert_eq!(
+            (p.slug.as_str(), p.title.as_str(), p.weight),
+            ("hello-world", "Hello", 3)
+        );
         assert_eq!(p.date.as_deref(), Some("2024-05-01"));
         assert_eq!(p.menus, vec!["main"]);
         assert_eq!(p.extra["tags"], serde_json::json!(["a"]));
@@ -317,8 +405,18 @@ mod tests {
         let e = parse("---\ntitle: x\n  bad: [\n---\n", "x").unwrap_err();
         assert!(e.line >= 2, "{e:?}");
         assert_eq!(parse("no front matter", "x").unwrap_err().line, 1);
-        assert!(parse("+++\ntitle = \"x\"\n", "x").unwrap_err().message.contains("never closed"));
-        assert!(parse("+++\nslug = \"x\"\n+++\n", "x").unwrap_err().message.contains("title"));
+        assert!(
+            parse("+++\ntitle = \"x\"\n", "x")
+                .unwrap_err()
+                .message
+                .contains("never closed")
+        );
+        assert!(
+            parse("+++\nslug = \"x\"\n+++\n", "x")
+                .unwrap_err()
+                .message
+                .contains("title")
+        );
         let e = parse("+++\ntitle = \"x\"\nslug = \"Bad Slug\"\n+++\n", "x").unwrap_err();
         assert_eq!(e.line, 3);
     }
@@ -337,7 +435,14 @@ mod tests {
             menus: vec!["footer".into(), "main".into()],
             social_image: None,
             extra: Map::new(),
-            panes: vec![Pane { markdown: "# Hi\n".into(), options: opts }, Pane::markdown("two"), Pane::markdown("three\n\n")],
+            panes: vec![
+                Pane {
+                    markdown: "# Hi\n".into(),
+                    options: opts,
+                },
+                Pane::markdown("two"),
+                Pane::markdown("three\n\n"),
+            ],
         };
         let text = render(&page);
         assert_eq!(parse(&text, "ignored").unwrap(), page, "{text}");

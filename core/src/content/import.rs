@@ -28,7 +28,9 @@ pub struct ImportReport {
 }
 
 fn is_markdown(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
 }
 
 /// The slug a file gets when its front matter names none: its stem, or for `index.md` /
@@ -39,7 +41,11 @@ fn stem_of(path: &Path, root: &Path, home_slug: &str) -> String {
         return stem.to_owned();
     }
     match path.parent() {
-        Some(parent) if parent != root => parent.file_name().and_then(|s| s.to_str()).unwrap_or(home_slug).to_owned(),
+        Some(parent) if parent != root => parent
+            .file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or(home_slug)
+            .to_owned(),
         _ => home_slug.to_owned(),
     }
 }
@@ -47,14 +53,26 @@ fn stem_of(path: &Path, root: &Path, home_slug: &str) -> String {
 /// Parses every Markdown file under `dir`; all problems are collected, not just the first.
 pub fn read_dir(dir: &Path, home_slug: &str) -> Result<Vec<(PathBuf, Page)>> {
     if !dir.is_dir() {
-        return Err(Error::invalid("import folder", format!("{} is not a folder; give the folder holding your .md files", dir.display())));
+        return Err(Error::invalid(
+            "import folder",
+            format!(
+                "{} is not a folder; give the folder holding your .md files",
+                dir.display()
+            ),
+        ));
     }
     let mut problems = vec![];
     let mut found: Vec<(PathBuf, Page)> = vec![];
     let mut by_slug: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
-        let entry = entry.map_err(|e| Error::Io { path: dir.display().to_string(), source: e.into() })?;
+        let entry = entry.map_err(|e| Error::Io {
+            path: dir.display().to_string(),
+            source: e.into(),
+        })?;
         let path = entry.path();
         if !entry.file_type().is_file() || !is_markdown(path) {
             continue;
@@ -63,10 +81,19 @@ pub fn read_dir(dir: &Path, home_slug: &str) -> Result<Vec<(PathBuf, Page)>> {
         let text = match std::fs::read(path).map(String::from_utf8) {
             Ok(Ok(text)) => text,
             Ok(Err(_)) => {
-                problems.push(FileProblem { path: shown, line: 1, message: "not UTF-8 text; save the file as UTF-8".into() });
+                problems.push(FileProblem {
+                    path: shown,
+                    line: 1,
+                    message: "not UTF-8 text; save the file as UTF-8".into(),
+                });
                 continue;
             }
-            Err(source) => return Err(Error::Io { path: shown, source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    path: shown,
+                    source,
+                });
+            }
         };
         match frontmatter::parse(&text, &stem_of(path, dir, home_slug)) {
             Ok(page) => {
@@ -74,21 +101,32 @@ pub fn read_dir(dir: &Path, home_slug: &str) -> Result<Vec<(PathBuf, Page)>> {
                     problems.push(FileProblem {
                         path: shown,
                         line: 1,
-                        message: format!("slug {:?} is also used by {}; give one of them another `slug`", page.slug, first.display()),
+                        message: format!(
+                            "slug {:?} is also used by {}; give one of them another `slug`",
+                            page.slug,
+                            first.display()
+                        ),
                     });
                     continue;
                 }
                 by_slug.insert(page.slug.clone(), path.to_owned());
                 found.push((path.to_owned(), page));
             }
-            Err(p) => problems.push(FileProblem { path: shown, line: p.line, message: p.message }),
+            Err(p) => problems.push(FileProblem {
+                path: shown,
+                line: p.line,
+                message: p.message,
+            }),
         }
     }
     if !problems.is_empty() {
         return Err(Error::Import(problems));
     }
     if found.is_empty() {
-        return Err(Error::invalid("import folder", format!("{} holds no .md files", dir.display())));
+        return Err(Error::invalid(
+            "import folder",
+            format!("{} holds no .md files", dir.display()),
+        ));
     }
     Ok(found)
 }
@@ -103,9 +141,15 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
     let mut db = SiteDb::open(store, id)?;
     let err = db.err();
     let now = crate::timefmt::now_rfc3339();
-    let mut report = ImportReport { files: found.len(), ..Default::default() };
+    let mut report = ImportReport {
+        files: found.len(),
+        ..Default::default()
+    };
 
-    let tx = db.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::db(id.as_str()))?;
+    let tx = db
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(Error::db(id.as_str()))?;
     let pages_before = pages::slugs(&tx).map_err(Error::db(id.as_str()))?.len() as u64;
     let size_before = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
     for (_, page) in &found {
@@ -116,7 +160,8 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
         }
     }
     if prune {
-        let keep: std::collections::HashSet<&str> = found.iter().map(|(_, p)| p.slug.as_str()).collect();
+        let keep: std::collections::HashSet<&str> =
+            found.iter().map(|(_, p)| p.slug.as_str()).collect();
         for slug in pages::slugs(&tx).map_err(Error::db(id.as_str()))? {
             if keep.contains(slug.as_str()) {
                 continue;
@@ -124,7 +169,9 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
             if slug == cfg.home_slug {
                 return Err(Error::invalid(
                     "--prune",
-                    format!("it would delete the home page {slug:?} (HOME_SLUG); add {slug}.md to the folder or change HOME_SLUG"),
+                    format!(
+                        "it would delete the home page {slug:?} (HOME_SLUG); add {slug}.md to the folder or change HOME_SLUG"
+                    ),
                 ));
             }
             pages::delete(&tx, &slug).map_err(Error::db(id.as_str()))?;
@@ -141,7 +188,9 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
     }
     tx.commit().map_err(Error::db(id.as_str()))?;
     // Fold the WAL back so the file on disk is the whole database (usage and backups see it).
-    db.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(err)?;
+    db.conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .map_err(err)?;
     report.content_version = db.content_version()?;
     Ok(report)
 }

@@ -36,7 +36,10 @@ pub struct Pane {
 
 impl Pane {
     pub fn markdown(text: &str) -> Pane {
-        Pane { markdown: text.to_owned(), options: Map::new() }
+        Pane {
+            markdown: text.to_owned(),
+            options: Map::new(),
+        }
     }
 }
 
@@ -45,8 +48,13 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
     if slug.is_empty() || slug.len() > 100 {
         return Err(format!("slug {slug:?} must be 1–100 characters"));
     }
-    if let Some(c) = slug.chars().find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) {
-        return Err(format!("slug {slug:?} contains {c:?}; use lowercase letters, digits and hyphens"));
+    if let Some(c) = slug
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(format!(
+            "slug {slug:?} contains {c:?}; use lowercase letters, digits and hyphens"
+        ));
     }
     if slug.starts_with('-') || slug.ends_with('-') {
         return Err(format!("slug {slug:?} cannot start or end with a hyphen"));

@@ -52,7 +52,9 @@ pub fn load(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Page>> {
             },
         )
         .optional()?;
-    let Some((id, mut page)) = row else { return Ok(None) };
+    let Some((id, mut page)) = row else {
+        return Ok(None);
+    };
     page.panes = conn
         .prepare(
             "SELECT p.markdown, p.options FROM story_fragment_panes sp JOIN panes p ON p.id = sp.pane_id
@@ -71,16 +73,24 @@ pub fn load(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Page>> {
 }
 
 fn menu_id(conn: &Connection, name: &str, now: &str) -> rusqlite::Result<i64> {
-    if let Some(id) = conn.query_row("SELECT id FROM menus WHERE name = ?1", [name], |r| r.get(0)).optional()? {
+    if let Some(id) = conn
+        .query_row("SELECT id FROM menus WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?
+    {
         return Ok(id);
     }
-    conn.execute("INSERT INTO menus (name, title, created, changed) VALUES (?1, ?2, ?3, ?3)", params![name, title_case(name), now])?;
+    conn.execute(
+        "INSERT INTO menus (name, title, created, changed) VALUES (?1, ?2, ?3, ?3)",
+        params![name, title_case(name), now],
+    )?;
     Ok(conn.last_insert_rowid())
 }
 
 fn title_case(name: &str) -> String {
     let mut c = name.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Creates or updates the page with `page.slug`, in the caller's transaction.
@@ -96,11 +106,17 @@ pub fn upsert(conn: &Connection, page: &Page, now: &str) -> rusqlite::Result<Out
                  social_image = ?7, extra = ?8, changed = ?9 WHERE slug = ?1",
                 params![page.slug, page.title, page.description, page.date, page.draft, page.weight, page.social_image, json_text(&page.extra), now],
             )?;
-            conn.query_row("SELECT id FROM story_fragments WHERE slug = ?1", [&page.slug], |r| r.get(0))?
+            conn.query_row(
+                "SELECT id FROM story_fragments WHERE slug = ?1",
+                [&page.slug],
+                |r| r.get(0),
+            )?
         }
         None => {
             // New pages show the `main` menu when the site has one.
-            let shown: Option<i64> = conn.query_row("SELECT id FROM menus WHERE name = 'main'", [], |r| r.get(0)).optional()?;
+            let shown: Option<i64> = conn
+                .query_row("SELECT id FROM menus WHERE name = 'main'", [], |r| r.get(0))
+                .optional()?;
             conn.execute(
                 "INSERT INTO story_fragments (slug, title, description, menu_id, social_image, date, draft, weight, extra, created, changed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
@@ -112,15 +128,29 @@ pub fn upsert(conn: &Connection, page: &Page, now: &str) -> rusqlite::Result<Out
     if existing.as_ref().map(|e| &e.panes) != Some(&page.panes) {
         replace_panes(conn, id, &page.panes, now)?;
     }
-    let old_menus = existing.as_ref().map(|e| e.menus.clone()).unwrap_or_default();
-    if old_menus != page.menus || existing.as_ref().is_some_and(|e| e.weight != page.weight || e.title != page.title) {
+    let old_menus = existing
+        .as_ref()
+        .map(|e| e.menus.clone())
+        .unwrap_or_default();
+    if old_menus != page.menus
+        || existing
+            .as_ref()
+            .is_some_and(|e| e.weight != page.weight || e.title != page.title)
+    {
         replace_menu_items(conn, id, page, now)?;
     }
-    Ok(if existing.is_some() { Outcome::Updated } else { Outcome::Created })
+    Ok(if existing.is_some() {
+        Outcome::Updated
+    } else {
+        Outcome::Created
+    })
 }
 
 fn replace_panes(conn: &Connection, id: i64, panes: &[Pane], now: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM story_fragment_panes WHERE story_fragment_id = ?1", [id])?;
+    conn.execute(
+        "DELETE FROM story_fragment_panes WHERE story_fragment_id = ?1",
+        [id],
+    )?;
     for (pos, pane) in panes.iter().enumerate() {
         conn.execute(
             "INSERT INTO panes (markdown, options, created, changed) VALUES (?1, ?2, ?3, ?3)",

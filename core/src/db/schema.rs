@@ -3,8 +3,15 @@
 
 /// Tables whose every change is a content change: each gets triggers that bump
 /// `meta.content_version`, so no code path can forget to (the builder keys on it).
-pub const CONTENT_TABLES: [&str; 7] =
-    ["story_fragments", "panes", "story_fragment_panes", "menus", "menu_items", "media_files", "settings"];
+pub const CONTENT_TABLES: [&str; 7] = [
+    "story_fragments",
+    "panes",
+    "story_fragment_panes",
+    "menus",
+    "menu_items",
+    "media_files",
+    "settings",
+];
 
 const V1: &str = r#"
 CREATE TABLE meta (

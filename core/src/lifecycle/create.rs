@@ -44,26 +44,48 @@ fn check_email(email: &str) -> Result<String> {
     let e = email.trim();
     let valid = e.len() <= 254
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
-        && e.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.'));
-    if valid { Ok(e.to_owned()) } else { Err(Error::invalid("email", format!("{email:?} is not an email address like name@example.com"))) }
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if valid {
+        Ok(e.to_owned())
+    } else {
+        Err(Error::invalid(
+            "email",
+            format!("{email:?} is not an email address like name@example.com"),
+        ))
+    }
 }
 
 fn check_site_name(name: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 100 || n.chars().any(char::is_control) {
-        return Err(Error::invalid("site name", "give 1–100 printable characters, e.g. --name \"Acme Bakery\""));
+        return Err(Error::invalid(
+            "site name",
+            "give 1–100 printable characters, e.g. --name \"Acme Bakery\"",
+        ));
     }
     Ok(n.to_owned())
 }
 
 /// Drops claims whose holders are gone, so their slots and names are free again.
 fn reap_stale_claims(reg: &mut Registry, now: i64) {
-    reg.tenants.retain(|t| !(t.status == Status::Creating && t.claim.as_ref().is_none_or(|c| c.is_stale(now))));
+    reg.tenants.retain(|t| {
+        !(t.status == Status::Creating && t.claim.as_ref().is_none_or(|c| c.is_stale(now)))
+    });
 }
 
 impl Installation {
     /// Validates the name, then creates the tenant.
-    pub fn create_tenant(&self, name: &str, new: impl FnOnce(TenantId) -> NewTenant) -> Result<TenantEntry> {
+    pub fn create_tenant(
+        &self,
+        name: &str,
+        new: impl FnOnce(TenantId) -> NewTenant,
+    ) -> Result<TenantEntry> {
         let id = self.validate_name(name)?;
         self.create_tenant_with(new(id))
     }
@@ -73,12 +95,31 @@ impl Installation {
     pub fn create_tenant_with(&self, new: NewTenant) -> Result<TenantEntry> {
         let site_name = check_site_name(&new.site_name)?;
         let email = check_email(&new.email)?;
-        let admin_hash = new.admin_password.as_deref().map(password::hash).transpose()?.unwrap_or_default();
-        let editor_hash = new.editor_password.as_deref().map(password::hash).transpose()?.unwrap_or_default();
+        let admin_hash = new
+            .admin_password
+            .as_deref()
+            .map(password::hash)
+            .transpose()?
+            .unwrap_or_default();
+        let editor_hash = new
+            .editor_password
+            .as_deref()
+            .map(password::hash)
+            .transpose()?
+            .unwrap_or_default();
         let holder = new_secret();
         let (reg, settings) = self.claim(&new.id, &holder)?;
 
-        let written = self.write_tenant_files(&new.id, &reg, &settings, &site_name, &email, admin_hash, editor_hash, new.theme);
+        let written = self.write_tenant_files(
+            &new.id,
+            &reg,
+            &settings,
+            &site_name,
+            &email,
+            admin_hash,
+            editor_hash,
+            new.theme,
+        );
         if let Err(e) = written {
             // Free the name at once; files written so far are leftovers the next attempt moves away.
             let _ = self.release_claim(&new.id, &holder);
@@ -89,65 +130,97 @@ impl Installation {
 
     fn claim(&self, id: &TenantId, holder: &str) -> Result<(Registry, Settings)> {
         let now = timefmt::now();
-        let claim = Claim { holder: holder.to_owned(), process: process::current(), expires: now.unix_timestamp() + CLAIM_LEASE_SECS };
+        let claim = Claim {
+            holder: holder.to_owned(),
+            process: process::current(),
+            expires: now.unix_timestamp() + CLAIM_LEASE_SECS,
+        };
         let created = timefmt::rfc3339(now);
-        cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let settings = Settings::resolve(reg, &self.env)?;
-            reap_stale_claims(reg, now.unix_timestamp());
-            if reg.find(id.as_str()).is_some() {
-                return Err(Error::AlreadyTaken(id.to_string()));
-            }
-            let used = reg.tenants.len() as u64;
-            if used >= settings.tenant_limit() {
-                return Err(if settings.enable_multi_tenant.value {
-                    Error::MaxTenants { max: settings.max_tenants.value, used }
-                } else {
-                    Error::SingleTenantMode
+        cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let settings = Settings::resolve(reg, &self.env)?;
+                reap_stale_claims(reg, now.unix_timestamp());
+                if reg.find(id.as_str()).is_some() {
+                    return Err(Error::AlreadyTaken(id.to_string()));
+                }
+                let used = reg.tenants.len() as u64;
+                if used >= settings.tenant_limit() {
+                    return Err(if settings.enable_multi_tenant.value {
+                        Error::MaxTenants {
+                            max: settings.max_tenants.value,
+                            used,
+                        }
+                    } else {
+                        Error::SingleTenantMode
+                    });
+                }
+                reg.tenants.push(TenantEntry {
+                    id: id.to_string(),
+                    domain: reg.tenant_domain(id, settings.enable_multi_tenant.value),
+                    custom_domains: vec![],
+                    created: created.clone(),
+                    active: false,
+                    status: Status::Creating,
+                    claim: Some(claim.clone()),
+                    extra: Default::default(),
                 });
-            }
-            reg.tenants.push(TenantEntry {
-                id: id.to_string(),
-                domain: reg.tenant_domain(id, settings.enable_multi_tenant.value),
-                custom_domains: vec![],
-                created: created.clone(),
-                active: false,
-                status: Status::Creating,
-                claim: Some(claim.clone()),
-                extra: Default::default(),
-            });
-            Ok(Some((reg.clone(), settings)))
-        })
+                Ok(Some((reg.clone(), settings)))
+            },
+        )
         .map(|r| r.expect("claim always writes"))
     }
 
     fn finish_claim(&self, id: &TenantId, holder: &str) -> Result<TenantEntry> {
-        let done = cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let entry = reg
-                .find_mut(id.as_str())
-                .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
-                .ok_or(Error::Busy { id: id.to_string(), what: "created" })?;
-            entry.status = Status::Active;
-            entry.active = true;
-            entry.claim = None;
-            Ok(Some(entry.clone()))
-        })?;
+        let done = cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let entry = reg
+                    .find_mut(id.as_str())
+                    .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
+                    .ok_or(Error::Busy {
+                        id: id.to_string(),
+                        what: "created",
+                    })?;
+                entry.status = Status::Active;
+                entry.active = true;
+                entry.claim = None;
+                Ok(Some(entry.clone()))
+            },
+        )?;
         Ok(done.expect("finish always writes"))
     }
 
     pub(super) fn release_claim(&self, id: &TenantId, holder: &str) -> Result<()> {
-        cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let before = reg.tenants.len();
-            reg.tenants.retain(|t| !(t.id == id.as_str() && t.claim.as_ref().is_some_and(|c| c.holder == holder)));
-            Ok((reg.tenants.len() != before).then_some(()))
-        })?;
+        cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let before = reg.tenants.len();
+                reg.tenants.retain(|t| {
+                    !(t.id == id.as_str() && t.claim.as_ref().is_some_and(|c| c.holder == holder))
+                });
+                Ok((reg.tenants.len() != before).then_some(()))
+            },
+        )?;
         Ok(())
     }
 
     /// Moves anything under the tenant's folders (left by a crashed attempt) out of the way.
     pub(super) fn clear_leftovers(&self, id: &TenantId) -> Result<()> {
-        let stamp = format!("{id}-{}-{}", timefmt::compact(timefmt::now()), &new_secret()[..8]);
+        let stamp = format!(
+            "{id}-{}-{}",
+            timefmt::compact(timefmt::now()),
+            &new_secret()[..8]
+        );
         for dir in layout::tenant_dirs(id) {
-            let occupied = !self.store.list(&dir)?.is_empty() || self.store.local_path(&dir).is_some_and(|p| p.exists());
+            let occupied = !self.store.list(&dir)?.is_empty()
+                || self.store.local_path(&dir).is_some_and(|p| p.exists());
             if occupied {
                 let part = dir.as_str().split('/').next().unwrap_or("part");
                 let to = Key::new(&format!("trash/leftovers/{stamp}/{part}"))?;
@@ -173,7 +246,10 @@ impl Installation {
         let d = settings::defaults();
         let cfg = TenantConfig {
             tenant_id: id.to_string(),
-            site_url: format!("https://{}", reg.tenant_domain(id, settings.enable_multi_tenant.value)),
+            site_url: format!(
+                "https://{}",
+                reg.tenant_domain(id, settings.enable_multi_tenant.value)
+            ),
             site_name: site_name.to_owned(),
             home_slug: d.home_slug.clone(),
             admin_password_hash,
@@ -187,16 +263,29 @@ impl Installation {
             brand_colours: String::new(),
             extra: Default::default(),
         };
-        self.store.put(&layout::env_json(id), &cas::to_json_bytes(&cfg), Condition::IfAbsent)?;
+        self.store.put(
+            &layout::env_json(id),
+            &cas::to_json_bytes(&cfg),
+            Condition::IfAbsent,
+        )?;
 
         let mut db = SiteDb::open(self.store(), id)?;
-        let tx = db.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(Error::db(id.as_str()))?;
-        starter::write(&tx, site_name, &cfg.home_slug, &timefmt::now_rfc3339()).map_err(Error::db(id.as_str()))?;
+        let tx = db
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::db(id.as_str()))?;
+        starter::write(&tx, site_name, &cfg.home_slug, &timefmt::now_rfc3339())
+            .map_err(Error::db(id.as_str()))?;
         tx.commit().map_err(Error::db(id.as_str()))?;
-        db.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(Error::db(id.as_str()))?;
+        db.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .map_err(Error::db(id.as_str()))?;
 
         if let Some(media) = self.store.local_path(&layout::media_dir(id)) {
-            std::fs::create_dir_all(&media).map_err(|source| Error::Io { path: media.display().to_string(), source })?;
+            std::fs::create_dir_all(&media).map_err(|source| Error::Io {
+                path: media.display().to_string(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -209,7 +298,15 @@ mod tests {
     #[test]
     fn emails() {
         assert!(check_email("a@example.com").is_ok());
-        for bad in ["", "a", "a@b", "@example.com", "a b@example.com", "a@example.com.", "a@@example.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@example.com.",
+            "a@@example.com",
+        ] {
             assert!(check_email(bad).is_err(), "{bad:?}");
         }
     }

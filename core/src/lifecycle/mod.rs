@@ -56,8 +56,13 @@ pub fn check_domain(domain: &str) -> Result<String> {
         if label.is_empty() || label.len() > 63 || label.starts_with('-') || label.ends_with('-') {
             return bad("has an empty, too long, or hyphen-edged label");
         }
-        if !label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return bad("may hold only letters, digits, hyphens and dots (use punycode for international names)");
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return bad(
+                "may hold only letters, digits, hyphens and dots (use punycode for international names)",
+            );
         }
     }
     Ok(d)
@@ -103,7 +108,9 @@ impl Installation {
     }
 
     fn not_installed(&self) -> Error {
-        Error::NotInstalled { root: self.store.describe() }
+        Error::NotInstalled {
+            root: self.store.describe(),
+        }
     }
 
     pub fn settings(&self) -> Result<Settings> {
@@ -135,11 +142,15 @@ impl Installation {
             extra: Default::default(),
         };
         let key = layout::registry();
-        match self.store.put(&key, &to_json_bytes(&reg), Condition::IfAbsent) {
+        match self
+            .store
+            .put(&key, &to_json_bytes(&reg), Condition::IfAbsent)
+        {
             Ok(_) => Ok(reg),
-            Err(StoreError::PreconditionFailed { .. }) => {
-                Err(Error::AlreadyInstalled { root: self.store.describe(), key: key.to_string() })
-            }
+            Err(StoreError::PreconditionFailed { .. }) => Err(Error::AlreadyInstalled {
+                root: self.store.describe(),
+                key: key.to_string(),
+            }),
             Err(e) => Err(e.into()),
         }
     }
@@ -147,29 +158,53 @@ impl Installation {
     /// Validates a proposed tenant name against this installation's policy.
     pub fn validate_name(&self, input: &str) -> Result<TenantId> {
         let (reg, _) = self.registry()?;
-        let policy = reg.name_policy().map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
+        let policy = reg
+            .name_policy()
+            .map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
         Ok(name::validate(input, policy)?)
     }
 
     /// Tenants whose creation finished, in registry order.
     pub fn list(&self) -> Result<Vec<TenantEntry>> {
-        Ok(self.registry()?.0.tenants.into_iter().filter(TenantEntry::is_complete).collect())
+        Ok(self
+            .registry()?
+            .0
+            .tenants
+            .into_iter()
+            .filter(TenantEntry::is_complete)
+            .collect())
     }
 
     /// Looks a tenant up; only complete tenants count.
     pub fn entry(&self, id: &str) -> Result<(TenantEntry, TenantId)> {
         let (reg, _) = self.registry()?;
-        let entry = reg.find(id).filter(|e| e.is_complete()).cloned().ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
+        let entry = reg
+            .find(id)
+            .filter(|e| e.is_complete())
+            .cloned()
+            .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
         let tid = entry.tenant_id()?;
         Ok((entry, tid))
     }
 
     /// Changes one complete tenant's registry entry by compare-and-swap.
-    fn update_entry<R>(&self, id: &str, mut change: impl FnMut(&mut TenantEntry) -> Result<Option<R>>) -> Result<Option<R>> {
-        cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let entry = reg.find_mut(id).filter(|e| e.is_complete()).ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
-            change(entry)
-        })
+    fn update_entry<R>(
+        &self,
+        id: &str,
+        mut change: impl FnMut(&mut TenantEntry) -> Result<Option<R>>,
+    ) -> Result<Option<R>> {
+        cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let entry = reg
+                    .find_mut(id)
+                    .filter(|e| e.is_complete())
+                    .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
+                change(entry)
+            },
+        )
     }
 
     /// Activates or deactivates a tenant; returns false when it already was.
@@ -179,7 +214,11 @@ impl Installation {
                 return Ok(None);
             }
             e.active = active;
-            e.status = if active { Status::Active } else { Status::Inactive };
+            e.status = if active {
+                Status::Active
+            } else {
+                Status::Inactive
+            };
             Ok(Some(()))
         })?;
         Ok(changed.is_some())
@@ -225,9 +264,19 @@ impl Installation {
 
     /// Changes a tenant's limits. Lowering a limit below current usage is refused unless
     /// `force` (then further writes are refused until usage drops).
-    pub fn set_quota(&self, id: &str, storage: Option<&str>, pages: Option<u64>, users: Option<u64>, force: bool) -> Result<Limits> {
+    pub fn set_quota(
+        &self,
+        id: &str,
+        storage: Option<&str>,
+        pages: Option<u64>,
+        users: Option<u64>,
+        force: bool,
+    ) -> Result<Limits> {
         if storage.is_none() && pages.is_none() && users.is_none() {
-            return Err(Error::invalid("set-quota", "give at least one of --storage, --pages, --users"));
+            return Err(Error::invalid(
+                "set-quota",
+                "give at least one of --storage, --pages, --users",
+            ));
         }
         let (_, tid) = self.entry(id)?;
         if let Some(s) = storage {
@@ -238,13 +287,19 @@ impl Installation {
             let over = |what: &str, used: String, limit: String| {
                 Err(Error::invalid(
                     what,
-                    format!("{limit} is below current usage of {used} for tenant '{id}'; free space first, or pass --force to set it anyway"),
+                    format!(
+                        "{limit} is below current usage of {used} for tenant '{id}'; free space first, or pass --force to set it anyway"
+                    ),
                 ))
             };
             if let Some(s) = storage
                 && quota::parse_size(s, "--storage")? < usage.storage_bytes
             {
-                return over("--storage", quota::format_size(usage.storage_bytes), s.to_owned());
+                return over(
+                    "--storage",
+                    quota::format_size(usage.storage_bytes),
+                    s.to_owned(),
+                );
             }
             if let Some(p) = pages.filter(|&p| p < usage.pages) {
                 return over("--pages", format!("{} pages", usage.pages), p.to_string());

@@ -22,14 +22,23 @@ fn start_time(pid: u32) -> Option<String> {
 /// `host/pid/start-time` of this process.
 pub fn current() -> String {
     let pid = std::process::id();
-    format!("{}/{}/{}", hostname(), pid, start_time(pid).unwrap_or_default())
+    format!(
+        "{}/{}/{}",
+        hostname(),
+        pid,
+        start_time(pid).unwrap_or_default()
+    )
 }
 
 /// True only when `identity` names a process on this host that certainly no longer runs.
 pub fn is_dead(identity: &str) -> bool {
     let mut parts = identity.rsplitn(3, '/');
-    let (Some(start), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else { return false };
-    let Ok(pid) = pid.parse::<u32>() else { return false };
+    let (Some(start), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
     if host != hostname() || start.is_empty() || start_time(std::process::id()).is_none() {
         return false;
     }
@@ -50,7 +59,10 @@ mod tests {
         if let Some(start) = start {
             assert!(is_dead(&format!("{}/{pid}/{start}", hostname())));
         }
-        assert!(!is_dead("other-host/1/123"), "other hosts are judged by lease only");
+        assert!(
+            !is_dead("other-host/1/123"),
+            "other hosts are judged by lease only"
+        );
         assert!(!is_dead("garbage"));
     }
 }

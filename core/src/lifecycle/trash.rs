@@ -32,39 +32,55 @@ fn parts(tenant_dir: &Key) -> &str {
 impl Installation {
     /// Moves a tenant to the trash and removes it from the registry; returns the trash key.
     pub fn delete_tenant(&self, id: &str) -> Result<String> {
-        let fresh = format!("trash/{id}-{}-{}", timefmt::compact(timefmt::now()), &new_secret()[..8]);
+        let fresh = format!(
+            "trash/{id}-{}-{}",
+            timefmt::compact(timefmt::now()),
+            &new_secret()[..8]
+        );
         let deleted = timefmt::now_rfc3339();
-        let (entry, trash) = cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let e = reg
-                .find_mut(id)
-                .filter(|e| e.is_complete() || e.status == Status::Deleting)
-                .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
-            let trash = match e.extra.get(TRASH_FIELD).and_then(|v| v.as_str()) {
-                Some(t) => t.to_owned(), // resuming an interrupted delete
-                None => {
-                    e.extra.insert(TRASH_FIELD.into(), fresh.clone().into());
-                    e.extra.insert("deleted".into(), deleted.clone().into());
-                    fresh.clone()
-                }
-            };
-            e.status = Status::Deleting;
-            Ok(Some((e.clone(), trash)))
-        })?
+        let (entry, trash) = cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let e = reg
+                    .find_mut(id)
+                    .filter(|e| e.is_complete() || e.status == Status::Deleting)
+                    .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
+                let trash = match e.extra.get(TRASH_FIELD).and_then(|v| v.as_str()) {
+                    Some(t) => t.to_owned(), // resuming an interrupted delete
+                    None => {
+                        e.extra.insert(TRASH_FIELD.into(), fresh.clone().into());
+                        e.extra.insert("deleted".into(), deleted.clone().into());
+                        fresh.clone()
+                    }
+                };
+                e.status = Status::Deleting;
+                Ok(Some((e.clone(), trash)))
+            },
+        )?
         .expect("delete always writes");
         let tid = entry.tenant_id()?;
         let trash_key = Key::new(&trash)?;
         let manifest = trash_key.join("tenant.json")?;
         if self.store.get(&manifest)?.is_none() {
-            self.store.put(&manifest, &to_json_bytes(&entry), Condition::None)?;
+            self.store
+                .put(&manifest, &to_json_bytes(&entry), Condition::None)?;
         }
         for dir in layout::tenant_dirs(&tid) {
-            self.store.move_prefix(&dir, &trash_key.join(parts(&dir))?)?;
+            self.store
+                .move_prefix(&dir, &trash_key.join(parts(&dir))?)?;
         }
-        cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let before = reg.tenants.len();
-            reg.tenants.retain(|t| t.id != tid.as_str());
-            Ok((reg.tenants.len() != before).then_some(()))
-        })?;
+        cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let before = reg.tenants.len();
+                reg.tenants.retain(|t| t.id != tid.as_str());
+                Ok((reg.tenants.len() != before).then_some(()))
+            },
+        )?;
         Ok(trash)
     }
 
@@ -72,11 +88,26 @@ impl Installation {
     pub fn trash(&self) -> Result<Vec<TrashItem>> {
         let mut items = vec![];
         for e in self.store.list(&layout::trash())? {
-            let Some(rest) = e.key.strip_prefix(&layout::trash()) else { continue };
-            let Some((dir, "tenant.json")) = rest.split_once('/') else { continue };
-            let Some((entry, _)) = read_json::<TenantEntry>(self.store(), &e.key)? else { continue };
-            let deleted = entry.extra.get("deleted").and_then(|v| v.as_str()).unwrap_or("").to_owned();
-            items.push(TrashItem { id: entry.id, key: format!("trash/{dir}"), deleted });
+            let Some(rest) = e.key.strip_prefix(&layout::trash()) else {
+                continue;
+            };
+            let Some((dir, "tenant.json")) = rest.split_once('/') else {
+                continue;
+            };
+            let Some((entry, _)) = read_json::<TenantEntry>(self.store(), &e.key)? else {
+                continue;
+            };
+            let deleted = entry
+                .extra
+                .get("deleted")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned();
+            items.push(TrashItem {
+                id: entry.id,
+                key: format!("trash/{dir}"),
+                deleted,
+            });
         }
         items.sort_by(|a, b| a.deleted.cmp(&b.deleted).then(a.key.cmp(&b.key)));
         Ok(items)
@@ -93,7 +124,8 @@ impl Installation {
             .ok_or_else(|| Error::NothingInTrash(id.to_owned()))?;
         let trash_key = Key::new(&item.key)?;
         let manifest = trash_key.join("tenant.json")?;
-        let (mut saved, _) = read_json::<TenantEntry>(self.store(), &manifest)?.ok_or_else(|| Error::NothingInTrash(id.to_owned()))?;
+        let (mut saved, _) = read_json::<TenantEntry>(self.store(), &manifest)?
+            .ok_or_else(|| Error::NothingInTrash(id.to_owned()))?;
         let tid = saved.tenant_id()?;
         let was_active = saved.active;
         let holder = new_secret();
@@ -101,23 +133,37 @@ impl Installation {
 
         for dir in layout::tenant_dirs(&tid) {
             let src = trash_key.join(parts(&dir))?;
-            if !self.store.list(&src)?.is_empty() || self.store.local_path(&src).is_some_and(|p| p.exists()) {
+            if !self.store.list(&src)?.is_empty()
+                || self.store.local_path(&src).is_some_and(|p| p.exists())
+            {
                 if !self.store.list(&dir)?.is_empty() {
                     self.clear_leftovers(&tid)?;
                 }
                 self.store.move_prefix(&src, &dir)?;
             }
         }
-        let restored = cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let e = reg
-                .find_mut(tid.as_str())
-                .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
-                .ok_or(Error::Busy { id: tid.to_string(), what: "restored" })?;
-            e.status = if was_active { Status::Active } else { Status::Inactive };
-            e.active = was_active;
-            e.claim = None;
-            Ok(Some(e.clone()))
-        })?
+        let restored = cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let e = reg
+                    .find_mut(tid.as_str())
+                    .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
+                    .ok_or(Error::Busy {
+                        id: tid.to_string(),
+                        what: "restored",
+                    })?;
+                e.status = if was_active {
+                    Status::Active
+                } else {
+                    Status::Inactive
+                };
+                e.active = was_active;
+                e.claim = None;
+                Ok(Some(e.clone()))
+            },
+        )?
         .expect("restore always writes");
         self.store.delete(&manifest)?;
         saved.claim = None;
@@ -126,26 +172,41 @@ impl Installation {
 
     fn claim_for_restore(&self, id: &TenantId, saved: &TenantEntry, holder: &str) -> Result<()> {
         let now = timefmt::now().unix_timestamp();
-        let claim = Claim { holder: holder.to_owned(), process: super::process::current(), expires: now + 300 };
-        cas::update_json(self.store(), &layout::registry(), || self.not_installed(), |reg: &mut Registry| {
-            let settings = crate::settings::Settings::resolve(reg, &self.env)?;
-            reg.tenants.retain(|t| !(t.status == Status::Creating && t.claim.as_ref().is_none_or(|c| c.is_stale(now))));
-            if reg.find(id.as_str()).is_some() {
-                return Err(Error::AlreadyTaken(id.to_string()));
-            }
-            let used = reg.tenants.len() as u64;
-            if used >= settings.tenant_limit() {
-                return Err(Error::MaxTenants { max: settings.tenant_limit(), used });
-            }
-            let mut entry = saved.clone();
-            entry.status = Status::Creating;
-            entry.active = false;
-            entry.claim = Some(claim.clone());
-            entry.extra.remove(TRASH_FIELD);
-            entry.extra.remove("deleted");
-            reg.tenants.push(entry);
-            Ok(Some(()))
-        })?;
+        let claim = Claim {
+            holder: holder.to_owned(),
+            process: super::process::current(),
+            expires: now + 300,
+        };
+        cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                let settings = crate::settings::Settings::resolve(reg, &self.env)?;
+                reg.tenants.retain(|t| {
+                    !(t.status == Status::Creating
+                        && t.claim.as_ref().is_none_or(|c| c.is_stale(now)))
+                });
+                if reg.find(id.as_str()).is_some() {
+                    return Err(Error::AlreadyTaken(id.to_string()));
+                }
+                let used = reg.tenants.len() as u64;
+                if used >= settings.tenant_limit() {
+                    return Err(Error::MaxTenants {
+                        max: settings.tenant_limit(),
+                        used,
+                    });
+                }
+                let mut entry = saved.clone();
+                entry.status = Status::Creating;
+                entry.active = false;
+                entry.claim = Some(claim.clone());
+                entry.extra.remove(TRASH_FIELD);
+                entry.extra.remove("deleted");
+                reg.tenants.push(entry);
+                Ok(Some(()))
+            },
+        )?;
         Ok(())
     }
 }

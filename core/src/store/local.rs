@@ -59,13 +59,18 @@ fn read_optional(path: &Path, key: &Key) -> StoreResult<Option<Vec<u8>>> {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) if e.kind() == ErrorKind::IsADirectory => Ok(None),
-        Err(e) => Err(StoreError::Io { key: key.to_string(), source: e }),
+        Err(e) => Err(StoreError::Io {
+            key: key.to_string(),
+            source: e,
+        }),
     }
 }
 
 /// Writes `bytes` to `path` via temp file + fsync + rename + directory fsync.
 fn write_atomic(path: &Path, bytes: &[u8], key: &Key) -> StoreResult<()> {
-    let dir = path.parent().expect("keys always have a parent under the root");
+    let dir = path
+        .parent()
+        .expect("keys always have a parent under the root");
     fs::create_dir_all(dir).map_err(StoreError::io(key))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
@@ -73,7 +78,10 @@ fn write_atomic(path: &Path, bytes: &[u8], key: &Key) -> StoreResult<()> {
         .map_err(StoreError::io(key))?;
     tmp.write_all(bytes).map_err(StoreError::io(key))?;
     tmp.as_file().sync_all().map_err(StoreError::io(key))?;
-    tmp.persist(path).map_err(|e| StoreError::Io { key: key.to_string(), source: e.error })?;
+    tmp.persist(path).map_err(|e| StoreError::Io {
+        key: key.to_string(),
+        source: e.error,
+    })?;
     sync_dir(dir).map_err(StoreError::io(key))
 }
 
@@ -83,7 +91,10 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 impl Store for LocalStore {
     fn get(&self, key: &Key) -> StoreResult<Option<Object>> {
-        Ok(read_optional(&self.path(key), key)?.map(|bytes| Object { version: version_of(&bytes), bytes }))
+        Ok(read_optional(&self.path(key), key)?.map(|bytes| Object {
+            version: version_of(&bytes),
+            bytes,
+        }))
     }
 
     fn put(&self, key: &Key, bytes: &[u8], cond: Condition) -> StoreResult<Version> {
@@ -97,7 +108,9 @@ impl Store for LocalStore {
             (Condition::IfMatch(_), None) => false,
         };
         if !allowed {
-            return Err(StoreError::PreconditionFailed { key: key.to_string() });
+            return Err(StoreError::PreconditionFailed {
+                key: key.to_string(),
+            });
         }
         write_atomic(&path, bytes, key)?;
         Ok(version_of(bytes))
@@ -105,7 +118,10 @@ impl Store for LocalStore {
 
     fn delete(&self, key: &Key) -> StoreResult<()> {
         match fs::remove_file(self.path(key)) {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::Io { key: key.to_string(), source: e }),
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::Io {
+                key: key.to_string(),
+                source: e,
+            }),
             _ => Ok(()),
         }
     }
@@ -116,13 +132,25 @@ impl Store for LocalStore {
         for item in walkdir::WalkDir::new(&base).sort_by_file_name() {
             let item = match item {
                 Ok(item) => item,
-                Err(e) if e.io_error().is_some_and(|io| io.kind() == ErrorKind::NotFound) => continue,
-                Err(e) => return Err(StoreError::Io { key: prefix.to_string(), source: e.into() }),
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|io| io.kind() == ErrorKind::NotFound) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        key: prefix.to_string(),
+                        source: e.into(),
+                    });
+                }
             };
             if !item.file_type().is_file() {
                 continue;
             }
-            let Ok(rel) = item.path().strip_prefix(&self.root) else { continue };
+            let Ok(rel) = item.path().strip_prefix(&self.root) else {
+                continue;
+            };
             // Temp files and anything else that is not a valid key (dot files) are not objects.
             let Some(rel) = rel.to_str() else { continue };
             let Ok(key) = Key::new(rel) else { continue };
@@ -178,7 +206,10 @@ mod tests {
         let (_d, s) = store();
         let k = Key::new("a/b.json").unwrap();
         s.put(&k, b"one", Condition::IfAbsent).unwrap();
-        assert!(matches!(s.put(&k, b"two", Condition::IfAbsent), Err(StoreError::PreconditionFailed { .. })));
+        assert!(matches!(
+            s.put(&k, b"two", Condition::IfAbsent),
+            Err(StoreError::PreconditionFailed { .. })
+        ));
         assert_eq!(s.get(&k).unwrap().unwrap().bytes, b"one");
     }
 
@@ -188,7 +219,10 @@ mod tests {
         let k = Key::new("x.json").unwrap();
         let v1 = s.put(&k, b"1", Condition::None).unwrap();
         let v2 = s.put(&k, b"2", Condition::IfMatch(v1.clone())).unwrap();
-        assert!(s.put(&k, b"3", Condition::IfMatch(v1)).is_err(), "stale version must lose");
+        assert!(
+            s.put(&k, b"3", Condition::IfMatch(v1)).is_err(),
+            "stale version must lose"
+        );
         s.put(&k, b"3", Condition::IfMatch(v2)).unwrap();
         assert_eq!(s.get(&k).unwrap().unwrap().bytes, b"3");
     }
@@ -196,21 +230,44 @@ mod tests {
     #[test]
     fn list_skips_temp_and_lock_files() {
         let (d, s) = store();
-        s.put(&Key::new("m/t/a.png").unwrap(), b"aa", Condition::None).unwrap();
+        s.put(&Key::new("m/t/a.png").unwrap(), b"aa", Condition::None)
+            .unwrap();
         fs::write(d.path().join("m/t/.tmp-123"), b"partial").unwrap();
         let listed = s.list(&Key::new("m").unwrap()).unwrap();
-        assert_eq!(listed, vec![Entry { key: Key::new("m/t/a.png").unwrap(), size: 2 }]);
+        assert_eq!(
+            listed,
+            vec![Entry {
+                key: Key::new("m/t/a.png").unwrap(),
+                size: 2
+            }]
+        );
         assert!(s.list(&Key::new("missing").unwrap()).unwrap().is_empty());
     }
 
     #[test]
     fn move_prefix_moves_everything_and_refuses_to_clobber() {
         let (_d, s) = store();
-        s.put(&Key::new("db/t/site.db").unwrap(), b"x", Condition::None).unwrap();
-        s.move_prefix(&Key::new("db/t").unwrap(), &Key::new("trash/t-1/db").unwrap()).unwrap();
+        s.put(&Key::new("db/t/site.db").unwrap(), b"x", Condition::None)
+            .unwrap();
+        s.move_prefix(
+            &Key::new("db/t").unwrap(),
+            &Key::new("trash/t-1/db").unwrap(),
+        )
+        .unwrap();
         assert!(s.get(&Key::new("db/t/site.db").unwrap()).unwrap().is_none());
-        assert!(s.get(&Key::new("trash/t-1/db/site.db").unwrap()).unwrap().is_some());
-        s.put(&Key::new("db/t/site.db").unwrap(), b"y", Condition::None).unwrap();
-        assert!(s.move_prefix(&Key::new("db/t").unwrap(), &Key::new("trash/t-1/db").unwrap()).is_err());
+        assert!(
+            s.get(&Key::new("trash/t-1/db/site.db").unwrap())
+                .unwrap()
+                .is_some()
+        );
+        s.put(&Key::new("db/t/site.db").unwrap(), b"y", Condition::None)
+            .unwrap();
+        assert!(
+            s.move_prefix(
+                &Key::new("db/t").unwrap(),
+                &Key::new("trash/t-1/db").unwrap()
+            )
+            .is_err()
+        );
     }
 }

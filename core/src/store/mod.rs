@@ -51,7 +51,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn io(key: &Key) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-        move |source| StoreError::Io { key: key.to_string(), source }
+        move |source| StoreError::Io {
+            key: key.to_string(),
+            source,
+        }
     }
 }
 

@@ -1,0 +1,267 @@
+//! The command line, as plain values (clap derive). `--help` on any command explains it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "t8k",
+    version,
+    about = "Host many websites from one installation: tenants, content, quotas",
+    long_about = "t8k hosts many small websites (tenants) from one installation. Each tenant has its own \
+subdomain, SQLite database, config, media, users and quotas. All state lives in a data root: a local \
+directory by default.\n\nStart with `t8k demo` for a ready-made installation, or `t8k init --multi \
+--domain example.com` then `t8k tenant create acme --name \"Acme\" --email you@example.com \
+--admin-password-stdin`.",
+    after_help = "Environment: T8K_ROOT (data root), ENABLE_MULTI_TENANT, MAX_TENANTS, PUBLIC_ENABLE_MULTI_TENANT \
+(override config/t8k/tenants.json; see `t8k config`)."
+)]
+pub struct Cli {
+    /// The data root: a local directory.
+    #[arg(
+        long,
+        global = true,
+        env = "T8K_ROOT",
+        default_value = "t8k-data",
+        value_name = "DIR"
+    )]
+    pub root: String,
+
+    /// Print JSON for scripts instead of tables and sentences.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create an installation (config/t8k/tenants.json) in the data root.
+    Init(InitArgs),
+    /// Show the effective settings and where each comes from (file, env, default).
+    Config,
+    /// Create, list, inspect, (de)activate, limit, delete and restore tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Import and export a tenant's pages as Markdown files with front matter.
+    #[command(subcommand)]
+    Content(ContentCmd),
+    /// Manage a tenant's accounts (built-in admin/editor and named users).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Create a demo installation with a few tenants and sample content.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  t8k init --multi --domain example.com --max-tenants 100\n  \
+t8k init --domain mysite.com --name \"My Site\" --email me@mysite.com --admin-password-stdin   (single tenant)"
+)]
+pub struct InitArgs {
+    /// Multi-tenant mode: tenants at {id}.{domain}, self-service sign-up possible.
+    #[arg(long)]
+    pub multi: bool,
+    /// The installation's main domain, e.g. example.com.
+    #[arg(long)]
+    pub domain: String,
+    /// How many tenants the installation may hold (multi-tenant mode).
+    #[arg(long, value_name = "N")]
+    pub max_tenants: Option<u64>,
+    /// Show the /sandbox/register sign-up page (PUBLIC_ENABLE_MULTI_TENANT); defaults to --multi.
+    #[arg(long, value_name = "BOOL")]
+    pub public_registration: Option<bool>,
+    /// Sign-ups must confirm their email before the tenant is created.
+    #[arg(long)]
+    pub require_email_verification: bool,
+    /// Obtain certificates automatically (ACME) for custom domains.
+    #[arg(long)]
+    pub auto_ssl: bool,
+    /// Do not allow tenants to use their own domains.
+    #[arg(long)]
+    pub no_custom_domains: bool,
+    /// Single-tenant mode: the site's name (its tenant is created now, as `default`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Single-tenant mode: the site admin's email.
+    #[arg(long)]
+    pub email: Option<String>,
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+}
+
+/// How passwords reach t8k: from a file or standard input, never the command line.
+#[derive(Args, Debug, Default)]
+pub struct PasswordArgs {
+    /// Read the admin password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "admin_password_stdin")]
+    pub admin_password_file: Option<PathBuf>,
+    /// Read the admin password from the first line of standard input.
+    #[arg(long)]
+    pub admin_password_stdin: bool,
+    /// Create the tenant with its admin account disabled until `t8k user passwd ID admin`.
+    #[arg(long, conflicts_with_all = ["admin_password_file", "admin_password_stdin"])]
+    pub no_admin_password: bool,
+    /// Read the editor password from the first line of FILE (else the editor account stays
+    /// disabled until set).
+    #[arg(long, value_name = "FILE")]
+    pub editor_password_file: Option<PathBuf>,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub admin_password: Option<String>,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub editor_password: Option<String>,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub password: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCmd {
+    /// Create a tenant: registry entry, config/ID/env.json, db/ID/site.db with starter content.
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' \"$PW\" | t8k tenant create acme --name \"Acme Bakery\" --email owner@acme.test --admin-password-stdin"
+    )]
+    Create {
+        /// The tenant id: its subdomain (3–32 of a–z, 0–9, hyphen).
+        id: String,
+        /// The site's name.
+        #[arg(long)]
+        name: String,
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// Theme (a folder in themes/).
+        #[arg(long)]
+        theme: Option<String>,
+        #[command(flatten)]
+        passwords: PasswordArgs,
+    },
+    /// List tenants.
+    List,
+    /// Show one tenant: settings, usage, content version.
+    Show { id: String },
+    /// Let a deactivated tenant be served again.
+    Activate { id: String },
+    /// Stop serving a tenant; its data is kept.
+    Deactivate { id: String },
+    /// Change a tenant's limits.
+    #[command(
+        after_help = "Example:\n  t8k tenant set-quota acme --storage 2GB --pages 200 --users 10"
+    )]
+    SetQuota {
+        id: String,
+        /// Storage for database and media, e.g. 2GB, 500MB.
+        #[arg(long, value_name = "SIZE")]
+        storage: Option<String>,
+        /// Maximum number of story fragments (pages).
+        #[arg(long, value_name = "N")]
+        pages: Option<u64>,
+        /// Maximum number of accounts.
+        #[arg(long, value_name = "N")]
+        users: Option<u64>,
+        /// Allow a limit below current usage.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show a tenant's usage against its limits.
+    Usage { id: String },
+    /// Move a tenant to the trash (restorable with `t8k tenant restore`).
+    Delete {
+        id: String,
+        /// Confirm.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Bring a deleted tenant back from the trash.
+    Restore {
+        id: String,
+        /// Which trashed copy (a key from `t8k tenant trash`); default the newest.
+        #[arg(long, value_name = "KEY")]
+        from: Option<String>,
+    },
+    /// List deleted tenants that can be restored.
+    Trash,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContentCmd {
+    /// Import a folder of Markdown files (TOML `+++` or YAML `---` front matter: title, slug,
+    /// description, date, draft, weight, menu) as story fragments, in one transaction.
+    Import {
+        tenant: String,
+        dir: PathBuf,
+        /// Delete pages that are not in the folder.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Write every story fragment as a Markdown file with TOML front matter.
+    Export {
+        tenant: String,
+        dir: PathBuf,
+        /// Write into a folder that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Editor,
+}
+
+/// Where a single password comes from.
+#[derive(Args, Debug)]
+pub struct OnePassword {
+    /// Read the password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub password: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// List a tenant's accounts.
+    List { tenant: String },
+    /// Add a named account (counts against MAX_USERS).
+    Add {
+        tenant: String,
+        username: String,
+        #[arg(long, value_enum, default_value = "editor")]
+        role: RoleArg,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[command(flatten)]
+        password: OnePassword,
+    },
+    /// Set an account's password (`admin` and `editor` are the built-in accounts).
+    Passwd {
+        tenant: String,
+        username: String,
+        #[command(flatten)]
+        password: OnePassword,
+    },
+    /// Disable a named account.
+    Disable { tenant: String, username: String },
+    /// Enable a named account.
+    Enable { tenant: String, username: String },
+    /// Check a password (exit code 0 if it is right, 1 if not).
+    Verify {
+        tenant: String,
+        username: String,
+        #[command(flatten)]
+        password: OnePassword,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// The demo's domain; tenants are at {id}.{domain}.
+    #[arg(long, default_value = "localhost")]
+    pub domain: String,
+}

@@ -1,0 +1,203 @@
+//! `t8k tenant ...`: the tenant lifecycle.
+
+use anyhow::Result;
+use t8k_core::lifecycle::{Installation, NewTenant, Usage};
+use t8k_core::quota::format_size;
+
+use crate::cli::TenantCmd;
+use crate::{UsageError, output, secrets};
+
+pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
+    match cmd {
+        TenantCmd::Create {
+            id,
+            name,
+            email,
+            theme,
+            passwords,
+        } => {
+            let (admin_password, editor_password) = secrets::tenant_passwords(&passwords)?;
+            let entry = inst.create_tenant(&id, |id| NewTenant {
+                id,
+                site_name: name,
+                email,
+                admin_password,
+                editor_password,
+                theme,
+            })?;
+            output::emit(json, &entry, || {
+                println!(
+                    "Created tenant `{}` at https://{}/ (config/{0}/env.json, db/{0}/site.db).",
+                    entry.id, entry.domain
+                )
+            });
+        }
+        TenantCmd::List => {
+            let tenants = inst.list()?;
+            output::emit(json, &tenants, || {
+                if tenants.is_empty() {
+                    println!(
+                        "No tenants yet. Create one with `t8k tenant create ID --name NAME --email EMAIL --admin-password-stdin`."
+                    );
+                    return;
+                }
+                let rows = tenants
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.domain.clone(),
+                            t.status.as_str().into(),
+                            t.created.clone(),
+                            t.custom_domains.join(", "),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    output::table(
+                        &["tenant", "domain", "status", "created", "custom domains"],
+                        rows
+                    )
+                );
+            });
+        }
+        TenantCmd::Show { id } => {
+            let d = inst.show(&id)?;
+            output::emit(json, &d, || {
+                let yes_no = |b: bool| if b { "enabled" } else { "disabled" }.to_owned();
+                let rows = vec![
+                    vec!["tenant".into(), d.entry.id.clone()],
+                    vec!["status".into(), d.entry.status.as_str().into()],
+                    vec!["site".into(), format!("{} — {}", d.site_name, d.site_url)],
+                    vec!["created".into(), d.entry.created.clone()],
+                    vec!["home slug".into(), d.home_slug.clone()],
+                    vec!["theme".into(), d.theme.clone()],
+                    vec!["admin email".into(), d.admin_email.clone()],
+                    vec!["admin account".into(), yes_no(d.admin_enabled)],
+                    vec!["editor account".into(), yes_no(d.editor_enabled)],
+                    vec!["content version".into(), d.content_version.to_string()],
+                ];
+                println!("{}", output::table(&["field", "value"], rows));
+                print_usage(&d.usage);
+            });
+        }
+        TenantCmd::Activate { id } => set_active(inst, &id, true, json)?,
+        TenantCmd::Deactivate { id } => set_active(inst, &id, false, json)?,
+        TenantCmd::SetQuota {
+            id,
+            storage,
+            pages,
+            users,
+            force,
+        } => {
+            let limits = inst.set_quota(&id, storage.as_deref(), pages, users, force)?;
+            output::emit(json, &limits, || {
+                println!(
+                    "{id}: storage {}, {} pages, {} users.",
+                    limits.storage_quota, limits.max_pages, limits.max_users
+                )
+            });
+        }
+        TenantCmd::Usage { id } => {
+            let u = inst.usage(&id)?;
+            output::emit(json, &u, || print_usage(&u));
+        }
+        TenantCmd::Delete { id, yes } => {
+            if !yes {
+                return Err(UsageError(format!(
+                    "`tenant delete {id}` moves its config, database and media to the trash and stops serving it; add --yes to confirm"
+                ))
+                .into());
+            }
+            let trash = inst.delete_tenant(&id)?;
+            output::emit(
+                json,
+                &serde_json::json!({"tenant": id, "trash": trash}),
+                || println!("Moved tenant `{id}` to {trash}. Undo with `t8k tenant restore {id}`."),
+            );
+        }
+        TenantCmd::Restore { id, from } => {
+            let entry = inst.restore_tenant(&id, from.as_deref())?;
+            output::emit(json, &entry, || {
+                println!(
+                    "Restored tenant `{}` ({}).",
+                    entry.id,
+                    entry.status.as_str()
+                )
+            });
+        }
+        TenantCmd::Trash => {
+            let items = inst.trash()?;
+            output::emit(json, &items, || {
+                let rows = items
+                    .iter()
+                    .map(|i| vec![i.id.clone(), i.deleted.clone(), i.key.clone()])
+                    .collect();
+                println!(
+                    "{}",
+                    output::table(&["tenant", "deleted", "key (for --from)"], rows)
+                );
+            });
+        }
+    }
+    Ok(())
+}
+
+fn set_active(inst: &Installation, id: &str, active: bool, json: bool) -> Result<()> {
+    let changed = inst.set_active(id, active)?;
+    let state = if active { "active" } else { "inactive" };
+    output::emit(
+        json,
+        &serde_json::json!({"tenant": id, "status": state, "changed": changed}),
+        || {
+            if changed {
+                println!("Tenant `{id}` is now {state}.")
+            } else {
+                println!("Tenant `{id}` was already {state}.")
+            }
+        },
+    );
+    Ok(())
+}
+
+fn percent(used: u64, limit: u64) -> String {
+    if limit == 0 {
+        "—".into()
+    } else {
+        format!("{:.0}%", used as f64 * 100.0 / limit as f64)
+    }
+}
+
+fn print_usage(u: &Usage) {
+    let l = &u.limits;
+    let rows = vec![
+        vec![
+            "pages (MAX_PAGES)".into(),
+            u.pages.to_string(),
+            l.max_pages.to_string(),
+            percent(u.pages, l.max_pages),
+        ],
+        vec![
+            "users (MAX_USERS)".into(),
+            u.users.to_string(),
+            l.max_users.to_string(),
+            percent(u.users, l.max_users),
+        ],
+        vec![
+            "storage (STORAGE_QUOTA)".into(),
+            format!(
+                "{} (db {}, media {})",
+                format_size(u.storage_bytes),
+                format_size(u.storage.db_bytes),
+                format_size(u.storage.media_bytes)
+            ),
+            l.storage_quota.clone(),
+            percent(u.storage_bytes, l.storage_bytes),
+        ],
+    ];
+    println!(
+        "{}",
+        output::table(&["resource", "used", "limit", "use"], rows)
+    );
+}
