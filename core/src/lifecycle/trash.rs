@@ -119,12 +119,11 @@ impl Installation {
         let item = self
             .trash()?
             .into_iter()
-            .filter(|t| t.id == id && from.is_none_or(|f| f.trim_end_matches('/') == t.key))
-            .next_back()
+            .rfind(|t| t.id == id && from.is_none_or(|f| f.trim_end_matches('/') == t.key))
             .ok_or_else(|| Error::NothingInTrash(id.to_owned()))?;
         let trash_key = Key::new(&item.key)?;
         let manifest = trash_key.join("tenant.json")?;
-        let (mut saved, _) = read_json::<TenantEntry>(self.store(), &manifest)?
+        let (saved, _) = read_json::<TenantEntry>(self.store(), &manifest)?
             .ok_or_else(|| Error::NothingInTrash(id.to_owned()))?;
         let tid = saved.tenant_id()?;
         let was_active = saved.active;
@@ -166,7 +165,6 @@ impl Installation {
         )?
         .expect("restore always writes");
         self.store.delete(&manifest)?;
-        saved.claim = None;
         Ok(restored)
     }
 
