@@ -51,8 +51,67 @@ pub enum Command {
     /// Manage a tenant's accounts (built-in admin/editor and named users).
     #[command(subcommand)]
     User(UserCmd),
-    /// Create a demo installation with a few tenants and sample content.
+    /// Render tenants' sites into static bundles (build/{tenant}/ in the data root).
+    Build(BuildArgs),
+    /// Preview every built site locally, routed by Host ({tenant}.localhost:8080).
+    Serve(ServeArgs),
+    /// Create a demo installation with a few tenants and sample content, build it and serve it.
     Demo(DemoArgs),
+}
+
+/// Where themes come from.
+#[derive(Args, Debug, Clone)]
+pub struct ThemeArgs {
+    /// Folder of themes (themes/<name>/{theme.toml, templates/, static/}); default: the data
+    /// root's themes/, else ./themes, else the themes shipped with t8k.
+    #[arg(long, env = "T8K_THEMES", value_name = "DIR")]
+    pub themes: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  t8k build                       every active tenant and the main site\n  \
+t8k build acme harbor           two tenants\n  t8k build --changed             skip tenants whose sources did not change\n  \
+t8k build --changed --shard 2/4 this CI runner's quarter of the tenants"
+)]
+pub struct BuildArgs {
+    /// Tenants to build (default: all active tenants and the main site).
+    pub tenants: Vec<String>,
+    /// Build every active tenant and the main site (the default when no tenant is named).
+    #[arg(long, conflicts_with = "tenants")]
+    pub all: bool,
+    /// Skip tenants whose source fingerprint (content, env.json, theme, builder) is unchanged.
+    #[arg(long)]
+    pub changed: bool,
+    /// Build only shard I of N (stable by tenant id), to split the work across CI runners.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Write bundles here instead of the data root's build/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub themes: ThemeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Rebuild a tenant when its database, config or theme changes.
+    #[arg(long)]
+    pub watch: bool,
+    /// Serve bundles from here instead of the data root's build/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub themes: ThemeArgs,
 }
 
 #[derive(Args, Debug)]
@@ -264,4 +323,12 @@ pub struct DemoArgs {
     /// The demo's domain; tenants are at {id}.{domain}.
     #[arg(long, default_value = "localhost")]
     pub domain: String,
+    /// Port for the preview server.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Build only; do not start the preview server.
+    #[arg(long)]
+    pub no_serve: bool,
+    #[command(flatten)]
+    pub themes: ThemeArgs,
 }

@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod output;
 mod secrets;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -7,6 +7,10 @@ use anyhow::{Context, Result};
 use t8k_core::content::import;
 use t8k_core::lifecycle::{InitOptions, Installation, NewTenant};
 
+use t8k_builder::{BuildRequest, Themes};
+
+use super::build::{out_dir, print_summary, run_build, themes_dir};
+use super::serve::serve;
 use crate::cli::DemoArgs;
 use crate::output;
 
@@ -51,6 +55,35 @@ fn random_password() -> String {
 }
 
 pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Result<()> {
+    if inst.registry().is_ok() {
+        if !json {
+            println!("Using the existing installation in {root}.");
+        }
+    } else {
+        create(inst, root, &args, json)?;
+    }
+    let themes = Themes::new(themes_dir(&args.themes, root));
+    let req = BuildRequest {
+        tenants: vec![],
+        changed_only: true,
+        shard: None,
+        out: out_dir(inst, None)?,
+        include_main: true,
+    };
+    let summary = run_build(inst, &themes, &req, json)?;
+    if !json {
+        print_summary(&summary);
+    }
+    if summary.failed > 0 {
+        anyhow::bail!("{} sites failed to build (listed above)", summary.failed);
+    }
+    if args.no_serve {
+        return Ok(());
+    }
+    serve(inst, req.out, themes, "127.0.0.1", args.port, true, json)
+}
+
+fn create(inst: &Installation, root: &str, args: &DemoArgs, json: bool) -> Result<()> {
     inst.init(&InitOptions {
         domain: args.domain.clone(),
         multi: true,
@@ -112,7 +145,6 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
                 "Admin passwords: {} (readable by you only).",
                 creds_path.display()
             );
-            println!("Next: t8k --root {root} tenant list; t8k --root {root} tenant usage acme");
         },
     );
     Ok(())

@@ -1,9 +1,11 @@
 //! One module per subcommand; `run` dispatches.
 
+mod build;
 mod config;
 mod content;
 mod demo;
 mod init;
+mod serve;
 mod tenant;
 mod user;
 
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tenant(cmd) => tenant::run(&open(&cli.root)?, cmd, json),
         Command::Content(cmd) => content::run(&open(&cli.root)?, cmd, json),
         Command::User(cmd) => user::run(&open(&cli.root)?, cmd, json),
+        Command::Build(args) => build::run(&open(&cli.root)?, &cli.root, args, json),
+        Command::Serve(args) => serve::run(&open(&cli.root)?, &cli.root, args, json),
         Command::Demo(args) => demo::run(&open(&cli.root)?, &cli.root, args, json),
     }
     .map(|()| ExitCode::SUCCESS)

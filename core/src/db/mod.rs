@@ -37,6 +37,34 @@ impl SiteDb {
         SiteDb::open_path(&path, key.to_string())
     }
 
+    /// Opens a tenant's database read-only (for the builder), migrating it first if needed.
+    pub fn open_read_only(store: &dyn Store, id: &TenantId) -> Result<SiteDb> {
+        let key = layout::site_db(id);
+        let path = store
+            .local_path(&key)
+            .filter(|p| p.is_file())
+            .ok_or_else(|| Error::Corrupt {
+                file: key.to_string(),
+                message: format!(
+                    "it is missing although tenant '{id}' is registered; restore it from a backup"
+                ),
+            })?;
+        let label = key.to_string();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(Error::db(&label))?;
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(Error::db(&label))?;
+        if version != schema::migrations().len() {
+            drop(conn);
+            SiteDb::open_path(&path, label.clone())?;
+            return SiteDb::open_read_only(store, id);
+        }
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(Error::db(&label))?;
+        Ok(SiteDb { conn, label })
+    }
+
     pub fn open_path(path: &Path, label: String) -> Result<SiteDb> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -98,6 +126,13 @@ impl SiteDb {
     pub fn content_version(&self) -> Result<i64> {
         self.conn
             .query_row("SELECT content_version FROM meta", [], |r| r.get(0))
+            .map_err(self.err())
+    }
+
+    /// The database's random identity (see the V2 migration).
+    pub fn db_id(&self) -> Result<String> {
+        self.conn
+            .query_row("SELECT db_id FROM meta", [], |r| r.get(0))
             .map_err(self.err())
     }
 

@@ -112,6 +112,13 @@ CREATE TABLE settings (
 );
 "#;
 
+/// A random identity per database file: with the content version it identifies the content
+/// exactly (a restored or replaced database has another id), so builds can be skipped safely.
+const V2: &str = r#"
+ALTER TABLE meta ADD COLUMN db_id TEXT NOT NULL DEFAULT '';
+UPDATE meta SET db_id = lower(hex(randomblob(16)));
+"#;
+
 /// Every migration, in order; index + 1 is the `user_version` after it.
 pub fn migrations() -> Vec<String> {
     let mut v1 = V1.to_owned();
@@ -124,5 +131,5 @@ pub fn migrations() -> Vec<String> {
             ));
         }
     }
-    vec![v1]
+    vec![v1, V2.to_owned()]
 }

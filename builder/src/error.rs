@@ -1,0 +1,35 @@
+//! Builder errors. Each names the tenant, page or theme file at fault.
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("theme '{theme}': {message}")]
+    Theme { theme: String, message: String },
+    #[error("tenant '{tenant}', page '{page}': {message}")]
+    Page {
+        tenant: String,
+        page: String,
+        message: String,
+    },
+    #[error("tenant '{tenant}': {source}")]
+    Tenant {
+        tenant: String,
+        source: t8k_core::Error,
+    },
+    #[error("writing {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A Tera error with its causes, which carry the useful part ("--> 2:4 ...").
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        cur = e.source();
+    }
+    out
+}

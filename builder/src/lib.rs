@@ -1,0 +1,354 @@
+//! t8k-builder: renders every tenant's site from its SQLite database through a Tera theme into
+//! a static bundle (`build/{tenant}/` in the data root by default).
+//!
+//! Shape (after Zola and ripgrep): themes compile once and are shared by `Arc`; each tenant's
+//! database is opened read-only once and its site-wide context built once; tenants and their
+//! pages render on one rayon pool; every output goes through one [`sink::Sink`]; a tenant whose
+//! source fingerprint is unchanged is skipped with `--changed`.
+
+pub mod dates;
+pub mod error;
+pub mod fingerprint;
+pub mod main_site;
+pub mod markdown;
+pub mod render;
+pub mod sink;
+pub mod site;
+pub mod theme;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use t8k_core::TenantId;
+use t8k_core::db::SiteDb;
+use t8k_core::key::layout;
+use t8k_core::lifecycle::Installation;
+use t8k_core::tenant_config::TenantConfig;
+
+pub use error::BuildError;
+use fingerprint::Record;
+use sink::DirSink;
+pub use theme::{Theme, Themes};
+
+/// `--shard I/N`: the tenants whose id hashes to I (1-based) of N buckets. The hash is stable,
+/// so the same tenant always lands on the same CI runner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s:?}: write it as I/N with 1 ≤ I ≤ N, e.g. 2/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse::<u64>().map_err(|_| bad())?,
+            n.trim().parse::<u64>().map_err(|_| bad())?,
+        );
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        let h = Sha256::digest(id.as_bytes());
+        let n = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
+        n % self.count == self.index - 1
+    }
+}
+
+pub struct BuildRequest {
+    /// Tenants to build; empty means every active tenant.
+    pub tenants: Vec<String>,
+    pub changed_only: bool,
+    pub shard: Option<Shard>,
+    /// Where bundles go: `{out}/{tenant}/` plus `{out}/{tenant}.build.json`.
+    pub out: PathBuf,
+    /// Also build the main domain's site (`{out}/_main/`).
+    pub include_main: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Built,
+    Skipped,
+    Failed,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub tenant: String,
+    pub status: Status,
+    pub pages: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub tenants: usize,
+    pub built: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub pages: usize,
+    pub seconds: f64,
+    pub pages_per_second: f64,
+    pub failures: Vec<Outcome>,
+}
+
+/// The default bundle folder: `build/` in a local data root.
+pub fn default_out(inst: &Installation) -> Option<PathBuf> {
+    inst.store
+        .local_path(&t8k_core::Key::new("build").expect("constant key"))
+}
+
+/// Which tenants a request covers, in registry order; unknown or inactive named tenants are
+/// errors before anything is built.
+pub fn select(inst: &Installation, req: &BuildRequest) -> Result<Vec<TenantId>, t8k_core::Error> {
+    let all = inst.list()?;
+    let mut out = vec![];
+    if req.tenants.is_empty() {
+        for e in all.iter().filter(|e| e.active) {
+            out.push(e.tenant_id()?);
+        }
+    } else {
+        for name in &req.tenants {
+            let (entry, id) = inst.entry(name)?;
+            if !entry.active {
+                return Err(t8k_core::Error::invalid(
+                    format!("tenant '{id}'"),
+                    "it is inactive; `t8k tenant activate` it first",
+                ));
+            }
+            out.push(id);
+        }
+    }
+    if let Some(shard) = req.shard {
+        out.retain(|id| shard.contains(id.as_str()));
+    }
+    Ok(out)
+}
+
+fn record_path(out: &Path, name: &str) -> PathBuf {
+    out.join(format!("{name}.build.json"))
+}
+
+/// Builds one tenant (or skips it); never panics on bad content, reports it.
+pub fn build_tenant(
+    inst: &Installation,
+    themes: &Themes,
+    id: &TenantId,
+    out: &Path,
+    changed_only: bool,
+) -> Outcome {
+    match try_build_tenant(inst, themes, id, out, changed_only) {
+        Ok(o) => o,
+        Err(e) => Outcome {
+            tenant: id.to_string(),
+            status: Status::Failed,
+            pages: 0,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+fn try_build_tenant(
+    inst: &Installation,
+    themes: &Themes,
+    id: &TenantId,
+    out: &Path,
+    changed_only: bool,
+) -> Result<Outcome, BuildError> {
+    let terr = |source| BuildError::Tenant {
+        tenant: id.to_string(),
+        source,
+    };
+    let env_bytes = inst
+        .store
+        .get(&layout::env_json(id))
+        .map_err(|e| terr(e.into()))?
+        .map(|o| o.bytes)
+        .unwrap_or_default();
+    let config = TenantConfig::load(inst.store(), id).map_err(terr)?;
+    let theme = themes.get(&config.theme)?;
+    let db = SiteDb::open_read_only(inst.store(), id).map_err(terr)?;
+    let version = db.content_version().map_err(terr)?;
+    let fp = fingerprint::compute(&[
+        theme.fingerprint.as_bytes(),
+        &env_bytes,
+        db.db_id().map_err(terr)?.as_bytes(),
+        &version.to_le_bytes(),
+    ]);
+    let record = record_path(out, id.as_str());
+    let bundle = out.join(id.as_str());
+    if changed_only && bundle.is_dir() && Record::read(&record).is_some_and(|r| r.fingerprint == fp)
+    {
+        return Ok(Outcome {
+            tenant: id.to_string(),
+            status: Status::Skipped,
+            pages: 0,
+            error: None,
+        });
+    }
+    let site = site::load(&db, id, config)?;
+    drop(db);
+    let sink = DirSink::new(bundle)?;
+    let pages = match render::TenantRender::new(&theme, &site).write_all(&sink) {
+        Ok(n) => n,
+        Err(e) => {
+            sink.abandon();
+            return Err(e);
+        }
+    };
+    sink.commit()?;
+    let rec = Record {
+        fingerprint: fp,
+        builder: fingerprint::BUILDER_VERSION.into(),
+        pages,
+        content_version: version,
+    };
+    rec.write(&record).map_err(|source| BuildError::Io {
+        path: record.display().to_string(),
+        source,
+    })?;
+    Ok(Outcome {
+        tenant: id.to_string(),
+        status: Status::Built,
+        pages,
+        error: None,
+    })
+}
+
+/// Builds the main domain's site.
+pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only: bool) -> Outcome {
+    let run = || -> Result<Outcome, BuildError> {
+        let settings = inst.settings().map_err(|source| BuildError::Tenant {
+            tenant: main_site::DIR.into(),
+            source,
+        })?;
+        let theme = themes.get(main_site::THEME)?;
+        let fp =
+            fingerprint::compute(&[theme.fingerprint.as_bytes(), &main_site::inputs(&settings)]);
+        let record = record_path(out, main_site::DIR);
+        let bundle = out.join(main_site::DIR);
+        if changed_only
+            && bundle.is_dir()
+            && Record::read(&record).is_some_and(|r| r.fingerprint == fp)
+        {
+            return Ok(Outcome {
+                tenant: main_site::DIR.into(),
+                status: Status::Skipped,
+                pages: 0,
+                error: None,
+            });
+        }
+        let sink = DirSink::new(bundle)?;
+        let pages = match main_site::write(&theme, &settings, &sink) {
+            Ok(n) => n,
+            Err(e) => {
+                sink.abandon();
+                return Err(e);
+            }
+        };
+        sink.commit()?;
+        Record {
+            fingerprint: fp,
+            builder: fingerprint::BUILDER_VERSION.into(),
+            pages,
+            content_version: 0,
+        }
+        .write(&record)
+        .map_err(|source| BuildError::Io {
+            path: record.display().to_string(),
+            source,
+        })?;
+        Ok(Outcome {
+            tenant: main_site::DIR.into(),
+            status: Status::Built,
+            pages,
+            error: None,
+        })
+    };
+    run().unwrap_or_else(|e| Outcome {
+        tenant: main_site::DIR.into(),
+        status: Status::Failed,
+        pages: 0,
+        error: Some(e.to_string()),
+    })
+}
+
+/// Builds every selected tenant on the rayon pool; `progress` is called once per tenant as it
+/// finishes. Per-tenant failures are in the summary, not errors.
+pub fn build(
+    inst: &Installation,
+    themes: &Themes,
+    req: &BuildRequest,
+    progress: &(dyn Fn(&Outcome) + Sync),
+) -> Result<Summary, t8k_core::Error> {
+    let started = Instant::now();
+    let tenants = select(inst, req)?;
+    let mut outcomes: Vec<Outcome> = tenants
+        .par_iter()
+        .map(|id| {
+            let o = build_tenant(inst, themes, id, &req.out, req.changed_only);
+            progress(&o);
+            o
+        })
+        .collect();
+    if req.include_main {
+        let o = build_main(inst, themes, &req.out, req.changed_only);
+        progress(&o);
+        outcomes.push(o);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
+    let pages: usize = outcomes.iter().map(|o| o.pages).sum();
+    Ok(Summary {
+        tenants: outcomes.len(),
+        built: count(Status::Built),
+        skipped: count(Status::Skipped),
+        failed: count(Status::Failed),
+        pages,
+        seconds,
+        pages_per_second: if seconds > 0.0 {
+            pages as f64 / seconds
+        } else {
+            0.0
+        },
+        failures: outcomes
+            .into_iter()
+            .filter(|o| o.status == Status::Failed)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_tenants() {
+        let ids: Vec<String> = (0..200).map(|i| format!("t{i}")).collect();
+        let shards: Vec<Shard> = (1..=4).map(|i| Shard { index: i, count: 4 }).collect();
+        for id in &ids {
+            assert_eq!(shards.iter().filter(|s| s.contains(id)).count(), 1);
+        }
+        assert!(
+            shards
+                .iter()
+                .all(|s| ids.iter().filter(|id| s.contains(id)).count() > 20)
+        );
+        assert!(
+            Shard::parse("0/4").is_err()
+                && Shard::parse("5/4").is_err()
+                && Shard::parse("x").is_err()
+        );
+        assert_eq!(Shard::parse("2/4").unwrap(), Shard { index: 2, count: 4 });
+    }
+}

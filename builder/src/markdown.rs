@@ -1,0 +1,274 @@
+//! Markdown → HTML with pulldown-cmark: tables, footnotes, strikethrough, task lists, smart
+//! punctuation, heading ids (explicit `{#id}` or derived from the text, unique per page) with
+//! anchor links, and a table of contents for templates.
+//!
+//! Safety: pulldown-cmark escapes text, so plain Markdown is safe once link targets are
+//! checked; only when a pane holds raw HTML is the output run through ammonia (unless the
+//! tenant allows raw HTML). That keeps the common case fast.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+}
+
+/// Heading ids already used on the page (ids must be unique across all its panes).
+#[derive(Default)]
+pub struct Ids(HashSet<String>);
+
+impl Ids {
+    fn claim(&mut self, base: &str) -> String {
+        let base = if base.is_empty() { "section" } else { base };
+        let mut id = base.to_owned();
+        let mut n = 1;
+        while !self.0.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// Link and image targets that could run script are replaced.
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim_start().to_ascii_lowercase();
+    let scheme = lower
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| !s.contains(['/', '?', '#']));
+    match scheme {
+        None | Some("http" | "https" | "mailto" | "tel") => url,
+        Some(_) => CowStr::Borrowed("#"),
+    }
+}
+
+fn level_num(l: HeadingLevel) -> u8 {
+    l as u8
+}
+
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    B.get_or_init(|| {
+        let mut b = ammonia::Builder::default();
+        b.add_generic_attributes(["id", "class"])
+            .add_tags(["input"])
+            .add_tag_attributes("input", ["type", "checked", "disabled"]);
+        b
+    })
+}
+
+/// Renders one pane. `ids` carries heading ids across the panes of a page.
+pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
+    let mut out = Rendered::default();
+    let mut has_raw_html = false;
+    let mut events: Vec<Event> = Vec::new();
+    let mut heading: Option<(HeadingLevel, Option<String>, Vec<String>, Vec<Event>)> = None;
+
+    for event in Parser::new_ext(markdown, options()) {
+        let event = match event {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: safe_url(dest_url),
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: safe_url(dest_url),
+                title,
+                id,
+            }),
+            e @ (Event::Html(_) | Event::InlineHtml(_)) => {
+                has_raw_html = true;
+                e
+            }
+            e => e,
+        };
+        match event {
+            Event::Start(Tag::Heading {
+                level, id, classes, ..
+            }) => {
+                heading = Some((
+                    level,
+                    id.map(|s| s.to_string()),
+                    classes.iter().map(|c| c.to_string()).collect(),
+                    vec![],
+                ));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let (level, explicit, classes, inner) =
+                    heading.take().expect("heading end follows its start");
+                let text: String = inner
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                let id = ids.claim(&explicit.unwrap_or_else(|| slug(&text)));
+                let mut inner_html = String::new();
+                html::push_html(&mut inner_html, inner.into_iter());
+                let class = if classes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" class=\"{}\"", escape(&classes.join(" ")))
+                };
+                let n = level_num(level);
+                events.push(Event::Html(CowStr::from(format!(
+                    "<h{n} id=\"{id}\"{class}>{inner_html} <a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a></h{n}>\n",
+                    id = escape(&id)
+                ))));
+                out.toc.push(TocEntry {
+                    level: n,
+                    id,
+                    title: text,
+                });
+            }
+            e => match &mut heading {
+                Some((_, _, _, inner)) => inner.push(e),
+                None => events.push(e),
+            },
+        }
+    }
+    html::push_html(&mut out.html, events.into_iter());
+    if has_raw_html && !allow_raw_html {
+        out.html = sanitizer().clean(&out.html).to_string();
+    }
+    out
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md(s: &str) -> Rendered {
+        render(s, &mut Ids::default(), false)
+    }
+
+    #[test]
+    fn extensions_are_on() {
+        let r = md(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ \"quoted\"\n\n- [x] done\n\nNote[^1]\n\n[^1]: The note.\n",
+        );
+        assert!(r.html.contains("<table>"), "{}", r.html);
+        assert!(r.html.contains("<del>old</del>"));
+        assert!(r.html.contains("“quoted”"));
+        assert!(r.html.contains("type=\"checkbox\""));
+        assert!(r.html.contains("footnote"));
+    }
+
+    #[test]
+    fn headings_get_unique_ids_anchors_and_a_toc() {
+        let mut ids = Ids::default();
+        let a = render(
+            "# Hello World\n\n## Hello World\n\n### Custom {#mine}\n",
+            &mut ids,
+            false,
+        );
+        let b = render("## Hello World\n", &mut ids, false);
+        assert!(
+            a.html.contains(
+                "<h1 id=\"hello-world\">Hello World <a class=\"anchor\" href=\"#hello-world\""
+            ),
+            "{}",
+            a.html
+        );
+        assert!(a.html.contains("id=\"hello-world-1\""));
+        assert!(a.html.contains("id=\"mine\""));
+        assert!(
+            b.html.contains("id=\"hello-world-2\""),
+            "ids are unique across panes"
+        );
+        assert_eq!(
+            a.toc
+                .iter()
+                .map(|t| (t.level, t.id.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "hello-world"), (2, "hello-world-1"), (3, "mine")]
+        );
+    }
+
+    #[test]
+    fn raw_html_is_sanitised_unless_allowed() {
+        let evil = "Hi <script>alert(1)</script><img src=x onerror=alert(1)>\n\n<div onclick=\"x()\">d</div>\n";
+        let safe = md(evil).html;
+        assert!(
+            !safe.contains("<script") && !safe.contains("onerror") && !safe.contains("onclick"),
+            "{safe}"
+        );
+        let raw = render(evil, &mut Ids::default(), true).html;
+        assert!(raw.contains("<script>"));
+    }
+
+    #[test]
+    fn script_links_are_neutralised() {
+        let r = md(
+            "[x](javascript:alert(1)) [y](JaVaScRiPt:alert(1)) [ok](/about/) [mail](mailto:a@b.c) ![i](data:text/html,x)",
+        );
+        assert!(
+            !r.html.to_lowercase().contains("javascript:") && !r.html.contains("data:"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("href=\"/about/\"") && r.html.contains("mailto:a@b.c"));
+    }
+}

@@ -1,0 +1,118 @@
+//! `t8k build`: renders tenants into bundles, with a progress bar on a terminal and a summary.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use t8k_builder::{BuildRequest, Outcome, Shard, Status, Summary, Themes};
+use t8k_core::lifecycle::Installation;
+
+use crate::cli::{BuildArgs, ThemeArgs};
+use crate::{UsageError, output};
+
+/// The themes folder: `--themes`, else `{root}/themes`, else `./themes`, else the themes
+/// shipped next to the t8k sources.
+pub fn themes_dir(args: &ThemeArgs, root: &str) -> PathBuf {
+    if let Some(dir) = &args.themes {
+        return dir.clone();
+    }
+    let candidates = [
+        Path::new(root).join("themes"),
+        PathBuf::from("themes"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.join("default/theme.toml").is_file())
+        .cloned()
+        .unwrap_or_else(|| candidates[2].clone())
+}
+
+pub fn out_dir(inst: &Installation, out: Option<PathBuf>) -> Result<PathBuf> {
+    match out {
+        Some(o) => Ok(o),
+        None => t8k_builder::default_out(inst)
+            .context("this data root has no local build/ folder; pass --out DIR"),
+    }
+}
+
+pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Result<()> {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(UsageError)?;
+    if let Some(jobs) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+            .context("cannot size the worker pool")?;
+    }
+    let themes = Themes::new(themes_dir(&args.themes, root));
+    let req = BuildRequest {
+        include_main: args.tenants.is_empty(),
+        tenants: args.tenants,
+        changed_only: args.changed,
+        shard,
+        out: out_dir(inst, args.out)?,
+    };
+    let summary = run_build(inst, &themes, &req, json)?;
+    output::emit(json, &summary, || print_summary(&summary));
+    if summary.failed > 0 {
+        anyhow::bail!(
+            "{} of {} sites failed to build (listed above); the others were built",
+            summary.failed,
+            summary.tenants
+        );
+    }
+    Ok(())
+}
+
+/// Builds with a progress bar (drawn only on a terminal, never with --json).
+pub fn run_build(
+    inst: &Installation,
+    themes: &Themes,
+    req: &BuildRequest,
+    json: bool,
+) -> Result<Summary> {
+    let total = t8k_builder::select(inst, req)?.len() + usize::from(req.include_main);
+    let bar = Arc::new(ProgressBar::with_draw_target(
+        Some(total as u64),
+        if json {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    ));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} building {pos}/{len} sites [{bar:30}] {elapsed} {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let progress = {
+        let bar = bar.clone();
+        move |o: &Outcome| {
+            bar.set_message(o.tenant.clone());
+            bar.inc(1);
+            if o.status == Status::Failed {
+                bar.suspend(|| {
+                    eprintln!("failed: {}", o.error.as_deref().unwrap_or("unknown error"))
+                });
+            }
+        }
+    };
+    let summary = t8k_builder::build(inst, themes, req, &progress)?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+pub fn print_summary(s: &Summary) {
+    println!(
+        "Built {} of {} sites ({} skipped unchanged, {} failed): {} pages in {:.2} s, {:.0} pages/s.",
+        s.built, s.tenants, s.skipped, s.failed, s.pages, s.seconds, s.pages_per_second
+    );
+}

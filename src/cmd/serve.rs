@@ -1,0 +1,156 @@
+//! `t8k serve`: the local preview server, optionally rebuilding changed tenants (`--watch`).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use t8k_builder::{Status, Themes};
+use t8k_core::lifecycle::Installation;
+use t8k_functions::host::HostMap;
+
+use super::build::{out_dir, themes_dir};
+use crate::cli::ServeArgs;
+use crate::serve::{ServeState, router};
+
+pub fn run(inst: &Installation, root: &str, args: ServeArgs, json: bool) -> Result<()> {
+    let out = out_dir(inst, args.out.clone())?;
+    let themes = Themes::new(themes_dir(&args.themes, root));
+    serve(inst, out, themes, &args.bind, args.port, args.watch, json)
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub fn serve(
+    inst: &Installation,
+    out: std::path::PathBuf,
+    themes: Themes,
+    bind: &str,
+    port: u16,
+    watch: bool,
+    json: bool,
+) -> Result<()> {
+    let (reg, _) = inst.registry()?;
+    let state = Arc::new(ServeState {
+        out: out.clone(),
+        hosts: RwLock::new(Arc::new(HostMap::new(&reg))),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let addr: SocketAddr = format!("{bind}:{port}")
+        .parse()
+        .with_context(|| format!("--bind {bind} --port {port} is not an address"))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .with_context(|| {
+            format!("cannot listen on {addr}; is another server using the port? Try --port 0")
+        })?;
+    announce(inst, listener.local_addr()?.port(), json)?;
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let reloader = scope.spawn(|| refresh_loop(inst, &state, &out, &themes, watch, &stop));
+        let app = router(state.clone());
+        let served = runtime.block_on(async {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown())
+                .await
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = reloader.join();
+        served.context("the preview server stopped with an error")
+    })
+}
+
+fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
+    let tenants = inst.list()?;
+    let urls: Vec<String> = tenants
+        .iter()
+        .map(|t| format!("http://{}.localhost:{port}/", t.id))
+        .collect();
+    let main = format!("http://localhost:{port}/");
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"listening": format!("http://127.0.0.1:{port}"), "main": main, "sites": urls})
+        );
+    } else {
+        println!(
+            "Serving {} sites on http://127.0.0.1:{port} (Ctrl-C stops):",
+            tenants.len()
+        );
+        println!("  main site  {main}");
+        for (t, url) in tenants.iter().zip(&urls) {
+            println!(
+                "  {:<10} {url}{}",
+                t.id,
+                if t.active { "" } else { "  (inactive: 503)" }
+            );
+        }
+    }
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+/// Once a second: rebuild the host table if the registry changed, and with `--watch` rebuild
+/// every tenant whose fingerprint changed (themes are reloaded, so template edits count).
+fn refresh_loop(
+    inst: &Installation,
+    state: &ServeState,
+    out: &std::path::Path,
+    themes: &Themes,
+    watch: bool,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut last = inst.registry().ok().map(|(_, v)| v);
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Ok((reg, version)) = inst.registry()
+            && last.as_ref() != Some(&version)
+        {
+            *state.hosts.write().expect("host table lock") = Arc::new(HostMap::new(&reg));
+            last = Some(version);
+        }
+        if watch {
+            themes.reload();
+            let mut outcomes: Vec<t8k_builder::Outcome> = vec![];
+            if let Ok(tenants) = inst.list() {
+                for t in tenants.iter().filter(|t| t.active) {
+                    if let Ok(id) = t.tenant_id() {
+                        outcomes.push(t8k_builder::build_tenant(inst, themes, &id, out, true));
+                    }
+                }
+            }
+            outcomes.push(t8k_builder::build_main(inst, themes, out, true));
+            for o in outcomes.iter().filter(|o| o.status != Status::Skipped) {
+                match &o.error {
+                    Some(e) => eprintln!("watch: {e}"),
+                    None => eprintln!("watch: rebuilt {} ({} pages)", o.tenant, o.pages),
+                }
+            }
+        }
+        for _ in 0..10 {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

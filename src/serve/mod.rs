@@ -1,0 +1,172 @@
+//! The local preview server (`t8k serve`): a local CDN that serves every built bundle by
+//! `Host`, with the headers a CDN would send. Routing is one axum fallback handler; the host
+//! table is rebuilt from the registry when the registry changes.
+
+pub mod files;
+pub mod pages;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use t8k_functions::host::{HostMap, Site};
+
+pub struct ServeState {
+    /// Bundles live at `{out}/{tenant}/` and `{out}/_main/`.
+    pub out: PathBuf,
+    pub hosts: RwLock<Arc<HostMap>>,
+}
+
+pub fn router(state: Arc<ServeState>) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+fn html(status: StatusCode, body: String, head: bool) -> Response {
+    let len = body.len();
+    let mut r = Response::new(if head {
+        Body::empty()
+    } else {
+        Body::from(body)
+    });
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    r
+}
+
+fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    inm.split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+fn file_response(
+    status: StatusCode,
+    rel: &str,
+    bytes: Vec<u8>,
+    req: &HeaderMap,
+    head: bool,
+) -> Response {
+    let etag = etag_of(&bytes);
+    let not_modified = status == StatusCode::OK && matches_etag(req, &etag);
+    let len = bytes.len();
+    let body = if head || not_modified {
+        Body::empty()
+    } else {
+        Body::from(bytes)
+    };
+    let mut r = Response::new(body);
+    *r.status_mut() = if not_modified {
+        StatusCode::NOT_MODIFIED
+    } else {
+        status
+    };
+    let h = r.headers_mut();
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("hex etags are valid headers"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(files::cache_control(rel)),
+    );
+    if !not_modified {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&files::content_type(rel)).expect("mime types are valid headers"),
+        );
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+async fn handle(
+    State(state): State<Arc<ServeState>>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let head = method == Method::HEAD;
+    if method != Method::GET && !head {
+        let mut r = html(
+            StatusCode::METHOD_NOT_ALLOWED,
+            pages::bad_request("only GET and HEAD are served here"),
+            false,
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(uri.host())
+        .unwrap_or("");
+    let hosts = state.hosts.read().expect("host table lock").clone();
+    let (dir, name) = match hosts.resolve(host) {
+        None => return html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
+        Some(Site::Tenant { id, active: false }) => {
+            return html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::unavailable(id.as_str()),
+                head,
+            );
+        }
+        Some(Site::Tenant { id, .. }) => (id.to_string(), id.to_string()),
+        Some(Site::Main) => (
+            t8k_builder::main_site::DIR.to_owned(),
+            hosts.domain().to_owned(),
+        ),
+    };
+    let rel = match files::resolve(uri.path()) {
+        Ok(rel) => rel,
+        Err(files::BadPath(why)) => {
+            return html(StatusCode::BAD_REQUEST, pages::bad_request(why), head);
+        }
+    };
+    let bundle = state.out.join(&dir);
+    if !bundle.is_dir() {
+        return html(StatusCode::NOT_FOUND, pages::not_built(&name), head);
+    }
+    let path = files::under(&bundle, &rel);
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => file_response(StatusCode::OK, &rel, bytes, &headers, head),
+        Err(_) if path.is_dir() => {
+            let mut r = html(StatusCode::MOVED_PERMANENTLY, String::new(), true);
+            let location = format!("{}/", uri.path());
+            r.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")),
+            );
+            r
+        }
+        Err(_) => match tokio::fs::read(bundle.join("404.html")).await {
+            Ok(bytes) => file_response(StatusCode::NOT_FOUND, "404.html", bytes, &headers, head),
+            Err(_) => html(StatusCode::NOT_FOUND, pages::not_found(), head),
+        },
+    }
+}
