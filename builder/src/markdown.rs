@@ -91,12 +91,15 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
+/// A heading being collected: level, explicit id, classes, inner events.
+type OpenHeading<'a> = (HeadingLevel, Option<String>, Vec<String>, Vec<Event<'a>>);
+
 /// Renders one pane. `ids` carries heading ids across the panes of a page.
 pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
     let mut out = Rendered::default();
     let mut has_raw_html = false;
     let mut events: Vec<Event> = Vec::new();
-    let mut heading: Option<(HeadingLevel, Option<String>, Vec<String>, Vec<Event>)> = None;
+    let mut heading: Option<OpenHeading> = None;
 
     for event in Parser::new_ext(markdown, options()) {
         let event = match event {

@@ -23,8 +23,11 @@ pub struct PageData {
     pub social_image: Option<String>,
     /// Name of the menu shown on the page.
     pub menu: Option<String>,
-    pub panes: Vec<(String, Map<String, Value>)>,
+    pub panes: Vec<Pane>,
 }
+
+/// A pane's Markdown and its options.
+pub type Pane = (String, Map<String, Value>);
 
 impl PageData {
     /// What "newest" means for listings and feeds: the page's date, else when it was created.
@@ -97,7 +100,7 @@ pub fn load(db: &SiteDb, id: &TenantId, config: TenantConfig) -> Result<SiteData
         .collect::<Result<_, _>>()
         .map_err(&e)?;
 
-    let mut panes: BTreeMap<i64, Vec<(String, Map<String, Value>)>> = BTreeMap::new();
+    let mut panes: BTreeMap<i64, Vec<Pane>> = BTreeMap::new();
     let mut stmt = db
         .conn
         .prepare("SELECT sp.story_fragment_id, p.markdown, p.options FROM story_fragment_panes sp JOIN panes p ON p.id = sp.pane_id ORDER BY sp.story_fragment_id, sp.position")
