@@ -42,7 +42,12 @@ struct SiteCtx<'a> {
     brand: Brand,
     menus: &'a std::collections::BTreeMap<String, Vec<MenuItem>>,
     assets: &'a std::collections::BTreeMap<String, String>,
+    /// The newest dated pages, for "latest" blocks on home pages.
+    recent: Vec<Summary<'a>>,
 }
+
+/// Dated pages shown in a theme's "latest" block.
+pub const RECENT: usize = 6;
 
 #[derive(Serialize)]
 struct PaneCtx {
@@ -83,6 +88,16 @@ struct Paginator<'a> {
     total: usize,
     prev_url: Option<String>,
     next_url: Option<String>,
+}
+
+fn summary<'p>(p: &'p PageData, home_slug: &str) -> Summary<'p> {
+    Summary {
+        title: &p.title,
+        description: &p.description,
+        url: url_of(&p.slug, home_slug),
+        date: p.date.as_deref(),
+        date_display: p.date.as_deref().map(dates::display),
+    }
 }
 
 fn luminance(hex: &str) -> Option<f64> {
@@ -169,6 +184,7 @@ impl<'a> TenantRender<'a> {
             brand: brand(site),
             menus: &site.menus,
             assets: &theme.asset_urls,
+            recent: site.pages.iter().filter(|p| p.date.is_some()).take(RECENT).map(|p| summary(p, &cfg.home_slug)).collect(),
         };
         let mut base = tera::Context::new();
         base.insert("site", &ctx);
@@ -328,16 +344,7 @@ impl<'a> TenantRender<'a> {
         (1..=total).into_par_iter().try_for_each(|n| {
             let chunk = pages.chunks(per).nth(n - 1).unwrap_or(&[]);
             let paginator = Paginator {
-                items: chunk
-                    .iter()
-                    .map(|p| Summary {
-                        title: &p.title,
-                        description: &p.description,
-                        url: url_of(&p.slug, &self.site.config.home_slug),
-                        date: p.date.as_deref(),
-                        date_display: p.date.as_deref().map(dates::display),
-                    })
-                    .collect(),
+                items: chunk.iter().map(|p| summary(p, &self.site.config.home_slug)).collect(),
                 number: n,
                 total,
                 prev_url: (n > 1).then(|| Self::listing_url(n - 1)),
