@@ -184,7 +184,13 @@ impl<'a> TenantRender<'a> {
             brand: brand(site),
             menus: &site.menus,
             assets: &theme.asset_urls,
-            recent: site.pages.iter().filter(|p| p.date.is_some()).take(RECENT).map(|p| summary(p, &cfg.home_slug)).collect(),
+            recent: site
+                .pages
+                .iter()
+                .filter(|p| p.date.is_some())
+                .take(RECENT)
+                .map(|p| summary(p, &cfg.home_slug))
+                .collect(),
         };
         let mut base = tera::Context::new();
         base.insert("site", &ctx);
@@ -344,7 +350,10 @@ impl<'a> TenantRender<'a> {
         (1..=total).into_par_iter().try_for_each(|n| {
             let chunk = pages.chunks(per).nth(n - 1).unwrap_or(&[]);
             let paginator = Paginator {
-                items: chunk.iter().map(|p| summary(p, &self.site.config.home_slug)).collect(),
+                items: chunk
+                    .iter()
+                    .map(|p| summary(p, &self.site.config.home_slug))
+                    .collect(),
                 number: n,
                 total,
                 prev_url: (n > 1).then(|| Self::listing_url(n - 1)),

@@ -125,24 +125,44 @@ impl Installation {
             let _ = self.release_claim(&new.id, &holder);
             return Err(e);
         }
-        self.finish_claim(&new.id, &holder)
+        self.finish_claim(&new.id, &holder, true, "created")
     }
 
     fn claim(&self, id: &TenantId, holder: &str) -> Result<(Registry, Settings)> {
-        let now = timefmt::now();
+        let created = timefmt::now_rfc3339();
+        self.claim_with(id, holder, |reg, settings, claim| TenantEntry {
+            id: id.to_string(),
+            domain: reg.tenant_domain(id, settings.enable_multi_tenant.value),
+            custom_domains: vec![],
+            created: created.clone(),
+            active: false,
+            status: Status::Creating,
+            claim: Some(claim),
+            extra: Default::default(),
+        })
+    }
+
+    /// The first swap of create and restore: frees stale claims, checks that the name is free
+    /// and the installation has room, and adds `entry(...)` (which carries the claim).
+    pub(super) fn claim_with(
+        &self,
+        id: &TenantId,
+        holder: &str,
+        entry: impl Fn(&Registry, &Settings, Claim) -> TenantEntry,
+    ) -> Result<(Registry, Settings)> {
+        let now = timefmt::now().unix_timestamp();
         let claim = Claim {
             holder: holder.to_owned(),
             process: process::current(),
-            expires: now.unix_timestamp() + CLAIM_LEASE_SECS,
+            expires: now + CLAIM_LEASE_SECS,
         };
-        let created = timefmt::rfc3339(now);
         cas::update_json(
             self.store(),
             &layout::registry(),
             || self.not_installed(),
             |reg: &mut Registry| {
                 let settings = Settings::resolve(reg, &self.env)?;
-                reap_stale_claims(reg, now.unix_timestamp());
+                reap_stale_claims(reg, now);
                 if reg.find(id.as_str()).is_some() {
                     return Err(Error::AlreadyTaken(id.to_string()));
                 }
@@ -157,23 +177,22 @@ impl Installation {
                         Error::SingleTenantMode
                     });
                 }
-                reg.tenants.push(TenantEntry {
-                    id: id.to_string(),
-                    domain: reg.tenant_domain(id, settings.enable_multi_tenant.value),
-                    custom_domains: vec![],
-                    created: created.clone(),
-                    active: false,
-                    status: Status::Creating,
-                    claim: Some(claim.clone()),
-                    extra: Default::default(),
-                });
+                let new = entry(reg, &settings, claim.clone());
+                reg.tenants.push(new);
                 Ok(Some((reg.clone(), settings)))
             },
         )
         .map(|r| r.expect("claim always writes"))
     }
 
-    fn finish_claim(&self, id: &TenantId, holder: &str) -> Result<TenantEntry> {
+    /// The last swap of create and restore: turns our claim into a finished entry.
+    pub(super) fn finish_claim(
+        &self,
+        id: &TenantId,
+        holder: &str,
+        active: bool,
+        what: &'static str,
+    ) -> Result<TenantEntry> {
         let done = cas::update_json(
             self.store(),
             &layout::registry(),
@@ -184,10 +203,14 @@ impl Installation {
                     .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
                     .ok_or(Error::Busy {
                         id: id.to_string(),
-                        what: "created",
+                        what,
                     })?;
-                entry.status = Status::Active;
-                entry.active = true;
+                entry.status = if active {
+                    Status::Active
+                } else {
+                    Status::Inactive
+                };
+                entry.active = active;
                 entry.claim = None;
                 Ok(Some(entry.clone()))
             },

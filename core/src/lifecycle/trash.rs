@@ -10,7 +10,7 @@ use crate::cas::{self, read_json, to_json_bytes};
 use crate::error::{Error, Result};
 use crate::key::{Key, layout};
 use crate::name::TenantId;
-use crate::registry::{Claim, Registry, Status, TenantEntry};
+use crate::registry::{Registry, Status, TenantEntry};
 use crate::store::Condition;
 use crate::tenant_config::new_secret;
 use crate::timefmt;
@@ -141,70 +141,21 @@ impl Installation {
                 self.store.move_prefix(&src, &dir)?;
             }
         }
-        let restored = cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let e = reg
-                    .find_mut(tid.as_str())
-                    .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
-                    .ok_or(Error::Busy {
-                        id: tid.to_string(),
-                        what: "restored",
-                    })?;
-                e.status = if was_active {
-                    Status::Active
-                } else {
-                    Status::Inactive
-                };
-                e.active = was_active;
-                e.claim = None;
-                Ok(Some(e.clone()))
-            },
-        )?
-        .expect("restore always writes");
+        let restored = self.finish_claim(&tid, &holder, was_active, "restored")?;
         self.store.delete(&manifest)?;
         Ok(restored)
     }
 
     fn claim_for_restore(&self, id: &TenantId, saved: &TenantEntry, holder: &str) -> Result<()> {
-        let now = timefmt::now().unix_timestamp();
-        let claim = Claim {
-            holder: holder.to_owned(),
-            process: super::process::current(),
-            expires: now + 300,
-        };
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let settings = crate::settings::Settings::resolve(reg, &self.env)?;
-                reg.tenants.retain(|t| {
-                    !(t.status == Status::Creating
-                        && t.claim.as_ref().is_none_or(|c| c.is_stale(now)))
-                });
-                if reg.find(id.as_str()).is_some() {
-                    return Err(Error::AlreadyTaken(id.to_string()));
-                }
-                let used = reg.tenants.len() as u64;
-                if used >= settings.tenant_limit() {
-                    return Err(Error::MaxTenants {
-                        max: settings.tenant_limit(),
-                        used,
-                    });
-                }
-                let mut entry = saved.clone();
-                entry.status = Status::Creating;
-                entry.active = false;
-                entry.claim = Some(claim.clone());
-                entry.extra.remove(TRASH_FIELD);
-                entry.extra.remove("deleted");
-                reg.tenants.push(entry);
-                Ok(Some(()))
-            },
-        )?;
+        self.claim_with(id, holder, |_, _, claim| {
+            let mut entry = saved.clone();
+            entry.status = Status::Creating;
+            entry.active = false;
+            entry.claim = Some(claim);
+            entry.extra.remove(TRASH_FIELD);
+            entry.extra.remove("deleted");
+            entry
+        })?;
         Ok(())
     }
 }
