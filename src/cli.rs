@@ -18,15 +18,19 @@ directory by default.\n\nStart with `t8k demo` for a ready-made installation, or
 (override config/t8k/tenants.json; see `t8k config`)."
 )]
 pub struct Cli {
-    /// The data root: a local directory.
+    /// The data root: a local directory, or a bucket as s3://bucket/prefix.
     #[arg(
         long,
         global = true,
         env = "T8K_ROOT",
         default_value = "t8k-data",
-        value_name = "DIR"
+        value_name = "DIR|S3"
     )]
     pub root: String,
+
+    /// S3 endpoint for s3:// roots and targets (MinIO, moto, R2...); path-style addressing.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
 
     /// Print JSON for scripts instead of tables and sentences.
     #[arg(long, global = true)]
@@ -55,8 +59,66 @@ pub enum Command {
     Build(BuildArgs),
     /// Preview every built site locally, routed by Host ({tenant}.localhost:8080).
     Serve(ServeArgs),
+    /// Upload built bundles as immutable deploys and flip each tenant live (sites/, routes.json).
+    Publish(PublishArgs),
+    /// List a tenant's deploys (id, time, objects, bytes, live marker).
+    Deploys {
+        tenant: String,
+        #[command(flatten)]
+        to: ToArgs,
+    },
+    /// Make an earlier deploy live again (default: the one before the live one).
+    Rollback {
+        tenant: String,
+        deploy: Option<String>,
+        #[command(flatten)]
+        to: ToArgs,
+    },
+    /// Delete old deploys: keeps the newest N, the live one, and any younger than --grace.
+    Gc {
+        /// Deploys to keep per tenant, newest first.
+        #[arg(long, default_value_t = 5)]
+        keep: usize,
+        /// Never delete a deploy younger than this (a CDN may still fetch it): 90s, 30m, 1h, 2d.
+        #[arg(long, default_value = "1h")]
+        grace: String,
+        #[command(flatten)]
+        to: ToArgs,
+    },
     /// Create a demo installation with a few tenants and sample content, build it and serve it.
     Demo(DemoArgs),
+}
+
+/// The bundle store deploys go to.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ToArgs {
+    /// Bundle store: s3://bucket/prefix or a directory (default: the data root itself). It
+    /// needs no conditional writes, so any S3-compatible store will do.
+    #[arg(long, value_name = "DIR|S3")]
+    pub to: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "The CI job on content change is:\n  t8k build --changed && t8k publish --changed"
+)]
+pub struct PublishArgs {
+    /// Tenants to publish (default: every active tenant and the main site).
+    pub tenants: Vec<String>,
+    /// Publish every active tenant and the main site (the default when none is named).
+    #[arg(long, conflicts_with = "tenants")]
+    pub all: bool,
+    /// Skip tenants whose live deploy was made from the same build fingerprint.
+    #[arg(long)]
+    pub changed: bool,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub concurrency: usize,
+    /// Where the built bundles are (default: the data root's build/).
+    #[arg(long, value_name = "DIR")]
+    pub bundles: Option<PathBuf>,
+    #[command(flatten)]
+    pub to: ToArgs,
 }
 
 /// Where themes come from.
@@ -110,6 +172,10 @@ pub struct ServeArgs {
     /// Serve bundles from here instead of the data root's build/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Serve the live published deploys (routes.json) from this bundle store instead of the
+    /// builds. A bucket data root serves its deploys by default.
+    #[arg(long, value_name = "DIR|S3", conflicts_with_all = ["out", "watch"])]
+    pub from: Option<String>,
     #[command(flatten)]
     pub themes: ThemeArgs,
 }

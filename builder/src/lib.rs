@@ -7,10 +7,13 @@
 //! source fingerprint is unchanged is skipped with `--changed`.
 
 pub mod dates;
+pub mod deploys;
 pub mod error;
 pub mod fingerprint;
+pub mod http;
 pub mod main_site;
 pub mod markdown;
+pub mod publish;
 pub mod render;
 pub mod sink;
 pub mod site;
@@ -102,10 +105,15 @@ pub struct Summary {
     pub failures: Vec<Outcome>,
 }
 
-/// The default bundle folder: `build/` in a local data root.
+/// The default bundle folder: `build/` in a local data root, or in the local cache of a
+/// bucket data root (bundles are published from there).
 pub fn default_out(inst: &Installation) -> Option<PathBuf> {
-    inst.store
-        .local_path(&t8k_core::Key::new("build").expect("constant key"))
+    let build = t8k_core::Key::new("build").expect("constant key");
+    Some(
+        inst.store
+            .local_path(&build)
+            .unwrap_or_else(|| t8k_core::db::remote::cache_root(inst.store()).join("build")),
+    )
 }
 
 /// Which tenants a request covers, in registry order; unknown or inactive named tenants are

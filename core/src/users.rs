@@ -145,40 +145,41 @@ pub fn add(
     let hash = password::hash(password_text)?;
     let cfg = TenantConfig::load(store, id)?;
     let limits = Limits::of(&cfg)?;
-    let mut db = SiteDb::open(store, id)?;
-    let err = db.err();
-    let tx = db
-        .conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(Error::db(id.as_str()))?;
-    let named: u64 = tx
-        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-        .map_err(Error::db(id.as_str()))?;
-    let builtins = BUILTINS
-        .iter()
-        .filter(|(_, r)| !builtin_hash(&cfg, *r).is_empty())
-        .count() as u64;
-    quota::check_users(id, &limits, builtins + named + 1)?;
-    let exists: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM users WHERE username = ?1",
-            [&username],
-            |r| r.get(0),
+    crate::db::with_write(store, id, |db: &mut SiteDb| {
+        let err = db.err();
+        let tx = db
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(Error::db(id.as_str()))?;
+        let named: u64 = tx
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .map_err(Error::db(id.as_str()))?;
+        let builtins = BUILTINS
+            .iter()
+            .filter(|(_, r)| !builtin_hash(&cfg, *r).is_empty())
+            .count() as u64;
+        quota::check_users(id, &limits, builtins + named + 1)?;
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1",
+                [&username],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(Error::db(id.as_str()))?;
+        if exists.is_some() {
+            return Err(Error::invalid(
+                "username",
+                format!("{username:?} already exists in tenant '{id}'"),
+            ));
+        }
+        tx.execute(
+            "INSERT INTO users (username, email, role, password_hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![username, email.trim(), role.as_str(), hash, timefmt::now_rfc3339()],
         )
-        .optional()
         .map_err(Error::db(id.as_str()))?;
-    if exists.is_some() {
-        return Err(Error::invalid(
-            "username",
-            format!("{username:?} already exists in tenant '{id}'"),
-        ));
-    }
-    tx.execute(
-        "INSERT INTO users (username, email, role, password_hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![username, email.trim(), role.as_str(), hash, timefmt::now_rfc3339()],
-    )
-    .map_err(Error::db(id.as_str()))?;
-    tx.commit().map_err(err)
+        tx.commit().map_err(err)
+    })
 }
 
 /// Sets (or first enables) an account's password. Enabling a disabled built-in account counts
@@ -206,11 +207,11 @@ pub fn set_password(
         })?;
         return Ok(());
     }
-    let db = SiteDb::open(store, id)?;
-    let n = db
-        .conn
-        .execute("UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE username = ?1", params![name, hash])
-        .map_err(db.err())?;
+    let n = crate::db::with_write(store, id, |db: &mut SiteDb| {
+        db.conn
+            .execute("UPDATE users SET password_hash = ?2, token_version = token_version + 1 WHERE username = ?1", params![name, hash])
+            .map_err(db.err())
+    })?;
     if n == 0 {
         return Err(Error::invalid(
             "username",
@@ -229,14 +230,14 @@ pub fn set_disabled(
     disabled: bool,
 ) -> Result<()> {
     let name = check_username(username)?;
-    let db = SiteDb::open(store, id)?;
-    let n = db
-        .conn
-        .execute(
-            "UPDATE users SET disabled = ?2, token_version = token_version + 1 WHERE username = ?1",
-            params![name, disabled],
-        )
-        .map_err(db.err())?;
+    let n = crate::db::with_write(store, id, |db: &mut SiteDb| {
+        db.conn
+            .execute(
+                "UPDATE users SET disabled = ?2, token_version = token_version + 1 WHERE username = ?1",
+                params![name, disabled],
+            )
+            .map_err(db.err())
+    })?;
     if n == 0 {
         return Err(Error::invalid(
             "username",
@@ -283,12 +284,16 @@ pub fn verify(
         return Ok(None);
     }
     if !BUILTINS.iter().any(|(b, _)| *b == name) {
-        db.conn
-            .execute(
-                "UPDATE users SET last_login = ?2 WHERE username = ?1",
-                params![name, timefmt::now_rfc3339()],
-            )
-            .map_err(db.err())?;
+        drop(db);
+        let now = timefmt::now_rfc3339();
+        crate::db::with_write(store, id, |db: &mut SiteDb| {
+            db.conn
+                .execute(
+                    "UPDATE users SET last_login = ?2 WHERE username = ?1",
+                    params![name, now],
+                )
+                .map_err(db.err())
+        })?;
     }
     Ok(list(store, id)?.into_iter().find(|a| a.username == name))
 }

@@ -13,6 +13,7 @@ use super::build::{out_dir, print_summary, run_build, themes_dir};
 use super::serve::serve;
 use crate::cli::DemoArgs;
 use crate::output;
+use crate::serve::Source;
 
 struct Site {
     id: &'static str,
@@ -80,7 +81,15 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
     if args.no_serve {
         return Ok(());
     }
-    serve(inst, req.out, themes, "127.0.0.1", args.port, true, json)
+    serve(
+        inst,
+        Source::Builds(req.out),
+        themes,
+        "127.0.0.1",
+        args.port,
+        true,
+        json,
+    )
 }
 
 fn create(inst: &Installation, root: &str, args: &DemoArgs, json: bool) -> Result<()> {

@@ -4,7 +4,9 @@ mod build;
 mod config;
 mod content;
 mod demo;
+mod deploys;
 mod init;
+mod publish;
 mod serve;
 mod tenant;
 mod user;
@@ -12,38 +14,91 @@ mod user;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use t8k_core::LocalStore;
 use t8k_core::lifecycle::Installation;
 use t8k_core::settings::Env;
 
 use crate::UsageError;
 use crate::cli::{Cli, Command};
 
-/// Turns `--root` into an installation handle.
-pub fn open(root: &str) -> Result<Installation> {
-    if root.contains("://") {
+/// Turns `--root` into an installation handle. A bucket root must prove it honours
+/// conditional writes before anything is read or written.
+pub fn open(root: &str, endpoint: Option<&str>) -> Result<Installation> {
+    if root.contains("://") && !root.starts_with("s3://") {
         return Err(UsageError(format!(
-            "--root {root}: this version of t8k keeps its data root in a local directory; give a path such as ./t8k-data"
+            "--root {root}: a data root is a local directory (./t8k-data) or a bucket (s3://bucket/prefix)"
         ))
         .into());
     }
-    Ok(Installation::new(
-        Box::new(LocalStore::new(root)),
-        Env::from_process(),
-    ))
+    let store = t8k_core::store::open(root, endpoint, true)?;
+    Ok(Installation::new(store, Env::from_process()))
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let json = cli.json;
     match cli.command {
-        Command::Init(args) => init::run(&open(&cli.root)?, args, json),
-        Command::Config => config::run(&open(&cli.root)?, &cli.root, json),
-        Command::Tenant(cmd) => tenant::run(&open(&cli.root)?, cmd, json),
-        Command::Content(cmd) => content::run(&open(&cli.root)?, cmd, json),
-        Command::User(cmd) => user::run(&open(&cli.root)?, cmd, json),
-        Command::Build(args) => build::run(&open(&cli.root)?, &cli.root, args, json),
-        Command::Serve(args) => serve::run(&open(&cli.root)?, &cli.root, args, json),
-        Command::Demo(args) => demo::run(&open(&cli.root)?, &cli.root, args, json),
+        Command::Init(args) => {
+            init::run(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
+        }
+        Command::Config => config::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &cli.root,
+            json,
+        ),
+        Command::Tenant(cmd) => {
+            tenant::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::Content(cmd) => {
+            content::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::User(cmd) => user::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json),
+        Command::Build(args) => build::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &cli.root,
+            args,
+            json,
+        ),
+        Command::Serve(args) => serve::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &cli.root,
+            args,
+            cli.endpoint_url.as_deref(),
+            json,
+        ),
+        Command::Publish(args) => publish::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            args,
+            cli.endpoint_url.as_deref(),
+            json,
+        ),
+        Command::Deploys { tenant, to } => deploys::list(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &tenant,
+            &to,
+            cli.endpoint_url.as_deref(),
+            json,
+        ),
+        Command::Rollback { tenant, deploy, to } => deploys::rollback(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &tenant,
+            deploy.as_deref(),
+            &to,
+            cli.endpoint_url.as_deref(),
+            json,
+        ),
+        Command::Gc { keep, grace, to } => deploys::gc(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            keep,
+            &grace,
+            &to,
+            cli.endpoint_url.as_deref(),
+            json,
+        ),
+        Command::Demo(args) => demo::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &cli.root,
+            args,
+            json,
+        ),
     }
     .map(|()| ExitCode::SUCCESS)
     .or_else(|e| match e.downcast_ref::<user::WrongPassword>() {

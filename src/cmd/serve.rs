@@ -1,28 +1,52 @@
 //! `t8k serve`: the local preview server, optionally rebuilding changed tenants (`--watch`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use t8k_builder::publish::{Routes, routes_key};
 use t8k_builder::{Status, Themes};
 use t8k_core::lifecycle::Installation;
 use t8k_functions::host::HostMap;
 
 use super::build::{out_dir, themes_dir};
 use crate::cli::ServeArgs;
-use crate::serve::{ServeState, router};
+use crate::serve::{ServeState, Source, live_deploys, router};
 
-pub fn run(inst: &Installation, root: &str, args: ServeArgs, json: bool) -> Result<()> {
-    let out = out_dir(inst, args.out.clone())?;
+pub fn run(
+    inst: &Installation,
+    root: &str,
+    args: ServeArgs,
+    endpoint: Option<&str>,
+    json: bool,
+) -> Result<()> {
     let themes = Themes::new(themes_dir(&args.themes, root));
-    serve(inst, out, themes, &args.bind, args.port, args.watch, json)
+    let deploys_from = args
+        .from
+        .clone()
+        .or_else(|| root.starts_with("s3://").then(|| root.to_owned()));
+    let source = match deploys_from {
+        Some(spec) => {
+            let store: Arc<dyn t8k_core::store::Store> =
+                Arc::from(t8k_core::store::open(&spec, endpoint, false)?);
+            Source::Deploys {
+                store,
+                live: RwLock::new(Arc::new(HashMap::new())),
+            }
+        }
+        None => Source::Builds(out_dir(inst, args.out.clone())?),
+    };
+    serve(
+        inst, source, themes, &args.bind, args.port, args.watch, json,
+    )
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 pub fn serve(
     inst: &Installation,
-    out: std::path::PathBuf,
+    source: Source,
     themes: Themes,
     bind: &str,
     port: u16,
@@ -31,9 +55,10 @@ pub fn serve(
 ) -> Result<()> {
     let (reg, _) = inst.registry()?;
     let state = Arc::new(ServeState {
-        out: out.clone(),
+        source,
         hosts: RwLock::new(Arc::new(HostMap::new(&reg))),
     });
+    reload_routes(&state)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,7 +75,7 @@ pub fn serve(
 
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let reloader = scope.spawn(|| refresh_loop(inst, &state, &out, &themes, watch, &stop));
+        let reloader = scope.spawn(|| refresh_loop(inst, &state, &themes, watch, &stop));
         let app = router(state.clone());
         let served = runtime.block_on(async {
             axum::serve(listener, app)
@@ -61,6 +86,21 @@ pub fn serve(
         let _ = reloader.join();
         served.context("the preview server stopped with an error")
     })
+}
+
+/// Re-reads `routes.json` (deploys mode): which deploy each site serves.
+fn reload_routes(state: &ServeState) -> Result<()> {
+    if let Source::Deploys { store, live } = &state.source {
+        let routes = t8k_core::cas::read_json::<Routes>(store.as_ref(), &routes_key())?
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        let map = live_deploys(&routes);
+        let mut cur = live.write().expect("live table lock");
+        if **cur != map {
+            *cur = Arc::new(map);
+        }
+    }
+    Ok(())
 }
 
 fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
@@ -99,7 +139,6 @@ fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
 fn refresh_loop(
     inst: &Installation,
     state: &ServeState,
-    out: &std::path::Path,
     themes: &Themes,
     watch: bool,
     stop: &std::sync::atomic::AtomicBool,
@@ -112,7 +151,10 @@ fn refresh_loop(
             *state.hosts.write().expect("host table lock") = Arc::new(HostMap::new(&reg));
             last = Some(version);
         }
-        if watch {
+        if let Err(e) = reload_routes(state) {
+            eprintln!("serve: cannot read routes.json: {e:#}");
+        }
+        if let (true, Source::Builds(out)) = (watch, &state.source) {
             themes.reload();
             let mut outcomes: Vec<t8k_builder::Outcome> = vec![];
             if let Ok(tenants) = inst.list() {

@@ -5,6 +5,7 @@
 pub mod files;
 pub mod pages;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -14,12 +15,33 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
+use t8k_builder::publish::{Routes, object_key};
+use t8k_core::store::Store;
 use t8k_functions::host::{HostMap, Site};
 
+/// Where pages come from.
+pub enum Source {
+    /// Built bundles: `{out}/{tenant}/` and `{out}/_main/`.
+    Builds(PathBuf),
+    /// Live published deploys in a bundle store, as `routes.json` names them.
+    Deploys {
+        store: Arc<dyn Store>,
+        live: RwLock<Arc<HashMap<String, String>>>,
+    },
+}
+
 pub struct ServeState {
-    /// Bundles live at `{out}/{tenant}/` and `{out}/_main/`.
-    pub out: PathBuf,
+    pub source: Source,
     pub hosts: RwLock<Arc<HostMap>>,
+}
+
+/// tenant → live deploy, from `routes.json`.
+pub fn live_deploys(routes: &Routes) -> HashMap<String, String> {
+    routes
+        .routes
+        .values()
+        .map(|r| (r.tenant.clone(), r.deploy.clone()))
+        .collect()
 }
 
 pub fn router(state: Arc<ServeState>) -> Router {
@@ -148,25 +170,104 @@ async fn handle(
             return html(StatusCode::BAD_REQUEST, pages::bad_request(why), head);
         }
     };
-    let bundle = state.out.join(&dir);
-    if !bundle.is_dir() {
-        return html(StatusCode::NOT_FOUND, pages::not_built(&name), head);
-    }
-    let path = files::under(&bundle, &rel);
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => file_response(StatusCode::OK, &rel, bytes, &headers, head),
-        Err(_) if path.is_dir() => {
-            let mut r = html(StatusCode::MOVED_PERMANENTLY, String::new(), true);
-            let location = format!("{}/", uri.path());
-            r.headers_mut().insert(
-                header::LOCATION,
-                HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")),
-            );
-            r
+    match &state.source {
+        Source::Builds(out) => {
+            from_bundle(&out.join(&dir), &name, &rel, &uri, &headers, head).await
         }
+        Source::Deploys { store, live } => {
+            let deploy = live.read().expect("live table lock").get(&dir).cloned();
+            match deploy {
+                Some(deploy) => {
+                    from_deploy(store.clone(), &dir, &deploy, &rel, &uri, &headers, head).await
+                }
+                None => html(StatusCode::NOT_FOUND, pages::not_published(&name), head),
+            }
+        }
+    }
+}
+
+fn redirect_to_dir(uri: &Uri) -> Response {
+    let mut r = html(StatusCode::MOVED_PERMANENTLY, String::new(), true);
+    let location = format!("{}/", uri.path());
+    r.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")),
+    );
+    r
+}
+
+async fn from_bundle(
+    bundle: &std::path::Path,
+    name: &str,
+    rel: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
+    if !bundle.is_dir() {
+        return html(StatusCode::NOT_FOUND, pages::not_built(name), head);
+    }
+    let path = files::under(bundle, rel);
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => file_response(StatusCode::OK, rel, bytes, headers, head),
+        Err(_) if path.is_dir() => redirect_to_dir(uri),
         Err(_) => match tokio::fs::read(bundle.join("404.html")).await {
-            Ok(bytes) => file_response(StatusCode::NOT_FOUND, "404.html", bytes, &headers, head),
+            Ok(bytes) => file_response(StatusCode::NOT_FOUND, "404.html", bytes, headers, head),
             Err(_) => html(StatusCode::NOT_FOUND, pages::not_found(), head),
         },
+    }
+}
+
+/// Reads one object of a deploy off the async threads (the store is blocking).
+async fn fetch(
+    store: Arc<dyn Store>,
+    tenant: &str,
+    deploy: &str,
+    rel: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    let key = object_key(tenant, deploy, rel).map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || {
+        store
+            .get(&key)
+            .map(|o| o.map(|o| o.bytes))
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+async fn from_deploy(
+    store: Arc<dyn Store>,
+    tenant: &str,
+    deploy: &str,
+    rel: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
+    let unavailable = |e: String| {
+        html(
+            StatusCode::BAD_GATEWAY,
+            pages::bad_request(&format!("the bundle store failed: {e}")),
+            head,
+        )
+    };
+    match fetch(store.clone(), tenant, deploy, rel).await {
+        Ok(Some(bytes)) => return file_response(StatusCode::OK, rel, bytes, headers, head),
+        Ok(None) => {}
+        Err(e) => return unavailable(e),
+    }
+    if !rel.ends_with("index.html")
+        && matches!(
+            fetch(store.clone(), tenant, deploy, &format!("{rel}/index.html")).await,
+            Ok(Some(_))
+        )
+    {
+        return redirect_to_dir(uri);
+    }
+    match fetch(store, tenant, deploy, "404.html").await {
+        Ok(Some(bytes)) => file_response(StatusCode::NOT_FOUND, "404.html", bytes, headers, head),
+        Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found(), head),
+        Err(e) => unavailable(e),
     }
 }

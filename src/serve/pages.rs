@@ -30,6 +30,16 @@ pub fn not_built(name: &str) -> String {
     )
 }
 
+pub fn not_published(name: &str) -> String {
+    page(
+        "Site not published yet",
+        &format!(
+            "The site <strong>{}</strong> has no live deploy. Run <code>t8k publish {0}</code>.",
+            escape(name)
+        ),
+    )
+}
+
 pub fn not_found() -> String {
     page("Page not found", "There is nothing at this address.")
 }

@@ -138,22 +138,46 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
     let limits = Limits::of(&cfg)?;
     let found = read_dir(dir, &cfg.home_slug)?;
     let media_bytes = Storage::measure(store, id)?.media_bytes;
-    let mut db = SiteDb::open(store, id)?;
-    let err = db.err();
     let now = crate::timefmt::now_rfc3339();
+    crate::db::with_write(store, id, |db: &mut SiteDb| {
+        apply(
+            db,
+            id,
+            &cfg.home_slug,
+            &limits,
+            media_bytes,
+            &found,
+            prune,
+            &now,
+        )
+    })
+}
+
+/// The import itself, in one transaction on `db`; may run again if a remote write loses a race.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    db: &mut SiteDb,
+    id: &TenantId,
+    home_slug: &str,
+    limits: &Limits,
+    media_bytes: u64,
+    found: &[(std::path::PathBuf, super::Page)],
+    prune: bool,
+    now: &str,
+) -> Result<ImportReport> {
+    let err = db.err();
     let mut report = ImportReport {
         files: found.len(),
         ..Default::default()
     };
-
     let tx = db
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(Error::db(id.as_str()))?;
     let pages_before = pages::slugs(&tx).map_err(Error::db(id.as_str()))?.len() as u64;
     let size_before = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
-    for (_, page) in &found {
-        match pages::upsert(&tx, page, &now).map_err(Error::db(id.as_str()))? {
+    for (_, page) in found {
+        match pages::upsert(&tx, page, now).map_err(Error::db(id.as_str()))? {
             pages::Outcome::Created => report.created.push(page.slug.clone()),
             pages::Outcome::Updated => report.updated.push(page.slug.clone()),
             pages::Outcome::Unchanged => report.unchanged += 1,
@@ -166,7 +190,7 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
             if keep.contains(slug.as_str()) {
                 continue;
             }
-            if slug == cfg.home_slug {
+            if slug == home_slug {
                 return Err(Error::invalid(
                     "--prune",
                     format!(
@@ -180,11 +204,11 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
     }
     let pages_after = pages::slugs(&tx).map_err(Error::db(id.as_str()))?.len() as u64;
     if pages_after > pages_before {
-        quota::check_pages(id, &limits, pages_after)?;
+        quota::check_pages(id, limits, pages_after)?;
     }
     let size_after = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
     if size_after > size_before {
-        quota::check_storage(id, &limits, size_after + media_bytes)?;
+        quota::check_storage(id, limits, size_after + media_bytes)?;
     }
     tx.commit().map_err(Error::db(id.as_str()))?;
     // Fold the WAL back so the file on disk is the whole database (usage and backups see it).

@@ -1,6 +1,7 @@
 //! Per-tenant SQLite databases (`db/{tenant}/site.db`): opened with WAL, foreign keys and a busy
 //! timeout, migrated forward by `PRAGMA user_version`.
 
+pub mod remote;
 pub mod schema;
 
 use std::path::Path;
@@ -11,37 +12,106 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
-use crate::store::{Store, StoreError};
+use crate::store::{Condition, Store, StoreError};
 
 pub struct SiteDb {
     pub conn: Connection,
     label: String,
 }
 
-impl SiteDb {
-    /// Opens (creating if needed) a tenant's site database and brings its schema up to date.
-    pub fn open(store: &dyn Store, id: &TenantId) -> Result<SiteDb> {
-        let key = layout::site_db(id);
-        let path = store.local_path(&key).ok_or_else(|| {
-            StoreError::Unsupported(format!(
-                "{} has no local files; tenant databases need a local data root",
-                store.describe()
-            ))
-        })?;
+/// The file to open for a tenant's database: in place for a local data root, the fresh cached
+/// copy for a remote one.
+fn local_file(store: &dyn Store, id: &TenantId) -> Result<std::path::PathBuf> {
+    let key = layout::site_db(id);
+    if let Some(path) = store.local_path(&key) {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| Error::Io {
                 path: dir.display().to_string(),
                 source,
             })?;
         }
-        SiteDb::open_path(&path, key.to_string())
+        return Ok(path);
+    }
+    match remote::fetch(store, &key)? {
+        Some((path, _)) => Ok(path),
+        None => Err(Error::Corrupt {
+            file: format!("{}/{key}", store.describe()),
+            message: format!(
+                "it is missing although tenant '{id}' is registered; restore it from a backup"
+            ),
+        }),
+    }
+}
+
+/// How often a remote write is redone after losing a race to another writer.
+const REMOTE_WRITE_ATTEMPTS: u32 = 20;
+
+/// Runs `f` on the tenant's database and makes its changes durable in the data root. Local:
+/// in place. Remote: on a private copy uploaded with `If-Match` (or `If-None-Match: *` when the
+/// database is new); if another writer got there first, `f` runs again on a fresh copy — so it
+/// must derive everything from the database it is given and do its work in one transaction.
+pub fn with_write<R>(
+    store: &dyn Store,
+    id: &TenantId,
+    mut f: impl FnMut(&mut SiteDb) -> Result<R>,
+) -> Result<R> {
+    let key = layout::site_db(id);
+    if store.local_path(&key).is_some() {
+        let mut db = SiteDb::open(store, id)?;
+        return f(&mut db);
+    }
+    for _ in 0..REMOTE_WRITE_ATTEMPTS {
+        let (work, base) = remote::working_copy(store, &key)?;
+        let outcome = (|| {
+            let mut db = SiteDb::open_path(&work, key.to_string())?;
+            let r = f(&mut db)?;
+            db.conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .map_err(db.err())?;
+            drop(db);
+            Ok(r)
+        })();
+        let r = match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                remote::discard(&work);
+                return Err(e);
+            }
+        };
+        let bytes = std::fs::read(&work).map_err(|source| Error::Io {
+            path: work.display().to_string(),
+            source,
+        })?;
+        let cond = base.map(Condition::IfMatch).unwrap_or(Condition::IfAbsent);
+        match store.put(&key, &bytes, cond) {
+            Ok(version) => {
+                remote::install(store, &key, &work, &version)?;
+                return Ok(r);
+            }
+            Err(StoreError::PreconditionFailed { .. }) => remote::discard(&work),
+            Err(e) => {
+                remote::discard(&work);
+                return Err(e.into());
+            }
+        }
+    }
+    Err(Error::Busy {
+        id: id.to_string(),
+        what: "written by other processes",
+    })
+}
+
+impl SiteDb {
+    /// Opens (creating if needed) a tenant's site database and brings its schema up to date.
+    /// For a remote data root this is the cached copy: read from it, write with [`with_write`].
+    pub fn open(store: &dyn Store, id: &TenantId) -> Result<SiteDb> {
+        SiteDb::open_path(&local_file(store, id)?, layout::site_db(id).to_string())
     }
 
     /// Opens a tenant's database read-only (for the builder), migrating it first if needed.
     pub fn open_read_only(store: &dyn Store, id: &TenantId) -> Result<SiteDb> {
         let key = layout::site_db(id);
-        let path = store
-            .local_path(&key)
+        let path = Some(local_file(store, id)?)
             .filter(|p| p.is_file())
             .ok_or_else(|| Error::Corrupt {
                 file: key.to_string(),
@@ -104,6 +174,9 @@ impl SiteDb {
                     all.len()
                 ),
             });
+        }
+        if current == all.len() {
+            return Ok(());
         }
         for sql in &all[current..] {
             tx.execute_batch(sql).map_err(Error::db(&self.label))?;

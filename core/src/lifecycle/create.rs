@@ -292,17 +292,18 @@ impl Installation {
             Condition::IfAbsent,
         )?;
 
-        let mut db = SiteDb::open(self.store(), id)?;
-        let tx = db
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::db(id.as_str()))?;
-        starter::write(&tx, site_name, &cfg.home_slug, &timefmt::now_rfc3339())
-            .map_err(Error::db(id.as_str()))?;
-        tx.commit().map_err(Error::db(id.as_str()))?;
-        db.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .map_err(Error::db(id.as_str()))?;
+        crate::db::with_write(self.store(), id, |db: &mut SiteDb| {
+            let tx = db
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(Error::db(id.as_str()))?;
+            starter::write(&tx, site_name, &cfg.home_slug, &timefmt::now_rfc3339())
+                .map_err(Error::db(id.as_str()))?;
+            tx.commit().map_err(Error::db(id.as_str()))?;
+            db.conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .map_err(Error::db(id.as_str()))
+        })?;
 
         if let Some(media) = self.store.local_path(&layout::media_dir(id)) {
             std::fs::create_dir_all(&media).map_err(|source| Error::Io {

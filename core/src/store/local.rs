@@ -116,6 +116,23 @@ impl Store for LocalStore {
         Ok(version_of(bytes))
     }
 
+    fn head(&self, key: &Key) -> StoreResult<Option<Version>> {
+        Ok(self.get(key)?.map(|o| o.version))
+    }
+
+    fn copy(&self, from: &Key, to: &Key) -> StoreResult<()> {
+        let (src, dst) = (self.path(from), self.path(to));
+        let dir = dst.parent().expect("keys have a parent under the root");
+        fs::create_dir_all(dir).map_err(StoreError::io(to))?;
+        // Objects are only ever replaced by rename, never changed in place, so a hard link is
+        // a safe copy that costs no bytes; fall back to copying across filesystems.
+        let _ = fs::remove_file(&dst);
+        if fs::hard_link(&src, &dst).is_err() {
+            fs::copy(&src, &dst).map_err(StoreError::io(from))?;
+        }
+        Ok(())
+    }
+
     fn delete(&self, key: &Key) -> StoreResult<()> {
         match fs::remove_file(self.path(key)) {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::Io {

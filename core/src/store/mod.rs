@@ -7,6 +7,7 @@
 //! ([`Condition::IfMatch`], `If-Match: <etag>`).
 
 pub mod local;
+pub mod s3;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,15 @@ pub enum Condition {
     IfAbsent,
     /// Only if the object's current version is this one.
     IfMatch(Version),
+}
+
+/// HTTP metadata stored with an object.
+#[derive(Clone, Debug, Default)]
+pub struct PutMeta {
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    /// Hex SHA-256 of the bytes, kept as `x-amz-meta-sha256` (ETags are not always MD5).
+    pub sha256: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +57,15 @@ pub enum StoreError {
     Io { key: String, source: std::io::Error },
     #[error("{0}")]
     Unsupported(String),
+    #[error(
+        "{endpoint}: {op} {key} failed: {message}. Check that the storage server is running and reachable, and the bucket and credentials are right"
+    )]
+    Remote {
+        endpoint: String,
+        op: &'static str,
+        key: String,
+        message: String,
+    },
 }
 
 impl StoreError {
@@ -67,6 +86,24 @@ pub trait Store: Send + Sync {
     /// Writes a whole object atomically: readers see the old bytes or the new, never a mix.
     fn put(&self, key: &Key, bytes: &[u8], cond: Condition) -> StoreResult<Version>;
 
+    /// Writes with HTTP metadata for serving (content type, cache policy, content hash).
+    /// Stores without such metadata (a local folder) keep just the bytes.
+    fn put_with(
+        &self,
+        key: &Key,
+        bytes: &[u8],
+        cond: Condition,
+        _meta: &PutMeta,
+    ) -> StoreResult<Version> {
+        self.put(key, bytes, cond)
+    }
+
+    /// The current version of an object without its bytes (HEAD), or `None`.
+    fn head(&self, key: &Key) -> StoreResult<Option<Version>>;
+
+    /// Copies one object inside the store (server-side: no bytes go through t8k).
+    fn copy(&self, from: &Key, to: &Key) -> StoreResult<()>;
+
     /// Deletes one object; deleting a missing object is not an error.
     fn delete(&self, key: &Key) -> StoreResult<()>;
 
@@ -82,4 +119,23 @@ pub trait Store: Send + Sync {
 
     /// A human-readable name for messages: the directory or the bucket URL.
     fn describe(&self) -> String;
+}
+
+/// Opens a data root or bundle store from `--root` / `--to`: a local directory, or
+/// `s3://bucket/prefix` (endpoint from `endpoint_url` or `AWS_ENDPOINT_URL`). With `probe`,
+/// an S3 store must prove that it honours conditional writes.
+pub fn open(spec: &str, endpoint_url: Option<&str>, probe: bool) -> StoreResult<Box<dyn Store>> {
+    if let Some(rest) = spec.strip_prefix("s3://") {
+        let store = s3::S3Store::open(rest, endpoint_url)?;
+        if probe {
+            store.probe_conditional_writes()?;
+        }
+        return Ok(Box::new(store));
+    }
+    if spec.contains("://") {
+        return Err(StoreError::Unsupported(format!(
+            "{spec}: a data root is a local directory or s3://bucket/prefix"
+        )));
+    }
+    Ok(Box::new(local::LocalStore::new(spec)))
 }

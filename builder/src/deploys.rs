@@ -1,0 +1,116 @@
+//! Deploy history of a tenant: list, roll back (one write to the live pointer), and garbage-
+//! collect old deploys — never the live one, never one younger than a grace period (a CDN may
+//! still be fetching from it), always keeping the newest N.
+
+use serde::Serialize;
+use t8k_core::store::Store;
+
+use crate::publish::{self, Manifest, flip, manifest_key, read_live, read_manifest};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeployInfo {
+    pub deploy: String,
+    pub created: String,
+    pub objects: usize,
+    pub bytes: u64,
+    pub live: bool,
+}
+
+/// Every deploy of a tenant, oldest first.
+pub fn list(store: &dyn Store, tenant: &str) -> Result<Vec<DeployInfo>, t8k_core::Error> {
+    let live = read_live(store, tenant)?.map(|l| l.deploy);
+    let prefix = publish::key(&format!("sites/{tenant}/_deploys"));
+    let mut out = vec![];
+    for e in store.list(&prefix)? {
+        let Some(name) = e.key.file_name().strip_suffix(".json") else {
+            continue;
+        };
+        let Some(m) = read_manifest(store, tenant, name)? else {
+            continue;
+        };
+        out.push(DeployInfo {
+            live: live.as_deref() == Some(name),
+            deploy: m.deploy,
+            created: m.created,
+            objects: m.objects.len(),
+            bytes: m.bytes,
+        });
+    }
+    out.sort_by(|a, b| a.deploy.cmp(&b.deploy));
+    Ok(out)
+}
+
+/// Makes `deploy` (default: the one before the live one) live again.
+pub fn rollback(
+    store: &dyn Store,
+    tenant: &str,
+    deploy: Option<&str>,
+) -> Result<Manifest, t8k_core::Error> {
+    let all = list(store, tenant)?;
+    let live_pos = all.iter().position(|d| d.live);
+    let target = match deploy {
+        Some(d) => all.iter().find(|x| x.deploy == d).ok_or_else(|| {
+            t8k_core::Error::invalid(
+                "deploy",
+                format!("{d:?} is not a deploy of '{tenant}'; `t8k deploys {tenant}` lists them"),
+            )
+        })?,
+        None => match live_pos {
+            Some(p) if p > 0 => &all[p - 1],
+            _ => {
+                return Err(t8k_core::Error::invalid(
+                    "rollback",
+                    format!(
+                        "'{tenant}' has no deploy before the live one; name one with `t8k rollback {tenant} DEPLOY`"
+                    ),
+                ));
+            }
+        },
+    };
+    let manifest =
+        read_manifest(store, tenant, &target.deploy)?.expect("listed deploys have manifests");
+    flip(store, tenant, &manifest.deploy, &manifest.fingerprint)?;
+    Ok(manifest)
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GcReport {
+    pub deleted_deploys: Vec<String>,
+    pub deleted_objects: usize,
+    pub kept: usize,
+}
+
+/// Deletes a tenant's deploys beyond the newest `keep`, except the live one and any created
+/// less than `grace_secs` ago.
+pub fn gc(
+    store: &dyn Store,
+    tenant: &str,
+    keep: usize,
+    grace_secs: i64,
+) -> Result<GcReport, t8k_core::Error> {
+    let all = list(store, tenant)?;
+    let now = t8k_core::timefmt::now().unix_timestamp();
+    let mut report = GcReport::default();
+    let newest: Vec<&str> = all
+        .iter()
+        .rev()
+        .take(keep)
+        .map(|d| d.deploy.as_str())
+        .collect();
+    for d in &all {
+        let young =
+            crate::dates::parse(&d.created).is_some_and(|t| now - t.unix_timestamp() < grace_secs);
+        if d.live || young || newest.contains(&d.deploy.as_str()) {
+            report.kept += 1;
+            continue;
+        }
+        let prefix = publish::key(&format!("sites/{tenant}/{}", d.deploy));
+        for e in store.list(&prefix)? {
+            store.delete(&e.key)?;
+            report.deleted_objects += 1;
+        }
+        store.delete(&manifest_key(tenant, &d.deploy))?;
+        report.deleted_deploys.push(d.deploy.clone());
+    }
+    Ok(report)
+}

@@ -1,0 +1,469 @@
+//! Publishing bundles as immutable deploys: `sites/{tenant}/{deploy}/…` in a bundle store (the
+//! data root's bucket or `--to`), then one write flips the tenant's live pointer
+//! (`sites/{tenant}/live.json`), and `routes.json` — the edge map a CDN function, nginx or
+//! `t8k serve` reads — is regenerated.
+//!
+//! Bytes already published are never sent again: each deploy has a manifest
+//! (`sites/{tenant}/_deploys/{deploy}.json`: path → SHA-256, size), and an object whose hash
+//! the live deploy already holds is carried into the new deploy by a server-side copy. A bundle
+//! identical to the live deploy makes no deploy at all (no writes). Nothing here needs
+//! conditional writes, so the bundle store may be any S3-compatible store; each tenant's
+//! pointer is written only by that tenant's publish.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use t8k_core::Key;
+use t8k_core::lifecycle::Installation;
+use t8k_core::registry::Registry;
+use t8k_core::store::{Condition, PutMeta, Store, StoreError};
+
+use crate::fingerprint::Record;
+
+/// One object of a deploy.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// `sites/{tenant}/_deploys/{deploy}.json`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    pub tenant: String,
+    pub deploy: String,
+    pub created: String,
+    /// The build fingerprint the deploy was made from.
+    pub fingerprint: String,
+    pub bytes: u64,
+    pub objects: BTreeMap<String, ObjectInfo>,
+}
+
+/// `sites/{tenant}/live.json`: which deploy is live.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Live {
+    pub deploy: String,
+    pub fingerprint: String,
+    pub flipped: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TenantPublish {
+    pub tenant: String,
+    /// `published`, `unchanged` or `failed`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<String>,
+    pub uploaded: Vec<String>,
+    pub copied: usize,
+    pub bytes_sent: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PublishSummary {
+    pub tenants: usize,
+    pub published: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub objects_uploaded: usize,
+    pub objects_copied: usize,
+    pub bytes_sent: u64,
+    pub requests: u64,
+    pub seconds: f64,
+    pub details: Vec<TenantPublish>,
+}
+
+pub fn key(s: &str) -> Key {
+    Key::new(s)
+        .expect("publish keys are built from validated tenant ids, deploy ids and bundle paths")
+}
+
+pub fn live_key(tenant: &str) -> Key {
+    key(&format!("sites/{tenant}/live.json"))
+}
+
+pub fn manifest_key(tenant: &str, deploy: &str) -> Key {
+    key(&format!("sites/{tenant}/_deploys/{deploy}.json"))
+}
+
+pub fn object_key(tenant: &str, deploy: &str, path: &str) -> Result<Key, t8k_core::Error> {
+    Key::new(&format!("sites/{tenant}/{deploy}/{path}"))
+}
+
+pub fn read_live(store: &dyn Store, tenant: &str) -> Result<Option<Live>, t8k_core::Error> {
+    Ok(t8k_core::cas::read_json::<Live>(store, &live_key(tenant))?.map(|(l, _)| l))
+}
+
+pub fn read_manifest(
+    store: &dyn Store,
+    tenant: &str,
+    deploy: &str,
+) -> Result<Option<Manifest>, t8k_core::Error> {
+    Ok(t8k_core::cas::read_json::<Manifest>(store, &manifest_key(tenant, deploy))?.map(|(m, _)| m))
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Content type and cache policy of a bundle file (the preview server uses the same rules).
+pub fn meta_for(path: &str, sha256: &str) -> PutMeta {
+    PutMeta {
+        content_type: Some(crate::http::content_type(path)),
+        cache_control: Some(crate::http::cache_control(path).into()),
+        sha256: Some(sha256.into()),
+    }
+}
+
+/// Counts requests and bytes, for the summary and the benchmark.
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+}
+
+/// Every file of a bundle folder: relative path → bytes.
+fn read_bundle(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, t8k_core::Error> {
+    let mut files = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| t8k_core::Error::Io {
+            path: dir.display().to_string(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("under the bundle")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes = std::fs::read(entry.path()).map_err(|source| t8k_core::Error::Io {
+            path: entry.path().display().to_string(),
+            source,
+        })?;
+        files.insert(rel, bytes);
+    }
+    Ok(files)
+}
+
+/// A sortable, unique deploy id: UTC time, then a hash of the manifest.
+fn deploy_id(objects: &BTreeMap<String, ObjectInfo>) -> String {
+    let mut h = Sha256::new();
+    for (p, o) in objects {
+        h.update(p.as_bytes());
+        h.update(o.sha256.as_bytes());
+    }
+    let mut rand = [0u8; 2];
+    getrandom::fill(&mut rand).expect("the OS random source is available");
+    format!(
+        "{}-{}{}",
+        t8k_core::timefmt::compact(t8k_core::timefmt::now()),
+        &hex::encode(h.finalize())[..8],
+        hex::encode(rand)
+    )
+}
+
+/// Publishes one built bundle (`{bundles}/{tenant}/`) to `target`.
+pub fn publish_tenant(
+    target: &dyn Store,
+    bundles: &Path,
+    tenant: &str,
+    changed_only: bool,
+    pool: &rayon::ThreadPool,
+) -> TenantPublish {
+    let mut out = TenantPublish {
+        tenant: tenant.to_owned(),
+        ..Default::default()
+    };
+    match try_publish(target, bundles, tenant, changed_only, pool, &mut out) {
+        Ok(status) => out.status = status.into(),
+        Err(e) => {
+            out.status = "failed".into();
+            out.error = Some(format!("tenant '{tenant}': {e}"));
+        }
+    }
+    out
+}
+
+fn try_publish(
+    target: &dyn Store,
+    bundles: &Path,
+    tenant: &str,
+    changed_only: bool,
+    pool: &rayon::ThreadPool,
+    out: &mut TenantPublish,
+) -> Result<&'static str, t8k_core::Error> {
+    let bundle = bundles.join(tenant);
+    let record = Record::read(&bundles.join(format!("{tenant}.build.json"))).ok_or_else(|| {
+        t8k_core::Error::invalid(
+            format!("tenant '{tenant}'"),
+            format!(
+                "it has no build in {}; run `t8k build {tenant}` first",
+                bundles.display()
+            ),
+        )
+    })?;
+    if !bundle.is_dir() {
+        return Err(t8k_core::Error::invalid(
+            format!("tenant '{tenant}'"),
+            "its bundle folder is missing; run `t8k build` first",
+        ));
+    }
+    let live = read_live(target, tenant)?;
+    if changed_only
+        && live
+            .as_ref()
+            .is_some_and(|l| l.fingerprint == record.fingerprint)
+    {
+        return Ok("unchanged");
+    }
+    let previous = match &live {
+        Some(l) => read_manifest(target, tenant, &l.deploy)?,
+        None => None,
+    };
+    let files = read_bundle(&bundle)?;
+    let objects: BTreeMap<String, ObjectInfo> = files
+        .iter()
+        .map(|(p, b)| {
+            (
+                p.clone(),
+                ObjectInfo {
+                    sha256: sha(b),
+                    size: b.len() as u64,
+                },
+            )
+        })
+        .collect();
+    if let Some(prev) = &previous
+        && prev.objects == objects
+    {
+        // Same bytes as the live deploy: record the new fingerprint, publish nothing.
+        if live
+            .as_ref()
+            .is_some_and(|l| l.fingerprint != record.fingerprint)
+        {
+            let prev_deploy = prev.deploy.clone();
+            flip(target, tenant, &prev_deploy, &record.fingerprint)?;
+        }
+        return Ok("unchanged");
+    }
+    // Where each hash already lives in the previous deploy, for server-side copies.
+    let mut have: BTreeMap<&str, &str> = BTreeMap::new();
+    if let Some(prev) = &previous {
+        for (p, o) in &prev.objects {
+            have.entry(o.sha256.as_str()).or_insert(p.as_str());
+        }
+    }
+    let deploy = deploy_id(&objects);
+    let counters = Counters::default();
+    let uploaded = std::sync::Mutex::new(Vec::new());
+    let copied = AtomicU64::new(0);
+    let sent = AtomicU64::new(0);
+    pool.install(|| {
+        files
+            .par_iter()
+            .try_for_each(|(path, bytes)| -> Result<(), t8k_core::Error> {
+                let info = &objects[path];
+                let dest = object_key(tenant, &deploy, path)?;
+                counters.requests.fetch_add(1, Ordering::Relaxed);
+                match (have.get(info.sha256.as_str()), &previous) {
+                    (Some(src_path), Some(prev)) => {
+                        target.copy(&object_key(tenant, &prev.deploy, src_path)?, &dest)?;
+                        copied.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        target.put_with(
+                            &dest,
+                            bytes,
+                            Condition::None,
+                            &meta_for(path, &info.sha256),
+                        )?;
+                        sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                        uploaded.lock().expect("upload list").push(path.clone());
+                    }
+                }
+                Ok(())
+            })
+    })?;
+    let manifest = Manifest {
+        tenant: tenant.to_owned(),
+        deploy: deploy.clone(),
+        created: t8k_core::timefmt::now_rfc3339(),
+        fingerprint: record.fingerprint.clone(),
+        bytes: objects.values().map(|o| o.size).sum(),
+        objects,
+    };
+    target.put(
+        &manifest_key(tenant, &deploy),
+        &t8k_core::cas::to_json_bytes(&manifest),
+        Condition::None,
+    )?;
+    // Every object is in place: flip.
+    flip(target, tenant, &deploy, &record.fingerprint)?;
+    out.deploy = Some(deploy);
+    let mut up = uploaded.into_inner().expect("upload list");
+    up.sort();
+    out.uploaded = up;
+    out.copied = copied.load(Ordering::Relaxed) as usize;
+    out.bytes_sent = sent.load(Ordering::Relaxed);
+    Ok("published")
+}
+
+/// Points a tenant at a deploy: the one write that makes it live.
+pub fn flip(
+    target: &dyn Store,
+    tenant: &str,
+    deploy: &str,
+    fingerprint: &str,
+) -> Result<(), t8k_core::Error> {
+    let live = Live {
+        deploy: deploy.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        flipped: t8k_core::timefmt::now_rfc3339(),
+    };
+    target.put(
+        &live_key(tenant),
+        &t8k_core::cas::to_json_bytes(&live),
+        Condition::None,
+    )?;
+    Ok(())
+}
+
+/// `routes.json`: every host → {tenant, deploy, active}.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Routes {
+    pub routes: BTreeMap<String, Route>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Route {
+    pub tenant: String,
+    pub deploy: String,
+    pub active: bool,
+}
+
+pub fn routes_key() -> Key {
+    key("routes.json")
+}
+
+/// Rebuilds the edge map from the registry and every tenant's live pointer. Run after each
+/// flip; if another publisher's flip lands meanwhile, its own regeneration includes ours.
+pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_core::Error> {
+    let mut routes = Routes::default();
+    let main_dir = crate::main_site::DIR;
+    if let Some(live) = read_live(target, main_dir)? {
+        for host in [reg.domain.clone(), format!("www.{}", reg.domain)] {
+            routes.routes.insert(
+                host,
+                Route {
+                    tenant: main_dir.into(),
+                    deploy: live.deploy.clone(),
+                    active: true,
+                },
+            );
+        }
+    }
+    for t in reg.tenants.iter().filter(|t| t.is_complete()) {
+        let Some(live) = read_live(target, &t.id)? else {
+            continue;
+        };
+        for host in std::iter::once(t.domain.clone()).chain(t.custom_domains.iter().cloned()) {
+            routes.routes.insert(
+                host.to_ascii_lowercase(),
+                Route {
+                    tenant: t.id.clone(),
+                    deploy: live.deploy.clone(),
+                    active: t.active,
+                },
+            );
+        }
+    }
+    let current = t8k_core::cas::read_json::<Routes>(target, &routes_key())?.map(|(r, _)| r);
+    if current.as_ref() != Some(&routes) {
+        target.put_with(
+            &routes_key(),
+            &t8k_core::cas::to_json_bytes(&routes),
+            Condition::None,
+            &PutMeta {
+                content_type: Some("application/json".into()),
+                cache_control: Some("no-cache".into()),
+                sha256: None,
+            },
+        )?;
+    }
+    Ok(routes)
+}
+
+pub struct PublishRequest {
+    pub tenants: Vec<String>,
+    pub changed_only: bool,
+    pub concurrency: usize,
+    pub bundles: std::path::PathBuf,
+    pub include_main: bool,
+}
+
+/// Publishes the selected tenants (and the main site), then regenerates `routes.json`.
+pub fn publish(
+    inst: &Installation,
+    target: &dyn Store,
+    req: &PublishRequest,
+    progress: &(dyn Fn(&TenantPublish) + Sync),
+) -> Result<PublishSummary, t8k_core::Error> {
+    let started = Instant::now();
+    let build_req = crate::BuildRequest {
+        tenants: req.tenants.clone(),
+        changed_only: false,
+        shard: None,
+        out: req.bundles.clone(),
+        include_main: false,
+    };
+    let mut names: Vec<String> = crate::select(inst, &build_req)?
+        .into_iter()
+        .map(|t| t.to_string())
+        .collect();
+    if req.include_main {
+        names.push(crate::main_site::DIR.into());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(req.concurrency.max(1))
+        .thread_name(|i| format!("t8k-publish-{i}"))
+        .build()
+        .map_err(|e| t8k_core::Error::invalid("--concurrency", e.to_string()))?;
+    let mut details = vec![];
+    for name in &names {
+        let d = publish_tenant(target, &req.bundles, name, req.changed_only, &pool);
+        progress(&d);
+        details.push(d);
+    }
+    let (reg, _) = inst.registry()?;
+    write_routes(target, &reg)?;
+    let count = |s: &str| details.iter().filter(|d| d.status == s).count();
+    Ok(PublishSummary {
+        tenants: details.len(),
+        published: count("published"),
+        unchanged: count("unchanged"),
+        failed: count("failed"),
+        objects_uploaded: details.iter().map(|d| d.uploaded.len()).sum(),
+        objects_copied: details.iter().map(|d| d.copied).sum(),
+        bytes_sent: details.iter().map(|d| d.bytes_sent).sum(),
+        requests: details
+            .iter()
+            .map(|d| (d.uploaded.len() + d.copied) as u64)
+            .sum(),
+        seconds: started.elapsed().as_secs_f64(),
+        details,
+    })
+}
+
+/// Whether a store error came from the network or the server (vs. our own input).
+pub fn is_remote(e: &t8k_core::Error) -> bool {
+    matches!(e, t8k_core::Error::Store(StoreError::Remote { .. }))
+}

@@ -1,0 +1,380 @@
+//! The data root (or a bundle store) in an S3-compatible bucket: AWS S3, MinIO, R2, moto.
+//!
+//! Path-style addressing, endpoint from `--endpoint-url` or `AWS_ENDPOINT_URL`, credentials and
+//! region from the standard AWS chain. Create-only writes are `If-None-Match: *`, compare-and-
+//! swap is `If-Match: <etag>`; [`S3Store::probe_conditional_writes`] refuses a store that
+//! ignores them (Garage does), because the registry would silently become racy.
+//!
+//! The [`Store`] trait is synchronous; this store owns a small tokio runtime and runs each
+//! request on it, so it can be called from plain threads (the CLI, rayon workers) and from
+//! blocking sections of async code alike.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::{Condition, Entry, Object, PutMeta, Store, StoreError, StoreResult, Version};
+use crate::key::Key;
+
+pub struct S3Store {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+    bucket: String,
+    prefix: String,
+    endpoint: String,
+}
+
+fn status<E, R: HttpStatus>(err: &SdkError<E, R>) -> Option<u16> {
+    err.raw_response().map(|r| r.status_code())
+}
+
+/// The HTTP status of a raw response, whatever its type.
+pub trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+impl S3Store {
+    /// `spec` is `bucket/prefix` (the part after `s3://`).
+    pub fn open(spec: &str, endpoint_url: Option<&str>) -> StoreResult<S3Store> {
+        let (bucket, prefix) = spec.split_once('/').unwrap_or((spec, ""));
+        let bad = |m: &str| StoreError::Unsupported(format!("s3://{spec}: {m}"));
+        if bucket.is_empty()
+            || !bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            return Err(bad(
+                "the bucket name must be lowercase letters, digits, '-' and '.'",
+            ));
+        }
+        let prefix = prefix.trim_matches('/').to_owned();
+        if !prefix.is_empty() {
+            Key::new(&prefix).map_err(|e| bad(&e.to_string()))?;
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("t8k-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| bad(&format!("cannot start the I/O runtime: {e}")))?;
+        let endpoint_url = endpoint_url
+            .map(str::to_owned)
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let client = rt.block_on(async {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(url) = &endpoint_url {
+                loader = loader.endpoint_url(url);
+            }
+            let shared = loader.load().await;
+            let region = shared
+                .region()
+                .cloned()
+                .unwrap_or_else(|| aws_sdk_s3::config::Region::new("us-east-1"));
+            let conf = aws_sdk_s3::config::Builder::from(&shared)
+                .region(region)
+                .force_path_style(true)
+                .retry_config(
+                    aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5),
+                )
+                .build();
+            Client::from_conf(conf)
+        });
+        let endpoint = endpoint_url.unwrap_or_else(|| "AWS S3".into());
+        Ok(S3Store {
+            rt,
+            client,
+            bucket: bucket.to_owned(),
+            prefix,
+            endpoint,
+        })
+    }
+
+    fn full(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}/{key}", self.prefix)
+        }
+    }
+
+    /// Runs a request on the store's runtime and waits for it, from any thread.
+    fn run<F, T>(&self, fut: F) -> T
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        self.rt.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().expect("the S3 runtime outlives its requests")
+    }
+
+    fn remote<E: std::error::Error + 'static, R: std::fmt::Debug>(
+        &self,
+        op: &'static str,
+        key: &str,
+        err: SdkError<E, R>,
+    ) -> StoreError {
+        StoreError::Remote {
+            endpoint: self.endpoint.clone(),
+            op,
+            key: format!("s3://{}/{}", self.bucket, self.full(key)),
+            message: DisplayErrorContext(&err).to_string(),
+        }
+    }
+
+    /// Proves the store honours `If-None-Match: *` and `If-Match`: a second create-only write
+    /// of one key must fail, and so must a write against a wrong ETag.
+    pub fn probe_conditional_writes(&self) -> StoreResult<()> {
+        let mut rand = [0u8; 8];
+        getrandom::fill(&mut rand).expect("the OS random source is available");
+        let key =
+            Key::new(&format!("t8k-probe/{}", hex::encode(rand))).expect("probe keys are valid");
+        self.put(&key, b"1", Condition::IfAbsent)?;
+        let again = self.put(&key, b"2", Condition::IfAbsent);
+        let wrong = self.put(
+            &key,
+            b"3",
+            Condition::IfMatch(Version("\"not-the-etag\"".into())),
+        );
+        self.delete(&key)?;
+        let honoured = matches!(again, Err(StoreError::PreconditionFailed { .. }))
+            && matches!(wrong, Err(StoreError::PreconditionFailed { .. }));
+        if honoured {
+            return Ok(());
+        }
+        Err(StoreError::Unsupported(format!(
+            "{} (s3://{}) ignores conditional writes (If-None-Match / If-Match), so two sign-ups could both win a name and max_tenants could be exceeded. \
+             Keep the data root on a store with atomic conditional writes (AWS S3, MinIO, Cloudflare R2); a store without them (e.g. Garage) can hold published bundles (`t8k publish --to`) but not the data root",
+            self.endpoint, self.bucket
+        )))
+    }
+
+    pub fn bucket_url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+impl Store for S3Store {
+    fn get(&self, key: &Key) -> StoreResult<Option<Object>> {
+        let (client, bucket, full) = (
+            self.client.clone(),
+            self.bucket.clone(),
+            self.full(key.as_str()),
+        );
+        let res = self.run(async move {
+            let out = client.get_object().bucket(bucket).key(full).send().await?;
+            let etag = out.e_tag().unwrap_or_default().to_owned();
+            let bytes = out.body.collect().await.map(|b| b.into_bytes().to_vec());
+            Ok::<
+                _,
+                SdkError<
+                    aws_sdk_s3::operation::get_object::GetObjectError,
+                    aws_sdk_s3::config::http::HttpResponse,
+                >,
+            >((etag, bytes))
+        });
+        match res {
+            Ok((etag, Ok(bytes))) => Ok(Some(Object {
+                bytes,
+                version: Version(etag),
+            })),
+            Ok((_, Err(e))) => Err(StoreError::Remote {
+                endpoint: self.endpoint.clone(),
+                op: "GET",
+                key: key.to_string(),
+                message: e.to_string(),
+            }),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(self.remote("GET", key.as_str(), e)),
+        }
+    }
+
+    fn put(&self, key: &Key, bytes: &[u8], cond: Condition) -> StoreResult<Version> {
+        self.put_with(key, bytes, cond, &PutMeta::default())
+    }
+
+    fn put_with(
+        &self,
+        key: &Key,
+        bytes: &[u8],
+        cond: Condition,
+        meta: &PutMeta,
+    ) -> StoreResult<Version> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full(key.as_str()))
+            .body(ByteStream::from(bytes.to_vec()));
+        match &cond {
+            Condition::None => {}
+            Condition::IfAbsent => req = req.if_none_match("*"),
+            Condition::IfMatch(v) => req = req.if_match(&v.0),
+        }
+        if let Some(ct) = &meta.content_type {
+            req = req.content_type(ct);
+        }
+        if let Some(cc) = &meta.cache_control {
+            req = req.cache_control(cc);
+        }
+        if let Some(h) = &meta.sha256 {
+            req = req.metadata("sha256", h);
+        }
+        match self.run(req.send()) {
+            Ok(out) => Ok(Version(out.e_tag().unwrap_or_default().to_owned())),
+            // 412: the condition failed; 409: a concurrent conditional write won the race.
+            Err(e) if matches!(status(&e), Some(412 | 409)) && cond != Condition::None => {
+                Err(StoreError::PreconditionFailed {
+                    key: key.to_string(),
+                })
+            }
+            Err(e) => Err(self.remote("PUT", key.as_str(), e)),
+        }
+    }
+
+    fn head(&self, key: &Key) -> StoreResult<Option<Version>> {
+        let req = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(self.full(key.as_str()));
+        match self.run(req.send()) {
+            Ok(out) => Ok(Some(Version(out.e_tag().unwrap_or_default().to_owned()))),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(self.remote("HEAD", key.as_str(), e)),
+        }
+    }
+
+    fn copy(&self, from: &Key, to: &Key) -> StoreResult<()> {
+        let source = format!(
+            "{}/{}",
+            self.bucket,
+            percent_encode_key(&self.full(from.as_str()))
+        );
+        let req = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(self.full(to.as_str()))
+            .copy_source(source)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Copy);
+        self.run(req.send())
+            .map(|_| ())
+            .map_err(|e| self.remote("COPY", to.as_str(), e))
+    }
+
+    fn delete(&self, key: &Key) -> StoreResult<()> {
+        let req = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.full(key.as_str()));
+        match self.run(req.send()) {
+            Ok(_) => Ok(()),
+            Err(e) if status(&e) == Some(404) => Ok(()),
+            Err(e) => Err(self.remote("DELETE", key.as_str(), e)),
+        }
+    }
+
+    fn list(&self, prefix: &Key) -> StoreResult<Vec<Entry>> {
+        let full_prefix = format!("{}/", self.full(prefix.as_str()));
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let mut out = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let mut req = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&full_prefix);
+            if let Some(t) = &token {
+                req = req.continuation_token(t);
+            }
+            let page = self
+                .run(req.send())
+                .map_err(|e| self.remote("LIST", prefix.as_str(), e))?;
+            for obj in page.contents() {
+                let Some(k) = obj.key() else { continue };
+                let Ok(key) = Key::new(&k[strip.min(k.len())..]) else {
+                    continue;
+                };
+                out.push(Entry {
+                    key,
+                    size: obj.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+            match page.next_continuation_token() {
+                Some(t) if page.is_truncated().unwrap_or(false) => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// Copies every object, then deletes the originals: until the copies are all made the
+    /// source stays whole, so an interrupted move can be rerun.
+    fn move_prefix(&self, from: &Key, to: &Key) -> StoreResult<()> {
+        let entries = self.list(from)?;
+        if !entries.is_empty() && !self.list(to)?.is_empty() {
+            return Err(StoreError::Unsupported(format!(
+                "{to} already exists; refusing to move {from} over it"
+            )));
+        }
+        for e in &entries {
+            let rel = e.key.strip_prefix(from).expect("listed under the prefix");
+            self.copy(
+                &e.key,
+                &to.join(rel)
+                    .map_err(|er| StoreError::Unsupported(er.to_string()))?,
+            )?;
+        }
+        for e in &entries {
+            self.delete(&e.key)?;
+        }
+        Ok(())
+    }
+
+    fn local_path(&self, _key: &Key) -> Option<PathBuf> {
+        None
+    }
+
+    fn describe(&self) -> String {
+        self.bucket_url()
+    }
+}
+
+/// Percent-encodes an object key for `x-amz-copy-source` (slashes kept).
+fn percent_encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,132 @@
+//! `t8k deploys`, `t8k rollback`, `t8k gc`.
+
+use anyhow::Result;
+use t8k_builder::{deploys, publish};
+use t8k_core::lifecycle::Installation;
+
+use super::publish::with_target;
+use crate::cli::ToArgs;
+use crate::{UsageError, output};
+
+pub fn list(
+    inst: &Installation,
+    tenant: &str,
+    to: &ToArgs,
+    endpoint: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    let name = site_name(inst, tenant)?;
+    let all = with_target(inst, to, endpoint, |store| Ok(deploys::list(store, &name)?))?;
+    output::emit(json, &all, || {
+        if all.is_empty() {
+            println!("'{name}' has no deploys yet; `t8k publish {name}` makes one.");
+            return;
+        }
+        let rows = all
+            .iter()
+            .map(|d| {
+                vec![
+                    d.deploy.clone(),
+                    d.created.clone(),
+                    d.objects.to_string(),
+                    t8k_core::quota::format_size(d.bytes),
+                    if d.live { "live".into() } else { String::new() },
+                ]
+            })
+            .collect();
+        println!(
+            "{}",
+            output::table(&["deploy", "created", "objects", "bytes", ""], rows)
+        );
+    });
+    Ok(())
+}
+
+/// A tenant id, or `_main` for the main domain's site.
+fn site_name(inst: &Installation, tenant: &str) -> Result<String> {
+    if tenant == t8k_builder::main_site::DIR {
+        return Ok(tenant.to_owned());
+    }
+    Ok(inst.entry(tenant)?.1.to_string())
+}
+
+pub fn rollback(
+    inst: &Installation,
+    tenant: &str,
+    deploy: Option<&str>,
+    to: &ToArgs,
+    endpoint: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    let name = site_name(inst, tenant)?;
+    let m = with_target(inst, to, endpoint, |store| {
+        let m = deploys::rollback(store, &name, deploy)?;
+        publish::write_routes(store, &inst.registry()?.0)?;
+        Ok(m)
+    })?;
+    output::emit(
+        json,
+        &serde_json::json!({"tenant": name, "live": m.deploy}),
+        || println!("'{name}' is now serving deploy {}.", m.deploy),
+    );
+    Ok(())
+}
+
+/// Parses `90s`, `30m`, `1h`, `2d` (or plain seconds).
+fn parse_duration(s: &str) -> Result<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| UsageError(format!("--grace {s:?}: write it like 90s, 30m, 1h or 2d")))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => {
+            return Err(UsageError(format!("--grace {s:?}: the unit must be s, m, h or d")).into());
+        }
+    };
+    Ok(n * mult)
+}
+
+pub fn gc(
+    inst: &Installation,
+    keep: usize,
+    grace: &str,
+    to: &ToArgs,
+    endpoint: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    if keep == 0 {
+        return Err(UsageError(
+            "--keep must be at least 1 (the live deploy is always kept anyway)".into(),
+        )
+        .into());
+    }
+    let grace = parse_duration(grace)?;
+    let mut names: Vec<String> = inst.list()?.into_iter().map(|t| t.id).collect();
+    names.push(t8k_builder::main_site::DIR.into());
+    let reports = with_target(inst, to, endpoint, |store| {
+        names
+            .iter()
+            .map(|n| Ok((n.clone(), deploys::gc(store, n, keep, grace)?)))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    output::emit(
+        json,
+        &reports
+            .iter()
+            .map(|(n, r)| serde_json::json!({"tenant": n, "report": r}))
+            .collect::<Vec<_>>(),
+        || {
+            let deleted: usize = reports.iter().map(|(_, r)| r.deleted_deploys.len()).sum();
+            let objects: usize = reports.iter().map(|(_, r)| r.deleted_objects).sum();
+            println!(
+                "Deleted {deleted} old deploys ({objects} objects); kept the newest {keep}, live ones and any younger than the grace period."
+            );
+        },
+    );
+    Ok(())
+}
