@@ -463,7 +463,7 @@ fn commands_without_an_installation_say_how_to_make_one() {
     let root = Root::new();
     root.run(&["tenant", "list"]).fails(1, "t8k init");
     let out = std::process::Command::new(common::bin())
-        .args(["--root", "s3://bucket/x", "tenant", "list"])
+        .args(["--root", "ftp://bucket/x", "tenant", "list"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

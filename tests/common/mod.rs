@@ -10,6 +10,10 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct Root {
     pub dir: tempfile::TempDir,
+    /// `--root` when it is not the local folder (an `s3://` data root).
+    pub spec: Option<String>,
+    /// Extra environment for every command (S3 endpoint and credentials).
+    pub env: Vec<(String, String)>,
 }
 
 pub struct Run {
@@ -66,7 +70,27 @@ impl Root {
     pub fn new() -> Root {
         Root {
             dir: tempfile::tempdir().unwrap(),
+            spec: None,
+            env: vec![],
         }
+    }
+
+    /// A data root in a bucket of `s3`, under `prefix`, with a private local cache.
+    pub fn s3(s3: &Moto, prefix: &str) -> Root {
+        let mut root = Root::new();
+        root.spec = Some(format!("s3://{}/{prefix}", s3.bucket));
+        root.env = s3.env();
+        root.env.push((
+            "T8K_CACHE".into(),
+            root.dir.path().join("cache").display().to_string(),
+        ));
+        root
+    }
+
+    /// Adds the S3 environment (for `--to s3://...` targets with a local data root).
+    pub fn with_s3(mut self, s3: &Moto) -> Root {
+        self.env.extend(s3.env());
+        self
     }
 
     pub fn path(&self) -> PathBuf {
@@ -76,14 +100,24 @@ impl Root {
     /// A `t8k` command with this root and a clean environment for the settings t8k reads.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
-        c.arg("--root").arg(self.path()).args(args);
+        match &self.spec {
+            Some(spec) => c.arg("--root").arg(spec),
+            None => c.arg("--root").arg(self.path()),
+        };
+        c.args(args);
         for v in [
             "T8K_ROOT",
             "ENABLE_MULTI_TENANT",
             "MAX_TENANTS",
             "PUBLIC_ENABLE_MULTI_TENANT",
+            "AWS_ENDPOINT_URL",
+            "AWS_PROFILE",
         ] {
             c.env_remove(v);
+        }
+        c.env("HOME", self.dir.path());
+        for (k, v) in &self.env {
+            c.env(k, v);
         }
         c.stdin(Stdio::null());
         c
@@ -304,4 +338,114 @@ pub fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     false
+}
+
+/// A real S3 server for tests: moto's server (PyPI `moto[server]`, installed by
+/// scripts/test.sh into .tools/venv), on a free loopback port, with one bucket. Its conditional
+/// writes are atomic, like AWS S3 and MinIO (MinIO itself cannot be installed here).
+pub struct Moto {
+    child: std::process::Child,
+    pub port: u16,
+    pub bucket: String,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn moto_binary() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/moto_server");
+    if venv.is_file() {
+        return venv;
+    }
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("moto_server"))
+            .find(|p| p.is_file())
+    });
+    on_path.unwrap_or_else(|| panic!("moto_server not found: run ./scripts/test.sh, which installs moto[server] into .tools/venv"))
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new(moto_binary())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let ok = eventually(30, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(ok, "moto_server did not start on port {port}");
+        let moto = Moto {
+            child,
+            port,
+            bucket: "t8k-test".into(),
+        };
+        moto.create_bucket(&moto.bucket.clone());
+        moto
+    }
+
+    pub fn create_bucket(&self, name: &str) {
+        let r = http(
+            self.port,
+            "PUT",
+            &format!("127.0.0.1:{}", self.port),
+            &format!("/{name}"),
+            &[("Content-Length", "0")],
+        );
+        assert!(
+            r.status == 200 || r.status == 409,
+            "create bucket: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint()),
+            ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+        ]
+    }
+
+    /// Reads an object straight from the server with boto3 (installed with moto), bypassing t8k.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        let python = moto_binary().with_file_name("python");
+        let script = "import sys, boto3, botocore\n\
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
+try:\n    sys.stdout.buffer.write(s3.get_object(Bucket=sys.argv[2], Key=sys.argv[3])['Body'].read())\n\
+except botocore.exceptions.ClientError:\n    sys.exit(3)\n";
+        let out = Command::new(python)
+            .args(["-c", script, &self.endpoint(), bucket, key])
+            .output()
+            .unwrap();
+        match out.status.code() {
+            Some(0) => Some(out.stdout),
+            Some(3) => None,
+            _ => panic!(
+                "reading s3://{bucket}/{key}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
