@@ -12,7 +12,7 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # A real S3 server for the bucket tests: moto's server (MinIO cannot be installed here; moto's
 # conditional writes are atomic like AWS S3's). Installed once into .tools/venv (git-ignored).
 MOTO_VERSION=5.2.5
-if ! .tools/venv/bin/moto_server --version 2>/dev/null | grep -q "$MOTO_VERSION"; then
+if ! .tools/venv/bin/pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
   log "installing moto[server]==$MOTO_VERSION into .tools/venv"
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
