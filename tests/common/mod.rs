@@ -449,3 +449,122 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+impl Moto {
+    /// Every object under `prefix`: key → hex SHA-256 of its bytes (one boto3 call).
+    pub fn objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> std::collections::BTreeMap<String, String> {
+        let python = moto_binary().with_file_name("python");
+        let script = "import sys, json, hashlib, boto3\n\
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
+out = {}\n\
+for page in s3.get_paginator('list_objects_v2').paginate(Bucket=sys.argv[2], Prefix=sys.argv[3]):\n    for o in page.get('Contents', []):\n        out[o['Key']] = hashlib.sha256(s3.get_object(Bucket=sys.argv[2], Key=o['Key'])['Body'].read()).hexdigest()\n\
+print(json.dumps(out))\n";
+        let out = Command::new(python)
+            .args(["-c", script, &self.endpoint(), bucket, prefix])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// A TCP proxy in front of a server, to take the server "down" mid-operation without losing
+/// its state: once `limit` bytes have gone upstream it drops every connection and refuses new
+/// ones until [`Proxy::up`].
+pub struct Proxy {
+    pub port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    limit: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    pub fn start(target: u16) -> Proxy {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let p = Proxy {
+            port,
+            up: Arc::new(AtomicBool::new(true)),
+            sent: Arc::new(AtomicU64::new(0)),
+            limit: Arc::new(AtomicU64::new(u64::MAX)),
+            conns: Arc::new(Mutex::new(vec![])),
+        };
+        let (up, sent, limit, conns) = (
+            p.up.clone(),
+            p.sent.clone(),
+            p.limit.clone(),
+            p.conns.clone(),
+        );
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                conns
+                    .lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (up2, sent2, limit2, conns2) =
+                    (up.clone(), sent.clone(), limit.clone(), conns.clone());
+                std::thread::spawn(move || {
+                    use std::io::Read;
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = c_read.read(&mut buf) {
+                        if n == 0 || s_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        if sent2.fetch_add(n as u64, Ordering::SeqCst) + n as u64
+                            > limit2.load(Ordering::SeqCst)
+                        {
+                            up2.store(false, Ordering::SeqCst);
+                            for c in conns2.lock().unwrap().drain(..) {
+                                let _ = c.shutdown(std::net::Shutdown::Both);
+                            }
+                            break;
+                        }
+                    }
+                });
+                let (mut s_read, mut c_write) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                });
+            }
+        });
+        p
+    }
+
+    /// Goes down once `bytes` more have been forwarded upstream.
+    pub fn fail_after(&self, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        self.limit
+            .store(self.sent.load(Ordering::SeqCst) + bytes, Ordering::SeqCst);
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn up(&self) {
+        use std::sync::atomic::Ordering;
+        self.limit.store(u64::MAX, Ordering::SeqCst);
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
