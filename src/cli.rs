@@ -114,6 +114,9 @@ pub struct PublishArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub concurrency: usize,
+    /// Publish only shard I of N (the tenants `t8k build --shard I/N` built).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Where the built bundles are (default: the data root's build/).
     #[arg(long, value_name = "DIR")]
     pub bundles: Option<PathBuf>,

@@ -404,6 +404,8 @@ pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_co
 
 pub struct PublishRequest {
     pub tenants: Vec<String>,
+    /// Publish only this shard of the tenants (the same split as `t8k build --shard`).
+    pub shard: Option<crate::Shard>,
     pub changed_only: bool,
     pub concurrency: usize,
     pub bundles: std::path::PathBuf,
@@ -421,7 +423,7 @@ pub fn publish(
     let build_req = crate::BuildRequest {
         tenants: req.tenants.clone(),
         changed_only: false,
-        shard: None,
+        shard: req.shard,
         out: req.bundles.clone(),
         include_main: false,
     };

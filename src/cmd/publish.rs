@@ -35,7 +35,14 @@ pub fn run(
     if args.concurrency == 0 || args.concurrency > 1024 {
         return Err(UsageError("--concurrency must be 1–1024".into()).into());
     }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(t8k_builder::Shard::parse)
+        .transpose()
+        .map_err(UsageError)?;
     let req = PublishRequest {
+        shard,
         include_main: args.tenants.is_empty(),
         tenants: args.tenants,
         changed_only: args.changed,
