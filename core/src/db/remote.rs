@@ -58,6 +58,7 @@ pub fn fetch(store: &dyn Store, key: &Key) -> Result<Option<(PathBuf, Version)>>
     let Some(obj) = store.get(key)? else {
         return Ok(None);
     };
+    drop_wal(&cached);
     write_file(&cached, &obj.bytes)?;
     write_file(&etag_file(&cached), obj.version.0.as_bytes())?;
     Ok(Some((cached, obj.version)))
@@ -87,8 +88,17 @@ pub fn working_copy(store: &dyn Store, key: &Key) -> Result<(PathBuf, Option<Ver
 /// After a successful upload, the working copy becomes the cached copy.
 pub fn install(store: &dyn Store, key: &Key, work: &Path, version: &Version) -> Result<()> {
     let cached = cache_root(store).join(key.as_str());
+    drop_wal(&cached);
     std::fs::rename(work, &cached).map_err(io(&cached))?;
     write_file(&etag_file(&cached), version.0.as_bytes())
+}
+
+/// A WAL left next to a cached copy (by a process that crashed with it open) belongs to the
+/// old bytes; applied to new ones it would corrupt them, so it goes before they arrive.
+fn drop_wal(cached: &Path) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", cached.display()));
+    }
 }
 
 pub fn discard(work: &Path) {
