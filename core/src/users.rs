@@ -297,3 +297,64 @@ pub fn verify(
     }
     Ok(list(store, id)?.into_iter().find(|a| a.username == name))
 }
+
+/// The env.json field holding a built-in account's token version.
+fn builtin_version_field(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "ADMIN_TOKEN_VERSION",
+        Role::Editor => "EDITOR_TOKEN_VERSION",
+    }
+}
+
+/// An enabled account's role and current token version, for checking session tokens.
+pub fn session_state(
+    store: &dyn Store,
+    id: &TenantId,
+    username: &str,
+) -> Result<Option<(Role, i64)>> {
+    let name = username.trim().to_ascii_lowercase();
+    if let Some((_, role)) = BUILTINS.iter().find(|(b, _)| *b == name) {
+        let cfg = TenantConfig::load(store, id)?;
+        if builtin_hash(&cfg, *role).is_empty() {
+            return Ok(None);
+        }
+        let v = cfg
+            .extra
+            .get(builtin_version_field(*role))
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        return Ok(Some((*role, v)));
+    }
+    let db = SiteDb::open(store, id)?;
+    db.conn
+        .query_row(
+            "SELECT role, token_version FROM users WHERE username = ?1 AND disabled = 0",
+            [&name],
+            |r| Ok((Role::parse(&r.get::<_, String>(0)?), r.get::<_, i64>(1)?)),
+        )
+        .optional()
+        .map_err(db.err())
+}
+
+/// Ends every session of an account (logout, password change): bumps its token version.
+pub fn revoke_sessions(store: &dyn Store, id: &TenantId, username: &str) -> Result<()> {
+    let name = username.trim().to_ascii_lowercase();
+    if let Some((_, role)) = BUILTINS.iter().find(|(b, _)| *b == name) {
+        let field = builtin_version_field(*role);
+        TenantConfig::update(store, id, |cfg| {
+            let v = cfg.extra.get(field).and_then(|v| v.as_i64()).unwrap_or(0);
+            cfg.extra.insert(field.into(), (v + 1).into());
+            Ok(Some(()))
+        })?;
+        return Ok(());
+    }
+    crate::db::with_write(store, id, |db: &mut SiteDb| {
+        db.conn
+            .execute(
+                "UPDATE users SET token_version = token_version + 1 WHERE username = ?1",
+                [&name],
+            )
+            .map_err(db.err())
+    })?;
+    Ok(())
+}

@@ -1,4 +1,16 @@
-//! t8k-functions: the request side of t8k. Every request is resolved to a tenant from its
-//! `Host` header first ([`host`]); the local preview server and the functions share that.
+//! t8k-functions: the request side of t8k — small handlers for sign-up, auth, quotas and
+//! content, as one axum router. Every request is resolved to a tenant from its `Host` first
+//! ([`host`]); errors are JSON with the right status ([`error`]).
 
+pub mod auth;
+pub mod body;
+pub mod error;
 pub mod host;
+pub mod limits;
+pub mod quota;
+pub mod router;
+pub mod state;
+pub mod token;
+
+pub use router::{api, app};
+pub use state::{AppState, Shared};

@@ -81,12 +81,13 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
     if args.no_serve {
         return Ok(());
     }
+    let functions = super::open(root, None)?;
     serve(
         inst,
+        functions,
         Source::Builds(req.out),
         themes,
-        "127.0.0.1",
-        args.port,
+        ("127.0.0.1", args.port),
         true,
         json,
     )

@@ -38,18 +38,25 @@ pub fn run(
         }
         None => Source::Builds(out_dir(inst, args.out.clone())?),
     };
+    let functions = super::open(root, endpoint)?;
     serve(
-        inst, source, themes, &args.bind, args.port, args.watch, json,
+        inst,
+        functions,
+        source,
+        themes,
+        (&args.bind, args.port),
+        args.watch,
+        json,
     )
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 pub fn serve(
     inst: &Installation,
+    functions: Installation,
     source: Source,
     themes: Themes,
-    bind: &str,
-    port: u16,
+    (bind, port): (&str, u16),
     watch: bool,
     json: bool,
 ) -> Result<()> {
@@ -76,7 +83,11 @@ pub fn serve(
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let reloader = scope.spawn(|| refresh_loop(inst, &state, &themes, watch, &stop));
-        let app = router(state.clone());
+        let app = router(
+            state.clone(),
+            Arc::new(t8k_functions::AppState::new(functions)),
+        )
+        .into_make_service_with_connect_info::<SocketAddr>();
         let served = runtime.block_on(async {
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown())

@@ -44,8 +44,13 @@ pub fn live_deploys(routes: &Routes) -> HashMap<String, String> {
         .collect()
 }
 
-pub fn router(state: Arc<ServeState>) -> Router {
-    Router::new().fallback(handle).with_state(state)
+/// Static files by `Host`, with the functions mounted at `/api/` for every host (each
+/// function resolves its tenant from `Host` itself).
+pub fn router(state: Arc<ServeState>, functions: t8k_functions::Shared) -> Router {
+    Router::new()
+        .nest_service("/api", t8k_functions::api(functions))
+        .fallback(handle)
+        .with_state(state)
 }
 
 fn html(status: StatusCode, body: String, head: bool) -> Response {

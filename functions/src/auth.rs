@@ -1,0 +1,169 @@
+//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`. A session is a cookie
+//! holding a token signed with the tenant's secret (tenant, user, role, expiry, token version),
+//! checked against the `Host`'s tenant on every request.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use t8k_core::TenantId;
+use t8k_core::tenant_config::TenantConfig;
+use t8k_core::users;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, Shared, blocking, tenant_of};
+use crate::token::{self, Claims};
+
+/// The secure cookie name; `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
+pub const COOKIE: &str = "__Host-t8k_session";
+/// Over plain http on `*.localhost` (local preview) browsers drop Secure cookies.
+pub const COOKIE_LOCAL: &str = "t8k_session";
+
+fn is_local(host: &str) -> bool {
+    let h = host.split(':').next().unwrap_or("");
+    h == "localhost" || h.ends_with(".localhost")
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// A verified session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub tenant: TenantId,
+    pub claims: Claims,
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    for v in headers.get_all(header::COOKIE) {
+        for part in v.to_str().ok()?.split(';') {
+            let (k, val) = part.trim().split_once('=')?;
+            if k == COOKIE || k == COOKIE_LOCAL {
+                return Some(val.to_owned());
+            }
+        }
+    }
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+}
+
+/// The session of a request, verified against the request's tenant: signature with that
+/// tenant's secret, expiry, and the account's current token version.
+pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
+    let (tenant, _) = tenant_of(state, headers)?;
+    let token = cookie_value(headers).ok_or_else(|| ApiError::unauthorized("log in first"))?;
+    if token::claimed_tenant(&token).as_deref() != Some(tenant.as_str()) {
+        return Err(ApiError::unauthorized(
+            "this session belongs to another site; log in here",
+        ));
+    }
+    let cfg = TenantConfig::load(state.inst.store(), &tenant)?;
+    let now = t8k_core::timefmt::now().unix_timestamp();
+    let claims = token::verify(&cfg.signing_secret, &token, now)
+        .ok_or_else(|| ApiError::unauthorized("the session is invalid or expired; log in again"))?;
+    match users::session_state(state.inst.store(), &tenant, &claims.user)? {
+        Some((role, ver))
+            if ver == claims.ver && role.as_str() == claims.role && claims.kind == "session" =>
+        {
+            Ok(Session { tenant, claims })
+        }
+        _ => Err(ApiError::unauthorized(
+            "the session was ended; log in again",
+        )),
+    }
+}
+
+fn set_cookie(host: &str, value: &str, max_age: u64) -> HeaderValue {
+    let c = if is_local(host) {
+        format!("{COOKIE_LOCAL}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}")
+    } else {
+        format!("{COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
+    };
+    HeaderValue::from_str(&c).expect("tokens are base64url and dots")
+}
+
+pub async fn login(
+    State(state): State<Shared>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let form: Login = crate::body::read(&headers, body).await?;
+    let ip = addr.ip().to_string();
+    let h = headers.clone();
+    let (host, token, account) = blocking(&state, move |st| {
+        let (tenant, host) = tenant_of(st, &h)?;
+        let account_key = format!("{tenant}/{}", form.username.trim().to_ascii_lowercase());
+        st.login_by_ip.check(&ip).map_err(ApiError::too_many)?;
+        st.login_by_account
+            .check(&account_key)
+            .map_err(ApiError::too_many)?;
+        let Some(account) =
+            users::verify(st.inst.store(), &tenant, &form.username, &form.password)?
+        else {
+            st.login_by_ip.hit(&ip);
+            st.login_by_account.hit(&account_key);
+            return Err(ApiError::unauthorized("wrong user name or password"));
+        };
+        st.login_by_account.clear(&account_key);
+        let (role, ver) = users::session_state(st.inst.store(), &tenant, &account.username)?
+            .ok_or_else(|| ApiError::unauthorized("wrong user name or password"))?;
+        let cfg = TenantConfig::load(st.inst.store(), &tenant)?;
+        let exp = t8k_core::timefmt::now().unix_timestamp() + st.session_ttl.as_secs() as i64;
+        let claims = Claims {
+            kind: "session".into(),
+            tenant: tenant.to_string(),
+            user: account.username.clone(),
+            role: role.as_str().into(),
+            exp,
+            ver,
+        };
+        Ok((
+            host,
+            token::sign(&cfg.signing_secret, &claims),
+            json!({"tenant": tenant, "user": account.username, "role": role}),
+        ))
+    })
+    .await?;
+    let mut r = Json(account).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&host, &token, state.session_ttl.as_secs()),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Response> {
+    let h = headers.clone();
+    let host = blocking(&state, move |st| {
+        let s = session(st, &h)?;
+        users::revoke_sessions(st.inst.store(), &s.tenant, &s.claims.user)?;
+        Ok(tenant_of(st, &h)?.1)
+    })
+    .await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&host, "", 0));
+    Ok(r)
+}
+
+pub async fn me(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let s = blocking(&state, move |st| session(st, &headers)).await?;
+    Ok(Json(
+        json!({"tenant": s.tenant, "user": s.claims.user, "role": s.claims.role, "expires": s.claims.exp}),
+    ))
+}

@@ -1,0 +1,26 @@
+//! One router for every function; `t8k serve` mounts it under `/api/`, and each Lambda binary
+//! runs it too.
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::Shared;
+use crate::{auth, quota};
+
+/// The functions, to be nested at `/api`.
+pub fn api(state: Shared) -> Router {
+    Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/quota", get(quota::quota))
+        .fallback(|| async {
+            crate::error::ApiError::not_found("no such function; see the README for the API")
+        })
+        .with_state(state)
+}
+
+/// The functions at their public paths (`/api/...`), as a Lambda binary serves them.
+pub fn app(state: Shared) -> Router {
+    Router::new().nest("/api", api(state))
+}

@@ -1,0 +1,69 @@
+//! What every handler shares: the installation, the rate limits, the session lifetime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, header};
+use t8k_core::TenantId;
+use t8k_core::lifecycle::Installation;
+
+use crate::error::{ApiError, ApiResult};
+use crate::host::{HostMap, Site};
+use crate::limits::Window;
+
+pub struct AppState {
+    pub inst: Installation,
+    /// Failed logins per client address and per account: 5 a minute.
+    pub login_by_ip: Window,
+    pub login_by_account: Window,
+    pub session_ttl: Duration,
+}
+
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    pub fn new(inst: Installation) -> AppState {
+        AppState {
+            inst,
+            login_by_ip: Window::new(5, Duration::from_secs(60)),
+            login_by_account: Window::new(5, Duration::from_secs(60)),
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// The tenant a request is for, from its `Host` header, checked against the registry now (so
+/// a deactivation applies to the next request).
+pub fn tenant_of(state: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, String)> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let (reg, _) = state.inst.registry()?;
+    match HostMap::new(&reg).resolve(&host) {
+        Some(Site::Tenant { id, active: true }) => Ok((id.clone(), host)),
+        Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this site is unavailable",
+        )),
+        Some(Site::Main) => Err(ApiError::not_found(
+            "this endpoint belongs to a tenant's site, not the main domain",
+        )),
+        None => Err(ApiError::not_found(format!(
+            "no site is hosted at {host:?}"
+        ))),
+    }
+}
+
+/// Runs blocking work (SQLite, Argon2, a bucket store) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || f(&st))
+        .await
+        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+}

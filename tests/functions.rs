@@ -1,0 +1,244 @@
+//! The functions over real HTTP, mounted by `t8k serve` at `/api/`: login, sessions bound to
+//! their tenant, logout, rate limits, quota, and JSON errors for bad input.
+
+mod common;
+
+use common::{PASSWORD, Root, Server, http};
+
+fn platform() -> (Root, Server) {
+    let root = Root::new();
+    root.init_multi(100);
+    root.create("acme").ok();
+    root.create("other").ok();
+    root.run(&["build"]).ok();
+    let srv = root.serve(&[]);
+    (root, srv)
+}
+
+fn login(srv: &Server, host: &str, user: &str, password: &str) -> common::HttpResponse {
+    let body = serde_json::json!({"username": user, "password": password}).to_string();
+    let len = body.len().to_string();
+    http_body(
+        srv.port,
+        "POST",
+        host,
+        "/api/auth/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", &len),
+        ],
+        &body,
+    )
+}
+
+fn http_body(
+    port: u16,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> common::HttpResponse {
+    common::http_with_body(port, method, host, path, headers, body.as_bytes())
+}
+
+fn cookie(r: &common::HttpResponse) -> String {
+    r.header("set-cookie")
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn json(r: &common::HttpResponse) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
+}
+
+#[test]
+fn login_me_logout_with_a_tenant_bound_session() {
+    let (_root, srv) = platform();
+    let ok = login(&srv, "acme.localhost", "admin", PASSWORD);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let set = ok.header("set-cookie").unwrap();
+    assert!(
+        set.starts_with("t8k_session=")
+            && set.contains("HttpOnly")
+            && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let c = cookie(&ok);
+
+    let me = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/auth/me",
+        &[("Cookie", &c)],
+    );
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        (
+            json(&me)["user"].as_str(),
+            json(&me)["role"].as_str(),
+            json(&me)["tenant"].as_str()
+        ),
+        (Some("admin"), Some("admin"), Some("acme"))
+    );
+
+    // The same cookie at another tenant's host: refused.
+    let cross = http(
+        srv.port,
+        "GET",
+        "other.localhost",
+        "/api/auth/me",
+        &[("Cookie", &c)],
+    );
+    assert_eq!(cross.status, 401);
+    assert_eq!(json(&cross)["error"]["code"], "unauthorized");
+
+    let quota = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/quota",
+        &[("Cookie", &c)],
+    );
+    assert_eq!(quota.status, 200);
+    let q = json(&quota);
+    assert_eq!(
+        (q["pages"]["used"].as_u64(), q["pages"]["limit"].as_u64()),
+        (Some(1), Some(100))
+    );
+    assert!(q["storage"]["used"].as_u64().unwrap() > 0);
+    assert!(
+        q["bandwidth"]["used"].is_null(),
+        "unmeasured figures are unknown, not invented"
+    );
+
+    let out = http(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        "/api/auth/logout",
+        &[("Cookie", &c), ("Content-Length", "0")],
+    );
+    assert_eq!(out.status, 204);
+    assert_eq!(
+        http(
+            srv.port,
+            "GET",
+            "acme.localhost",
+            "/api/auth/me",
+            &[("Cookie", &c)]
+        )
+        .status,
+        401,
+        "logout revokes the token"
+    );
+    assert_eq!(
+        http(srv.port, "GET", "acme.localhost", "/api/quota", &[]).status,
+        401
+    );
+}
+
+#[test]
+fn secure_cookie_outside_localhost_and_form_logins() {
+    let (_root, srv) = platform();
+    let body = format!("username=admin&password={}", PASSWORD.replace(' ', "+"));
+    let len = body.len().to_string();
+    let r = http_body(
+        srv.port,
+        "POST",
+        "acme.example.com",
+        "/api/auth/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Content-Length", &len),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.starts_with("__Host-t8k_session=") && set.contains("Secure") && set.contains("Path=/"),
+        "{set}"
+    );
+}
+
+#[test]
+fn repeated_failures_are_rate_limited_with_retry_after() {
+    let (_root, srv) = platform();
+    // An unknown account fails exactly like a wrong password (and counts as a failure).
+    let other = login(&srv, "other.localhost", "nobody", "whatever123");
+    assert_eq!(
+        (other.status, json(&other)["error"]["message"].as_str()),
+        (401, Some("wrong user name or password"))
+    );
+    for _ in 0..4 {
+        let r = login(&srv, "acme.localhost", "admin", "wrong password");
+        assert_eq!(r.status, 401);
+        assert_eq!(json(&r)["error"]["message"], "wrong user name or password");
+    }
+    // Five failures from this address within a minute: even the right password waits.
+    let limited = login(&srv, "acme.localhost", "admin", PASSWORD);
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(json(&limited)["error"]["code"], "rate_limited");
+}
+
+#[test]
+fn bad_requests_get_json_errors_with_the_right_status() {
+    let (root, srv) = platform();
+    let big = "x".repeat(100_000);
+    let len = big.len().to_string();
+    let r = http_body(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        "/api/auth/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", &len),
+        ],
+        &big,
+    );
+    assert_eq!(r.status, 413);
+    assert_eq!(json(&r)["error"]["code"], "too_large");
+
+    let r = http_body(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        "/api/auth/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", "9"),
+        ],
+        "{not json",
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(json(&r)["error"]["code"], "bad_request");
+
+    assert_eq!(
+        json(&http(
+            srv.port,
+            "GET",
+            "acme.localhost",
+            "/api/nothing",
+            &[]
+        ))["error"]["code"],
+        "not_found"
+    );
+    let unknown = login(&srv, "nobody.example.com", "admin", PASSWORD);
+    assert_eq!(unknown.status, 404);
+    root.run(&["tenant", "deactivate", "acme"]).ok();
+    assert_eq!(login(&srv, "acme.localhost", "admin", PASSWORD).status, 503);
+}
