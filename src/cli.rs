@@ -148,6 +148,10 @@ pub struct BuildArgs {
     /// Skip tenants whose source fingerprint (content, env.json, theme, builder) is unchanged.
     #[arg(long)]
     pub changed: bool,
+    /// Build the tenants that asked for a build (queue/builds/: sign-ups, content edits) and
+    /// clear their requests.
+    #[arg(long, conflicts_with_all = ["tenants", "all"])]
+    pub queued: bool,
     /// Build only shard I of N (stable by tenant id), to split the work across CI runners.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,

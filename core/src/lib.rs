@@ -13,6 +13,7 @@ pub mod key;
 pub mod lifecycle;
 pub mod name;
 pub mod password;
+pub mod queue;
 pub mod quota;
 pub mod registry;
 pub mod settings;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod host;
 pub mod limits;
 pub mod quota;
+pub mod register;
 pub mod router;
 pub mod state;
 pub mod token;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::Shared;
-use crate::{auth, quota};
+use crate::{auth, quota, register};
 
 /// The functions, to be nested at `/api`.
 pub fn api(state: Shared) -> Router {
@@ -14,6 +14,8 @@ pub fn api(state: Shared) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/quota", get(quota::quota))
+        .route("/register", post(register::register))
+        .route("/register/check", get(register::check))
         .fallback(|| async {
             crate::error::ApiError::not_found("no such function; see the README for the API")
         })

@@ -16,6 +16,10 @@ pub struct AppState {
     /// Failed logins per client address and per account: 5 a minute.
     pub login_by_ip: Window,
     pub login_by_account: Window,
+    /// Sign-ups per client address (10 an hour, `T8K_SIGNUPS_PER_IP_HOUR`) and per email
+    /// (3 an hour, `T8K_SIGNUPS_PER_EMAIL_HOUR`).
+    pub signup_by_ip: Window,
+    pub signup_by_email: Window,
     pub session_ttl: Duration,
 }
 
@@ -27,9 +31,26 @@ impl AppState {
             inst,
             login_by_ip: Window::new(5, Duration::from_secs(60)),
             login_by_account: Window::new(5, Duration::from_secs(60)),
+            signup_by_ip: Window::new(
+                limit("T8K_SIGNUPS_PER_IP_HOUR", 10),
+                Duration::from_secs(3600),
+            ),
+            signup_by_email: Window::new(
+                limit("T8K_SIGNUPS_PER_EMAIL_HOUR", 3),
+                Duration::from_secs(3600),
+            ),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
         }
     }
+}
+
+/// A rate limit from the environment, else its default.
+fn limit(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
 }
 
 /// The tenant a request is for, from its `Host` header, checked against the registry now (so

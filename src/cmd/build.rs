@@ -29,6 +29,24 @@ pub fn themes_dir(args: &ThemeArgs, root: &str) -> PathBuf {
         .unwrap_or_else(|| candidates[2].clone())
 }
 
+/// Queued build requests of tenants that can be built; requests of tenants that no longer
+/// exist are dropped.
+fn queued_tenants(
+    inst: &Installation,
+) -> Result<Vec<(t8k_core::TenantId, t8k_core::store::Version)>> {
+    let mut out = vec![];
+    for (id, seen) in t8k_core::queue::pending(inst.store())? {
+        match inst.entry(id.as_str()) {
+            Ok((entry, _)) if entry.active => out.push((id, seen)),
+            Ok(_) => {} // inactive: kept until it is activated
+            Err(_) => {
+                t8k_core::queue::done(inst.store(), &id, &seen)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub fn out_dir(inst: &Installation, out: Option<PathBuf>) -> Result<PathBuf> {
     match out {
         Some(o) => Ok(o),
@@ -51,14 +69,35 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
             .context("cannot size the worker pool")?;
     }
     let themes = Themes::new(themes_dir(&args.themes, root));
+    let queued = if args.queued {
+        queued_tenants(inst)?
+    } else {
+        vec![]
+    };
+    if args.queued && queued.is_empty() {
+        output::emit(json, &serde_json::json!({"queued": 0}), || {
+            println!("No builds queued.")
+        });
+        return Ok(());
+    }
+    let tenants = if args.queued {
+        queued.iter().map(|(id, _)| id.to_string()).collect()
+    } else {
+        args.tenants
+    };
     let req = BuildRequest {
-        include_main: args.tenants.is_empty(),
-        tenants: args.tenants,
+        include_main: tenants.is_empty(),
+        tenants,
         changed_only: args.changed,
         shard,
         out: out_dir(inst, args.out)?,
     };
     let summary = run_build(inst, &themes, &req, json)?;
+    for (id, seen) in &queued {
+        if !summary.failures.iter().any(|f| f.tenant == id.as_str()) {
+            t8k_core::queue::done(inst.store(), id, seen)?;
+        }
+    }
     output::emit(json, &summary, || print_summary(&summary));
     if summary.failed > 0 {
         anyhow::bail!(

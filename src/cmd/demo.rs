@@ -125,6 +125,7 @@ fn create(inst: &Installation, root: &str, args: &DemoArgs, json: bool) -> Resul
             admin_password: Some(password.clone()),
             editor_password: None,
             theme: Some(site.theme.into()),
+            organisation: None,
         })?;
         let dir = tempfile::tempdir()
             .context("cannot create a temporary folder for the sample content")?;

@@ -43,6 +43,7 @@ pub fn run(inst: &Installation, args: InitArgs, json: bool) -> Result<()> {
                 admin_password,
                 editor_password,
                 theme: None,
+                organisation: None,
             })?)
         }
         None => None,

@@ -24,6 +24,7 @@ pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
                 admin_password,
                 editor_password,
                 theme,
+                organisation: None,
             })?;
             output::emit(json, &entry, || {
                 println!(

@@ -30,6 +30,16 @@ use crate::timefmt;
 /// host). Creation takes about a second.
 const CLAIM_LEASE_SECS: i64 = 300;
 
+/// A new tenant's files, once its passwords are hashed.
+struct TenantFiles {
+    site_name: String,
+    email: String,
+    admin_password_hash: String,
+    editor_password_hash: String,
+    theme: Option<String>,
+    organisation: Option<String>,
+}
+
 /// What `t8k tenant create` asks for. Passwords are clear text only until hashed here.
 pub struct NewTenant {
     pub id: TenantId,
@@ -38,6 +48,8 @@ pub struct NewTenant {
     pub admin_password: Option<String>,
     pub editor_password: Option<String>,
     pub theme: Option<String>,
+    /// The organisation given at sign-up (kept as `ORGANISATION` in env.json).
+    pub organisation: Option<String>,
 }
 
 fn check_email(email: &str) -> Result<String> {
@@ -110,16 +122,18 @@ impl Installation {
         let holder = new_secret();
         let (reg, settings) = self.claim(&new.id, &holder)?;
 
-        let written = self.write_tenant_files(
-            &new.id,
-            &reg,
-            &settings,
-            &site_name,
-            &email,
-            admin_hash,
-            editor_hash,
-            new.theme,
-        );
+        let files = TenantFiles {
+            site_name,
+            email,
+            admin_password_hash: admin_hash,
+            editor_password_hash: editor_hash,
+            theme: new.theme,
+            organisation: new
+                .organisation
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty()),
+        };
+        let written = self.write_tenant_files(&new.id, &reg, &settings, files);
         if let Err(e) = written {
             // Free the name at once; files written so far are leftovers the next attempt moves away.
             let _ = self.release_claim(&new.id, &holder);
@@ -253,18 +267,22 @@ impl Installation {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn write_tenant_files(
         &self,
         id: &TenantId,
         reg: &Registry,
         settings: &Settings,
-        site_name: &str,
-        email: &str,
-        admin_password_hash: String,
-        editor_password_hash: String,
-        theme: Option<String>,
+        files: TenantFiles,
     ) -> Result<()> {
+        let TenantFiles {
+            site_name,
+            email,
+            admin_password_hash,
+            editor_password_hash,
+            theme,
+            organisation,
+        } = files;
+        let site_name = site_name.as_str();
         self.clear_leftovers(id)?;
         let d = settings::defaults();
         let cfg = TenantConfig {
@@ -280,11 +298,17 @@ impl Installation {
             storage_quota: settings.default_quota.value.clone(),
             max_pages: settings.default_max_pages.value,
             max_users: settings.default_max_users.value,
-            admin_email: email.to_owned(),
+            admin_email: email,
             signing_secret: new_secret(),
             theme: theme.unwrap_or(d.theme),
             brand_colours: String::new(),
-            extra: Default::default(),
+            extra: organisation
+                .map(|o| {
+                    [("ORGANISATION".to_owned(), serde_json::Value::String(o))]
+                        .into_iter()
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         self.store.put(
             &layout::env_json(id),
