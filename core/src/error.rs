@@ -30,6 +30,9 @@ pub enum Error {
     #[error("tenant '{0}' does not exist; `t8k tenant list` shows the tenants")]
     NoSuchTenant(String),
 
+    #[error("story fragment {0:?} does not exist")]
+    NoSuchPage(String),
+
     #[error("tenant '{id}' is being {what} by another process; try again in a few seconds")]
     Busy { id: String, what: &'static str },
 

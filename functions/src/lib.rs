@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod content;
 pub mod error;
 pub mod host;
 pub mod limits;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::Shared;
-use crate::{auth, quota, register};
+use crate::{auth, content, quota, register};
 
 /// The functions, to be nested at `/api`.
 pub fn api(state: Shared) -> Router {
@@ -14,6 +14,13 @@ pub fn api(state: Shared) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/quota", get(quota::quota))
+        .route("/pages", get(content::list).post(content::create))
+        .route(
+            "/pages/{slug}",
+            get(content::get)
+                .put(content::update)
+                .delete(content::delete),
+        )
         .route("/register", post(register::register))
         .route("/register/check", get(register::check))
         .fallback(|| async {

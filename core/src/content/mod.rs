@@ -2,6 +2,7 @@
 //! [`Page`] is the document form shared by the starter content, `t8k content import` and
 //! `export`; [`pages`] reads and writes it in a tenant's database.
 
+pub mod edit;
 pub mod export;
 pub mod frontmatter;
 pub mod import;
@@ -10,27 +11,36 @@ pub mod starter;
 
 use serde_json::{Map, Value};
 
-/// One story fragment as a document.
-#[derive(Clone, Debug, PartialEq)]
+/// One story fragment as a document (also the JSON the content API takes and gives).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     pub slug: String,
     pub title: String,
+    #[serde(default)]
     pub description: String,
     /// ISO 8601 date or date-time, as written.
+    #[serde(default)]
     pub date: Option<String>,
+    #[serde(default)]
     pub draft: bool,
+    #[serde(default)]
     pub weight: i64,
     /// Names of the menus this page is listed in (Hugo's `menu`).
+    #[serde(default)]
     pub menus: Vec<String>,
+    #[serde(default)]
     pub social_image: Option<String>,
     /// Front matter t8k does not model, kept so export gives it back.
+    #[serde(default)]
     pub extra: Map<String, Value>,
+    #[serde(default)]
     pub panes: Vec<Pane>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pane {
     pub markdown: String,
+    #[serde(default)]
     pub options: Map<String, Value>,
 }
 

@@ -1,0 +1,103 @@
+//! The content API (editors and admins of the `Host`'s tenant): story fragments with their
+//! panes and menus. Every change bumps the content version and queues a build, which
+//! `t8k build --queued && t8k publish --changed` makes live.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use t8k_core::content::Page;
+use t8k_core::content::edit::{self, Mode};
+
+use crate::auth::{Session, session};
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, Shared, blocking};
+
+/// Editors and admins may edit content.
+fn editor(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
+    let s = session(state, headers)?;
+    match s.claims.role.as_str() {
+        "admin" | "editor" => Ok(s),
+        _ => Err(ApiError::forbidden(
+            "editing needs an editor or admin account",
+        )),
+    }
+}
+
+pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    blocking(&state, move |st| {
+        let s = editor(st, &headers)?;
+        Ok(Json(json!(edit::list(st.inst.store(), &s.tenant)?)))
+    })
+    .await
+}
+
+pub async fn get(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Page>> {
+    blocking(&state, move |st| {
+        let s = editor(st, &headers)?;
+        edit::get(st.inst.store(), &s.tenant, &slug)?
+            .map(Json)
+            .ok_or_else(|| ApiError::not_found(format!("no story fragment {slug:?}")))
+    })
+    .await
+}
+
+pub async fn create(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let page: Page = crate::body::read(&headers, body).await?;
+    blocking(&state, move |st| {
+        let s = editor(st, &headers)?;
+        edit::save(st.inst.store(), &s.tenant, &page, Mode::Create)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"slug": page.slug, "queued": true})),
+        )
+            .into_response())
+    })
+    .await
+}
+
+pub async fn update(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let mut page: Page = crate::body::read(&headers, body).await?;
+    if page.slug.is_empty() {
+        page.slug = slug.clone();
+    }
+    if page.slug != slug {
+        return Err(ApiError::bad_request(
+            "the slug in the body differs from the one in the path; rename by creating the new page and deleting the old",
+        ));
+    }
+    blocking(&state, move |st| {
+        let s = editor(st, &headers)?;
+        edit::save(st.inst.store(), &s.tenant, &page, Mode::Update)?;
+        Ok(Json(json!({"slug": page.slug, "queued": true})))
+    })
+    .await
+}
+
+pub async fn delete(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<StatusCode> {
+    blocking(&state, move |st| {
+        let s = editor(st, &headers)?;
+        edit::delete(st.inst.store(), &s.tenant, &slug)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}

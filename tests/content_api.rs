@@ -1,0 +1,309 @@
+//! The content API over real HTTP, and the whole path from sign-up to a published page:
+//! sign-up → login → create a story fragment → `build --queued` → `publish` → served.
+
+mod common;
+
+use common::{PASSWORD, Root, Server, eventually, get, http, http_with_body};
+
+fn send(
+    srv: &Server,
+    method: &str,
+    host: &str,
+    path: &str,
+    cookie: &str,
+    body: &serde_json::Value,
+) -> common::HttpResponse {
+    let text = body.to_string();
+    let len = text.len().to_string();
+    http_with_body(
+        srv.port,
+        method,
+        host,
+        path,
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", &len),
+            ("Cookie", cookie),
+        ],
+        text.as_bytes(),
+    )
+}
+
+fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
+    let r = send(
+        srv,
+        "POST",
+        host,
+        "/api/auth/login",
+        "",
+        &serde_json::json!({"username": user, "password": password}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn json(r: &common::HttpResponse) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
+}
+
+fn page(slug: &str, title: &str) -> serde_json::Value {
+    serde_json::json!({"slug": slug, "title": title, "description": "d", "menus": ["main"], "panes": [{"markdown": format!("# {title}\n\nHello."), "options": {}}]})
+}
+
+#[test]
+fn editors_create_update_and_delete_story_fragments() {
+    let root = Root::new();
+    root.init_multi(100);
+    root.create("acme").ok();
+    root.create("other").ok();
+    let pw = root.password_file();
+    root.run(&[
+        "user",
+        "add",
+        "acme",
+        "jo",
+        "--role",
+        "editor",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ])
+    .ok();
+    let srv = root.serve(&[]);
+    let c = login(&srv, "acme.localhost", "jo", PASSWORD);
+    let before = root.run(&["--json", "tenant", "show", "acme"]).ok().json()["content_version"]
+        .as_i64()
+        .unwrap();
+
+    let r = send(
+        &srv,
+        "POST",
+        "acme.localhost",
+        "/api/pages",
+        &c,
+        &page("about", "About us"),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(
+        root.file("queue/builds/acme").is_file(),
+        "the change queued a build"
+    );
+    let got = json(&http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/pages/about",
+        &[("Cookie", &c)],
+    ));
+    assert_eq!(
+        (got["title"].as_str(), got["panes"][0]["markdown"].as_str()),
+        (Some("About us"), Some("# About us\n\nHello."))
+    );
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/pages",
+            &c,
+            &page("about", "Again")
+        )
+        .status,
+        400,
+        "slug taken"
+    );
+
+    let r = send(
+        &srv,
+        "PUT",
+        "acme.localhost",
+        "/api/pages/about",
+        &c,
+        &page("about", "About the bakery"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let list = json(&http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/pages",
+        &[("Cookie", &c)],
+    ));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["title"] == "About the bakery")
+    );
+    assert!(
+        root.run(&["--json", "tenant", "show", "acme"]).ok().json()["content_version"]
+            .as_i64()
+            .unwrap()
+            > before
+    );
+
+    // Refusals that change nothing.
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/pages",
+            &c,
+            &page("x'; DROP TABLE story_fragments;--", "Evil")
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        send(
+            &srv,
+            "PUT",
+            "acme.localhost",
+            "/api/pages/nope",
+            &c,
+            &page("nope", "Nope")
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        http(
+            srv.port,
+            "DELETE",
+            "acme.localhost",
+            "/api/pages/home",
+            &[("Cookie", &c)]
+        )
+        .status,
+        400,
+        "the home page stays"
+    );
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "other.localhost",
+            "/api/pages",
+            &c,
+            &page("mine", "Mine")
+        )
+        .status,
+        401,
+        "a session of acme at other"
+    );
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/pages",
+            "",
+            &page("anon", "Anon")
+        )
+        .status,
+        401
+    );
+    root.run(&["tenant", "set-quota", "acme", "--pages", "2", "--force"])
+        .ok();
+    let full = send(
+        &srv,
+        "POST",
+        "acme.localhost",
+        "/api/pages",
+        &c,
+        &page("third", "Third"),
+    );
+    assert_eq!(
+        (full.status, json(&full)["error"]["code"].as_str()),
+        (409, Some("quota"))
+    );
+    assert_eq!(
+        root.run(&["--json", "tenant", "usage", "acme"]).ok().json()["pages"],
+        2
+    );
+
+    assert_eq!(
+        http(
+            srv.port,
+            "DELETE",
+            "acme.localhost",
+            "/api/pages/about",
+            &[("Cookie", &c)]
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        http(
+            srv.port,
+            "GET",
+            "acme.localhost",
+            "/api/pages/about",
+            &[("Cookie", &c)]
+        )
+        .status,
+        404
+    );
+}
+
+#[test]
+fn from_sign_up_to_a_published_page() {
+    let mut root = Root::new();
+    root.env
+        .push(("T8K_SIGNUPS_PER_IP_HOUR".into(), "100".into()));
+    root.init_multi(100);
+    root.run(&["build"]).ok();
+    let bundles = root.dir.path().join("bundles");
+    let bundles = bundles.to_str().unwrap();
+    let srv = root.serve(&[]);
+    let signup = serde_json::json!({"subdomain": "lena", "name": "Lena", "email": "lena@example.org", "password": PASSWORD});
+    assert_eq!(
+        send(&srv, "POST", "example.com", "/api/register", "", &signup).status,
+        201
+    );
+    assert!(
+        eventually(5, || http(
+            srv.port,
+            "GET",
+            "lena.localhost",
+            "/api/auth/me",
+            &[]
+        )
+        .status
+            == 401),
+        "the new tenant is routed"
+    );
+    let c = login(&srv, "lena.localhost", "admin", PASSWORD);
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "lena.localhost",
+            "/api/pages",
+            &c,
+            &page("hello-world", "Hello, world")
+        )
+        .status,
+        201
+    );
+    drop(srv);
+
+    assert_eq!(
+        root.run(&["--json", "build", "--queued"]).ok().json()["built"],
+        1
+    );
+    let published = root
+        .run(&["--json", "publish", "--changed", "--to", bundles])
+        .ok()
+        .json();
+    assert!(published["published"].as_u64().unwrap() >= 1, "{published}");
+    let srv = root.serve(&["--from", bundles]);
+    let r = get(srv.port, "lena.localhost", "/hello-world/");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("Hello, world"));
+}
