@@ -18,6 +18,7 @@ pub mod render;
 pub mod sink;
 pub mod site;
 pub mod theme;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -130,28 +130,11 @@ struct Counters {
 
 /// Every file of a bundle folder: relative path → bytes.
 fn read_bundle(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, t8k_core::Error> {
-    let mut files = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| t8k_core::Error::Io {
-            path: dir.display().to_string(),
-            source: e.into(),
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .expect("under the bundle")
-            .to_string_lossy()
-            .replace('\\', "/");
-        let bytes = std::fs::read(entry.path()).map_err(|source| t8k_core::Error::Io {
-            path: entry.path().display().to_string(),
-            source,
-        })?;
-        files.insert(rel, bytes);
-    }
-    Ok(files)
+    let files = crate::tree::read(dir).map_err(|(path, source)| t8k_core::Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(files.into_iter().collect())
 }
 
 /// A sortable, unique deploy id: UTC time, then a hash of the manifest.

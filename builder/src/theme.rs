@@ -57,30 +57,10 @@ fn hashed_name(rel: &str, bytes: &[u8]) -> String {
 
 /// Every file under `dir`, as (relative path with `/`, bytes), sorted.
 fn files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, BuildError> {
-    let mut out = vec![];
-    if !dir.is_dir() {
-        return Ok(out);
-    }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| BuildError::Theme {
-            theme: dir.display().to_string(),
-            message: e.to_string(),
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .expect("walkdir stays under dir");
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::Theme {
-            theme: entry.path().display().to_string(),
-            message: e.to_string(),
-        })?;
-        out.push((rel, bytes));
-    }
-    Ok(out)
+    crate::tree::read(dir).map_err(|(path, e)| BuildError::Theme {
+        theme: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 impl Theme {
