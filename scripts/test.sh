@@ -14,8 +14,14 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 MOTO_VERSION=5.2.5
 if ! .tools/venv/bin/pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
   log "installing moto[server]==$MOTO_VERSION into .tools/venv"
-  python3 -m venv .tools/venv
-  .tools/venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  if python3 -m venv .tools/venv; then
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  else
+    # No venv module (Debian without python3-venv): a user install, found on PATH.
+    rm -rf .tools/venv
+    python3 -m pip install --quiet --user --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+    export PATH="$HOME/.local/bin:$PATH"
+  fi
 fi
 
 log "cargo fmt --check"

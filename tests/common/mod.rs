@@ -336,6 +336,16 @@ fn moto_binary() -> PathBuf {
     on_path.unwrap_or_else(|| panic!("moto_server not found: run ./scripts/test.sh, which installs moto[server] into .tools/venv"))
 }
 
+/// The Python that has boto3 (installed with moto): the venv's, else the system's.
+fn python_with_boto3() -> PathBuf {
+    let venv = moto_binary().with_file_name("python");
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
 impl Moto {
     pub fn start() -> Moto {
         let port = free_port();
@@ -389,7 +399,7 @@ impl Moto {
 
     /// Reads an object straight from the server with boto3 (installed with moto), bypassing t8k.
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let python = moto_binary().with_file_name("python");
+        let python = python_with_boto3();
         let script = "import sys, boto3, botocore\n\
 s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
 try:\n    sys.stdout.buffer.write(s3.get_object(Bucket=sys.argv[2], Key=sys.argv[3])['Body'].read())\n\
@@ -423,7 +433,7 @@ impl Moto {
         bucket: &str,
         prefix: &str,
     ) -> std::collections::BTreeMap<String, String> {
-        let python = moto_binary().with_file_name("python");
+        let python = python_with_boto3();
         let script = "import sys, json, hashlib, boto3\n\
 s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
 out = {}\n\
