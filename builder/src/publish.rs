@@ -338,8 +338,33 @@ pub fn routes_key() -> Key {
 }
 
 /// Rebuilds the edge map from the registry and every tenant's live pointer. Run after each
-/// flip; if another publisher's flip lands meanwhile, its own regeneration includes ours.
+/// flip (and by rollback).
 pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_core::Error> {
+    // Another publisher may flip between our reads and our write and then be overwritten by
+    // our older view; so after writing, read the pointers again and rewrite until they agree.
+    let mut written = t8k_core::cas::read_json::<Routes>(target, &routes_key())?.map(|(r, _)| r);
+    for _ in 0..5 {
+        let routes = collect_routes(target, reg)?;
+        if written.as_ref() == Some(&routes) {
+            return Ok(routes);
+        }
+        target.put_with(
+            &routes_key(),
+            &t8k_core::cas::to_json_bytes(&routes),
+            Condition::None,
+            &PutMeta {
+                content_type: Some("application/json".into()),
+                cache_control: Some("no-cache".into()),
+                sha256: None,
+            },
+        )?;
+        written = Some(routes);
+    }
+    Ok(written.expect("written in the loop"))
+}
+
+/// Every host → its tenant's live deploy, from the registry and the live pointers.
+fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_core::Error> {
     let mut routes = Routes::default();
     let main_dir = crate::main_site::DIR;
     if let Some(live) = read_live(target, main_dir)? {
@@ -368,19 +393,6 @@ pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_co
                 },
             );
         }
-    }
-    let current = t8k_core::cas::read_json::<Routes>(target, &routes_key())?.map(|(r, _)| r);
-    if current.as_ref() != Some(&routes) {
-        target.put_with(
-            &routes_key(),
-            &t8k_core::cas::to_json_bytes(&routes),
-            Condition::None,
-            &PutMeta {
-                content_type: Some("application/json".into()),
-                cache_control: Some("no-cache".into()),
-                sha256: None,
-            },
-        )?;
     }
     Ok(routes)
 }
