@@ -41,10 +41,13 @@ pub struct Session {
 }
 
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    // A malformed cookie part is skipped, not allowed to hide the session cookie after it.
     for v in headers.get_all(header::COOKIE) {
-        for part in v.to_str().ok()?.split(';') {
-            let (k, val) = part.trim().split_once('=')?;
-            if k == COOKIE || k == COOKIE_LOCAL {
+        let Ok(v) = v.to_str() else { continue };
+        for part in v.split(';') {
+            if let Some((k, val)) = part.trim().split_once('=')
+                && (k == COOKIE || k == COOKIE_LOCAL)
+            {
                 return Some(val.to_owned());
             }
         }
