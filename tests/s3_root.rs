@@ -8,8 +8,18 @@ use std::process::Stdio;
 
 use common::{Moto, PASSWORD, Root, write_files};
 
+/// moto's conditional writes lose updates under heavy load (bench/s3-cas-probe.py: 394 of 400
+/// with 120 racing threads; AWS S3 and MinIO do not), so these tests take turns rather than
+/// load one moto process each at once, and keep races to 20 clients, where it held every time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[test]
 fn foundation_commands_work_on_a_bucket_root() {
+    let _turn = turn();
     let s3 = Moto::start();
     let root = Root::s3(&s3, "platform");
     root.init_multi(100);
@@ -108,6 +118,7 @@ fn foundation_commands_work_on_a_bucket_root() {
 
 #[test]
 fn concurrency_proofs_hold_on_the_bucket() {
+    let _turn = turn();
     let s3 = Moto::start();
     let root = Root::s3(&s3, "race");
     root.init_multi(10);
@@ -132,15 +143,24 @@ fn concurrency_proofs_hold_on_the_bucket() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    // 9 slots left of 10; 30 racing distinct creates.
-    let many: Vec<_> = (0..30).map(|i| spawn(&format!("t-{i:02}"))).collect();
+    // 9 slots left of 10; 20 racing distinct creates.
+    let many: Vec<_> = (0..20).map(|i| spawn(&format!("t-{i:02}"))).collect();
     let won = many
         .into_iter()
         .map(|c| c.wait_with_output().unwrap())
         .filter(|o| o.status.success())
         .count();
-    assert_eq!(won, 9);
-    assert_eq!(root.listed_ids().len(), 10);
+    let registry = String::from_utf8(
+        s3.object("t8k-test", "race/config/t8k/tenants.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(won, 9, "{registry}");
+    assert_eq!(
+        root.listed_ids().len(),
+        10,
+        "every winner is listed: {registry}"
+    );
 }
 
 /// A stand-in for Garage, which ignores If-None-Match / If-Match (verified; it takes 13 minutes
