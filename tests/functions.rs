@@ -242,3 +242,129 @@ fn bad_requests_get_json_errors_with_the_right_status() {
     root.run(&["tenant", "deactivate", "acme"]).ok();
     assert_eq!(login(&srv, "acme.localhost", "admin", PASSWORD).status, 503);
 }
+
+#[test]
+fn admins_manage_users_and_editors_are_refused_admin_routes() {
+    let (root, srv) = platform();
+    let admin = cookie(&login(&srv, "acme.localhost", "admin", PASSWORD));
+    let add = |c: &str, name: &str, role: &str| {
+        let body = serde_json::json!({"username": name, "role": role, "email": format!("{name}@acme.test"), "password": PASSWORD}).to_string();
+        let len = body.len().to_string();
+        http_body(
+            srv.port,
+            "POST",
+            "acme.localhost",
+            "/api/users",
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Length", &len),
+                ("Cookie", c),
+            ],
+            &body,
+        )
+    };
+    assert_eq!(add(&admin, "jo", "editor").status, 201);
+    let jo = cookie(&login(&srv, "acme.localhost", "jo", PASSWORD));
+    let me = json(&http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/auth/me",
+        &[("Cookie", &jo)],
+    ));
+    assert_eq!(me["role"], "editor");
+
+    // The editor at admin routes: 403, and nothing changes.
+    assert_eq!(
+        http(
+            srv.port,
+            "GET",
+            "acme.localhost",
+            "/api/users",
+            &[("Cookie", &jo)]
+        )
+        .status,
+        403
+    );
+    assert_eq!(add(&jo, "sneaky", "admin").status, 403);
+    let users = json(&http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/users",
+        &[("Cookie", &admin)],
+    ));
+    assert!(
+        !users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "sneaky")
+    );
+
+    // A password reset ends the editor's sessions; disabling blocks logins.
+    let body = r#"{"password": "a whole new secret"}"#;
+    let r = http_body(
+        srv.port,
+        "PATCH",
+        "acme.localhost",
+        "/api/users/jo",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", &body.len().to_string()),
+            ("Cookie", &admin),
+        ],
+        body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        http(
+            srv.port,
+            "GET",
+            "acme.localhost",
+            "/api/auth/me",
+            &[("Cookie", &jo)]
+        )
+        .status,
+        401
+    );
+    assert_eq!(
+        login(&srv, "acme.localhost", "jo", "a whole new secret").status,
+        200
+    );
+    let body = r#"{"disabled": true}"#;
+    assert_eq!(
+        http_body(
+            srv.port,
+            "PATCH",
+            "acme.localhost",
+            "/api/users/jo",
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Length", &body.len().to_string()),
+                ("Cookie", &admin)
+            ],
+            body
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        login(&srv, "acme.localhost", "jo", "a whole new secret").status,
+        401
+    );
+
+    // MAX_USERS bounds the accounts: admin + jo + 3 more = 5 (the default), then 409.
+    for name in ["ann", "bob", "cy"] {
+        assert_eq!(add(&admin, name, "editor").status, 201);
+    }
+    let full = add(&admin, "dee", "editor");
+    assert_eq!(
+        (full.status, json(&full)["error"]["code"].as_str()),
+        (409, Some("quota"))
+    );
+    assert_eq!(
+        root.run(&["--json", "tenant", "usage", "acme"]).ok().json()["users"],
+        5
+    );
+}

@@ -13,6 +13,7 @@ pub mod register;
 pub mod router;
 pub mod state;
 pub mod token;
+pub mod users;
 
 pub use router::{api, app};
 pub use state::{AppState, Shared};

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::Shared;
-use crate::{auth, content, quota, register};
+use crate::{auth, content, quota, register, users};
 
 /// The functions, to be nested at `/api`.
 pub fn api(state: Shared) -> Router {
@@ -21,6 +21,8 @@ pub fn api(state: Shared) -> Router {
                 .put(content::update)
                 .delete(content::delete),
         )
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{username}", axum::routing::patch(users::update))
         .route("/register", post(register::register))
         .route("/register/check", get(register::check))
         .fallback(|| async {
