@@ -85,6 +85,23 @@ pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
     }
 }
 
+/// A session whose role is one of `allowed`; 403 naming `what` otherwise.
+pub fn require_role(
+    state: &AppState,
+    headers: &HeaderMap,
+    allowed: &[&str],
+    what: &str,
+) -> ApiResult<Session> {
+    let s = session(state, headers)?;
+    if !allowed.contains(&s.claims.role.as_str()) {
+        return Err(ApiError::forbidden(format!(
+            "{what} needs an {} account",
+            allowed.join(" or ")
+        )));
+    }
+    Ok(s)
+}
+
 fn set_cookie(host: &str, value: &str, max_age: u64) -> HeaderValue {
     let c = if is_local(host) {
         format!("{COOKIE_LOCAL}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}")

@@ -11,19 +11,13 @@ use serde_json::{Value, json};
 use t8k_core::content::Page;
 use t8k_core::content::edit::{self, Mode};
 
-use crate::auth::{Session, session};
+use crate::auth::{Session, require_role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Shared, blocking};
 
 /// Editors and admins may edit content.
 fn editor(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    let s = session(state, headers)?;
-    match s.claims.role.as_str() {
-        "admin" | "editor" => Ok(s),
-        _ => Err(ApiError::forbidden(
-            "editing needs an editor or admin account",
-        )),
-    }
+    require_role(state, headers, &["editor", "admin"], "editing")
 }
 
 pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {

@@ -10,16 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use t8k_core::users::{self, Role};
 
-use crate::auth::{Session, session};
+use crate::auth::{Session, require_role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Shared, blocking};
 
 fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    let s = session(state, headers)?;
-    if s.claims.role != "admin" {
-        return Err(ApiError::forbidden("managing users needs an admin account"));
-    }
-    Ok(s)
+    require_role(state, headers, &["admin"], "managing users")
 }
 
 #[derive(Deserialize)]
