@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use t8k_core::Key;
 use t8k_core::lifecycle::Installation;
 use t8k_core::registry::Registry;
-use t8k_core::store::{Condition, PutMeta, Store, StoreError};
+use t8k_core::store::{Condition, PutMeta, Store};
 
 use crate::fingerprint::Record;
 
@@ -120,12 +120,6 @@ pub fn meta_for(path: &str, sha256: &str) -> PutMeta {
         cache_control: Some(crate::http::cache_control(path).into()),
         sha256: Some(sha256.into()),
     }
-}
-
-/// Counts requests and bytes, for the summary and the benchmark.
-#[derive(Default)]
-struct Counters {
-    requests: AtomicU64,
 }
 
 /// Every file of a bundle folder: relative path → bytes.
@@ -246,7 +240,6 @@ fn try_publish(
         }
     }
     let deploy = deploy_id(&objects);
-    let counters = Counters::default();
     let uploaded = std::sync::Mutex::new(Vec::new());
     let copied = AtomicU64::new(0);
     let sent = AtomicU64::new(0);
@@ -256,7 +249,6 @@ fn try_publish(
             .try_for_each(|(path, bytes)| -> Result<(), t8k_core::Error> {
                 let info = &objects[path];
                 let dest = object_key(tenant, &deploy, path)?;
-                counters.requests.fetch_add(1, Ordering::Relaxed);
                 match (have.get(info.sha256.as_str()), &previous) {
                     (Some(src_path), Some(prev)) => {
                         target.copy(&object_key(tenant, &prev.deploy, src_path)?, &dest)?;
@@ -458,9 +450,4 @@ pub fn publish(
         seconds: started.elapsed().as_secs_f64(),
         details,
     })
-}
-
-/// Whether a store error came from the network or the server (vs. our own input).
-pub fn is_remote(e: &t8k_core::Error) -> bool {
-    matches!(e, t8k_core::Error::Store(StoreError::Remote { .. }))
 }

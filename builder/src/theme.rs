@@ -168,10 +168,6 @@ impl Themes {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn get(&self, name: &str) -> Result<Arc<Theme>, BuildError> {
         let mut loaded = self
             .loaded

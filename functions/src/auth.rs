@@ -37,6 +37,8 @@ pub struct Login {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub tenant: TenantId,
+    /// The `Host` it was presented at (decides the cookie's name when it is replaced).
+    pub host: String,
     pub claims: Claims,
 }
 
@@ -62,7 +64,7 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
 /// The session of a request, verified against the request's tenant: signature with that
 /// tenant's secret, expiry, and the account's current token version.
 pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    let (tenant, _) = tenant_of(state, headers)?;
+    let (tenant, host) = tenant_of(state, headers)?;
     let token = cookie_value(headers).ok_or_else(|| ApiError::unauthorized("log in first"))?;
     if token::claimed_tenant(&token).as_deref() != Some(tenant.as_str()) {
         return Err(ApiError::unauthorized(
@@ -77,7 +79,11 @@ pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
         Some((role, ver))
             if ver == claims.ver && role.as_str() == claims.role && claims.kind == "session" =>
         {
-            Ok(Session { tenant, claims })
+            Ok(Session {
+                tenant,
+                host,
+                claims,
+            })
         }
         _ => Err(ApiError::unauthorized(
             "the session was ended; log in again",
@@ -169,7 +175,7 @@ pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResul
     let host = blocking(&state, move |st| {
         let s = session(st, &h)?;
         users::revoke_sessions(st.inst.store(), &s.tenant, &s.claims.user)?;
-        Ok(tenant_of(st, &h)?.1)
+        Ok(s.host)
     })
     .await?;
     let mut r = StatusCode::NO_CONTENT.into_response();

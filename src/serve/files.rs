@@ -1,8 +1,6 @@
 //! Mapping a request path to a file of a bundle, refusing every form of traversal, and the
 //! caching headers each kind of file gets.
 
-use std::path::{Path, PathBuf};
-
 use percent_encoding::percent_decode_str;
 
 /// Why a path was refused.
@@ -50,11 +48,6 @@ pub fn resolve(raw: &str) -> Result<String, BadPath> {
         rel.push_str("index.html");
     }
     Ok(rel)
-}
-
-/// The full path of `rel` under `bundle`; `rel` comes from [`resolve`].
-pub fn under(bundle: &Path, rel: &str) -> PathBuf {
-    bundle.join(rel)
 }
 
 pub use t8k_builder::http::{cache_control, content_type};

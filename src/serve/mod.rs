@@ -212,7 +212,7 @@ async fn from_bundle(
     if !bundle.is_dir() {
         return html(StatusCode::NOT_FOUND, pages::not_built(name), head);
     }
-    let path = files::under(bundle, rel);
+    let path = bundle.join(rel);
     match tokio::fs::read(&path).await {
         Ok(bytes) => file_response(StatusCode::OK, rel, bytes, headers, head),
         Err(_) if path.is_dir() => redirect_to_dir(uri),

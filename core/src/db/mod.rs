@@ -191,10 +191,6 @@ impl SiteDb {
         Error::db(self.label.clone())
     }
 
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
     /// Bumped by triggers on every content write.
     pub fn content_version(&self) -> Result<i64> {
         self.conn

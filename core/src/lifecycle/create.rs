@@ -259,7 +259,7 @@ impl Installation {
             let occupied = !self.store.list(&dir)?.is_empty()
                 || self.store.local_path(&dir).is_some_and(|p| p.exists());
             if occupied {
-                let part = dir.as_str().split('/').next().unwrap_or("part");
+                let part = super::trash::parts(&dir);
                 let to = Key::new(&format!("trash/leftovers/{stamp}/{part}"))?;
                 self.store.move_prefix(&dir, &to)?;
             }

@@ -25,7 +25,8 @@ pub struct TrashItem {
     pub deleted: String,
 }
 
-fn parts(tenant_dir: &Key) -> &str {
+/// The data-root folder a tenant folder lives in (`config`, `db`, `media`): its name in trash.
+pub(super) fn parts(tenant_dir: &Key) -> &str {
     tenant_dir.as_str().split('/').next().unwrap_or("part")
 }
 

@@ -27,10 +27,6 @@ impl LocalStore {
         LocalStore { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     fn path(&self, key: &Key) -> PathBuf {
         self.root.join(key.as_str())
     }
