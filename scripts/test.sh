@@ -9,17 +9,21 @@ log() { printf '\n==> %s\n' "$*"; }
 log "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-# A real S3 server for the bucket tests: moto's server (MinIO cannot be installed here; moto's
-# conditional writes are atomic like AWS S3's). Installed once into .tools/venv (git-ignored).
-MOTO_VERSION=5.2.5
-if ! .tools/venv/bin/pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
-  log "installing moto[server]==$MOTO_VERSION into .tools/venv"
+# Real servers for the tests, from PyPI, installed once into .tools/venv (git-ignored):
+# moto's S3 server for the bucket tests (MinIO cannot be installed here; moto's conditional
+# writes are atomic like AWS S3's) and aiosmtpd, an SMTP server for the sign-up mail tests.
+PY_PACKAGES=("moto[server]==5.2.5" "aiosmtpd==1.4.6")
+installed() {
+  .tools/venv/bin/pip show moto aiosmtpd 2>/dev/null | grep -c '^Version: \(5.2.5\|1.4.6\)$' | grep -qx 2
+}
+if ! installed; then
+  log "installing ${PY_PACKAGES[*]} into .tools/venv"
   if python3 -m venv .tools/venv; then
-    .tools/venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
   else
     # No venv module (Debian without python3-venv): a user install, found on PATH.
     rm -rf .tools/venv
-    python3 -m pip install --quiet --user --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+    python3 -m pip install --quiet --user --disable-pip-version-check "${PY_PACKAGES[@]}"
     export PATH="$HOME/.local/bin:$PATH"
   fi
 fi

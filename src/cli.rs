@@ -4,6 +4,55 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub cmd: Option<ConfigCmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Send sign-up verification mail through an SMTP server (without one, mail is written to
+    /// outbox/ in the data root). The password is read from T8K_SMTP_PASSWORD when mail is sent,
+    /// never stored.
+    #[command(
+        after_help = "Examples:\n  t8k config smtp --host smtp.example.com --port 587 --tls starttls --username t8k --from 't8k <no-reply@example.com>'\n  \
+t8k config smtp --host 127.0.0.1 --port 2525 --tls none --from no-reply@example.com\n  t8k config smtp --off"
+    )]
+    Smtp(SmtpArgs),
+    /// Make a new installation admin API key for /api/admin (replacing any earlier one). It is
+    /// printed once; only its hash is kept. Send it as `Authorization: Bearer <key>`.
+    AdminKey,
+}
+
+#[derive(Args, Debug)]
+pub struct SmtpArgs {
+    #[arg(long, required_unless_present = "off", value_name = "HOST")]
+    pub host: Option<String>,
+    #[arg(long, default_value_t = 587)]
+    pub port: u16,
+    #[arg(long, value_enum, default_value_t = TlsMode::Starttls)]
+    pub tls: TlsMode,
+    #[arg(long)]
+    pub username: Option<String>,
+    /// The sender address, e.g. "t8k <no-reply@example.com>".
+    #[arg(long, required_unless_present = "off")]
+    pub from: Option<String>,
+    /// Stop using SMTP; mail goes to outbox/ again.
+    #[arg(long, conflicts_with_all = ["host", "from", "username"])]
+    pub off: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TlsMode {
+    /// STARTTLS upgrade (port 587).
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine.
+    None,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "t8k",
@@ -44,8 +93,9 @@ pub struct Cli {
 pub enum Command {
     /// Create an installation (config/t8k/tenants.json) in the data root.
     Init(InitArgs),
-    /// Show the effective settings and where each comes from (file, env, default).
-    Config,
+    /// Show the effective settings and where each comes from (file, env, default); set the
+    /// mail server; make the installation admin API key.
+    Config(ConfigArgs),
     /// Create, list, inspect, (de)activate, limit, delete and restore tenants.
     #[command(subcommand)]
     Tenant(TenantCmd),
@@ -314,6 +364,9 @@ pub enum TenantCmd {
     },
     /// List deleted tenants that can be restored.
     Trash,
+    /// List sign-ups waiting for their email to be verified (the name is held until the link
+    /// expires).
+    Pending,
 }
 
 #[derive(Subcommand, Debug)]

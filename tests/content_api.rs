@@ -1,9 +1,10 @@
 //! The content API over real HTTP, and the whole path from sign-up to a published page:
-//! sign-up → login → create a story fragment → `build --queued` → `publish` → served.
+//! sign-up → email through a real SMTP server → verify link → login → create a story
+//! fragment → `build --queued` → `publish` → served.
 
 mod common;
 
-use common::{PASSWORD, Root, Server, eventually, get, http, http_with_body};
+use common::{PASSWORD, Root, Server, Smtp, eventually, get, http, http_with_body, verify_link};
 
 fn send(
     srv: &Server,
@@ -253,18 +254,90 @@ fn editors_create_update_and_delete_story_fragments() {
 
 #[test]
 fn from_sign_up_to_a_published_page() {
+    let smtp = Smtp::start();
     let mut root = Root::new();
     root.env
         .push(("T8K_SIGNUPS_PER_IP_HOUR".into(), "100".into()));
-    root.init_multi(100);
+    root.run(&[
+        "init",
+        "--multi",
+        "--domain",
+        "example.com",
+        "--require-email-verification",
+    ])
+    .ok();
+    let port = smtp.port.to_string();
+    root.run(&[
+        "config",
+        "smtp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tls",
+        "none",
+        "--from",
+        "t8k <no-reply@example.com>",
+    ])
+    .ok();
     root.run(&["build"]).ok();
     let bundles = root.dir.path().join("bundles");
     let bundles = bundles.to_str().unwrap();
     let srv = root.serve(&[]);
     let signup = serde_json::json!({"subdomain": "lena", "name": "Lena", "email": "lena@example.org", "password": PASSWORD});
+    let r = send(&srv, "POST", "example.com", "/api/register", "", &signup);
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(json(&r)["status"], "pending");
+    assert!(
+        root.listed_ids().is_empty(),
+        "no tenant before verification"
+    );
+
+    assert!(
+        eventually(10, || !smtp.messages().is_empty()),
+        "the email arrives"
+    );
+    let mail = smtp.messages().remove(0);
+    assert!(mail.contains("To: lena@example.org"), "{mail}");
+    let link = verify_link(&mail).unwrap_or_else(|| panic!("no link in {mail}"));
+    let shown = http(
+        srv.port,
+        "GET",
+        "example.com",
+        &link,
+        &[("Accept", "text/html")],
+    );
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert!(
+        shown
+            .text()
+            .contains("<form method=\"post\" action=\"/api/register/verify\">")
+    );
+    let token = link.split_once("token=").unwrap().1;
+    let form = format!("token={token}");
+    let len = form.len().to_string();
+    let confirm = |accept: &str| {
+        http_with_body(
+            srv.port,
+            "POST",
+            "example.com",
+            "/api/register/verify",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Accept", accept),
+                ("Content-Length", &len),
+            ],
+            form.as_bytes(),
+        )
+    };
+    let created = confirm("text/html");
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert!(created.text().contains("Your site is ready"));
+    assert_eq!(root.listed_ids(), ["lena"]);
     assert_eq!(
-        send(&srv, "POST", "example.com", "/api/register", "", &signup).status,
-        201
+        confirm("application/json").status,
+        410,
+        "the link works once"
     );
     assert!(
         eventually(5, || http(

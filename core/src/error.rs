@@ -61,6 +61,16 @@ pub enum Error {
     #[error("{file} is not valid: {message}")]
     Corrupt { file: String, message: String },
 
+    #[error(
+        "this confirmation link for '{0}' was already used or replaced by a newer sign-up; if the site exists, log in there, else sign up again"
+    )]
+    VerificationUsed(String),
+
+    #[error(
+        "this confirmation link for '{0}' has expired (links last 48 hours) and the name was released; sign up again"
+    )]
+    VerificationExpired(String),
+
     #[error("nothing to restore for tenant '{0}': no copy of it under trash/")]
     NothingInTrash(String),
 

@@ -94,6 +94,18 @@ pub mod layout {
     pub fn media_dir(id: &TenantId) -> Key {
         key(format!("media/{id}"))
     }
+    /// The installation's own secrets (signing key for verification links, admin API key hash).
+    pub fn installation_secrets() -> Key {
+        key("config/t8k/secrets.json".into())
+    }
+    /// A sign-up awaiting email verification: the new tenant's details, password hashed.
+    pub fn pending_signup(id: &TenantId) -> Key {
+        key(format!("config/t8k/pending/{id}.json"))
+    }
+    /// Mail written instead of sent when no SMTP server is configured.
+    pub fn outbox() -> Key {
+        key("outbox".into())
+    }
     pub fn trash() -> Key {
         key("trash".into())
     }

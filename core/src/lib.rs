@@ -16,6 +16,7 @@ pub mod password;
 pub mod queue;
 pub mod quota;
 pub mod registry;
+pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod tenant_config;

@@ -34,10 +34,35 @@ pub struct Registry {
     pub tenant_name_min_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_name_max_length: Option<usize>,
+    /// Outgoing mail (sign-up verification). Without it, mail is written to `outbox/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub tenants: Vec<TenantEntry>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The SMTP server the installation sends mail through. The password is never stored here: it
+/// comes from `T8K_SMTP_PASSWORD` in the environment of the process that sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (port 587), `tls` (implicit TLS, port 465) or `none` (a relay on loopback).
+    pub tls: SmtpTls,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The sender, e.g. `t8k <no-reply@example.com>`.
+    pub from: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +74,9 @@ pub enum Status {
     Creating,
     /// Being moved to the trash.
     Deleting,
+    /// Reserved by a sign-up awaiting email verification; the claim's lease is the link's
+    /// lifetime, after which the name is free again.
+    Pending,
 }
 
 impl Status {
@@ -58,6 +86,7 @@ impl Status {
             Status::Inactive => "inactive",
             Status::Creating => "creating",
             Status::Deleting => "deleting",
+            Status::Pending => "pending",
         }
     }
 }
@@ -100,17 +129,26 @@ pub struct Claim {
     pub holder: String,
     /// `hostname/pid/start-time` of the holder process, to detect a dead holder at once.
     pub process: String,
-    /// Unix seconds after which the claim is stale whoever holds it.
+    /// Unix seconds from which the claim is stale whoever holds it.
     pub expires: i64,
 }
 
 impl Claim {
     pub fn is_stale(&self, now: i64) -> bool {
-        now > self.expires || crate::lifecycle::process::is_dead(&self.process)
+        now >= self.expires || crate::lifecycle::process::is_dead(&self.process)
     }
 }
 
 impl Registry {
+    /// True when `id` is held by a tenant or a live claim (a pending sign-up whose link has
+    /// expired, or a creation whose holder died, no longer holds it).
+    pub fn is_taken(&self, id: &str, now: i64) -> bool {
+        self.find(id).is_some_and(|t| {
+            !matches!(t.status, Status::Creating | Status::Pending)
+                || t.claim.as_ref().is_some_and(|c| !c.is_stale(now))
+        })
+    }
+
     pub fn find(&self, id: &str) -> Option<&TenantEntry> {
         self.tenants.iter().find(|t| t.id.eq_ignore_ascii_case(id))
     }

@@ -289,6 +289,7 @@ mod tests {
             default_max_users: None,
             tenant_name_min_length: None,
             tenant_name_max_length: None,
+            smtp: None,
             tenants: vec![],
             extra: Default::default(),
         }

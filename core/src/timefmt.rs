@@ -13,6 +13,11 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).expect("UTC timestamps always format")
 }
 
+/// Unix seconds as RFC 3339 (UTC); out-of-range values clamp to the epoch.
+pub fn unix_rfc3339(secs: i64) -> String {
+    rfc3339(OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+}
+
 pub fn now_rfc3339() -> String {
     rfc3339(now())
 }

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,7 +13,9 @@ use t8k_core::TenantId;
 use t8k_core::tenant_config::TenantConfig;
 use t8k_core::users;
 
+use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
+use crate::host::is_local;
 use crate::state::{AppState, Shared, blocking, tenant_of};
 use crate::token::{self, Claims};
 
@@ -21,11 +23,6 @@ use crate::token::{self, Claims};
 pub const COOKIE: &str = "__Host-t8k_session";
 /// Over plain http on `*.localhost` (local preview) browsers drop Secure cookies.
 pub const COOKIE_LOCAL: &str = "t8k_session";
-
-fn is_local(host: &str) -> bool {
-    let h = host.split(':').next().unwrap_or("");
-    h == "localhost" || h.ends_with(".localhost")
-}
 
 #[derive(Deserialize)]
 pub struct Login {
@@ -119,12 +116,11 @@ fn set_cookie(host: &str, value: &str, max_age: u64) -> HeaderValue {
 
 pub async fn login(
     State(state): State<Shared>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let form: Login = crate::body::read(&headers, body).await?;
-    let ip = addr.ip().to_string();
     let h = headers.clone();
     let (host, token, account) = blocking(&state, move |st| {
         let (tenant, host) = tenant_of(st, &h)?;

@@ -66,6 +66,7 @@ impl From<t8k_core::Error> for ApiError {
             } => (StatusCode::PAYLOAD_TOO_LARGE, "quota"),
             E::Quota { .. } => (StatusCode::CONFLICT, "quota"),
             E::Busy { .. } => (StatusCode::CONFLICT, "busy"),
+            E::VerificationUsed(_) | E::VerificationExpired(_) => (StatusCode::GONE, "gone"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         ApiError::new(status, code, e.to_string())

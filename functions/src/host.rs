@@ -40,6 +40,13 @@ pub fn normalise(host: &str) -> Option<String> {
     ok.then_some(host)
 }
 
+/// `localhost` and `*.localhost`: local preview over plain http, where browsers drop Secure
+/// cookies and links must keep the port.
+pub fn is_local(host: &str) -> bool {
+    let h = host.split(':').next().unwrap_or("");
+    h == "localhost" || h.ends_with(".localhost")
+}
+
 impl HostMap {
     pub fn new(reg: &Registry) -> HostMap {
         let domain = reg.domain.to_ascii_lowercase();

@@ -4,10 +4,13 @@
 
 pub mod auth;
 pub mod body;
+pub mod client;
 pub mod content;
 pub mod error;
 pub mod host;
 pub mod limits;
+pub mod mail;
+pub mod page;
 pub mod quota;
 pub mod register;
 pub mod router;

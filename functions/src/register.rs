@@ -2,19 +2,30 @@
 //! the naming rules, as the user types) and `POST /api/register` (JSON, or the
 //! `/sandbox/register/` form without JavaScript). Names are validated by core's one validator
 //! and claimed by core's atomic create, so uniqueness and `max_tenants` hold under concurrency.
+//!
+//! With `require_email_verification` on, the name is reserved as `pending` instead and a link
+//! is emailed ([`crate::mail`]). The link's token is signed with the installation's secret and
+//! carries a nonce the reservation knows only the hash of. Following the link shows a confirm
+//! button (so mail scanners that fetch links do not consume it); posting it creates the tenant.
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use t8k_core::lifecycle::NewTenant;
+use t8k_core::lifecycle::{NewTenant, Reservation};
+use t8k_core::registry::TenantEntry;
+use t8k_core::settings::Settings;
 
+use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::host::{HostMap, Site};
+use crate::host::{HostMap, Site, is_local};
+use crate::mail::{self, Mail, Sent};
+use crate::page::{self, esc};
 use crate::state::{AppState, Shared, blocking};
+use crate::token::{self, Claims};
 
 #[derive(Deserialize)]
 pub struct Check {
@@ -32,14 +43,18 @@ pub struct Signup {
     pub password: String,
 }
 
+#[derive(Deserialize)]
+pub struct Verify {
+    #[serde(default)]
+    pub token: String,
+}
+
+const VERIFY_KIND: &str = "verify";
+
 /// Sign-up is answered on the main domain only, and only while it is open.
-fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<Settings> {
     let (reg, _) = state.inst.registry()?;
-    if HostMap::new(&reg).resolve(host) != Some(&Site::Main) {
+    if HostMap::new(&reg).resolve(host(headers)) != Some(&Site::Main) {
         return Err(ApiError::not_found("sign-up lives on the main domain"));
     }
     let settings = state.inst.settings()?;
@@ -48,7 +63,14 @@ fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
             "self-service sign-up is closed on this installation",
         ));
     }
-    Ok(settings.domain.value)
+    Ok(settings)
+}
+
+fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
 }
 
 pub async fn check(
@@ -62,7 +84,8 @@ pub async fn check(
             Err(t8k_core::Error::Name(e)) => json!({"name": q.name, "available": false, "rule": e.rule, "message": e.message}),
             Err(e) => return Err(e.into()),
             Ok(id) => {
-                let taken = st.inst.registry()?.0.find(id.as_str()).is_some();
+                let now = t8k_core::timefmt::now().unix_timestamp();
+                let taken = st.inst.registry()?.0.is_taken(id.as_str(), now);
                 json!({"name": id, "available": !taken, "rule": if taken { Some("taken") } else { None }, "message": if taken { "this name is taken" } else { "available" }})
             }
         }))
@@ -70,68 +93,275 @@ pub async fn check(
     .await
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
-    let ctype = headers
+/// A no-JavaScript form post from a browser: answer with a page rather than JSON.
+fn form_from_browser(headers: &HeaderMap) -> bool {
+    let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    ctype.starts_with("application/x-www-form-urlencoded") && accept.contains("text/html")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    form && page::wants_html(headers)
+}
+
+/// What a sign-up led to.
+enum Outcome {
+    Created(TenantEntry),
+    Pending {
+        tenant: String,
+        email: String,
+        expires: i64,
+        sent: Sent,
+    },
 }
 
 pub async fn register(
     State(state): State<Shared>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let html = wants_html(&headers);
+    let html = form_from_browser(&headers);
     let form: Signup = crate::body::read(&headers, body).await?;
-    let ip = addr.ip().to_string();
-    let created = blocking(&state, move |st| {
-        let domain = main_domain(st, &headers)?;
-        let email_key = form.email.trim().to_ascii_lowercase();
-        st.signup_by_ip.check(&ip).map_err(ApiError::too_many)?;
-        st.signup_by_email
-            .check(&email_key)
-            .map_err(ApiError::too_many)?;
-        // Typos in the form do not count against the limits; attempts that get this far do.
-        st.inst.validate_name(&form.subdomain)?;
-        t8k_core::password::check_policy(&form.password)?;
-        st.signup_by_ip.hit(&ip);
-        st.signup_by_email.hit(&email_key);
-        let org = form.organisation.trim().to_owned();
-        let site_name = if org.is_empty() {
-            format!("{}'s site", form.name.trim())
-        } else {
-            org.clone()
-        };
-        let entry = st.inst.create_tenant(&form.subdomain, |id| NewTenant {
-            id,
-            site_name,
-            email: form.email.clone(),
-            admin_password: Some(form.password.clone()),
-            editor_password: None,
-            theme: None,
-            organisation: Some(org),
-        })?;
-        let id = entry.tenant_id().map_err(t8k_core::Error::from)?;
-        t8k_core::queue::request_build(st.inst.store(), &id, "sign-up")?;
-        Ok((entry, domain))
-    })
-    .await?;
-    let (entry, _) = created;
+    let outcome = blocking(&state, move |st| sign_up(st, &headers, form, &ip)).await;
+    match outcome {
+        Ok(o) => Ok(respond(o, html)),
+        Err(e) if html => Ok(page::error(&e)),
+        Err(e) => Err(e),
+    }
+}
+
+fn sign_up(st: &AppState, headers: &HeaderMap, form: Signup, ip: &str) -> ApiResult<Outcome> {
+    let settings = main_domain(st, headers)?;
+    let email_key = form.email.trim().to_ascii_lowercase();
+    st.signup_by_ip.check(ip).map_err(ApiError::too_many)?;
+    st.signup_by_email
+        .check(&email_key)
+        .map_err(ApiError::too_many)?;
+    // Typos in the form do not count against the limits; attempts that get this far do.
+    let id = st.inst.validate_name(&form.subdomain)?;
+    t8k_core::password::check_policy(&form.password)?;
+    st.signup_by_ip.hit(ip);
+    st.signup_by_email.hit(&email_key);
+    let org = form.organisation.trim().to_owned();
+    let site_name = if org.is_empty() {
+        format!("{}'s site", form.name.trim())
+    } else {
+        org.clone()
+    };
+    let new = NewTenant {
+        id,
+        site_name,
+        email: form.email.clone(),
+        admin_password: Some(form.password),
+        editor_password: None,
+        theme: None,
+        organisation: Some(org),
+    };
+    if !settings.require_email_verification.value {
+        return Ok(Outcome::Created(create(st, new)?));
+    }
+    let ttl = st.verify_ttl.as_secs() as i64;
+    let r = st.inst.reserve_tenant(new, ttl)?;
+    let sent = email_link(st, headers, &settings, &r, &form.name, &form.email);
+    match sent {
+        Ok(sent) => Ok(Outcome::Pending {
+            tenant: r.id.to_string(),
+            email: form.email.trim().to_owned(),
+            expires: r.expires,
+            sent,
+        }),
+        Err(e) => {
+            let _ = st.inst.cancel_reservation(&r);
+            Err(e)
+        }
+    }
+}
+
+/// Creates the tenant and asks for its first build.
+fn create(st: &AppState, new: NewTenant) -> ApiResult<TenantEntry> {
+    let entry = st.inst.create_tenant_with(new)?;
+    let id = entry.tenant_id().map_err(t8k_core::Error::from)?;
+    t8k_core::queue::request_build(st.inst.store(), &id, "sign-up")?;
+    Ok(entry)
+}
+
+/// The main site's address for links: the request's own host on local preview, else the
+/// installation's domain (never a client-chosen host).
+fn base_url(headers: &HeaderMap, settings: &Settings) -> String {
+    let h = host(headers);
+    if is_local(h) {
+        format!("http://{h}")
+    } else {
+        format!("https://{}", settings.domain.value)
+    }
+}
+
+fn email_link(
+    st: &AppState,
+    headers: &HeaderMap,
+    settings: &Settings,
+    r: &Reservation,
+    person: &str,
+    email: &str,
+) -> ApiResult<Sent> {
+    let secret = st.inst.secrets()?.signing_secret;
+    let claims = Claims {
+        kind: VERIFY_KIND.into(),
+        tenant: r.id.to_string(),
+        user: r.nonce.clone(),
+        role: "admin".into(),
+        exp: r.expires,
+        ver: 0,
+    };
+    let link = format!(
+        "{}/api/register/verify?token={}",
+        base_url(headers, settings),
+        token::sign(&secret, &claims)
+    );
+    let hours = (st.verify_ttl.as_secs() / 3600).max(1);
+    let site = format!("{}.{}", r.id, settings.domain.value);
+    let body = format!(
+        "Hello {},\n\nSomeone (we hope you) asked to create the site {site} with this email address.\n\
+To confirm and create it, open this link within {hours} hours:\n\n{link}\n\n\
+If it was not you, ignore this email: the name is released when the link expires.\n",
+        person.trim()
+    );
+    mail::send(
+        &st.inst,
+        &Mail {
+            to: email.trim().to_owned(),
+            subject: format!("Confirm your new site {site}"),
+            body,
+            tag: r.id.to_string(),
+        },
+    )
+}
+
+fn respond(o: Outcome, html: bool) -> Response {
+    match o {
+        Outcome::Created(entry) => created(&entry, html),
+        Outcome::Pending {
+            tenant,
+            email,
+            expires,
+            sent,
+        } => {
+            let (status, via) = (
+                StatusCode::ACCEPTED,
+                match sent {
+                    Sent::Smtp { .. } => "email",
+                    Sent::Outbox { .. } => "outbox",
+                },
+            );
+            if html {
+                return page::page(
+                    status,
+                    "Check your email",
+                    &format!(
+                        "<p>We sent a link to <strong>{}</strong>. Open it to create <strong>{}</strong>; until then the name is reserved for you.</p>",
+                        esc(&email),
+                        esc(&tenant)
+                    ),
+                );
+            }
+            let expires = t8k_core::timefmt::unix_rfc3339(expires);
+            (
+                status,
+                Json(
+                    json!({"tenant": tenant, "status": "pending", "email": email, "expires": expires, "sent_via": via}),
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn created(entry: &TenantEntry, html: bool) -> Response {
     let url = format!("https://{}/", entry.domain);
     if html {
-        let page = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Your site is ready</title></head>\
-<body><main><h1>Your site is ready</h1><p>Your site <strong>{}</strong> has been created and will be online at <a href=\"{url}\">{url}</a> in a few minutes. Log in there as <code>admin</code>.</p></main></body></html>",
-            entry.id
+        return page::page(
+            StatusCode::CREATED,
+            "Your site is ready",
+            &format!(
+                "<p>Your site <strong>{}</strong> has been created and will be online at <a href=\"{url}\">{url}</a> in a few minutes. Log in there as <code>admin</code>.</p>",
+                esc(&entry.id)
+            ),
         );
-        return Ok((StatusCode::CREATED, Html(page)).into_response());
     }
-    Ok((StatusCode::CREATED, Json(json!({"tenant": entry.id, "url": url, "status": "created", "login": format!("{url}api/auth/login")}))).into_response())
+    (
+        StatusCode::CREATED,
+        Json(
+            json!({"tenant": entry.id, "url": url, "status": "created", "login": format!("{url}api/auth/login")}),
+        ),
+    )
+        .into_response()
+}
+
+/// The reservation a verification token names, if its signature holds. Expiry is judged by
+/// the reservation, so an expired link gets "expired", not "invalid".
+fn read_token(st: &AppState, tok: &str) -> ApiResult<(t8k_core::TenantId, String)> {
+    let secret = st.inst.secrets()?.signing_secret;
+    let claims = token::verify(&secret, tok, i64::MIN)
+        .filter(|c| c.kind == VERIFY_KIND)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "this confirmation link is damaged; open it again from the email, or copy the whole link",
+            )
+        })?;
+    let id = t8k_core::TenantId::trusted(&claims.tenant).map_err(t8k_core::Error::from)?;
+    if claims.exp <= t8k_core::timefmt::now().unix_timestamp() {
+        return Err(t8k_core::Error::VerificationExpired(id.to_string()).into());
+    }
+    Ok((id, claims.user))
+}
+
+/// `GET /api/register/verify?token=`: the page behind the emailed link, with a confirm button.
+pub async fn verify_page(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<Verify>,
+) -> Response {
+    let html = page::wants_html(&headers);
+    let checked = blocking(&state, move |st| {
+        main_domain(st, &headers)?;
+        read_token(st, &q.token).map(|(id, _)| (id, q.token))
+    })
+    .await;
+    match checked {
+        Ok((id, tok)) if html => page::page(
+            StatusCode::OK,
+            "Confirm your new site",
+            &format!(
+                "<p>Create <strong>{}</strong> now?</p><form method=\"post\" action=\"/api/register/verify\">\
+<input type=\"hidden\" name=\"token\" value=\"{}\"><button type=\"submit\">Create my site</button></form>",
+                esc(id.as_str()),
+                esc(&tok)
+            ),
+        ),
+        Ok((id, _)) => Json(json!({"tenant": id, "status": "pending", "confirm": "POST this token to /api/register/verify"})).into_response(),
+        Err(e) if html => page::error(&e),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /api/register/verify` (`token` as JSON or form): creates the reserved tenant, once.
+pub async fn verify(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    let html = form_from_browser(&headers);
+    let done = async {
+        let form: Verify = crate::body::read(&headers, body).await?;
+        let h = headers.clone();
+        blocking(&state, move |st| {
+            main_domain(st, &h)?;
+            let (id, nonce) = read_token(st, &form.token)?;
+            let entry = st.inst.confirm_tenant(&id, &nonce)?;
+            t8k_core::queue::request_build(st.inst.store(), &id, "sign-up verified")?;
+            Ok(entry)
+        })
+        .await
+    }
+    .await;
+    match done {
+        Ok(entry) => created(&entry, html),
+        Err(e) if html => page::error(&e),
+        Err(e) => e.into_response(),
+    }
 }

@@ -25,6 +25,10 @@ pub fn api(state: Shared) -> Router {
         .route("/users/{username}", axum::routing::patch(users::update))
         .route("/register", post(register::register))
         .route("/register/check", get(register::check))
+        .route(
+            "/register/verify",
+            get(register::verify_page).post(register::verify),
+        )
         .fallback(|| async {
             crate::error::ApiError::not_found("no such function; see the README for the API")
         })

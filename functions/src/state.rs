@@ -21,6 +21,8 @@ pub struct AppState {
     pub signup_by_ip: Window,
     pub signup_by_email: Window,
     pub session_ttl: Duration,
+    /// How long a sign-up's verification link works (48 h; `T8K_VERIFY_TTL_SECS`).
+    pub verify_ttl: Duration,
 }
 
 pub type Shared = Arc<AppState>;
@@ -40,6 +42,7 @@ impl AppState {
                 Duration::from_secs(3600),
             ),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
+            verify_ttl: Duration::from_secs(limit("T8K_VERIFY_TTL_SECS", 48 * 3600) as u64),
         }
     }
 }

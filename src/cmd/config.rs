@@ -1,11 +1,72 @@
-//! `t8k config`: the effective settings and where each comes from.
+//! `t8k config`: the effective settings and where each comes from; the mail server; the
+//! installation admin API key.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use t8k_core::lifecycle::Installation;
+use t8k_core::registry::{SmtpConfig, SmtpTls};
 
+use crate::cli::{ConfigCmd, SmtpArgs, TlsMode};
 use crate::output;
 
-pub fn run(inst: &Installation, root: &str, json: bool) -> Result<()> {
+pub fn run(inst: &Installation, root: &str, cmd: Option<ConfigCmd>, json: bool) -> Result<()> {
+    match cmd {
+        None => show(inst, root, json),
+        Some(ConfigCmd::Smtp(args)) => smtp(inst, args, json),
+        Some(ConfigCmd::AdminKey) => {
+            let key = inst.rotate_admin_key()?;
+            output::emit(json, &serde_json::json!({ "admin_key": key }), || {
+                println!("{key}");
+                eprintln!(
+                    "This is the installation admin API key; it is shown once (only its hash is kept). Any earlier key no longer works.\nUse it as: curl -H 'Authorization: Bearer {key}' https://<domain>/api/admin/tenants"
+                );
+            });
+            Ok(())
+        }
+    }
+}
+
+fn smtp(inst: &Installation, args: SmtpArgs, json: bool) -> Result<()> {
+    let cfg = if args.off {
+        None
+    } else {
+        let host = args.host.unwrap_or_default();
+        let from = args.from.unwrap_or_default();
+        t8k_functions::mail::check_address(&from).map_err(|e| {
+            crate::UsageError(format!(
+                "--from {from:?} is not an address like 't8k <no-reply@example.com>': {e}"
+            ))
+        })?;
+        t8k_core::lifecycle::check_domain(&host)
+            .or_else(|e| {
+                host.parse::<std::net::IpAddr>()
+                    .map(|_| host.clone())
+                    .map_err(|_| e)
+            })
+            .context("--host must be a host name or an IP address")?;
+        Some(SmtpConfig {
+            host,
+            port: args.port,
+            tls: match args.tls {
+                TlsMode::Starttls => SmtpTls::Starttls,
+                TlsMode::Tls => SmtpTls::Tls,
+                TlsMode::None => SmtpTls::None,
+            },
+            username: args.username,
+            from,
+        })
+    };
+    inst.set_smtp(cfg.clone())?;
+    output::emit(json, &serde_json::json!({ "smtp": cfg }), || match &cfg {
+        Some(c) => println!(
+            "Mail goes through {}:{} ({:?}) from {}.",
+            c.host, c.port, c.tls, c.from
+        ),
+        None => println!("SMTP is off: mail is written to outbox/ in the data root."),
+    });
+    Ok(())
+}
+
+fn show(inst: &Installation, root: &str, json: bool) -> Result<()> {
     let settings = inst.settings()?;
     output::emit(
         json,

@@ -39,9 +39,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => {
             init::run(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
         }
-        Command::Config => config::run(
+        Command::Config(args) => config::run(
             &open(&cli.root, cli.endpoint_url.as_deref())?,
             &cli.root,
+            args.cmd,
             json,
         ),
         Command::Tenant(cmd) => {

@@ -63,6 +63,41 @@ pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
                 );
             });
         }
+        TenantCmd::Pending => {
+            let pending: Vec<_> = inst
+                .pending_signups()?
+                .into_iter()
+                .map(|(e, record)| {
+                    serde_json::json!({
+                        "tenant": e.id,
+                        "domain": e.domain,
+                        "requested": e.created,
+                        "email": record.as_ref().map(|r| r.email().to_owned()),
+                        "expires": e.claim.map(|c| t8k_core::timefmt::unix_rfc3339(c.expires)),
+                    })
+                })
+                .collect();
+            output::emit(json, &pending, || {
+                if pending.is_empty() {
+                    println!("No sign-ups are waiting for email verification.");
+                    return;
+                }
+                let cell = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_owned();
+                let rows = pending
+                    .iter()
+                    .map(|p| {
+                        ["tenant", "email", "requested", "expires"]
+                            .iter()
+                            .map(|k| cell(&p[k]))
+                            .collect()
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    output::table(&["tenant", "email", "requested", "expires"], rows)
+                );
+            });
+        }
         TenantCmd::Show { id } => {
             let d = inst.show(&id)?;
             output::emit(json, &d, || {

@@ -28,16 +28,41 @@ use crate::timefmt;
 
 /// How long a claim protects a creation in progress if its holder cannot be checked (another
 /// host). Creation takes about a second.
-const CLAIM_LEASE_SECS: i64 = 300;
+pub(super) const CLAIM_LEASE_SECS: i64 = 300;
 
-/// A new tenant's files, once its passwords are hashed.
-struct TenantFiles {
-    site_name: String,
-    email: String,
-    admin_password_hash: String,
-    editor_password_hash: String,
-    theme: Option<String>,
-    organisation: Option<String>,
+/// A new tenant's files, once its passwords are hashed (also what a pending sign-up keeps
+/// until its email is verified).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct TenantFiles {
+    pub site_name: String,
+    pub email: String,
+    pub admin_password_hash: String,
+    pub editor_password_hash: String,
+    pub theme: Option<String>,
+    pub organisation: Option<String>,
+}
+
+impl TenantFiles {
+    /// Checks the details and hashes the passwords, before anything is claimed.
+    pub(super) fn prepare(new: NewTenant) -> Result<(TenantId, TenantFiles)> {
+        let hash = |p: Option<&str>| {
+            p.map(password::hash)
+                .transpose()
+                .map(Option::unwrap_or_default)
+        };
+        let files = TenantFiles {
+            site_name: check_site_name(&new.site_name)?,
+            email: check_email(&new.email)?,
+            admin_password_hash: hash(new.admin_password.as_deref())?,
+            editor_password_hash: hash(new.editor_password.as_deref())?,
+            theme: new.theme,
+            organisation: new
+                .organisation
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty()),
+        };
+        Ok((new.id, files))
+    }
 }
 
 /// What `t8k tenant create` asks for. Passwords are clear text only until hashed here.
@@ -84,10 +109,12 @@ fn check_site_name(name: &str) -> Result<String> {
     Ok(n.to_owned())
 }
 
-/// Drops claims whose holders are gone, so their slots and names are free again.
+/// Drops claims whose holders are gone and sign-ups whose links expired, so their slots and
+/// names are free again.
 fn reap_stale_claims(reg: &mut Registry, now: i64) {
     reg.tenants.retain(|t| {
-        !(t.status == Status::Creating && t.claim.as_ref().is_none_or(|c| c.is_stale(now)))
+        !(matches!(t.status, Status::Creating | Status::Pending)
+            && t.claim.as_ref().is_none_or(|c| c.is_stale(now)))
     });
 }
 
@@ -105,41 +132,27 @@ impl Installation {
     /// Creates a tenant whose id is already validated (the single tenant of a single-tenant
     /// installation is `default`, which the name policy reserves for the platform).
     pub fn create_tenant_with(&self, new: NewTenant) -> Result<TenantEntry> {
-        let site_name = check_site_name(&new.site_name)?;
-        let email = check_email(&new.email)?;
-        let admin_hash = new
-            .admin_password
-            .as_deref()
-            .map(password::hash)
-            .transpose()?
-            .unwrap_or_default();
-        let editor_hash = new
-            .editor_password
-            .as_deref()
-            .map(password::hash)
-            .transpose()?
-            .unwrap_or_default();
+        let (id, files) = TenantFiles::prepare(new)?;
         let holder = new_secret();
-        let (reg, settings) = self.claim(&new.id, &holder)?;
+        let (reg, settings) = self.claim(&id, &holder)?;
+        self.fill_claim(&id, &holder, &reg, &settings, files)
+    }
 
-        let files = TenantFiles {
-            site_name,
-            email,
-            admin_password_hash: admin_hash,
-            editor_password_hash: editor_hash,
-            theme: new.theme,
-            organisation: new
-                .organisation
-                .map(|o| o.trim().to_owned())
-                .filter(|o| !o.is_empty()),
-        };
-        let written = self.write_tenant_files(&new.id, &reg, &settings, files);
-        if let Err(e) = written {
-            // Free the name at once; files written so far are leftovers the next attempt moves away.
-            let _ = self.release_claim(&new.id, &holder);
+    /// Writes the files of a tenant we hold the claim on, then marks it active. On failure the
+    /// claim is released at once; files written so far are leftovers the next attempt moves.
+    pub(super) fn fill_claim(
+        &self,
+        id: &TenantId,
+        holder: &str,
+        reg: &Registry,
+        settings: &Settings,
+        files: TenantFiles,
+    ) -> Result<TenantEntry> {
+        if let Err(e) = self.write_tenant_files(id, reg, settings, files) {
+            let _ = self.release_claim(id, holder);
             return Err(e);
         }
-        self.finish_claim(&new.id, &holder, true, "created")
+        self.finish_claim(id, holder, true, "created")
     }
 
     fn claim(&self, id: &TenantId, holder: &str) -> Result<(Registry, Settings)> {

@@ -3,10 +3,12 @@
 //! operations are safe to run from many processes at once.
 
 mod create;
+mod pending;
 pub mod process;
 mod trash;
 
 pub use create::NewTenant;
+pub use pending::{PendingSignup, Reservation};
 pub use trash::TrashItem;
 
 use serde::Serialize;
@@ -107,7 +109,7 @@ impl Installation {
         read_json(self.store(), &layout::registry())?.ok_or_else(|| self.not_installed())
     }
 
-    fn not_installed(&self) -> Error {
+    pub(crate) fn not_installed(&self) -> Error {
         Error::NotInstalled {
             root: self.store.describe(),
         }
@@ -138,6 +140,7 @@ impl Installation {
             default_max_users: Some(d.default_max_users),
             tenant_name_min_length: None,
             tenant_name_max_length: None,
+            smtp: None,
             tenants: vec![],
             extra: Default::default(),
         };
@@ -153,6 +156,20 @@ impl Installation {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Sets (or with `None` removes) the SMTP server mail is sent through.
+    pub fn set_smtp(&self, smtp: Option<crate::registry::SmtpConfig>) -> Result<()> {
+        cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            |reg: &mut Registry| {
+                reg.smtp = smtp.clone();
+                Ok(Some(()))
+            },
+        )?;
+        Ok(())
     }
 
     /// Validates a proposed tenant name against this installation's policy.

@@ -1,0 +1,107 @@
+//! The installation's own secrets, `config/t8k/secrets.json`: the key that signs sign-up
+//! verification links, and the SHA-256 of the installation admin API key (a credential
+//! separate from every tenant's users). Created on first use, create-only, so concurrent
+//! first users agree on one secret.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::cas::{self, read_json, to_json_bytes};
+use crate::error::{Error, Result};
+use crate::key::layout;
+use crate::lifecycle::Installation;
+use crate::store::{Condition, StoreError};
+use crate::tenant_config::new_secret;
+
+/// Admin API keys start with this, so a leaked one is recognisable in logs and scanners.
+pub const ADMIN_KEY_PREFIX: &str = "t8k_admin_";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Secrets {
+    pub signing_secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_key_sha256: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn digest(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Compares two strings in time independent of where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Installation {
+    /// The secrets, created (once, whoever comes first) if the installation has none yet.
+    pub fn secrets(&self) -> Result<Secrets> {
+        let key = layout::installation_secrets();
+        if let Some((s, _)) = read_json::<Secrets>(self.store(), &key)? {
+            return Ok(s);
+        }
+        self.registry()?;
+        let fresh = Secrets {
+            signing_secret: new_secret(),
+            admin_key_sha256: None,
+            extra: Map::new(),
+        };
+        match self
+            .store()
+            .put(&key, &to_json_bytes(&fresh), Condition::IfAbsent)
+        {
+            Ok(_) => Ok(fresh),
+            Err(StoreError::PreconditionFailed { .. }) => read_json(self.store(), &key)?
+                .map(|(s, _)| s)
+                .ok_or_else(|| Error::Corrupt {
+                    file: key.to_string(),
+                    message: "vanished while being created".into(),
+                }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes a new admin API key, replacing any earlier one, and returns it (shown once: only
+    /// its hash is kept).
+    pub fn rotate_admin_key(&self) -> Result<String> {
+        self.secrets()?;
+        let key = format!("{ADMIN_KEY_PREFIX}{}", new_secret());
+        let hash = digest(&key);
+        cas::update_json(
+            self.store(),
+            &layout::installation_secrets(),
+            || self.not_installed(),
+            |s: &mut Secrets| {
+                s.admin_key_sha256 = Some(hash.clone());
+                Ok(Some(()))
+            },
+        )?;
+        Ok(key)
+    }
+
+    /// True when `key` is the current admin API key.
+    pub fn is_admin_key(&self, key: &str) -> Result<bool> {
+        let Some(want) = self.secrets()?.admin_key_sha256 else {
+            return Ok(false);
+        };
+        Ok(key.starts_with(ADMIN_KEY_PREFIX) && same(&digest(key), &want))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_is_exact() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "ab"));
+    }
+}
