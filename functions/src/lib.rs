@@ -2,6 +2,7 @@
 //! content, as one axum router. Every request is resolved to a tenant from its `Host` first
 //! ([`host`]); errors are JSON with the right status ([`error`]).
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod client;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::Shared;
-use crate::{auth, content, quota, register, users};
+use crate::{admin, auth, content, quota, register, users};
 
 /// The functions, to be nested at `/api`.
 pub fn api(state: Shared) -> Router {
@@ -28,6 +28,14 @@ pub fn api(state: Shared) -> Router {
         .route(
             "/register/verify",
             get(register::verify_page).post(register::verify),
+        )
+        .route("/admin/tenants", get(admin::list))
+        .route("/admin/tenants/{id}", get(admin::show))
+        .route("/admin/tenants/{id}/activate", post(admin::activate))
+        .route("/admin/tenants/{id}/deactivate", post(admin::deactivate))
+        .route(
+            "/admin/tenants/{id}/quota",
+            axum::routing::put(admin::set_quota),
         )
         .fallback(|| async {
             crate::error::ApiError::not_found("no such function; see the README for the API")

@@ -1,0 +1,150 @@
+//! `/api/admin/tenants` for the installation's operator, on the main domain: list tenants with
+//! status and usage, show one, activate, deactivate, set quotas — the same core operations as
+//! `t8k tenant ...`. The credential is the installation admin API key (`t8k config admin-key`,
+//! sent as `Authorization: Bearer ...`), separate from every tenant's users: no tenant
+//! session, not even a tenant admin's, opens these routes.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::host::{HostMap, Site};
+use crate::state::{AppState, Shared, blocking};
+
+#[derive(Deserialize)]
+pub struct Quota {
+    #[serde(default)]
+    pub storage: Option<String>,
+    #[serde(default)]
+    pub pages: Option<u64>,
+    #[serde(default)]
+    pub users: Option<u64>,
+    /// Set a limit below current usage anyway (further writes are refused until usage drops).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Main domain, and the current admin key.
+fn operator(st: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if HostMap::new(&st.inst.registry()?.0).resolve(host) != Some(&Site::Main) {
+        return Err(ApiError::not_found(
+            "the admin API lives on the main domain",
+        ));
+    }
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    if key.is_empty() || !st.inst.is_admin_key(key)? {
+        return Err(ApiError::unauthorized(
+            "send the installation admin API key as `Authorization: Bearer <key>`; `t8k config admin-key` makes one",
+        ));
+    }
+    Ok(())
+}
+
+fn usage_json(u: &t8k_core::lifecycle::Usage) -> Value {
+    json!({
+        "pages": {"used": u.pages, "limit": u.limits.max_pages},
+        "users": {"used": u.users, "limit": u.limits.max_users},
+        "storage": {"used": u.storage_bytes, "limit": u.limits.storage_bytes, "quota": u.limits.storage_quota},
+    })
+}
+
+pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    blocking(&state, move |st| {
+        operator(st, &headers)?;
+        let settings = st.inst.settings()?;
+        let mut tenants = vec![];
+        for t in st.inst.list()? {
+            // One damaged tenant must not hide the others from the operator.
+            let usage = match st.inst.usage(&t.id) {
+                Ok(u) => usage_json(&u),
+                Err(e) => json!({"error": e.to_string()}),
+            };
+            tenants.push(json!({"id": t.id, "domain": t.domain, "custom_domains": t.custom_domains, "status": t.status, "active": t.active, "created": t.created, "usage": usage}));
+        }
+        Ok(Json(json!({
+            "max_tenants": settings.max_tenants.value,
+            "count": tenants.len(),
+            "pending": st.inst.pending_signups()?.len(),
+            "tenants": tenants,
+        })))
+    })
+    .await
+}
+
+pub async fn show(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    blocking(&state, move |st| {
+        operator(st, &headers)?;
+        let d = st.inst.show(&id)?;
+        Ok(Json(json!({
+            "id": d.entry.id, "domain": d.entry.domain, "status": d.entry.status,
+            "active": d.entry.active, "created": d.entry.created, "site_url": d.site_url,
+            "site_name": d.site_name, "theme": d.theme, "admin_email": d.admin_email,
+            "content_version": d.content_version, "usage": usage_json(&d.usage),
+        })))
+    })
+    .await
+}
+
+async fn set_active(
+    state: Shared,
+    headers: HeaderMap,
+    id: String,
+    on: bool,
+) -> ApiResult<Json<Value>> {
+    blocking(&state, move |st| {
+        operator(st, &headers)?;
+        let changed = st.inst.set_active(&id, on)?;
+        Ok(Json(json!({"id": id, "active": on, "changed": changed})))
+    })
+    .await
+}
+
+pub async fn activate(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_active(state, headers, id, true).await
+}
+
+pub async fn deactivate(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_active(state, headers, id, false).await
+}
+
+pub async fn set_quota(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let q: Quota = crate::body::read(&headers, body).await?;
+    blocking(&state, move |st| {
+        operator(st, &headers)?;
+        let limits = st
+            .inst
+            .set_quota(&id, q.storage.as_deref(), q.pages, q.users, q.force)?;
+        Ok(Json(json!({"id": id, "limits": limits})))
+    })
+    .await
+}
