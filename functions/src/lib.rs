@@ -9,6 +9,7 @@ pub mod client;
 pub mod content;
 pub mod error;
 pub mod host;
+pub mod lambda;
 pub mod limits;
 pub mod mail;
 pub mod page;
