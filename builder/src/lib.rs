@@ -206,9 +206,13 @@ fn try_build_tenant(
         });
     }
     let site = site::load(&db, id, config)?;
+    let media = media_keys(&db).map_err(terr)?;
     drop(db);
     let sink = DirSink::new(bundle)?;
-    let pages = match render::TenantRender::new(&theme, &site).write_all(&sink) {
+    let written = render::TenantRender::new(&theme, &site)
+        .write_all(&sink)
+        .and_then(|n| write_media(inst, id, &media, &sink).map(|()| n));
+    let pages = match written {
         Ok(n) => n,
         Err(e) => {
             sink.abandon();
@@ -232,6 +236,54 @@ fn try_build_tenant(
         pages,
         error: None,
     })
+}
+
+/// The keys of the tenant's uploaded media files.
+fn media_keys(db: &SiteDb) -> t8k_core::Result<Vec<String>> {
+    let read = || -> rusqlite::Result<Vec<String>> {
+        db.conn
+            .prepare("SELECT key FROM media_files ORDER BY key")?
+            .query_map([], |r| r.get(0))?
+            .collect()
+    };
+    read().map_err(db.err())
+}
+
+/// Copies the uploaded originals into the bundle at `/media/…`. A key outside the tenant's
+/// media folder (a tampered database) is refused, never followed.
+fn write_media(
+    inst: &Installation,
+    id: &TenantId,
+    keys: &[String],
+    sink: &dyn sink::Sink,
+) -> Result<(), BuildError> {
+    let terr = |source| BuildError::Tenant {
+        tenant: id.to_string(),
+        source,
+    };
+    let dir = layout::media_dir(id);
+    for key in keys {
+        let bad = || {
+            terr(t8k_core::Error::Corrupt {
+                file: format!("db/{id}/site.db"),
+                message: format!("media key {key:?} is outside media/{id}/"),
+            })
+        };
+        let k = t8k_core::key::Key::new(key).map_err(|_| bad())?;
+        let rel = k.strip_prefix(&dir).ok_or_else(bad)?;
+        let object = inst
+            .store
+            .get(&k)
+            .map_err(|e| terr(e.into()))?
+            .ok_or_else(|| {
+                terr(t8k_core::Error::Corrupt {
+                    file: key.clone(),
+                    message: "the media file is listed but missing from the data root".into(),
+                })
+            })?;
+        sink.write(&format!("media/{rel}"), &object.bytes)?;
+    }
+    Ok(())
 }
 
 /// Builds the main domain's site.

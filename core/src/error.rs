@@ -33,6 +33,12 @@ pub enum Error {
     #[error("story fragment {0:?} does not exist")]
     NoSuchPage(String),
 
+    #[error("there is no menu named {0:?}; GET /api/menus lists the menus")]
+    NoSuchMenu(String),
+
+    #[error("there is no media file {0}; GET /api/media lists the files")]
+    NoSuchMedia(i64),
+
     #[error("tenant '{id}' is being {what} by another process; try again in a few seconds")]
     Busy { id: String, what: &'static str },
 

@@ -56,7 +56,16 @@ pub struct Storage {
 
 impl Storage {
     pub fn measure(store: &dyn Store, id: &TenantId) -> Result<Storage> {
-        let sum = |k| -> Result<u64> { Ok(store.list(&k)?.iter().map(|e| e.size).sum()) };
+        // SQLite's `-shm` index exists only while a connection is open and holds no data;
+        // counting it would make usage depend on who happens to have the database open.
+        let sum = |k| -> Result<u64> {
+            Ok(store
+                .list(&k)?
+                .iter()
+                .filter(|e| !e.key.as_str().ends_with("-shm"))
+                .map(|e| e.size)
+                .sum())
+        };
         Ok(Storage {
             db_bytes: sum(layout::db_dir(id))?,
             media_bytes: sum(layout::media_dir(id))?,

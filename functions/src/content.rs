@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Shared, blocking};
 
 /// Editors and admins may edit content.
-fn editor(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
+pub(crate) fn editor(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
     require_role(state, headers, &["editor", "admin"], "editing")
 }
 

@@ -56,9 +56,11 @@ impl From<t8k_core::Error> for ApiError {
         let (status, code) = match &e {
             E::Name(_) | E::Invalid { .. } | E::Import(_) => (StatusCode::BAD_REQUEST, "invalid"),
             E::AlreadyTaken(_) => (StatusCode::CONFLICT, "taken"),
-            E::NoSuchTenant(_) | E::NothingInTrash(_) | E::NoSuchPage(_) => {
-                (StatusCode::NOT_FOUND, "not_found")
-            }
+            E::NoSuchTenant(_)
+            | E::NothingInTrash(_)
+            | E::NoSuchPage(_)
+            | E::NoSuchMenu(_)
+            | E::NoSuchMedia(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::MaxTenants { .. } | E::SingleTenantMode => (StatusCode::CONFLICT, "full"),
             E::Quota {
                 limit: "STORAGE_QUOTA",

@@ -12,6 +12,8 @@ pub mod host;
 pub mod lambda;
 pub mod limits;
 pub mod mail;
+pub mod media;
+pub mod menus;
 pub mod page;
 pub mod quota;
 pub mod register;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, patch, post, put};
 
 use crate::state::Shared;
-use crate::{admin, auth, content, quota, register, users};
+use crate::{admin, auth, content, media, menus, quota, register, users};
 
 /// Each function, deployable on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +51,11 @@ impl Function {
                     get(content::get)
                         .put(content::update)
                         .delete(content::delete),
-                ),
+                )
+                .route("/menus", get(menus::list))
+                .route("/menus/{name}", put(menus::put).delete(menus::delete))
+                .route("/media", get(media::list).post(media::upload))
+                .route("/media/{id}", axum::routing::delete(media::delete)),
             Function::Users => r
                 .route("/users", get(users::list).post(users::create))
                 .route("/users/{username}", patch(users::update)),

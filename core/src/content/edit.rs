@@ -75,20 +75,44 @@ pub enum Mode {
     Update,
 }
 
-/// Creates (`Mode::Create`: the slug must be free) or replaces (`Mode::Update`: it must exist)
-/// a page, then queues a build.
-pub fn save(store: &dyn Store, id: &TenantId, page: &Page, mode: Mode) -> Result<()> {
-    check(page)?;
+/// Runs `change` in one immediate transaction of the tenant's database, refuses it (rolled
+/// back) if it grows the tenant past STORAGE_QUOTA (`extra_bytes` are bytes stored beside the
+/// database by this change, e.g. an upload), commits, and queues a build. Every content edit
+/// goes through here.
+pub fn transact<R>(
+    store: &dyn Store,
+    id: &TenantId,
+    extra_bytes: u64,
+    mut change: impl FnMut(&rusqlite::Transaction, &Limits, &str) -> Result<R>,
+) -> Result<R> {
     let cfg = TenantConfig::load(store, id)?;
     let limits = Limits::of(&cfg)?;
     let media = Storage::measure(store, id)?.media_bytes;
     let now = crate::timefmt::now_rfc3339();
-    db::with_write(store, id, |db: &mut SiteDb| {
+    let out = db::with_write(store, id, |db: &mut SiteDb| {
         let tx = db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::db(id.as_str()))?;
-        let exists = pages::load(&tx, &page.slug)
+        let before = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
+        let out = change(&tx, &limits, &now)?;
+        let after = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
+        if after > before || extra_bytes > 0 {
+            quota::check_storage(id, &limits, after + media + extra_bytes)?;
+        }
+        tx.commit().map_err(Error::db(id.as_str()))?;
+        Ok(out)
+    })?;
+    crate::queue::request_build(store, id, "content edit")?;
+    Ok(out)
+}
+
+/// Creates (`Mode::Create`: the slug must be free) or replaces (`Mode::Update`: it must exist)
+/// a page, then queues a build.
+pub fn save(store: &dyn Store, id: &TenantId, page: &Page, mode: Mode) -> Result<()> {
+    check(page)?;
+    transact(store, id, 0, |tx, limits, now| {
+        let exists = pages::load(tx, &page.slug)
             .map_err(Error::db(id.as_str()))?
             .is_some();
         match (mode, exists) {
@@ -101,21 +125,15 @@ pub fn save(store: &dyn Store, id: &TenantId, page: &Page, mode: Mode) -> Result
             (Mode::Update, false) => return Err(Error::NoSuchPage(page.slug.clone())),
             _ => {}
         }
-        let before = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
         if mode == Mode::Create {
             let count: u64 = tx
                 .query_row("SELECT count(*) FROM story_fragments", [], |r| r.get(0))
                 .map_err(Error::db(id.as_str()))?;
-            quota::check_pages(id, &limits, count + 1)?;
+            quota::check_pages(id, limits, count + 1)?;
         }
-        pages::upsert(&tx, page, &now).map_err(Error::db(id.as_str()))?;
-        let after = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
-        if after > before {
-            quota::check_storage(id, &limits, after + media)?;
-        }
-        tx.commit().map_err(Error::db(id.as_str()))
-    })?;
-    crate::queue::request_build(store, id, "content edit")
+        pages::upsert(tx, page, now).map_err(Error::db(id.as_str()))?;
+        Ok(())
+    })
 }
 
 /// Deletes a page (never the home page), then queues a build.

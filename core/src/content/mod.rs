@@ -6,6 +6,8 @@ pub mod edit;
 pub mod export;
 pub mod frontmatter;
 pub mod import;
+pub mod media;
+pub mod menus;
 pub mod pages;
 pub mod starter;
 

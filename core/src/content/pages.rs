@@ -72,7 +72,7 @@ pub fn load(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Page>> {
     Ok(Some(page))
 }
 
-fn menu_id(conn: &Connection, name: &str, now: &str) -> rusqlite::Result<i64> {
+pub(super) fn menu_id(conn: &Connection, name: &str, now: &str) -> rusqlite::Result<i64> {
     if let Some(id) = conn
         .query_row("SELECT id FROM menus WHERE name = ?1", [name], |r| r.get(0))
         .optional()?

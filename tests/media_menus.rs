@@ -1,0 +1,447 @@
+//! Menus and media uploads through the content API over real HTTP, and on into the built
+//! site: menus are replaced whole and validated (no `javascript:` links, no links to missing
+//! pages); uploads are capped, sniffed, decoded, stored under a key the server makes from the
+//! bytes' hash (whatever name the client sends), counted against STORAGE_QUOTA, and published
+//! at `/media/…`. Every refusal is checked to change nothing in the data root.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use common::{PASSWORD, Root, Server, get, http_with_body};
+
+fn send(
+    srv: &Server,
+    method: &str,
+    host: &str,
+    path: &str,
+    cookie: &str,
+    ctype: &str,
+    body: &[u8],
+) -> common::HttpResponse {
+    let len = body.len().to_string();
+    http_with_body(
+        srv.port,
+        method,
+        host,
+        path,
+        &[
+            ("Content-Type", ctype),
+            ("Content-Length", &len),
+            ("Cookie", cookie),
+        ],
+        body,
+    )
+}
+
+fn json_req(
+    srv: &Server,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: &serde_json::Value,
+) -> common::HttpResponse {
+    send(
+        srv,
+        method,
+        "acme.localhost",
+        path,
+        cookie,
+        "application/json",
+        body.to_string().as_bytes(),
+    )
+}
+
+fn json(r: &common::HttpResponse) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
+}
+
+fn login(srv: &Server, host: &str) -> String {
+    let body = serde_json::json!({"username": "admin", "password": PASSWORD});
+    let r = send(
+        srv,
+        "POST",
+        host,
+        "/api/auth/login",
+        "",
+        "application/json",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut out = Cursor::new(vec![]);
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// An image of noise, which PNG cannot compress: about 3 bytes a pixel.
+fn noisy_png(width: u32, height: u32) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    let img = image::RgbImage::from_fn(width, height, |_, _| {
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state & 0xff) as u8
+        };
+        image::Rgb([next(), next(), next()])
+    });
+    let mut out = Cursor::new(vec![]);
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Every file under the data root (except lock files) → its bytes.
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walk(root)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with(".t8k/"))
+        .collect()
+}
+
+fn walk(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn setup(extra_env: &[(&str, &str)]) -> (Root, Server, String) {
+    let mut root = Root::new();
+    for (k, v) in extra_env {
+        root.env.push((k.to_string(), v.to_string()));
+    }
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.create("other").ok();
+    let srv = root.serve(&[]);
+    let cookie = login(&srv, "acme.localhost");
+    (root, srv, cookie)
+}
+
+#[test]
+fn menus_are_replaced_whole_validated_and_rendered() {
+    let (root, srv, c) = setup(&[]);
+    let page =
+        serde_json::json!({"slug": "hello", "title": "Hello", "panes": [{"markdown": "Hi"}]});
+    assert_eq!(json_req(&srv, "POST", "/api/pages", &c, &page).status, 201);
+    let footer = serde_json::json!({"title": "Footer", "items": [
+        {"label": "Say hello", "page": "hello", "weight": 2},
+        {"label": "Docs", "url": "https://docs.example.org/", "weight": 1}
+    ]});
+    let r = json_req(&srv, "PUT", "/api/menus/footer", &c, &footer);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        json(&r)["menu"]["items"][0]["label"],
+        "Docs",
+        "ordered by weight"
+    );
+    assert_eq!(json(&r)["menu"]["items"][1]["page"], "hello");
+
+    let before = snapshot(&root.path());
+    for (bad, status) in [
+        (
+            serde_json::json!({"items": [{"label": "x", "url": "javascript:alert(1)"}]}),
+            400,
+        ),
+        (
+            serde_json::json!({"items": [{"label": "x", "url": "//evil.example/"}]}),
+            400,
+        ),
+        (
+            serde_json::json!({"items": [{"label": "x", "page": "missing"}]}),
+            404,
+        ),
+        (
+            serde_json::json!({"items": [{"label": "x", "page": "hello", "url": "/x/"}]}),
+            400,
+        ),
+        (
+            serde_json::json!({"items": [{"label": "", "url": "/x/"}]}),
+            400,
+        ),
+        (serde_json::json!({"items": "nope"}), 400),
+    ] {
+        let r = json_req(&srv, "PUT", "/api/menus/footer", &c, &bad);
+        assert_eq!(r.status, status, "{bad}: {}", r.text());
+    }
+    assert_eq!(
+        json_req(&srv, "PUT", "/api/menus/Bad%20Name", &c, &footer).status,
+        400
+    );
+    assert_eq!(
+        snapshot(&root.path()),
+        before,
+        "refused menu writes change nothing"
+    );
+
+    // Another tenant's session cannot touch acme's menus.
+    let other = login(&srv, "other.localhost");
+    assert_eq!(
+        json_req(&srv, "PUT", "/api/menus/footer", &other, &footer).status,
+        401
+    );
+
+    assert_eq!(
+        root.run(&["--json", "build", "--queued"]).ok().json()["built"],
+        1
+    );
+    let home = get(srv.port, "acme.localhost", "/").text();
+    assert!(
+        home.contains(r#"<a href="/hello/">Say hello</a>"#),
+        "{home}"
+    );
+    assert!(home.contains(r#"<a href="https://docs.example.org/">Docs</a>"#));
+
+    let r = json_req(
+        &srv,
+        "DELETE",
+        "/api/menus/footer",
+        &c,
+        &serde_json::json!({}),
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        json_req(
+            &srv,
+            "DELETE",
+            "/api/menus/footer",
+            &c,
+            &serde_json::json!({})
+        )
+        .status,
+        404
+    );
+    let menus = json(&json_req(
+        &srv,
+        "GET",
+        "/api/menus",
+        &c,
+        &serde_json::json!({}),
+    ));
+    assert!(
+        menus
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["name"] != "footer")
+    );
+}
+
+#[test]
+fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
+    let (root, srv, c) = setup(&[("T8K_MAX_UPLOAD", "200000")]);
+    let img = png(64, 48);
+    // A hostile file name and key in every place a client could put one: all ignored.
+    let path = "/api/media?alt=Our%20logo&key=../../config/t8k/tenants.json&name=../../x.png";
+    let len = img.len().to_string();
+    let r = http_with_body(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        path,
+        &[
+            ("Content-Type", "text/plain"),
+            (
+                "Content-Disposition",
+                "attachment; filename=\"../../../config/t8k/tenants.json\"",
+            ),
+            ("Content-Length", &len),
+            ("Cookie", &c),
+        ],
+        &img,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let file = json(&r)["media"].clone();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&img))
+    };
+    assert_eq!(file["key"], format!("media/acme/{}/{sha}.png", &sha[..2]));
+    assert_eq!(file["url"], format!("/media/{}/{sha}.png", &sha[..2]));
+    assert_eq!(
+        (
+            file["mime"].as_str(),
+            file["width"].as_u64(),
+            file["height"].as_u64()
+        ),
+        (Some("image/png"), Some(64), Some(48))
+    );
+    assert_eq!(file["alt"], "Our logo");
+    assert_eq!(
+        std::fs::read(root.file(file["key"].as_str().unwrap())).unwrap(),
+        img
+    );
+    assert!(!root.path().join("x.png").exists());
+
+    let again = send(
+        &srv,
+        "POST",
+        "acme.localhost",
+        "/api/media",
+        &c,
+        "image/png",
+        &img,
+    );
+    assert_eq!(
+        (again.status, json(&again)["created"].as_bool()),
+        (200, Some(false)),
+        "identical bytes are stored once"
+    );
+
+    let before = snapshot(&root.path());
+    let mut truncated = img.clone();
+    truncated.truncate(img.len() / 2);
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.to_vec();
+    let wide = png(13_000, 1);
+    for (body, status) in [
+        (truncated, 422),
+        (b"<html><script>alert(1)</script></html>".to_vec(), 415),
+        (svg, 415),
+        (wide, 422),
+        (vec![0u8; 250_000], 413),
+        (vec![], 400),
+    ] {
+        let r = send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/media",
+            &c,
+            "image/png",
+            &body,
+        );
+        assert_eq!(r.status, status, "{}", r.text());
+    }
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/media",
+            "",
+            "image/png",
+            &img
+        )
+        .status,
+        401
+    );
+    let other = login(&srv, "other.localhost");
+    assert_eq!(
+        send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/media",
+            &other,
+            "image/png",
+            &img
+        )
+        .status,
+        401
+    );
+    for bad in [
+        "/api/media/..%2F..%2Fconfig",
+        "/api/media/-1",
+        "/api/media/999",
+    ] {
+        assert_eq!(
+            send(&srv, "DELETE", "acme.localhost", bad, &c, "text/plain", b"").status,
+            404,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        snapshot(&root.path()),
+        before,
+        "refused uploads and deletes change nothing"
+    );
+
+    // Past STORAGE_QUOTA: 413 naming the limit, nothing written.
+    let used = root.run(&["--json", "tenant", "usage", "acme"]).ok().json()["storage_bytes"]
+        .as_u64()
+        .unwrap();
+    root.run(&[
+        "tenant",
+        "set-quota",
+        "acme",
+        "--storage",
+        &format!("{}B", used + 1000),
+    ])
+    .ok();
+    let before = snapshot(&root.path());
+    let big = noisy_png(40, 40);
+    assert!(big.len() > 4000);
+    let r = send(
+        &srv,
+        "POST",
+        "acme.localhost",
+        "/api/media",
+        &c,
+        "image/png",
+        &big,
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert!(
+        json(&r)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("STORAGE_QUOTA")
+    );
+    assert_eq!(snapshot(&root.path()), before);
+    root.run(&["tenant", "set-quota", "acme", "--storage", "1GB"])
+        .ok();
+
+    // Published with the site.
+    root.run(&["build", "--queued"]).ok();
+    let served = get(srv.port, "acme.localhost", file["url"].as_str().unwrap());
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, img);
+    assert_eq!(served.header("content-type"), Some("image/png"));
+
+    let id = file["id"].as_i64().unwrap();
+    let r = send(
+        &srv,
+        "DELETE",
+        "acme.localhost",
+        &format!("/api/media/{id}"),
+        &c,
+        "text/plain",
+        b"",
+    );
+    assert_eq!(r.status, 204);
+    assert!(!root.file(file["key"].as_str().unwrap()).exists());
+    let listed = json(&send(
+        &srv,
+        "GET",
+        "acme.localhost",
+        "/api/media",
+        &c,
+        "text/plain",
+        b"",
+    ));
+    assert_eq!(listed, serde_json::json!([]));
+}
