@@ -6,11 +6,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
-use std::path::Path;
 
-use common::{PASSWORD, Root, Server, get, http_with_body};
+use common::{PASSWORD, Root, Server, get, http_with_body, snapshot};
 
 fn send(
     srv: &Server,
@@ -102,31 +100,6 @@ fn noisy_png(width: u32, height: u32) -> Vec<u8> {
     let mut out = Cursor::new(vec![]);
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
-}
-
-/// Every file under the data root (except lock files) → its bytes.
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    walk(root)
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with(".t8k/"))
-        .collect()
-}
-
-fn walk(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn setup(extra_env: &[(&str, &str)]) -> (Root, Server, String) {

@@ -656,3 +656,25 @@ pub fn verify_link(message: &str) -> Option<String> {
         .map_or(text.len(), |n| start + n);
     Some(text[start..end].to_owned())
 }
+
+/// Every file under a data root (except the local store's lock files) → its bytes, to check
+/// that a refused request changed nothing.
+pub fn snapshot(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel.starts_with(".t8k") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
