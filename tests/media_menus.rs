@@ -8,7 +8,7 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{PASSWORD, Root, Server, get, http_with_body, snapshot};
+use common::{PASSWORD, Root, Server, assert_unchanged, get, http_with_body, snapshot};
 
 fn send(
     srv: &Server,
@@ -165,10 +165,10 @@ fn menus_are_replaced_whole_validated_and_rendered() {
         json_req(&srv, "PUT", "/api/menus/Bad%20Name", &c, &footer).status,
         400
     );
-    assert_eq!(
-        snapshot(&root.path()),
-        before,
-        "refused menu writes change nothing"
+    assert_unchanged(
+        &before,
+        &snapshot(&root.path()),
+        "refused menu writes change nothing",
     );
 
     // Another tenant's session cannot touch acme's menus.
@@ -347,10 +347,10 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
             "{bad}"
         );
     }
-    assert_eq!(
-        snapshot(&root.path()),
-        before,
-        "refused uploads and deletes change nothing"
+    assert_unchanged(
+        &before,
+        &snapshot(&root.path()),
+        "refused uploads and deletes change nothing",
     );
 
     // Past STORAGE_QUOTA: 413 naming the limit, nothing written.
@@ -384,7 +384,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
             .unwrap()
             .contains("STORAGE_QUOTA")
     );
-    assert_eq!(snapshot(&root.path()), before);
+    assert_unchanged(&before, &snapshot(&root.path()), "refused upload");
     root.run(&["tenant", "set-quota", "acme", "--storage", "1GB"])
         .ok();
 

@@ -312,20 +312,37 @@ pub fn session_state(
     id: &TenantId,
     username: &str,
 ) -> Result<Option<(Role, i64)>> {
-    let name = username.trim().to_ascii_lowercase();
-    if let Some((_, role)) = BUILTINS.iter().find(|(b, _)| *b == name) {
+    if is_builtin(username) {
         let cfg = TenantConfig::load(store, id)?;
-        if builtin_hash(&cfg, *role).is_empty() {
-            return Ok(None);
-        }
-        let v = cfg
-            .extra
-            .get(builtin_version_field(*role))
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0);
-        return Ok(Some((*role, v)));
+        return Ok(builtin_state(&cfg, username).flatten());
     }
-    let db = SiteDb::open(store, id)?;
+    named_state(&SiteDb::open(store, id)?, username)
+}
+
+fn is_builtin(username: &str) -> bool {
+    let name = username.trim().to_ascii_lowercase();
+    BUILTINS.iter().any(|(b, _)| *b == name)
+}
+
+/// For a built-in account (`admin`, `editor`): `Some` of its session state from env.json
+/// (`Some(None)` when it has no password, so no sessions). `None` for a named account.
+pub fn builtin_state(cfg: &TenantConfig, username: &str) -> Option<Option<(Role, i64)>> {
+    let name = username.trim().to_ascii_lowercase();
+    let (_, role) = BUILTINS.iter().find(|(b, _)| *b == name)?;
+    if builtin_hash(cfg, *role).is_empty() {
+        return Some(None);
+    }
+    let v = cfg
+        .extra
+        .get(builtin_version_field(*role))
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
+    Some(Some((*role, v)))
+}
+
+/// A named account's role and token version, if it exists and is enabled.
+pub fn named_state(db: &SiteDb, username: &str) -> Result<Option<(Role, i64)>> {
+    let name = username.trim().to_ascii_lowercase();
     db.conn
         .query_row(
             "SELECT role, token_version FROM users WHERE username = ?1 AND disabled = 0",

@@ -16,7 +16,7 @@ use t8k_core::users;
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::host::is_local;
-use crate::state::{AppState, Shared, blocking, tenant_of};
+use crate::state::{AppState, Shared, blocking, blocking_hash, read, tenant_of};
 use crate::token::{self, Claims};
 
 /// The secure cookie name; `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
@@ -68,11 +68,21 @@ pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
             "this session belongs to another site; log in here",
         ));
     }
-    let cfg = TenantConfig::load(state.inst.store(), &tenant)?;
+    let store = state.inst.store();
+    let doc = state.cache.config(store, &tenant)?;
     let now = t8k_core::timefmt::now().unix_timestamp();
-    let claims = token::verify(&cfg.signing_secret, &token, now)
+    let claims = token::verify(&doc.cfg.signing_secret, &token, now)
         .ok_or_else(|| ApiError::unauthorized("the session is invalid or expired; log in again"))?;
-    match users::session_state(state.inst.store(), &tenant, &claims.user)? {
+    let current = match users::builtin_state(&doc.cfg, &claims.user) {
+        Some(s) => s,
+        None => match state.cache.with_db(store, &tenant, |db| {
+            users::named_state(db.db(), &claims.user)
+        })? {
+            Some(s) => s,
+            None => users::session_state(store, &tenant, &claims.user)?,
+        },
+    };
+    match current {
         Some((role, ver))
             if ver == claims.ver && role.as_str() == claims.role && claims.kind == "session" =>
         {
@@ -122,7 +132,7 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let form: Login = crate::body::read(&headers, body).await?;
     let h = headers.clone();
-    let (host, token, account) = blocking(&state, move |st| {
+    let (host, token, account) = blocking_hash(&state, move |st| {
         let (tenant, host) = tenant_of(st, &h)?;
         let account_key = format!("{tenant}/{}", form.username.trim().to_ascii_lowercase());
         st.login_by_ip.check(&ip).map_err(ApiError::too_many)?;
@@ -184,7 +194,7 @@ pub async fn me(
     State(state): State<Shared>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let s = blocking(&state, move |st| session(st, &headers)).await?;
+    let s = read(&state, move |st| session(st, &headers)).await?;
     Ok(Json(
         json!({"tenant": s.tenant, "user": s.claims.user, "role": s.claims.role, "expires": s.claims.exp}),
     ))

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod client;
 pub mod content;
 pub mod error;

@@ -8,12 +8,17 @@ use serde_json::{Value, json};
 
 use crate::auth::session;
 use crate::error::ApiResult;
-use crate::state::{Shared, blocking};
+use crate::state::{Shared, read};
 
 pub async fn quota(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    let usage = blocking(&state, move |st| {
+    let usage = read(&state, move |st| {
         let s = session(st, &headers)?;
-        Ok(st.inst.usage(s.tenant.as_str())?)
+        let store = st.inst.store();
+        let cfg = st.cache.config(store, &s.tenant)?;
+        match st.cache.usage(store, &s.tenant, &cfg)? {
+            Some(u) => Ok(u),
+            None => Ok(st.inst.usage(s.tenant.as_str())?),
+        }
     })
     .await?;
     let l = &usage.limits;

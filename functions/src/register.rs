@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::host::{HostMap, Site, is_local};
 use crate::mail::{self, Mail, Sent};
 use crate::page::{self, esc};
-use crate::state::{AppState, Shared, blocking};
+use crate::state::{AppState, Shared, blocking, blocking_hash};
 use crate::token::{self, Claims};
 
 #[derive(Deserialize)]
@@ -121,7 +121,7 @@ pub async fn register(
 ) -> ApiResult<Response> {
     let html = form_from_browser(&headers);
     let form: Signup = crate::body::read(&headers, body).await?;
-    let outcome = blocking(&state, move |st| sign_up(st, &headers, form, &ip)).await;
+    let outcome = blocking_hash(&state, move |st| sign_up(st, &headers, form, &ip)).await;
     match outcome {
         Ok(o) => Ok(respond(o, html)),
         Err(e) if html => Ok(page::error(&e)),

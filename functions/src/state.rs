@@ -8,7 +8,7 @@ use t8k_core::TenantId;
 use t8k_core::lifecycle::Installation;
 
 use crate::error::{ApiError, ApiResult};
-use crate::host::{HostMap, Site};
+use crate::host::Site;
 use crate::limits::Window;
 
 pub struct AppState {
@@ -23,13 +23,28 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// How long a sign-up's verification link works (48 h; `T8K_VERIFY_TTL_SECS`).
     pub verify_ttl: Duration,
+    /// Argon2id takes 19 MiB a hash: at most this many run at once (one per core), so a burst
+    /// of logins queues instead of growing memory without bound.
+    pub hashing: tokio::sync::Semaphore,
+    /// Parsed documents, open databases and measured usage for the hot read path.
+    pub cache: crate::cache::Cache,
+    /// True on a local data root, where the hot read path (page-cache reads, SQLite queries
+    /// on open databases) runs inline on the async threads; a bucket root's reads go over the
+    /// network, so they run on the blocking pool.
+    pub inline_reads: bool,
 }
 
 pub type Shared = Arc<AppState>;
 
 impl AppState {
     pub fn new(inst: Installation) -> AppState {
+        let inline_reads = inst
+            .store()
+            .local_path(&t8k_core::key::layout::registry())
+            .is_some();
         AppState {
+            cache: Default::default(),
+            inline_reads,
             inst,
             login_by_ip: Window::new(5, Duration::from_secs(60)),
             login_by_account: Window::new(5, Duration::from_secs(60)),
@@ -43,6 +58,9 @@ impl AppState {
             ),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             verify_ttl: Duration::from_secs(limit("T8K_VERIFY_TTL_SECS", 48 * 3600) as u64),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         }
     }
 }
@@ -64,8 +82,8 @@ pub fn tenant_of(state: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, 
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let (reg, _) = state.inst.registry()?;
-    match HostMap::new(&reg).resolve(&host) {
+    let doc = state.cache.registry(state.inst.store())?;
+    match doc.hosts.resolve(&host) {
         Some(Site::Tenant { id, active: true }) => Ok((id.clone(), host)),
         Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -78,6 +96,32 @@ pub fn tenant_of(state: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, 
         None => Err(ApiError::not_found(format!(
             "no site is hosted at {host:?}"
         ))),
+    }
+}
+
+/// Like [`blocking`], for work that hashes or verifies a password: waits for a hashing slot.
+pub async fn blocking_hash<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let _slot = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the hashing pool is closed"))?;
+    blocking(state, f).await
+}
+
+/// Runs a short read (session checks, usage) inline on a local data root, on the blocking
+/// pool otherwise (see [`AppState::inline_reads`]).
+pub async fn read<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    if state.inline_reads {
+        f(state)
+    } else {
+        blocking(state, f).await
     }
 }
 

@@ -12,7 +12,7 @@ use t8k_core::users::{self, Role};
 
 use crate::auth::{Session, require_role};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, blocking};
+use crate::state::{AppState, Shared, blocking, blocking_hash};
 
 fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
     require_role(state, headers, &["admin"], "managing users")
@@ -50,7 +50,7 @@ pub async fn create(
     body: Body,
 ) -> ApiResult<Response> {
     let new: NewUser = crate::body::read(&headers, body).await?;
-    blocking(&state, move |st| {
+    blocking_hash(&state, move |st| {
         let s = admin(st, &headers)?;
         let role = match new.role.as_deref() {
             None | Some("editor") => Role::Editor,
@@ -85,7 +85,7 @@ pub async fn update(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let change: Change = crate::body::read(&headers, body).await?;
-    blocking(&state, move |st| {
+    blocking_hash(&state, move |st| {
         let s = admin(st, &headers)?;
         if change.password.is_none() && change.disabled.is_none() {
             return Err(ApiError::bad_request("give `password` and/or `disabled`"));

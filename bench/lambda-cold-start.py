@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Cold start of a t8k function binary under the Lambda runtime API: the time from exec to the
+function's first response, measured RUNS times. The runtime API (AWS's; it cannot run here) is
+implemented below on loopback: `invocation/next` hands out one queued event, `/response`
+records the moment the answer arrives.
+
+    bench/lambda-cold-start.py BINARY T8K_ROOT HOST PATH [RUNS]
+"""
+import json, os, statistics, subprocess, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+binary, root, host, path = sys.argv[1:5]
+runs = int(sys.argv[5]) if len(sys.argv) > 5 else 30
+event = json.dumps({
+    "version": "2.0", "routeKey": "$default", "rawPath": path.split("?")[0],
+    "rawQueryString": path.partition("?")[2], "headers": {"host": host},
+    "requestContext": {"accountId": "0", "apiId": "b", "domainName": host, "domainPrefix": "b",
+        "http": {"method": "GET", "path": path.split("?")[0], "protocol": "HTTP/1.1",
+                 "sourceIp": "192.0.2.1", "userAgent": "bench"},
+        "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "x", "timeEpoch": 0},
+    "isBase64Encoded": False}).encode()
+
+state = {"served": False, "done": threading.Event(), "status": None}
+
+class Api(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if state["served"]:          # a second `next`: park until this run ends
+            state["done"].wait(2); self.send_response(410); self.send_header("Content-Length", "0"); self.end_headers(); return
+        state["served"] = True
+        self.send_response(200)
+        for k, v in [("Lambda-Runtime-Aws-Request-Id", "req-1"), ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
+                     ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:0:function:b"),
+                     ("Lambda-Runtime-Trace-Id", "Root=1-0-0"), ("Content-Type", "application/json"),
+                     ("Content-Length", str(len(event)))]:
+            self.send_header(k, v)
+        self.end_headers(); self.wfile.write(event)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        state["t"] = time.perf_counter()
+        try: state["status"] = json.loads(body).get("statusCode")
+        except Exception: state["status"] = self.path
+        self.send_response(202); self.send_header("Content-Length", "0"); self.end_headers()
+        state["done"].set()
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    def handle_error(self, request, client_address):
+        pass  # a killed function's half-open connection is expected, not news
+
+def one_run():
+    """One cold start on a fresh runtime API (a fresh port, so a killed process's late
+    `next` call can never take the event meant for the next process)."""
+    srv = Server(("127.0.0.1", 0), Api)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{srv.server_address[1]}", AWS_LAMBDA_FUNCTION_NAME="b",
+               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="$LATEST", T8K_ROOT=root)
+    state.update(served=False, done=threading.Event(), status=None)
+    t0 = time.perf_counter()
+    p = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ok = state["done"].wait(10)
+    p.kill(); p.wait(); srv.shutdown(); srv.server_close()
+    if not ok:
+        sys.exit(f"{binary}: no response within 10 s")
+    return (state["t"] - t0) * 1000, state["status"]
+
+times, statuses = [], set()
+for _ in range(runs):
+    t, status = one_run()
+    times.append(t); statuses.add(status)
+times.sort()
+print(f"RESULT runs={runs} min={times[0]:.1f} median={statistics.median(times):.1f} "
+      f"p90={times[int(len(times) * 0.9) - 1]:.1f} status={','.join(map(str, sorted(statuses, key=str)))}")

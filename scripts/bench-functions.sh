@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Functions benchmark, on loopback, in one run:
+#   1. login (Argon2id, OWASP parameters: 19 MiB, t=2, p=1) through `t8k serve`: req/s, p50/p99,
+#      and the server's peak memory, at CONC connections (hashes are bounded to one per core);
+#   2. GET /api/quota with a valid session, against a minimal hyper "hello" server;
+#   3. cold start of the Lambda binaries (exec to first response under a runtime API).
+#
+#   scripts/bench-functions.sh [SECONDS] [CONC]        (defaults 10 64)
+# Installs wrk (apt) when missing and run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-10}
+CONC=${2:-64}
+command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet -p t8k -p t8k-functions --bins --example hello
+BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release"
+WORK=$(mktemp -d /tmp/t8k-fnbench.XXXXXX)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$WORK"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+R="$WORK/root"
+"$BIN/t8k" --root "$R" init --multi --domain example.com >/dev/null
+printf 'correct horse battery\n' | "$BIN/t8k" --root "$R" tenant create acme --name Acme --email a@acme.test --admin-password-stdin >/dev/null
+
+PORT=$(free_port)
+T8K_ROOT="$R" "$BIN/t8k" serve --port "$PORT" >/dev/null 2>&1 &
+SERVE=$!; PIDS+=("$SERVE")
+HPORT=$(free_port)
+"$BIN/examples/hello" "$HPORT" >/dev/null &
+PIDS+=($!)
+wait_port "$PORT"; wait_port "$HPORT"
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM; wrk -t2 -c$CONC -d${SECS}s on 127.0.0.1"
+echo
+echo "== login (POST /api/auth/login, valid password)"
+peak=0
+( while kill -0 "$SERVE" 2>/dev/null; do awk '/VmRSS/{print $2}' /proc/"$SERVE"/status; sleep 0.2; done ) > "$WORK/rss" &
+SAMPLER=$!
+out=$(wrk -t2 -c"$CONC" -d"${SECS}s" --timeout 30s -s bench/wrk-login.lua "http://127.0.0.1:$PORT/api/auth/login" | grep RESULT)
+kill $SAMPLER 2>/dev/null || true
+peak=$(sort -n "$WORK/rss" | tail -1)
+printf 'login: %s req/s, p50 %.1f ms, p99 %.1f ms, errors %s, non-2xx %s, peak RSS %d MiB\n' \
+  "$(echo "$out" | field rps)" "$(echo "$out" | field p50 | awk '{print $1/1000}')" \
+  "$(echo "$out" | field p99 | awk '{print $1/1000}')" "$(echo "$out" | field errors)" \
+  "$(echo "$out" | field non2xx)" "$((peak / 1024))"
+
+COOKIE=$(curl -s -D - -o /dev/null -H 'Host: acme.localhost' -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"correct horse battery"}' "http://127.0.0.1:$PORT/api/auth/login" \
+  | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$COOKIE" ] || { echo "login for the quota run failed" >&2; exit 1; }
+curl -sf -H 'Host: acme.localhost' -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/quota" >/dev/null
+
+echo
+echo "== GET /api/quota (valid session) vs a minimal hyper server"
+q=$(WRK_HOST=acme.localhost WRK_COOKIE="$COOKIE" wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk-report.lua "http://127.0.0.1:$PORT/api/quota" | grep RESULT)
+h=$(wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk-report.lua "http://127.0.0.1:$HPORT/" | grep RESULT)
+for row in "t8k /api/quota|$q" "hyper hello|$h"; do
+  name=${row%%|*}; r=${row#*|}
+  printf '%-16s %10s req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  non-2xx %s\n' "$name" \
+    "$(echo "$r" | field rps)" "$(echo "$r" | field p50 | awk '{print $1/1000}')" \
+    "$(echo "$r" | field p99 | awk '{print $1/1000}')" "$(echo "$r" | field errors)" "$(echo "$r" | field non2xx)"
+done
+awk -v a="$(echo "$q" | field rps)" -v b="$(echo "$h" | field rps)" 'BEGIN{printf "quota / hello = %.0f%%\n", 100*a/b}'
+
+echo
+echo "== Lambda cold start (exec → first response, 30 runs each)"
+for fn in "t8k-register example.com /api/register/check?name=fresh" "t8k-auth acme.example.com /api/auth/me" "t8k-quota acme.example.com /api/quota"; do
+  set -- $fn
+  r=$(python3 bench/lambda-cold-start.py "$BIN/$1" "$R" "$2" "$3" 30 | grep RESULT)
+  printf '%-14s min %s ms, median %s ms, p90 %s ms (status %s)\n' "$1" "$(echo "$r" | field min)" \
+    "$(echo "$r" | field median)" "$(echo "$r" | field p90)" "$(echo "$r" | field status)"
+done
