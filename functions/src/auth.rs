@@ -31,12 +31,14 @@ pub struct Login {
 }
 
 /// A verified session.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Session {
     pub tenant: TenantId,
     /// The `Host` it was presented at (decides the cookie's name when it is replaced).
     pub host: String,
     pub claims: Claims,
+    /// The tenant's env.json the session was checked against.
+    pub config: std::sync::Arc<crate::cache::ConfigDoc>,
 }
 
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
@@ -63,16 +65,29 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
 pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
     let (tenant, host) = tenant_of(state, headers)?;
     let token = cookie_value(headers).ok_or_else(|| ApiError::unauthorized("log in first"))?;
-    if token::claimed_tenant(&token).as_deref() != Some(tenant.as_str()) {
-        return Err(ApiError::unauthorized(
-            "this session belongs to another site; log in here",
-        ));
-    }
     let store = state.inst.store();
     let doc = state.cache.config(store, &tenant)?;
     let now = t8k_core::timefmt::now().unix_timestamp();
-    let claims = token::verify(&doc.cfg.signing_secret, &token, now)
-        .ok_or_else(|| ApiError::unauthorized("the session is invalid or expired; log in again"))?;
+    let claims = match doc.verified(&token) {
+        Some(c) => c,
+        None => {
+            if token::claimed_tenant(&token).as_deref() != Some(tenant.as_str()) {
+                return Err(ApiError::unauthorized(
+                    "this session belongs to another site; log in here",
+                ));
+            }
+            let c = token::verify(&doc.cfg.signing_secret, &token, now).ok_or_else(|| {
+                ApiError::unauthorized("the session is invalid or expired; log in again")
+            })?;
+            doc.remember(&token, &c);
+            c
+        }
+    };
+    if claims.exp <= now || claims.tenant != tenant.as_str() {
+        return Err(ApiError::unauthorized(
+            "the session is invalid or expired; log in again",
+        ));
+    }
     let current = match users::builtin_state(&doc.cfg, &claims.user) {
         Some(s) => s,
         None => match state.cache.with_db(store, &tenant, |db| {
@@ -90,6 +105,7 @@ pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
                 tenant,
                 host,
                 claims,
+                config: doc,
             })
         }
         _ => Err(ApiError::unauthorized(

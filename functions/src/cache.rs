@@ -2,14 +2,21 @@
 //! request: parsing the registry and building its host table, parsing tenants' env.json,
 //! opening their databases and measuring usage.
 //!
-//! Freshness never depends on timestamps or a time-to-live. Documents are re-read on every
-//! request (on a local data root that is a page-cache read of a few KiB) and the parsed copy
-//! is reused only while the bytes are identical, so a change by any process — the CLI,
-//! another server, a Lambda — applies to the very next request. Usage is reused only while
-//! the database is the same file (inode), SQLite's `data_version` says no connection has
-//! committed since, the database files have the same sizes, and env.json is the same
-//! document; media files are added and removed together with their rows, so they are
-//! covered by `data_version` too.
+//! Freshness never rests on a time-to-live: a change by any process — the CLI, another server,
+//! a Lambda — applies to the very next request. On a local data root the folders of cached
+//! values are watched ([`crate::watch`]): while no event has arrived for a folder, what was
+//! read from it is used as it is, with no system call but the one poll of the event queue.
+//! Without a watch, a document is known unchanged when its path still names the very file it
+//! was parsed from: the store replaces
+//! documents only by rename, and the cache keeps that file open, which pins its inode number
+//! (no new file can reuse it while it is open); size, mtime and ctime are compared as well,
+//! for hand edits in place. That is one `statx` a document per request. Documents not pinned
+//! (past [`MAX_PINNED`] open files) and documents in a bucket are re-read and compared byte
+//! for byte. Usage is reused only while the database is the same file and SQLite's
+//! `data_version` says no connection has committed since, and env.json is the same document;
+//! media files are added and removed with their rows, so `data_version` covers them too. (The
+//! database's size is therefore as of the last write: a later WAL checkpoint that shrinks the
+//! files shows at the next write.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,18 +31,88 @@ use t8k_core::tenant_config::TenantConfig;
 use t8k_core::{Error, Result, TenantId};
 
 use crate::host::HostMap;
+use crate::watch::{Changed, Scope, Watcher};
+
+/// Open files kept to pin documents' inodes; beyond this, documents are compared by bytes
+/// (well under the usual 1024-descriptor limit, leaving room for connections).
+pub const MAX_PINNED: usize = 256;
 
 /// The registry as last read, with its host table.
 pub struct RegistryDoc {
-    bytes: Vec<u8>,
     pub reg: Registry,
     pub hosts: HostMap,
 }
 
-/// A tenant's env.json as last read.
+/// A tenant's env.json as last read, with the session tokens already verified against it.
 pub struct ConfigDoc {
-    bytes: Vec<u8>,
     pub cfg: TenantConfig,
+    /// Token → its verified claims. Only tokens whose signature checked out with this
+    /// document's secret are here, so a new document (a rotated secret) starts empty. Expiry
+    /// and token versions are still checked on every request.
+    sessions: Mutex<HashMap<String, crate::token::Claims>>,
+}
+
+/// Verified tokens kept per tenant before the memo is cleared.
+const MAX_SESSIONS: usize = 10_000;
+
+impl ConfigDoc {
+    fn new(cfg: TenantConfig) -> ConfigDoc {
+        ConfigDoc {
+            cfg,
+            sessions: Mutex::default(),
+        }
+    }
+
+    /// The claims of a token verified earlier against this document.
+    pub fn verified(&self, token: &str) -> Option<crate::token::Claims> {
+        let memo = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        memo.get(token).cloned()
+    }
+
+    pub fn remember(&self, token: &str, claims: &crate::token::Claims) {
+        let mut memo = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= MAX_SESSIONS {
+            memo.clear();
+        }
+        memo.insert(token.to_owned(), claims.clone());
+    }
+}
+
+/// Which stored version a parsed document came from.
+enum Source {
+    /// A local file, held open so that its inode number cannot be reused.
+    Pinned { id: FileId, _file: std::fs::File },
+    /// The bytes themselves (a bucket, or past [`MAX_PINNED`]).
+    Bytes(Vec<u8>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    fn of(m: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+struct Versioned<T> {
+    source: Source,
+    value: Arc<T>,
+    /// Read while its folder was watched, and no event has arrived since.
+    trusted: bool,
 }
 
 /// An open read-only database and the usage last measured through it.
@@ -43,6 +120,8 @@ struct OpenDb {
     db: SiteDb,
     inode: u64,
     usage: Option<(Stamp, Usage)>,
+    /// Usage measured while the folder was watched, and no event has arrived since.
+    trusted: bool,
 }
 
 /// Everything whose change invalidates a measured usage. It holds the env.json document it
@@ -50,39 +129,28 @@ struct OpenDb {
 #[derive(Clone)]
 struct Stamp {
     data_version: i64,
-    db_len: u64,
-    wal_len: u64,
     config: Arc<ConfigDoc>,
 }
 
 impl PartialEq for Stamp {
     fn eq(&self, other: &Stamp) -> bool {
-        (self.data_version, self.db_len, self.wal_len)
-            == (other.data_version, other.db_len, other.wal_len)
-            && Arc::ptr_eq(&self.config, &other.config)
+        self.data_version == other.data_version && Arc::ptr_eq(&self.config, &other.config)
     }
 }
 
 #[derive(Default)]
 pub struct Cache {
-    registry: Mutex<Option<Arc<RegistryDoc>>>,
-    configs: Mutex<HashMap<TenantId, Arc<ConfigDoc>>>,
+    registry: Mutex<Option<Versioned<RegistryDoc>>>,
+    configs: Mutex<HashMap<TenantId, Versioned<ConfigDoc>>>,
     dbs: Mutex<HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
+    pinned: std::sync::atomic::AtomicUsize,
+    watcher: std::sync::OnceLock<Option<Watcher>>,
 }
 
-/// The stored bytes of a small document: straight from the file on a local data root (no
-/// version hash needed), through the store otherwise.
-fn read(store: &dyn Store, key: &Key) -> Result<Option<Vec<u8>>> {
-    match store.local_path(key) {
-        Some(path) => match std::fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(Error::Io {
-                path: path.display().to_string(),
-                source,
-            }),
-        },
-        None => Ok(store.get(key)?.map(|o| o.bytes)),
+fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
     }
 }
 
@@ -93,43 +161,165 @@ fn parse<T: serde::de::DeserializeOwned>(key: &Key, bytes: &[u8]) -> Result<T> {
     })
 }
 
-fn file_len(path: &std::path::Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
-}
-
 impl Cache {
-    pub fn registry(&self, store: &dyn Store) -> Result<Arc<RegistryDoc>> {
-        let key = layout::registry();
-        let bytes = read(store, &key)?.ok_or_else(|| Error::NotInstalled {
-            root: store.describe(),
-        })?;
-        let mut slot = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(doc) = slot.as_ref().filter(|d| d.bytes == bytes) {
-            return Ok(doc.clone());
+    /// The document at `key`, parsed by `build`, reusing `slot` while it is the same version;
+    /// `None` when there is no such document.
+    fn load<T>(
+        &self,
+        store: &dyn Store,
+        key: &Key,
+        scope: Scope,
+        slot: &mut Option<Versioned<T>>,
+        build: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Option<Arc<T>>> {
+        let Some(path) = store.local_path(key) else {
+            let Some(bytes) = store.get(key)?.map(|o| o.bytes) else {
+                return Ok(None);
+            };
+            if let Some(v) = slot.as_ref()
+                && matches!(&v.source, Source::Bytes(b) if *b == bytes)
+            {
+                return Ok(Some(v.value.clone()));
+            }
+            let value = Arc::new(build(&bytes)?);
+            *slot = Some(Versioned {
+                source: Source::Bytes(bytes),
+                value: value.clone(),
+                trusted: false,
+            });
+            return Ok(Some(value));
+        };
+        let watched = self.watch(&path, &scope);
+        if let Some(v) = slot.as_ref().filter(|v| v.trusted && watched) {
+            return Ok(Some(v.value.clone()));
         }
-        let reg: Registry = parse(&key, &bytes)?;
-        let doc = Arc::new(RegistryDoc {
-            hosts: HostMap::new(&reg),
-            reg,
-            bytes,
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        let id = FileId::of(&meta);
+        if let Some(v) = slot.as_mut()
+            && matches!(&v.source, Source::Pinned { id: cur, .. } if *cur == id)
+        {
+            v.trusted = watched;
+            return Ok(Some(v.value.clone()));
+        }
+        let mut file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        let opened = FileId::of(&file.metadata().map_err(io_err(&path))?);
+        let mut bytes = Vec::with_capacity(opened.len as usize);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io_err(&path))?;
+        if let Some(v) = slot.as_mut()
+            && matches!(&v.source, Source::Bytes(b) if *b == bytes)
+        {
+            v.trusted = watched;
+            return Ok(Some(v.value.clone()));
+        }
+        let value = Arc::new(build(&bytes)?);
+        use std::sync::atomic::Ordering::Relaxed;
+        let was_pinned = matches!(
+            slot,
+            Some(Versioned {
+                source: Source::Pinned { .. },
+                ..
+            })
+        );
+        let source = if was_pinned || self.pinned.fetch_add(1, Relaxed) < MAX_PINNED {
+            Source::Pinned {
+                id: opened,
+                _file: file,
+            }
+        } else {
+            self.pinned.fetch_sub(1, Relaxed);
+            Source::Bytes(bytes)
+        };
+        *slot = Some(Versioned {
+            source,
+            value: value.clone(),
+            trusted: watched,
         });
-        *slot = Some(doc.clone());
-        Ok(doc)
+        Ok(Some(value))
+    }
+
+    fn watcher(&self) -> Option<&Watcher> {
+        self.watcher.get_or_init(Watcher::new).as_ref()
+    }
+
+    /// Watches the folder holding `path` for `scope`; false when it cannot be watched.
+    fn watch(&self, path: &std::path::Path, scope: &Scope) -> bool {
+        match (self.watcher(), path.parent()) {
+            (Some(w), Some(dir)) => w.watch(dir, scope),
+            _ => false,
+        }
+    }
+
+    /// Takes in the changes since the last request: what they touch is trusted no more.
+    fn sync(&self) {
+        let Some(w) = self.watcher() else { return };
+        let scopes = match w.changes() {
+            Changed::Nothing => return,
+            Changed::Scopes(s) => Some(s),
+            Changed::All => None,
+        };
+        let hit = |s: &Scope| scopes.as_ref().is_none_or(|v| v.contains(s));
+        if hit(&Scope::Registry)
+            && let Some(v) = self
+                .registry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+        {
+            v.trusted = false;
+        }
+        for (id, v) in self
+            .configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            if hit(&Scope::Config(id.clone())) {
+                v.trusted = false;
+            }
+        }
+        for (id, db) in self.dbs.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            if hit(&Scope::Db(id.clone())) {
+                db.lock().unwrap_or_else(|p| p.into_inner()).trusted = false;
+            }
+        }
+    }
+
+    pub fn registry(&self, store: &dyn Store) -> Result<Arc<RegistryDoc>> {
+        self.sync();
+        let key = layout::registry();
+        let mut slot = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
+            let reg: Registry = parse(&key, bytes)?;
+            Ok(RegistryDoc {
+                hosts: HostMap::new(&reg),
+                reg,
+            })
+        })?
+        .ok_or_else(|| Error::NotInstalled {
+            root: store.describe(),
+        })
     }
 
     pub fn config(&self, store: &dyn Store, id: &TenantId) -> Result<Arc<ConfigDoc>> {
+        self.sync();
         let key = layout::env_json(id);
-        let bytes = read(store, &key)?.ok_or_else(|| Error::NoSuchTenant(id.to_string()))?;
         let mut map = self.configs.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(doc) = map.get(id).filter(|d| d.bytes == bytes) {
-            return Ok(doc.clone());
-        }
-        let doc = Arc::new(ConfigDoc {
-            cfg: parse(&key, &bytes)?,
-            bytes,
+        let mut slot = map.remove(id);
+        let loaded = self.load(store, &key, Scope::Config(id.clone()), &mut slot, |bytes| {
+            Ok(ConfigDoc::new(parse(&key, bytes)?))
         });
-        map.insert(id.clone(), doc.clone());
-        Ok(doc)
+        if let Some(v) = slot {
+            map.insert(id.clone(), v);
+        }
+        loaded?.ok_or_else(|| Error::NoSuchTenant(id.to_string()))
     }
 
     /// Runs `f` on the tenant's open database, on a local data root; `None` on a bucket root
@@ -143,16 +333,25 @@ impl Cache {
         let Some(path) = store.local_path(&layout::site_db(id)) else {
             return Ok(None);
         };
-        let inode = inode_of(&path);
+        self.sync();
+        let watched = self.watch(&path, &Scope::Db(id.clone()));
         let slot = {
             let mut map = self.dbs.lock().unwrap_or_else(|p| p.into_inner());
-            match map.get(id) {
-                Some(s) if s.lock().unwrap_or_else(|p| p.into_inner()).inode == inode => s.clone(),
-                _ => {
+            let current = map
+                .get(id)
+                .filter(|s| {
+                    let open = s.lock().unwrap_or_else(|p| p.into_inner());
+                    (open.trusted && watched) || open.inode == inode_of(&path)
+                })
+                .cloned();
+            match current {
+                Some(s) => s,
+                None => {
                     let open = OpenDb {
+                        inode: inode_of(&path),
                         db: SiteDb::open_read_only(store, id)?,
-                        inode,
                         usage: None,
+                        trusted: false,
                     };
                     let s = Arc::new(Mutex::new(open));
                     map.insert(id.clone(), s.clone());
@@ -163,7 +362,7 @@ impl Cache {
         let mut open = slot.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut OpenDbRef {
             open: &mut open,
-            path: &path,
+            watched,
         })
         .map(Some)
     }
@@ -187,7 +386,7 @@ fn inode_of(path: &std::path::Path) -> u64 {
 /// The open database of one tenant, lent to a caller.
 pub struct OpenDbRef<'a> {
     open: &'a mut OpenDb,
-    path: &'a std::path::Path,
+    watched: bool,
 }
 
 impl OpenDbRef<'_> {
@@ -196,21 +395,27 @@ impl OpenDbRef<'_> {
     }
 
     fn usage(&mut self, store: &dyn Store, id: &TenantId, cfg: &Arc<ConfigDoc>) -> Result<Usage> {
+        if self.open.trusted
+            && self.watched
+            && let Some((s, u)) = &self.open.usage
+            && Arc::ptr_eq(&s.config, cfg)
+        {
+            return Ok(u.clone());
+        }
         let db = &self.open.db;
         let data_version: i64 = db
             .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
             .map_err(db.err())?;
-        let wal = self.path.with_extension("db-wal");
         let stamp = Stamp {
             data_version,
-            db_len: file_len(self.path),
-            wal_len: file_len(&wal),
             config: cfg.clone(),
         };
         if let Some((s, u)) = &self.open.usage
             && *s == stamp
         {
+            self.open.trusted = self.watched;
             return Ok(u.clone());
         }
         let storage = Storage::measure(store, id)?;
@@ -223,6 +428,138 @@ impl OpenDbRef<'_> {
             limits: Limits::of(&cfg.cfg)?,
         };
         self.open.usage = Some((stamp, usage.clone()));
+        self.open.trusted = self.watched;
         Ok(usage)
+    }
+}
+
+#[cfg(test)]
+impl Cache {
+    /// A cache that checks every document with `statx` (as where inotify is unavailable).
+    fn unwatched() -> Cache {
+        let cache = Cache::default();
+        let _ = cache.watcher.set(None);
+        cache
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both ways of knowing that nothing changed: folder watches, and `statx` per document.
+    fn caches() -> [Cache; 2] {
+        [Cache::default(), Cache::unwatched()]
+    }
+    use t8k_core::lifecycle::{InitOptions, Installation, NewTenant};
+    use t8k_core::settings::Env;
+    use t8k_core::store::Condition;
+
+    fn installation(dir: &std::path::Path) -> Installation {
+        let store = t8k_core::store::open(dir.to_str().unwrap(), None, false).unwrap();
+        let inst = Installation::new(store, Env::default());
+        inst.init(&InitOptions {
+            domain: "aaaa.test".into(),
+            multi: true,
+            max_tenants: Some(5),
+            public_enable_multi_tenant: None,
+            require_email_verification: false,
+            auto_ssl: false,
+            enable_custom_domains: true,
+        })
+        .unwrap();
+        inst
+    }
+
+    #[test]
+    fn every_replacement_of_the_registry_is_seen_even_at_the_same_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = installation(dir.path());
+        let key = layout::registry();
+        for cache in caches() {
+            for (i, domain) in ["bbbb.test", "cccc.test", "aaaa.test"]
+                .iter()
+                .cycle()
+                .take(60)
+                .enumerate()
+            {
+                let mut reg = cache.registry(inst.store()).unwrap().reg.clone();
+                reg.domain = domain.to_string();
+                let bytes = t8k_core::cas::to_json_bytes(&reg);
+                inst.store().put(&key, &bytes, Condition::None).unwrap();
+                assert_eq!(
+                    cache.registry(inst.store()).unwrap().reg.domain,
+                    *domain,
+                    "write {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edits_in_place_are_seen() {
+        for cache in caches() {
+            let dir = tempfile::tempdir().unwrap();
+            let inst = installation(dir.path());
+            assert_eq!(cache.registry(inst.store()).unwrap().reg.max_tenants, 5);
+            let path = dir.path().join("config/t8k/tenants.json");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let edited = text.replace("\"max_tenants\": 5", "\"max_tenants\": 50");
+            std::fs::write(&path, edited).unwrap();
+            assert_eq!(cache.registry(inst.store()).unwrap().reg.max_tenants, 50);
+        }
+    }
+
+    #[test]
+    fn usage_follows_writes_by_other_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = installation(dir.path());
+        inst.create_tenant("acme", |id| NewTenant {
+            id,
+            site_name: "Acme".into(),
+            email: "a@acme.test".into(),
+            admin_password: None,
+            editor_password: None,
+            theme: None,
+            organisation: None,
+        })
+        .unwrap();
+        let id = TenantId::trusted("acme").unwrap();
+        for (n, cache) in caches().into_iter().enumerate() {
+            let usage = |cache: &Cache| {
+                let cfg = cache.config(inst.store(), &id).unwrap();
+                cache.usage(inst.store(), &id, &cfg).unwrap().unwrap()
+            };
+            let before = usage(&cache);
+            assert_eq!(usage(&cache).pages, before.pages);
+            let page = t8k_core::content::Page {
+                slug: format!("new-{n}"),
+                title: "New".into(),
+                description: String::new(),
+                date: None,
+                draft: false,
+                weight: 0,
+                menus: vec![],
+                social_image: None,
+                extra: Default::default(),
+                panes: vec![],
+            };
+            t8k_core::content::edit::save(
+                inst.store(),
+                &id,
+                &page,
+                t8k_core::content::edit::Mode::Create,
+            )
+            .unwrap();
+            assert_eq!(usage(&cache).pages, before.pages + 1);
+            let max = 42 + n as u64;
+            inst.set_quota("acme", None, Some(max), None, false)
+                .unwrap();
+            assert_eq!(
+                usage(&cache).limits.max_pages,
+                max,
+                "a new env.json is a new usage"
+            );
+        }
     }
 }

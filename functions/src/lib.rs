@@ -22,6 +22,7 @@ pub mod router;
 pub mod state;
 pub mod token;
 pub mod users;
+pub mod watch;
 
 pub use router::{api, app};
 pub use state::{AppState, Shared};

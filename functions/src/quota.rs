@@ -14,8 +14,7 @@ pub async fn quota(State(state): State<Shared>, headers: HeaderMap) -> ApiResult
     let usage = read(&state, move |st| {
         let s = session(st, &headers)?;
         let store = st.inst.store();
-        let cfg = st.cache.config(store, &s.tenant)?;
-        match st.cache.usage(store, &s.tenant, &cfg)? {
+        match st.cache.usage(store, &s.tenant, &s.config)? {
             Some(u) => Ok(u),
             None => Ok(st.inst.usage(s.tenant.as_str())?),
         }

@@ -1,0 +1,153 @@
+//! Change notification for a local data root (Linux inotify), so the hot read path can trust
+//! its cached documents without a `statx` per document per request. The watcher is polled, not
+//! run on a thread: every cached read first drains the queue with one non-blocking `read`.
+//! The kernel queues an event inside the system call that made the change (the rename of a
+//! new env.json, a SQLite commit's write to the WAL), so any change that finished before a
+//! request began is seen by that request. When the queue overflows, everything counts as
+//! changed. Where a watch cannot be added (no inotify, watch limit reached), the cache falls
+//! back to checking each document with `statx`.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::sync::Mutex;
+
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
+use t8k_core::TenantId;
+
+/// What a watched folder holds, and so which cached values its events invalidate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// `config/t8k/`: the registry.
+    Registry,
+    /// `config/{tenant}/`: env.json.
+    Config(TenantId),
+    /// `db/{tenant}/`: the database and its WAL.
+    Db(TenantId),
+}
+
+impl Scope {
+    /// Whether an event about `name` in this folder can change what the cache holds.
+    fn cares_about(&self, name: Option<&OsStr>) -> bool {
+        let Some(name) = name.and_then(OsStr::to_str) else {
+            return true;
+        };
+        match self {
+            Scope::Registry => name == "tenants.json",
+            Scope::Config(_) => name == "env.json",
+            // The shared-memory index changes without data changing.
+            Scope::Db(_) => !name.ends_with("-shm"),
+        }
+    }
+}
+
+/// What changed since the last poll.
+pub enum Changed {
+    Nothing,
+    Scopes(Vec<Scope>),
+    /// Events were lost (queue overflow) or the queue could not be read.
+    All,
+}
+
+struct Inner {
+    inotify: Inotify,
+    by_wd: HashMap<WatchDescriptor, Scope>,
+    by_scope: HashMap<Scope, WatchDescriptor>,
+    buf: Vec<u8>,
+}
+
+pub struct Watcher {
+    inner: Mutex<Inner>,
+}
+
+fn mask() -> WatchMask {
+    WatchMask::MODIFY
+        | WatchMask::CLOSE_WRITE
+        | WatchMask::ATTRIB
+        | WatchMask::CREATE
+        | WatchMask::DELETE
+        | WatchMask::MOVED_FROM
+        | WatchMask::MOVED_TO
+        | WatchMask::DELETE_SELF
+        | WatchMask::MOVE_SELF
+}
+
+impl Watcher {
+    pub fn new() -> Option<Watcher> {
+        let inotify = Inotify::init().ok()?;
+        Some(Watcher {
+            inner: Mutex::new(Inner {
+                inotify,
+                by_wd: HashMap::new(),
+                by_scope: HashMap::new(),
+                buf: vec![0; 16 * 1024],
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Watches `dir` for `scope` (once); false when it cannot be watched. Call it before
+    /// reading what the folder holds, so no change slips between the read and the watch.
+    pub fn watch(&self, dir: &Path, scope: &Scope) -> bool {
+        let mut inner = self.lock();
+        if inner.by_scope.contains_key(scope) {
+            return true;
+        }
+        let Ok(wd) = inner.inotify.watches().add(dir, mask()) else {
+            return false;
+        };
+        // Two scopes never share a folder, but a folder moved and re-created gets a new one.
+        if let Some(old) = inner.by_wd.insert(wd.clone(), scope.clone()) {
+            inner.by_scope.remove(&old);
+        }
+        inner.by_scope.insert(scope.clone(), wd);
+        true
+    }
+
+    /// Drains the queue without blocking.
+    pub fn changes(&self) -> Changed {
+        let mut inner = self.lock();
+        let Inner {
+            inotify,
+            by_wd,
+            by_scope,
+            buf,
+        } = &mut *inner;
+        let mut changed = vec![];
+        loop {
+            let events = match inotify.read_events(buf) {
+                Ok(events) => events,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return Changed::All,
+            };
+            for ev in events {
+                if ev.mask.contains(EventMask::Q_OVERFLOW) {
+                    return Changed::All;
+                }
+                let Some(scope) = by_wd.get(&ev.wd).cloned() else {
+                    continue;
+                };
+                let gone = ev
+                    .mask
+                    .intersects(EventMask::IGNORED | EventMask::DELETE_SELF | EventMask::MOVE_SELF);
+                if gone {
+                    // The folder itself went away (a tenant moved to the trash): forget the
+                    // watch, so the folder that replaces it is watched afresh.
+                    by_wd.remove(&ev.wd);
+                    by_scope.remove(&scope);
+                }
+                if (gone || scope.cares_about(ev.name)) && !changed.contains(&scope) {
+                    changed.push(scope);
+                }
+            }
+        }
+        if changed.is_empty() {
+            Changed::Nothing
+        } else {
+            Changed::Scopes(changed)
+        }
+    }
+}
