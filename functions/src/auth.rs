@@ -16,7 +16,7 @@ use t8k_core::users;
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::host::is_local;
-use crate::state::{AppState, Shared, blocking, blocking_hash, read, tenant_of};
+use crate::state::{AppState, Shared, blocking, blocking_hash, read, tenant_in, tenant_of};
 use crate::token::{self, Claims};
 
 /// The secure cookie name; `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
@@ -63,10 +63,19 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
 /// The session of a request, verified against the request's tenant: signature with that
 /// tenant's secret, expiry, and the account's current token version.
 pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    let (tenant, host) = tenant_of(state, headers)?;
+    session_in(state, headers, &state.cache.sync())
+}
+
+/// [`session`] for a request that has already taken in recent changes.
+pub fn session_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    fresh: &crate::cache::Fresh,
+) -> ApiResult<Session> {
+    let (tenant, host) = tenant_in(state, headers, fresh)?;
     let token = cookie_value(headers).ok_or_else(|| ApiError::unauthorized("log in first"))?;
     let store = state.inst.store();
-    let doc = state.cache.config(store, &tenant)?;
+    let doc = state.cache.config(store, &tenant, fresh)?;
     let now = t8k_core::timefmt::now().unix_timestamp();
     let claims = match doc.verified(&token) {
         Some(c) => c,
@@ -90,7 +99,7 @@ pub fn session(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
     }
     let current = match users::builtin_state(&doc.cfg, &claims.user) {
         Some(s) => s,
-        None => match state.cache.with_db(store, &tenant, |db| {
+        None => match state.cache.with_db(store, &tenant, fresh, |db| {
             users::named_state(db.db(), &claims.user)
         })? {
             Some(s) => s,

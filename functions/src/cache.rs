@@ -138,6 +138,9 @@ impl PartialEq for Stamp {
     }
 }
 
+/// Proof that a request has taken in the changes made before it began ([`Cache::sync`]).
+pub struct Fresh(());
+
 #[derive(Default)]
 pub struct Cache {
     registry: Mutex<Option<Versioned<RegistryDoc>>>,
@@ -257,11 +260,15 @@ impl Cache {
         }
     }
 
-    /// Takes in the changes since the last request: what they touch is trusted no more.
-    fn sync(&self) {
-        let Some(w) = self.watcher() else { return };
+    /// Takes in the changes made before this request began: what they touch is trusted no
+    /// more. Every cached read takes the returned proof, so none can skip this step; one call
+    /// a request is enough (later changes are concurrent with the request).
+    pub fn sync(&self) -> Fresh {
+        let Some(w) = self.watcher() else {
+            return Fresh(());
+        };
         let scopes = match w.changes() {
-            Changed::Nothing => return,
+            Changed::Nothing => return Fresh(()),
             Changed::Scopes(s) => Some(s),
             Changed::All => None,
         };
@@ -290,10 +297,10 @@ impl Cache {
                 db.lock().unwrap_or_else(|p| p.into_inner()).trusted = false;
             }
         }
+        Fresh(())
     }
 
-    pub fn registry(&self, store: &dyn Store) -> Result<Arc<RegistryDoc>> {
-        self.sync();
+    pub fn registry(&self, store: &dyn Store, _: &Fresh) -> Result<Arc<RegistryDoc>> {
         let key = layout::registry();
         let mut slot = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
@@ -308,8 +315,7 @@ impl Cache {
         })
     }
 
-    pub fn config(&self, store: &dyn Store, id: &TenantId) -> Result<Arc<ConfigDoc>> {
-        self.sync();
+    pub fn config(&self, store: &dyn Store, id: &TenantId, _: &Fresh) -> Result<Arc<ConfigDoc>> {
         let key = layout::env_json(id);
         let mut map = self.configs.lock().unwrap_or_else(|p| p.into_inner());
         let mut slot = map.remove(id);
@@ -328,12 +334,12 @@ impl Cache {
         &self,
         store: &dyn Store,
         id: &TenantId,
+        _: &Fresh,
         f: impl FnOnce(&mut OpenDbRef) -> Result<R>,
     ) -> Result<Option<R>> {
         let Some(path) = store.local_path(&layout::site_db(id)) else {
             return Ok(None);
         };
-        self.sync();
         let watched = self.watch(&path, &Scope::Db(id.clone()));
         let slot = {
             let mut map = self.dbs.lock().unwrap_or_else(|p| p.into_inner());
@@ -373,8 +379,9 @@ impl Cache {
         store: &dyn Store,
         id: &TenantId,
         cfg: &Arc<ConfigDoc>,
+        fresh: &Fresh,
     ) -> Result<Option<Usage>> {
-        self.with_db(store, id, |db| db.usage(store, id, cfg))
+        self.with_db(store, id, fresh, |db| db.usage(store, id, cfg))
     }
 }
 
@@ -483,12 +490,20 @@ mod tests {
                 .take(60)
                 .enumerate()
             {
-                let mut reg = cache.registry(inst.store()).unwrap().reg.clone();
+                let mut reg = cache
+                    .registry(inst.store(), &cache.sync())
+                    .unwrap()
+                    .reg
+                    .clone();
                 reg.domain = domain.to_string();
                 let bytes = t8k_core::cas::to_json_bytes(&reg);
                 inst.store().put(&key, &bytes, Condition::None).unwrap();
                 assert_eq!(
-                    cache.registry(inst.store()).unwrap().reg.domain,
+                    cache
+                        .registry(inst.store(), &cache.sync())
+                        .unwrap()
+                        .reg
+                        .domain,
                     *domain,
                     "write {i}"
                 );
@@ -501,12 +516,26 @@ mod tests {
         for cache in caches() {
             let dir = tempfile::tempdir().unwrap();
             let inst = installation(dir.path());
-            assert_eq!(cache.registry(inst.store()).unwrap().reg.max_tenants, 5);
+            assert_eq!(
+                cache
+                    .registry(inst.store(), &cache.sync())
+                    .unwrap()
+                    .reg
+                    .max_tenants,
+                5
+            );
             let path = dir.path().join("config/t8k/tenants.json");
             let text = std::fs::read_to_string(&path).unwrap();
             let edited = text.replace("\"max_tenants\": 5", "\"max_tenants\": 50");
             std::fs::write(&path, edited).unwrap();
-            assert_eq!(cache.registry(inst.store()).unwrap().reg.max_tenants, 50);
+            assert_eq!(
+                cache
+                    .registry(inst.store(), &cache.sync())
+                    .unwrap()
+                    .reg
+                    .max_tenants,
+                50
+            );
         }
     }
 
@@ -527,8 +556,9 @@ mod tests {
         let id = TenantId::trusted("acme").unwrap();
         for (n, cache) in caches().into_iter().enumerate() {
             let usage = |cache: &Cache| {
-                let cfg = cache.config(inst.store(), &id).unwrap();
-                cache.usage(inst.store(), &id, &cfg).unwrap().unwrap()
+                let fresh = cache.sync();
+                let cfg = cache.config(inst.store(), &id, &fresh).unwrap();
+                cache.usage(inst.store(), &id, &cfg, &fresh).unwrap().unwrap()
             };
             let before = usage(&cache);
             assert_eq!(usage(&cache).pages, before.pages);

@@ -6,15 +6,16 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::auth::session;
+use crate::auth::session_in;
 use crate::error::ApiResult;
 use crate::state::{Shared, read};
 
 pub async fn quota(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
     let usage = read(&state, move |st| {
-        let s = session(st, &headers)?;
+        let fresh = st.cache.sync();
+        let s = session_in(st, &headers, &fresh)?;
         let store = st.inst.store();
-        match st.cache.usage(store, &s.tenant, &s.config)? {
+        match st.cache.usage(store, &s.tenant, &s.config, &fresh)? {
             Some(u) => Ok(u),
             None => Ok(st.inst.usage(s.tenant.as_str())?),
         }

@@ -77,12 +77,21 @@ fn limit(var: &str, default: usize) -> usize {
 /// The tenant a request is for, from its `Host` header, checked against the registry now (so
 /// a deactivation applies to the next request).
 pub fn tenant_of(state: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, String)> {
+    tenant_in(state, headers, &state.cache.sync())
+}
+
+/// [`tenant_of`] for a request that has already taken in recent changes.
+pub fn tenant_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    fresh: &crate::cache::Fresh,
+) -> ApiResult<(TenantId, String)> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let doc = state.cache.registry(state.inst.store())?;
+    let doc = state.cache.registry(state.inst.store(), fresh)?;
     match doc.hosts.resolve(&host) {
         Some(Site::Tenant { id, active: true }) => Ok((id.clone(), host)),
         Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
