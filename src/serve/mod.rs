@@ -47,10 +47,12 @@ pub fn live_deploys(routes: &Routes) -> HashMap<String, String> {
 /// Static files by `Host`, with the functions mounted at `/api/` for every host (each
 /// function resolves its tenant from `Host` itself).
 pub fn router(state: Arc<ServeState>, functions: t8k_functions::Shared) -> Router {
+    // `nest` (not `nest_service`) folds the functions' routes into this router, so an API
+    // request is matched once, without rewriting its URI.
     Router::new()
-        .nest_service("/api", t8k_functions::api(functions))
         .fallback(handle)
         .with_state(state)
+        .nest("/api", t8k_functions::api(functions))
 }
 
 fn html(status: StatusCode, body: String, head: bool) -> Response {
