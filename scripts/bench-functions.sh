@@ -39,7 +39,8 @@ echo "== login (POST /api/auth/login, valid password; Argon2id 19 MiB, t=2)"
 ( while kill -0 "$SERVE" 2>/dev/null; do awk '/VmRSS/{print $2}' /proc/"$SERVE"/status; sleep 0.2; done ) > "$WORK/rss" &
 SAMPLER=$!
 for c in "$(nproc)" "$CONC"; do
-  out=$(wrk -t2 -c"$c" -d"${SECS}s" --timeout 30s -s bench/wrk-login.lua "http://127.0.0.1:$PORT/api/auth/login" | grep RESULT)
+  out=$(WRK_HOST=acme.localhost WRK_BODY='{"username":"admin","password":"correct horse battery"}' \
+    wrk -t2 -c"$c" -d"${SECS}s" --timeout 30s -s bench/wrk.lua "http://127.0.0.1:$PORT/api/auth/login" | grep RESULT)
   printf 'login, %3s connections: %s req/s, p50 %.1f ms, p99 %.1f ms, errors %s, non-2xx %s\n' "$c" \
     "$(echo "$out" | field rps)" "$(echo "$out" | field p50 | awk '{print $1/1000}')" \
     "$(echo "$out" | field p99 | awk '{print $1/1000}')" "$(echo "$out" | field errors)" "$(echo "$out" | field non2xx)"
@@ -56,8 +57,8 @@ curl -sf -H 'Host: acme.localhost' -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/
 
 echo
 echo "== GET /api/quota (valid session) vs a minimal hyper server"
-q=$(WRK_HOST=acme.localhost WRK_COOKIE="$COOKIE" wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk-report.lua "http://127.0.0.1:$PORT/api/quota" | grep RESULT)
-h=$(wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk-report.lua "http://127.0.0.1:$HPORT/" | grep RESULT)
+q=$(WRK_HOST=acme.localhost WRK_COOKIE="$COOKIE" wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk.lua "http://127.0.0.1:$PORT/api/quota" | grep RESULT)
+h=$(wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk.lua "http://127.0.0.1:$HPORT/" | grep RESULT)
 for row in "t8k /api/quota|$q" "hyper hello|$h"; do
   name=${row%%|*}; r=${row#*|}
   printf '%-16s %10s req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  non-2xx %s\n' "$name" \

@@ -54,22 +54,7 @@ fn only_the_admin_key_opens_the_admin_api() {
     assert_eq!(list(&wrong, "example.com").status, 401);
 
     // A tenant admin's session is no credential here.
-    let login = call(
-        &srv,
-        "POST",
-        "acme.localhost",
-        "/api/auth/login",
-        "",
-        &serde_json::json!({"username": "admin", "password": PASSWORD}).to_string(),
-    );
-    assert_eq!(login.status, 200);
-    let cookie = login
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = common::login_cookie(srv.port, "acme.localhost", "admin", PASSWORD);
     let with_cookie = http(
         srv.port,
         "GET",

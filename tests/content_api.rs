@@ -31,21 +31,7 @@ fn send(
 }
 
 fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
-    let r = send(
-        srv,
-        "POST",
-        host,
-        "/api/auth/login",
-        "",
-        &serde_json::json!({"username": user, "password": password}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    common::login_cookie(srv.port, host, user, password)
 }
 
 fn json(r: &common::HttpResponse) -> serde_json::Value {

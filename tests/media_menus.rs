@@ -57,23 +57,7 @@ fn json(r: &common::HttpResponse) -> serde_json::Value {
 }
 
 fn login(srv: &Server, host: &str) -> String {
-    let body = serde_json::json!({"username": "admin", "password": PASSWORD});
-    let r = send(
-        srv,
-        "POST",
-        host,
-        "/api/auth/login",
-        "",
-        "application/json",
-        body.to_string().as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    common::login_cookie(srv.port, host, "admin", PASSWORD)
 }
 
 fn png(width: u32, height: u32) -> Vec<u8> {

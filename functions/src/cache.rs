@@ -558,7 +558,10 @@ mod tests {
             let usage = |cache: &Cache| {
                 let fresh = cache.sync();
                 let cfg = cache.config(inst.store(), &id, &fresh).unwrap();
-                cache.usage(inst.store(), &id, &cfg, &fresh).unwrap().unwrap()
+                cache
+                    .usage(inst.store(), &id, &cfg, &fresh)
+                    .unwrap()
+                    .unwrap()
             };
             let before = usage(&cache);
             assert_eq!(usage(&cache).pages, before.pages);

@@ -728,3 +728,28 @@ pub fn assert_unchanged(
         "{what}: these files changed: {changed:?}"
     );
 }
+
+/// Logs `user` in at `host` through `POST /api/auth/login`; returns the `name=value` of the
+/// session cookie.
+pub fn login_cookie(port: u16, host: &str, user: &str, password: &str) -> String {
+    let body = serde_json::json!({"username": user, "password": password}).to_string();
+    let len = body.len().to_string();
+    let r = http_with_body(
+        port,
+        "POST",
+        host,
+        "/api/auth/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", &len),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "login at {host}: {}", r.text());
+    r.header("set-cookie")
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}

@@ -183,32 +183,27 @@ impl Installation {
             process: process::current(),
             expires: now + CLAIM_LEASE_SECS,
         };
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let settings = Settings::resolve(reg, &self.env)?;
-                reap_stale_claims(reg, now);
-                if reg.find(id.as_str()).is_some() {
-                    return Err(Error::AlreadyTaken(id.to_string()));
-                }
-                let used = reg.tenants.len() as u64;
-                if used >= settings.tenant_limit() {
-                    return Err(if settings.enable_multi_tenant.value {
-                        Error::MaxTenants {
-                            max: settings.max_tenants.value,
-                            used,
-                        }
-                    } else {
-                        Error::SingleTenantMode
-                    });
-                }
-                let new = entry(reg, &settings, claim.clone());
-                reg.tenants.push(new);
-                Ok(Some((reg.clone(), settings)))
-            },
-        )
+        self.update_registry(|reg: &mut Registry| {
+            let settings = Settings::resolve(reg, &self.env)?;
+            reap_stale_claims(reg, now);
+            if reg.find(id.as_str()).is_some() {
+                return Err(Error::AlreadyTaken(id.to_string()));
+            }
+            let used = reg.tenants.len() as u64;
+            if used >= settings.tenant_limit() {
+                return Err(if settings.enable_multi_tenant.value {
+                    Error::MaxTenants {
+                        max: settings.max_tenants.value,
+                        used,
+                    }
+                } else {
+                    Error::SingleTenantMode
+                });
+            }
+            let new = entry(reg, &settings, claim.clone());
+            reg.tenants.push(new);
+            Ok(Some((reg.clone(), settings)))
+        })
         .map(|r| r.expect("claim always writes"))
     }
 
@@ -220,44 +215,34 @@ impl Installation {
         active: bool,
         what: &'static str,
     ) -> Result<TenantEntry> {
-        let done = cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let entry = reg
-                    .find_mut(id.as_str())
-                    .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
-                    .ok_or(Error::Busy {
-                        id: id.to_string(),
-                        what,
-                    })?;
-                entry.status = if active {
-                    Status::Active
-                } else {
-                    Status::Inactive
-                };
-                entry.active = active;
-                entry.claim = None;
-                Ok(Some(entry.clone()))
-            },
-        )?;
+        let done = self.update_registry(|reg: &mut Registry| {
+            let entry = reg
+                .find_mut(id.as_str())
+                .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
+                .ok_or(Error::Busy {
+                    id: id.to_string(),
+                    what,
+                })?;
+            entry.status = if active {
+                Status::Active
+            } else {
+                Status::Inactive
+            };
+            entry.active = active;
+            entry.claim = None;
+            Ok(Some(entry.clone()))
+        })?;
         Ok(done.expect("finish always writes"))
     }
 
     pub(super) fn release_claim(&self, id: &TenantId, holder: &str) -> Result<()> {
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let before = reg.tenants.len();
-                reg.tenants.retain(|t| {
-                    !(t.id == id.as_str() && t.claim.as_ref().is_some_and(|c| c.holder == holder))
-                });
-                Ok((reg.tenants.len() != before).then_some(()))
-            },
-        )?;
+        self.update_registry(|reg: &mut Registry| {
+            let before = reg.tenants.len();
+            reg.tenants.retain(|t| {
+                !(t.id == id.as_str() && t.claim.as_ref().is_some_and(|c| c.holder == holder))
+            });
+            Ok((reg.tenants.len() != before).then_some(()))
+        })?;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ pub use trash::TrashItem;
 
 use serde::Serialize;
 
-use crate::cas::{self, read_json, to_json_bytes};
+use crate::cas::{read_json, to_json_bytes};
 use crate::db::SiteDb;
 use crate::error::{Error, Result};
 use crate::key::layout;
@@ -109,6 +109,19 @@ impl Installation {
         read_json(self.store(), &layout::registry())?.ok_or_else(|| self.not_installed())
     }
 
+    /// Changes the registry by compare-and-swap (see [`cas::update_json`]).
+    pub(crate) fn update_registry<R>(
+        &self,
+        change: impl FnMut(&mut Registry) -> Result<Option<R>>,
+    ) -> Result<Option<R>> {
+        crate::cas::update_json(
+            self.store(),
+            &layout::registry(),
+            || self.not_installed(),
+            change,
+        )
+    }
+
     pub(crate) fn not_installed(&self) -> Error {
         Error::NotInstalled {
             root: self.store.describe(),
@@ -160,15 +173,10 @@ impl Installation {
 
     /// Sets (or with `None` removes) the SMTP server mail is sent through.
     pub fn set_smtp(&self, smtp: Option<crate::registry::SmtpConfig>) -> Result<()> {
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                reg.smtp = smtp.clone();
-                Ok(Some(()))
-            },
-        )?;
+        self.update_registry(|reg: &mut Registry| {
+            reg.smtp = smtp.clone();
+            Ok(Some(()))
+        })?;
         Ok(())
     }
 
@@ -210,18 +218,13 @@ impl Installation {
         id: &str,
         mut change: impl FnMut(&mut TenantEntry) -> Result<Option<R>>,
     ) -> Result<Option<R>> {
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let entry = reg
-                    .find_mut(id)
-                    .filter(|e| e.is_complete())
-                    .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
-                change(entry)
-            },
-        )
+        self.update_registry(|reg: &mut Registry| {
+            let entry = reg
+                .find_mut(id)
+                .filter(|e| e.is_complete())
+                .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
+            change(entry)
+        })
     }
 
     /// Activates or deactivates a tenant; returns false when it already was.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::Installation;
 use super::create::{CLAIM_LEASE_SECS, NewTenant, TenantFiles};
 use super::process;
-use crate::cas::{self, read_json, to_json_bytes};
+use crate::cas::{read_json, to_json_bytes};
 use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
@@ -99,28 +99,23 @@ impl Installation {
         let want = digest(nonce);
         let holder = new_secret();
         let now = timefmt::now().unix_timestamp();
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let entry = reg
-                    .find_mut(id.as_str())
-                    .filter(|e| e.status == Status::Pending)
-                    .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == want))
-                    .ok_or_else(|| Error::VerificationUsed(id.to_string()))?;
-                if entry.claim.as_ref().is_some_and(|c| c.is_stale(now)) {
-                    return Err(Error::VerificationExpired(id.to_string()));
-                }
-                entry.status = Status::Creating;
-                entry.claim = Some(Claim {
-                    holder: holder.clone(),
-                    process: process::current(),
-                    expires: now + CLAIM_LEASE_SECS,
-                });
-                Ok(Some(()))
-            },
-        )?;
+        self.update_registry(|reg: &mut Registry| {
+            let entry = reg
+                .find_mut(id.as_str())
+                .filter(|e| e.status == Status::Pending)
+                .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == want))
+                .ok_or_else(|| Error::VerificationUsed(id.to_string()))?;
+            if entry.claim.as_ref().is_some_and(|c| c.is_stale(now)) {
+                return Err(Error::VerificationExpired(id.to_string()));
+            }
+            entry.status = Status::Creating;
+            entry.claim = Some(Claim {
+                holder: holder.clone(),
+                process: process::current(),
+                expires: now + CLAIM_LEASE_SECS,
+            });
+            Ok(Some(()))
+        })?;
         let key = layout::pending_signup(id);
         let record = match read_json::<PendingSignup>(self.store(), &key) {
             Ok(Some((r, _))) => r,

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::Installation;
-use crate::cas::{self, read_json, to_json_bytes};
+use crate::cas::{read_json, to_json_bytes};
 use crate::error::{Error, Result};
 use crate::key::{Key, layout};
 use crate::name::TenantId;
@@ -39,11 +39,8 @@ impl Installation {
             &new_secret()[..8]
         );
         let deleted = timefmt::now_rfc3339();
-        let (entry, trash) = cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
+        let (entry, trash) = self
+            .update_registry(|reg: &mut Registry| {
                 let e = reg
                     .find_mut(id)
                     .filter(|e| e.is_complete() || e.status == Status::Deleting)
@@ -58,9 +55,8 @@ impl Installation {
                 };
                 e.status = Status::Deleting;
                 Ok(Some((e.clone(), trash)))
-            },
-        )?
-        .expect("delete always writes");
+            })?
+            .expect("delete always writes");
         let tid = entry.tenant_id()?;
         let trash_key = Key::new(&trash)?;
         let manifest = trash_key.join("tenant.json")?;
@@ -72,16 +68,11 @@ impl Installation {
             self.store
                 .move_prefix(&dir, &trash_key.join(parts(&dir))?)?;
         }
-        cas::update_json(
-            self.store(),
-            &layout::registry(),
-            || self.not_installed(),
-            |reg: &mut Registry| {
-                let before = reg.tenants.len();
-                reg.tenants.retain(|t| t.id != tid.as_str());
-                Ok((reg.tenants.len() != before).then_some(()))
-            },
-        )?;
+        self.update_registry(|reg: &mut Registry| {
+            let before = reg.tenants.len();
+            reg.tenants.retain(|t| t.id != tid.as_str());
+            Ok((reg.tenants.len() != before).then_some(()))
+        })?;
         Ok(trash)
     }
 

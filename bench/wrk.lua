@@ -1,10 +1,17 @@
--- wrk: GET with optional headers from the environment; prints one parsable line.
--- WRK_HOST sets Host, WRK_COOKIE a Cookie header.
+-- wrk script for scripts/bench-functions.sh. From the environment: WRK_HOST (Host header),
+-- WRK_COOKIE, and WRK_BODY (then the request is a JSON POST). Prints one parsable line.
 local host = os.getenv("WRK_HOST")
 local cookie = os.getenv("WRK_COOKIE")
+local body = os.getenv("WRK_BODY")
 if host and host ~= "" then wrk.headers["Host"] = host end
 if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
+if body and body ~= "" then
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
 
+-- Latencies in microseconds.
 done = function(summary, latency, requests)
   io.write(string.format("RESULT requests=%d rps=%.1f p50=%d p99=%d errors=%d non2xx=%d\n",
     summary.requests, summary.requests / (summary.duration / 1e6),
