@@ -200,11 +200,17 @@ fn bundles_hold_every_page_and_every_link_resolves() {
                 .to_string_lossy()
                 .starts_with("editorial."))
     );
-    assert!(
-        root.file("build/_main/sandbox/register/index.html")
-            .is_file(),
-        "public sign-up page on the main domain"
-    );
+    let register = std::fs::read_to_string(root.file("build/_main/sandbox/register/index.html"))
+        .expect("public sign-up page on the main domain");
+    // The form posts without JavaScript; the enhancement script is served beside it.
+    assert!(register.contains(r#"method="post" action="/api/register""#));
+    let script = register
+        .split(r#"<script src="/"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-up page loads its enhancement script");
+    let js = std::fs::read_to_string(root.file(&format!("build/_main/{script}"))).unwrap();
+    assert!(js.contains("/api/register/check") || js.contains("data-check"));
 }
 
 #[test]
