@@ -28,6 +28,17 @@ if ! installed; then
   fi
 fi
 
+# A real browser for the browser tests: Debian's Chromium and its WebDriver.
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  log "installing chromium and chromium-driver (apt)"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "the browser tests need chromium and chromium-driver: run as root, or apt-get install them" >&2
+    exit 1
+  fi
+fi
+
 log "cargo fmt --check"
 cargo fmt --all --check
 
