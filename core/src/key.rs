@@ -106,12 +106,24 @@ pub mod layout {
     pub fn outbox() -> Key {
         key("outbox".into())
     }
+    /// Bytes served per month (`t8k serve` counts them).
+    pub fn bandwidth_dir(id: &TenantId) -> Key {
+        key(format!("stats/{id}/bandwidth"))
+    }
+    pub fn stats_dir(id: &TenantId) -> Key {
+        key(format!("stats/{id}"))
+    }
     pub fn trash() -> Key {
         key("trash".into())
     }
     /// The per-tenant folders that delete moves to the trash and restore moves back.
-    pub fn tenant_dirs(id: &TenantId) -> [Key; 3] {
-        [tenant_config_dir(id), db_dir(id), media_dir(id)]
+    pub fn tenant_dirs(id: &TenantId) -> [Key; 4] {
+        [
+            tenant_config_dir(id),
+            db_dir(id),
+            media_dir(id),
+            stats_dir(id),
+        ]
     }
 }
 

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use t8k_core::bandwidth::Month;
 use t8k_core::db::SiteDb;
 use t8k_core::key::{Key, layout};
 use t8k_core::lifecycle::Usage;
@@ -146,6 +147,7 @@ pub struct Cache {
     registry: Mutex<Option<Versioned<RegistryDoc>>>,
     configs: Mutex<HashMap<TenantId, Versioned<ConfigDoc>>>,
     dbs: Mutex<HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
+    bandwidth: Mutex<HashMap<(TenantId, String), Versioned<Month>>>,
     pinned: std::sync::atomic::AtomicUsize,
     watcher: std::sync::OnceLock<Option<Watcher>>,
 }
@@ -297,6 +299,16 @@ impl Cache {
                 db.lock().unwrap_or_else(|p| p.into_inner()).trusted = false;
             }
         }
+        for ((id, _), v) in self
+            .bandwidth
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            if hit(&Scope::Stats(id.clone())) {
+                v.trusted = false;
+            }
+        }
         Fresh(())
     }
 
@@ -326,6 +338,28 @@ impl Cache {
             map.insert(id.clone(), v);
         }
         loaded?.ok_or_else(|| Error::NoSuchTenant(id.to_string()))
+    }
+
+    /// Bytes served to the tenant in `month` as `t8k serve` recorded them; `None` when nothing
+    /// was recorded (not measured here).
+    pub fn bandwidth(
+        &self,
+        store: &dyn Store,
+        id: &TenantId,
+        month: &str,
+        _: &Fresh,
+    ) -> Result<Option<Month>> {
+        let key = layout::bandwidth_dir(id).join(&format!("{month}.json"))?;
+        let mut map = self.bandwidth.lock().unwrap_or_else(|p| p.into_inner());
+        let slot_key = (id.clone(), month.to_owned());
+        let mut slot = map.remove(&slot_key);
+        let loaded = self.load(store, &key, Scope::Stats(id.clone()), &mut slot, |bytes| {
+            parse(&key, bytes)
+        });
+        if let Some(v) = slot {
+            map.insert(slot_key, v);
+        }
+        Ok(loaded?.map(|m| *m))
     }
 
     /// Runs `f` on the tenant's open database, on a local data root; `None` on a bucket root

@@ -1,5 +1,7 @@
-//! `GET /api/quota`: the tenant's usage against its limits. Bandwidth is not measured by this
-//! function yet, and is reported as unknown rather than invented.
+//! `GET /api/quota`: the tenant's usage against its limits. Bandwidth is this month's bytes
+//! as `t8k serve` counted them; where nothing was counted (sites served by a CDN) it is
+//! reported as unknown rather than invented. No bandwidth limit exists yet, so its limit is
+//! null.
 
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +18,7 @@ pub struct Quota {
     storage: Storage,
     pages: Figure,
     users: Figure,
-    bandwidth: Unknown,
+    bandwidth: Bandwidth,
 }
 
 #[derive(Serialize)]
@@ -33,23 +35,28 @@ struct Figure {
     limit: u64,
 }
 
-/// A figure t8k does not measure yet: `used` and `limit` are null, never a guess.
+/// This month's bytes served; `used` is null when nothing was measured, never a guess.
 #[derive(Serialize)]
-struct Unknown {
+struct Bandwidth {
     used: Option<u64>,
+    requests: Option<u64>,
     limit: Option<u64>,
+    month: String,
     note: &'static str,
 }
 
 pub async fn quota(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Quota>> {
-    let u = read(&state, move |st| {
+    let (u, month, served) = read(&state, move |st| {
         let fresh = st.cache.sync();
         let s = session_in(st, &headers, &fresh)?;
         let store = st.inst.store();
-        match st.cache.usage(store, &s.tenant, &s.config, &fresh)? {
-            Some(u) => Ok(u),
-            None => Ok(st.inst.usage(s.tenant.as_str())?),
-        }
+        let usage = match st.cache.usage(store, &s.tenant, &s.config, &fresh)? {
+            Some(u) => u,
+            None => st.inst.usage(s.tenant.as_str())?,
+        };
+        let month = t8k_core::bandwidth::month_of(t8k_core::timefmt::now());
+        let served = st.cache.bandwidth(store, &s.tenant, &month, &fresh)?;
+        Ok((usage, month, served))
     })
     .await?;
     Ok(Json(Quota {
@@ -67,10 +74,16 @@ pub async fn quota(State(state): State<Shared>, headers: HeaderMap) -> ApiResult
             used: u.users,
             limit: u.limits.max_users,
         },
-        bandwidth: Unknown {
-            used: None,
+        bandwidth: Bandwidth {
+            used: served.map(|m| m.bytes),
+            requests: served.map(|m| m.requests),
             limit: None,
-            note: "not measured yet",
+            note: if served.is_some() {
+                "bytes served this month (UTC) by t8k serve; no bandwidth limit is set"
+            } else {
+                "not measured: t8k serve has served nothing for this site this month (a CDN's traffic is not counted here)"
+            },
+            month,
         },
         tenant: u.tenant,
     }))

@@ -24,6 +24,8 @@ pub enum Scope {
     Config(TenantId),
     /// `db/{tenant}/`: the database and its WAL.
     Db(TenantId),
+    /// `stats/{tenant}/bandwidth/`: bytes served per month.
+    Stats(TenantId),
 }
 
 impl Scope {
@@ -37,6 +39,7 @@ impl Scope {
             Scope::Config(_) => name == "env.json",
             // The shared-memory index changes without data changing.
             Scope::Db(_) => !name.ends_with("-shm"),
+            Scope::Stats(_) => name.ends_with(".json"),
         }
     }
 }

@@ -64,6 +64,7 @@ pub fn serve(
     let state = Arc::new(ServeState {
         source,
         hosts: RwLock::new(Arc::new(HostMap::new(&reg))),
+        served: Default::default(),
     });
     reload_routes(&state)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -95,6 +96,7 @@ pub fn serve(
         });
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = reloader.join();
+        crate::serve::flush_bandwidth(inst.store(), &state);
         served.context("the preview server stopped with an error")
     })
 }
@@ -165,6 +167,7 @@ fn refresh_loop(
         if let Err(e) = reload_routes(state) {
             eprintln!("serve: cannot read routes.json: {e:#}");
         }
+        crate::serve::flush_bandwidth(inst.store(), state);
         if let (true, Source::Builds(out)) = (watch, &state.source) {
             themes.reload();
             let mut outcomes: Vec<t8k_builder::Outcome> = vec![];

@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 use t8k_builder::publish::{Routes, object_key};
+use t8k_core::TenantId;
+use t8k_core::bandwidth::{self, Month};
 use t8k_core::store::Store;
 use t8k_functions::host::{HostMap, Site};
 
@@ -33,6 +35,36 @@ pub enum Source {
 pub struct ServeState {
     pub source: Source,
     pub hosts: RwLock<Arc<HostMap>>,
+    /// Bytes and requests served per tenant since the last flush to the data root
+    /// ([`flush_bandwidth`]; the refresh loop calls it every second and once at shutdown).
+    pub served: std::sync::Mutex<HashMap<TenantId, Month>>,
+}
+
+/// Counts one response to a tenant's site: the body bytes sent (none for HEAD and 304).
+fn count(state: &ServeState, tenant: &TenantId, r: &Response) {
+    let bytes = axum::body::HttpBody::size_hint(r.body())
+        .exact()
+        .unwrap_or(0);
+    let mut served = state.served.lock().unwrap_or_else(|p| p.into_inner());
+    let m = served.entry(tenant.clone()).or_default();
+    m.bytes += bytes;
+    m.requests += 1;
+}
+
+/// Adds the counts gathered so far to `stats/{tenant}/bandwidth/{month}.json`. A count that
+/// cannot be written is kept for the next flush; a crash loses at most the last second's.
+pub fn flush_bandwidth(store: &dyn Store, state: &ServeState) {
+    let taken = std::mem::take(&mut *state.served.lock().unwrap_or_else(|p| p.into_inner()));
+    let month = bandwidth::month_of(t8k_core::timefmt::now());
+    for (tenant, m) in taken {
+        if let Err(e) = bandwidth::add(store, &tenant, &month, m) {
+            eprintln!("serve: cannot record bandwidth of {tenant}: {e}");
+            let mut served = state.served.lock().unwrap_or_else(|p| p.into_inner());
+            let kept = served.entry(tenant).or_default();
+            kept.bytes += m.bytes;
+            kept.requests += m.requests;
+        }
+    }
 }
 
 /// tenant → live deploy, from `routes.json`.
@@ -156,21 +188,34 @@ async fn handle(
         .or(uri.host())
         .unwrap_or("");
     let hosts = state.hosts.read().expect("host table lock").clone();
-    let (dir, name) = match hosts.resolve(host) {
-        None => return html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
-        Some(Site::Tenant { id, active: false }) => {
-            return html(
-                StatusCode::SERVICE_UNAVAILABLE,
-                pages::unavailable(id.as_str()),
-                head,
-            );
-        }
-        Some(Site::Tenant { id, .. }) => (id.to_string(), id.to_string()),
-        Some(Site::Main) => (
-            t8k_builder::main_site::DIR.to_owned(),
-            hosts.domain().to_owned(),
+    match hosts.resolve(host) {
+        None => html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
+        Some(Site::Tenant { id, active: false }) => html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::unavailable(id.as_str()),
+            head,
         ),
-    };
+        Some(Site::Tenant { id, .. }) => {
+            let r = serve_site(&state, id.as_str(), id.as_str(), &uri, &headers, head).await;
+            count(&state, id, &r);
+            r
+        }
+        Some(Site::Main) => {
+            let dir = t8k_builder::main_site::DIR;
+            serve_site(&state, dir, hosts.domain(), &uri, &headers, head).await
+        }
+    }
+}
+
+/// A file of one site's bundle (`dir`): from the local build or the live deploy.
+async fn serve_site(
+    state: &ServeState,
+    dir: &str,
+    name: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response {
     let rel = match files::resolve(uri.path()) {
         Ok(rel) => rel,
         Err(files::BadPath(why)) => {
@@ -178,16 +223,14 @@ async fn handle(
         }
     };
     match &state.source {
-        Source::Builds(out) => {
-            from_bundle(&out.join(&dir), &name, &rel, &uri, &headers, head).await
-        }
+        Source::Builds(out) => from_bundle(&out.join(dir), name, &rel, uri, headers, head).await,
         Source::Deploys { store, live } => {
-            let deploy = live.read().expect("live table lock").get(&dir).cloned();
+            let deploy = live.read().expect("live table lock").get(dir).cloned();
             match deploy {
                 Some(deploy) => {
-                    from_deploy(store.clone(), &dir, &deploy, &rel, &uri, &headers, head).await
+                    from_deploy(store.clone(), dir, &deploy, &rel, uri, headers, head).await
                 }
-                None => html(StatusCode::NOT_FOUND, pages::not_published(&name), head),
+                None => html(StatusCode::NOT_FOUND, pages::not_published(name), head),
             }
         }
     }

@@ -1,0 +1,112 @@
+//! Bytes served per tenant per calendar month (UTC), as counted by `t8k serve`:
+//! `stats/{tenant}/bandwidth/{YYYY-MM}.json`. Servers add what they counted by
+//! compare-and-swap, so several can count into one data root without losing an update. Sites
+//! served by a CDN are not counted here, so a month without a document is "not measured",
+//! not zero.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cas::{self, read_json, to_json_bytes};
+use crate::error::{Error, Result};
+use crate::key::{Key, layout};
+use crate::name::TenantId;
+use crate::store::{Condition, Store, StoreError};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Month {
+    pub bytes: u64,
+    pub requests: u64,
+}
+
+/// `2026-11` for a time in November 2026 (UTC).
+pub fn month_of(t: time::OffsetDateTime) -> String {
+    format!("{:04}-{:02}", t.year(), u8::from(t.month()))
+}
+
+fn key(id: &TenantId, month: &str) -> Result<Key> {
+    let ok = month.len() == 7
+        && month.as_bytes()[4] == b'-'
+        && month.chars().filter(|c| c.is_ascii_digit()).count() == 6;
+    if !ok {
+        return Err(Error::invalid(
+            "month",
+            format!("{month:?} is not like 2026-11"),
+        ));
+    }
+    layout::bandwidth_dir(id).join(&format!("{month}.json"))
+}
+
+pub fn read(store: &dyn Store, id: &TenantId, month: &str) -> Result<Option<Month>> {
+    Ok(read_json(store, &key(id, month)?)?.map(|(m, _)| m))
+}
+
+/// Adds what a server counted to the month's total.
+pub fn add(store: &dyn Store, id: &TenantId, month: &str, served: Month) -> Result<()> {
+    let key = key(id, month)?;
+    loop {
+        if read_json::<Month>(store, &key)?.is_none() {
+            match store.put(&key, &to_json_bytes(&served), Condition::IfAbsent) {
+                Ok(_) => return Ok(()),
+                // Another server created it first: add to theirs.
+                Err(StoreError::PreconditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let added = cas::update_json(
+            store,
+            &key,
+            || Error::NoSuchTenant(id.to_string()),
+            |m: &mut Month| {
+                m.bytes += served.bytes;
+                m.requests += served.requests;
+                Ok(Some(()))
+            },
+        );
+        match added {
+            // Deleted between the read and the swap (the tenant went to the trash): start over.
+            Err(Error::NoSuchTenant(_)) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_add_up_across_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open(dir.path().to_str().unwrap(), None, false).unwrap();
+        let id = TenantId::trusted("acme").unwrap();
+        assert_eq!(read(store.as_ref(), &id, "2026-11").unwrap(), None);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..5 {
+                        add(
+                            store.as_ref(),
+                            &id,
+                            "2026-11",
+                            Month {
+                                bytes: 100,
+                                requests: 1,
+                            },
+                        )
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            read(store.as_ref(), &id, "2026-11").unwrap(),
+            Some(Month {
+                bytes: 4000,
+                requests: 40
+            })
+        );
+        assert!(add(store.as_ref(), &id, "../x", Month::default()).is_err());
+        let t = time::macros::datetime!(2026-11-28 23:59 UTC);
+        assert_eq!(month_of(t), "2026-11");
+    }
+}
