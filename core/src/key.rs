@@ -113,6 +113,14 @@ pub mod layout {
     pub fn stats_dir(id: &TenantId) -> Key {
         key(format!("stats/{id}"))
     }
+    /// Today's and yesterday's analytics salts.
+    pub fn analytics_salts() -> Key {
+        key("config/t8k/analytics-salts.json".into())
+    }
+    /// A tenant's raw analytics events (`{day}/{time}-{random}.jsonl`).
+    pub fn events_dir(id: &TenantId) -> Key {
+        key(format!("events/{id}"))
+    }
     pub fn trash() -> Key {
         key("trash".into())
     }

@@ -5,6 +5,7 @@
 //! compare-and-swap ([`cas`]); tenant names are validated in one place ([`name`]); each tenant's
 //! content lives in its own SQLite database ([`db`]).
 
+pub mod analytics;
 pub mod bandwidth;
 pub mod cas;
 pub mod content;

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod beacon;
 pub mod body;
 pub mod cache;
 pub mod client;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, patch, post, put};
 
 use crate::state::Shared;
-use crate::{admin, auth, content, media, menus, quota, register, users};
+use crate::{admin, auth, beacon, content, media, menus, quota, register, users};
 
 /// Each function, deployable on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,16 +16,18 @@ pub enum Function {
     Content,
     Users,
     Admin,
+    Beacon,
 }
 
 impl Function {
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::Auth,
         Function::Register,
         Function::Quota,
         Function::Content,
         Function::Users,
         Function::Admin,
+        Function::Beacon,
     ];
 
     /// The function's routes, relative to `/api`.
@@ -59,6 +61,7 @@ impl Function {
             Function::Users => r
                 .route("/users", get(users::list).post(users::create))
                 .route("/users/{username}", patch(users::update)),
+            Function::Beacon => r.route("/beacon", post(beacon::beacon)),
             Function::Admin => r
                 .route("/admin/tenants", get(admin::list))
                 .route("/admin/tenants/{id}", get(admin::show))

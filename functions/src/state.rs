@@ -32,6 +32,8 @@ pub struct AppState {
     /// on open databases) runs inline on the async threads; a bucket root's reads go over the
     /// network, so they run on the blocking pool.
     pub inline_reads: bool,
+    /// Analytics beacons: rate limits, the day's salt, the event buffer.
+    pub beacons: crate::beacon::Beacons,
 }
 
 pub type Shared = Arc<AppState>;
@@ -45,6 +47,7 @@ impl AppState {
         AppState {
             cache: Default::default(),
             inline_reads,
+            beacons: crate::beacon::Beacons::new(false),
             inst,
             login_by_ip: Window::new(5, Duration::from_secs(60)),
             login_by_account: Window::new(5, Duration::from_secs(60)),
@@ -62,6 +65,15 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
         }
+    }
+}
+
+impl AppState {
+    /// For a long-running server (`t8k serve`): beacons are buffered and written in batches by
+    /// [`crate::beacon::Beacons::flush`], which the server calls every second and at shutdown.
+    pub fn batching_beacons(mut self) -> AppState {
+        self.beacons = crate::beacon::Beacons::new(true);
+        self
     }
 }
 

@@ -81,14 +81,12 @@ pub fn serve(
         })?;
     announce(inst, listener.local_addr()?.port(), json)?;
 
+    let fns = Arc::new(t8k_functions::AppState::new(functions).batching_beacons());
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let reloader = scope.spawn(|| refresh_loop(inst, &state, &themes, watch, &stop));
-        let app = router(
-            state.clone(),
-            Arc::new(t8k_functions::AppState::new(functions)),
-        )
-        .into_make_service_with_connect_info::<SocketAddr>();
+        let reloader = scope.spawn(|| refresh_loop(inst, &state, &fns, &themes, watch, &stop));
+        let app =
+            router(state.clone(), fns.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = runtime.block_on(async {
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown())
@@ -97,6 +95,7 @@ pub fn serve(
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = reloader.join();
         crate::serve::flush_bandwidth(inst.store(), &state);
+        fns.beacons.flush(fns.inst.store());
         served.context("the preview server stopped with an error")
     })
 }
@@ -152,6 +151,7 @@ fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
 fn refresh_loop(
     inst: &Installation,
     state: &ServeState,
+    fns: &t8k_functions::AppState,
     themes: &Themes,
     watch: bool,
     stop: &std::sync::atomic::AtomicBool,
@@ -168,6 +168,7 @@ fn refresh_loop(
             eprintln!("serve: cannot read routes.json: {e:#}");
         }
         crate::serve::flush_bandwidth(inst.store(), state);
+        fns.beacons.flush(fns.inst.store());
         if let (true, Source::Builds(out)) = (watch, &state.source) {
             themes.reload();
             let mut outcomes: Vec<t8k_builder::Outcome> = vec![];

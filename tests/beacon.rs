@@ -1,0 +1,198 @@
+//! The analytics beacon over real HTTP: accepted events are stored (batched by `t8k serve`,
+//! written at the latest at a graceful stop) with a cookieless visitor id and without the
+//! client's address or user agent; events claiming another tenant's page, bots, malformed and
+//! oversize beacons are refused or dropped and store nothing; the per-tenant bucket answers 429.
+
+mod common;
+
+use common::{Root, Server, http_with_body};
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+fn platform(env: &[(&str, &str)]) -> (Root, Server) {
+    let mut root = Root::new();
+    for (k, v) in env {
+        root.env.push((k.to_string(), v.to_string()));
+    }
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.create("other").ok();
+    let srv = root.serve(&[]);
+    (root, srv)
+}
+
+fn send(srv: &Server, host: &str, ua: &str, body: &str) -> u16 {
+    let len = body.len().to_string();
+    http_with_body(
+        srv.port,
+        "POST",
+        host,
+        "/api/beacon",
+        &[
+            ("Content-Type", "text/plain;charset=UTF-8"),
+            ("Content-Length", &len),
+            ("User-Agent", ua),
+        ],
+        body.as_bytes(),
+    )
+    .status
+}
+
+fn event(verb: &str, url: &str) -> String {
+    serde_json::json!({"event": verb, "url": url, "referrer": "https://search.example/?q=private"})
+        .to_string()
+}
+
+/// Stops the server as an operator would (SIGTERM), so it writes what it buffered.
+fn stop(mut srv: Server) {
+    unsafe { libc::kill(srv.child.id() as i32, libc::SIGTERM) };
+    assert!(srv.child.wait().unwrap().success());
+}
+
+/// Every stored event line of a tenant.
+fn stored(root: &Root, tenant: &str) -> Vec<String> {
+    let dir = root.file(&format!("events/{tenant}"));
+    let mut lines = vec![];
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let text = std::fs::read_to_string(&p).unwrap();
+                lines.extend(text.lines().map(str::to_owned));
+            }
+        }
+    }
+    lines
+}
+
+#[test]
+fn accepted_events_are_stored_without_address_or_user_agent_and_others_are_not() {
+    let (root, srv) = platform(&[]);
+    let page = "https://acme.example.com/hello/?utm=x#top";
+    assert_eq!(
+        send(&srv, "acme.localhost", BROWSER, &event("PAGEVIEWED", page)),
+        202
+    );
+    assert_eq!(
+        send(
+            &srv,
+            "acme.localhost",
+            BROWSER,
+            &event("READ", "http://acme.localhost:8080/hello/")
+        ),
+        202,
+        "the preview host is the same site"
+    );
+
+    // Refused, nothing stored: another tenant's page, unknown verb, bad and oversize bodies.
+    for (body, status) in [
+        (event("PAGEVIEWED", "https://other.example.com/"), 400),
+        (event("PAGEVIEWED", "https://evil.test/"), 400),
+        (event("HACKED", page), 400),
+        (event("PAGEVIEWED", "javascript:alert(1)"), 400),
+        (
+            r#"{"event": "PAGEVIEWED", "url": "https://acme.example.com/", "extra": 1}"#.into(),
+            400,
+        ),
+        ("not json".into(), 400),
+        (
+            format!(
+                r#"{{"event": "CLICKED", "url": "{page}", "target": "{}"}}"#,
+                "x".repeat(5000)
+            ),
+            413,
+        ),
+    ] {
+        assert_eq!(
+            send(&srv, "acme.localhost", BROWSER, &body),
+            status,
+            "{body:.80}"
+        );
+    }
+    assert_eq!(
+        send(
+            &srv,
+            "nobody.localhost",
+            BROWSER,
+            &event("PAGEVIEWED", page)
+        ),
+        404
+    );
+    // Bots get 202 and are dropped.
+    assert_eq!(
+        send(
+            &srv,
+            "acme.localhost",
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+            &event("PAGEVIEWED", page)
+        ),
+        202
+    );
+    assert_eq!(
+        send(&srv, "acme.localhost", "", &event("PAGEVIEWED", page)),
+        202
+    );
+    stop(srv);
+
+    let lines = stored(&root, "acme");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(first["event"], "PAGEVIEWED");
+    assert_eq!(first["path"], "/hello/", "no query string, no fragment");
+    assert_eq!(
+        first["referrer"], "search.example/",
+        "the referrer's query is dropped"
+    );
+    let visitor = first["visitor"].as_str().unwrap();
+    assert_eq!(visitor.len(), 16);
+    let second: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(
+        second["visitor"], visitor,
+        "same browser, same day, same id"
+    );
+    for line in &lines {
+        assert!(
+            !line.contains("127.0.0.1") && !line.contains("Firefox"),
+            "{line}"
+        );
+    }
+    assert!(stored(&root, "other").is_empty());
+    let salts = std::fs::read_to_string(root.file("config/t8k/analytics-salts.json")).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&salts).unwrap()["salts"]
+            .as_object()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn each_tenant_has_a_bucket_that_answers_429_when_empty() {
+    let (root, srv) = platform(&[("T8K_BEACON_PER_SECOND", "5")]);
+    let body = event("PAGEVIEWED", "https://acme.example.com/");
+    let statuses: Vec<u16> = (0..30)
+        .map(|_| send(&srv, "acme.localhost", BROWSER, &body))
+        .collect();
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        (10..30).contains(&accepted),
+        "a burst of 10, then ~5 a second: {accepted}"
+    );
+    // Another tenant's bucket is its own.
+    let other = event("PAGEVIEWED", "https://other.example.com/");
+    assert_eq!(send(&srv, "other.localhost", BROWSER, &other), 202);
+    stop(srv);
+    assert_eq!(
+        stored(&root, "acme").len(),
+        accepted,
+        "every 202 was stored, no 429 was"
+    );
+}
