@@ -107,6 +107,9 @@ pub enum Command {
     User(UserCmd),
     /// Render tenants' sites into static bundles (build/{tenant}/ in the data root).
     Build(BuildArgs),
+    /// Merge raw analytics events into each tenant's analytics database.
+    #[command(subcommand)]
+    Analytics(AnalyticsCmd),
     /// Preview every built site locally, routed by Host ({tenant}.localhost:8080).
     Serve(ServeArgs),
     /// Upload built bundles as immutable deploys and flip each tenant live (sites/, routes.json).
@@ -367,6 +370,20 @@ pub enum TenantCmd {
     /// List sign-ups waiting for their email to be verified (the name is held until the link
     /// expires).
     Pending,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AnalyticsCmd {
+    /// Merge raw events (events/{tenant}/…) into db/{tenant}/analytics.db: hourly counts per
+    /// page and verb, visitors per day, referrers, entry pages. Safe to rerun or to kill:
+    /// events are never counted twice, and raw events go only after their counts commit.
+    #[command(
+        after_help = "Examples:\n  t8k analytics rollup            (every tenant)\n  t8k analytics rollup acme harbor"
+    )]
+    Rollup {
+        /// Tenants to roll up (default: all).
+        tenants: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

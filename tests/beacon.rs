@@ -196,3 +196,99 @@ fn each_tenant_has_a_bucket_that_answers_429_when_empty() {
         "every 202 was stored, no 429 was"
     );
 }
+
+/// The analytics database's figures: (events counted, visitors of the day, entry pageviews).
+fn figures(root: &Root) -> (i64, i64, i64) {
+    let conn = rusqlite::Connection::open(root.file("db/acme/analytics.db")).unwrap();
+    let q = |sql: &str| {
+        conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+            .unwrap()
+            .unwrap_or(0)
+    };
+    (
+        q("SELECT sum(count) FROM hourly"),
+        q("SELECT count(*) FROM visitors"),
+        q("SELECT sum(count) FROM entries"),
+    )
+}
+
+#[test]
+fn rollup_counts_every_event_once_even_when_rerun_or_interrupted() {
+    let (root, srv) = platform(&[]);
+    let page = |p: &str| format!("https://acme.example.com/{p}");
+    let mut sent = 0;
+    for (ua, verb, p) in [
+        (BROWSER, "PAGEVIEWED", "a/"),
+        (BROWSER, "GLOSSED", "a/"),
+        (BROWSER, "PAGEVIEWED", "b/"),
+        (
+            "Mozilla/5.0 (Macintosh) Safari/605.1.15",
+            "PAGEVIEWED",
+            "b/",
+        ),
+        ("Mozilla/5.0 (Macintosh) Safari/605.1.15", "READ", "b/"),
+    ] {
+        assert_eq!(
+            send(&srv, "acme.localhost", ua, &event(verb, &page(p))),
+            202
+        );
+        sent += 1;
+    }
+    stop(srv);
+    let raw: Vec<std::path::PathBuf> = {
+        let mut v = vec![];
+        let mut stack = vec![root.file("events/acme")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() { stack.push(p) } else { v.push(p) }
+            }
+        }
+        v
+    };
+    let saved: Vec<(std::path::PathBuf, Vec<u8>)> = raw
+        .iter()
+        .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+
+    let first = root.run(&["--json", "analytics", "rollup"]).ok().json();
+    let acme = first["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "acme")
+        .unwrap()
+        .clone();
+    assert_eq!(acme["events"], sent);
+    assert_eq!(
+        figures(&root),
+        (sent, 2, 2),
+        "5 events, 2 visitors, 2 entry pages"
+    );
+    assert!(
+        stored(&root, "acme").is_empty(),
+        "merged raw events are removed"
+    );
+
+    // A rollup that died after committing but before deleting leaves its raw objects behind:
+    // the next run recognises them as merged and only deletes them.
+    for (p, bytes) in &saved {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let again = root
+        .run(&["--json", "analytics", "rollup", "acme"])
+        .ok()
+        .json();
+    assert_eq!(again["tenants"][0]["events"], 0);
+    assert_eq!(again["tenants"][0]["cleaned"], saved.len());
+    assert_eq!(figures(&root), (sent, 2, 2));
+    assert!(stored(&root, "acme").is_empty());
+
+    // Run again: nothing new, nothing counted twice.
+    root.run(&["analytics", "rollup", "acme"]).ok();
+    assert_eq!(figures(&root), (sent, 2, 2));
+
+    root.run(&["analytics", "rollup", "nobody"])
+        .fails(1, "nobody");
+}

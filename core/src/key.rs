@@ -91,6 +91,9 @@ pub mod layout {
     pub fn site_db(id: &TenantId) -> Key {
         key(format!("db/{id}/site.db"))
     }
+    pub fn analytics_db(id: &TenantId) -> Key {
+        key(format!("db/{id}/analytics.db"))
+    }
     pub fn media_dir(id: &TenantId) -> Key {
         key(format!("media/{id}"))
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` dispatches.
 
+mod analytics;
 mod build;
 mod config;
 mod content;
@@ -71,6 +72,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             cli.endpoint_url.as_deref(),
             json,
         ),
+        Command::Analytics(cmd) => {
+            analytics::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
         Command::Deploys { tenant, to } => deploys::list(
             &open(&cli.root, cli.endpoint_url.as_deref())?,
             &tenant,

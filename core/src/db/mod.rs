@@ -53,21 +53,48 @@ const REMOTE_WRITE_ATTEMPTS: u32 = 20;
 pub fn with_write<R>(
     store: &dyn Store,
     id: &TenantId,
-    mut f: impl FnMut(&mut SiteDb) -> Result<R>,
+    f: impl FnMut(&mut SiteDb) -> Result<R>,
 ) -> Result<R> {
     let key = layout::site_db(id);
-    if store.local_path(&key).is_some() {
-        let mut db = SiteDb::open(store, id)?;
+    with_write_file(store, &key, |p| SiteDb::open_path(p, key.to_string()), f)
+}
+
+/// A database file t8k writes through [`with_write_file`].
+pub trait DbFile {
+    fn connection(&self) -> &Connection;
+}
+
+impl DbFile for SiteDb {
+    fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// [`with_write`] for any database file of the data root, opened (and migrated) by `open`.
+pub fn with_write_file<D: DbFile, R>(
+    store: &dyn Store,
+    key: &crate::key::Key,
+    open: impl Fn(&Path) -> Result<D>,
+    mut f: impl FnMut(&mut D) -> Result<R>,
+) -> Result<R> {
+    if let Some(path) = store.local_path(key) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut db = open(&path)?;
         return f(&mut db);
     }
     for _ in 0..REMOTE_WRITE_ATTEMPTS {
-        let (work, base) = remote::working_copy(store, &key)?;
+        let (work, base) = remote::working_copy(store, key)?;
         let outcome = (|| {
-            let mut db = SiteDb::open_path(&work, key.to_string())?;
+            let mut db = open(&work)?;
             let r = f(&mut db)?;
-            db.conn
+            db.connection()
                 .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-                .map_err(db.err())?;
+                .map_err(Error::db(key.as_str()))?;
             drop(db);
             Ok(r)
         })();
@@ -83,9 +110,9 @@ pub fn with_write<R>(
             source,
         })?;
         let cond = base.map(Condition::IfMatch).unwrap_or(Condition::IfAbsent);
-        match store.put(&key, &bytes, cond) {
+        match store.put(key, &bytes, cond) {
             Ok(version) => {
-                remote::install(store, &key, &work, &version)?;
+                remote::install(store, key, &work, &version)?;
                 return Ok(r);
             }
             Err(StoreError::PreconditionFailed { .. }) => remote::discard(&work),
@@ -96,7 +123,7 @@ pub fn with_write<R>(
         }
     }
     Err(Error::Busy {
-        id: id.to_string(),
+        id: key.to_string(),
         what: "written by other processes",
     })
 }
