@@ -67,3 +67,83 @@ fn javascript_sign_up_with_verification_asks_to_check_email() {
         "bakery"
     );
 }
+
+/// Event lines stored for a tenant.
+fn events_of(root: &Root, tenant: &str) -> Vec<serde_json::Value> {
+    let mut out = vec![];
+    let mut stack = vec![root.file(&format!("events/{tenant}"))];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                for line in std::fs::read_to_string(&p).unwrap().lines() {
+                    out.push(serde_json::from_str(line).unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn tracked_site(track_localhost: bool) -> (Root, common::Server) {
+    let mut root = Root::new();
+    if track_localhost {
+        root.env.push(("T8K_TRACK_LOCALHOST".into(), "1".into()));
+    }
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.run(&["build"]).ok();
+    let srv = root.serve(&[]);
+    (root, srv)
+}
+
+#[test]
+fn the_tracker_reports_a_page_view_that_rollup_counts() {
+    let (root, srv) = tracked_site(true);
+    let browser = Browser::start();
+    browser.open(&format!("http://acme.localhost:{}/", srv.port));
+    assert!(
+        eventually(10, || !events_of(&root, "acme").is_empty()),
+        "the PAGEVIEWED beacon arrives and is written within a second or so"
+    );
+    let events = events_of(&root, "acme");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0]["event"].as_str(), events[0]["path"].as_str()),
+        (Some("PAGEVIEWED"), Some("/"))
+    );
+    drop(browser);
+    drop(srv);
+    let rolled = root
+        .run(&["--json", "analytics", "rollup", "acme"])
+        .ok()
+        .json();
+    assert_eq!(rolled["tenants"][0]["events"], 1);
+    let db = rusqlite::Connection::open(root.file("db/acme/analytics.db")).unwrap();
+    let views: i64 = db
+        .query_row(
+            "SELECT sum(count) FROM hourly WHERE event = 'PAGEVIEWED' AND path = '/'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let visitors: i64 = db
+        .query_row("SELECT count(*) FROM visitors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((views, visitors), (1, 1));
+}
+
+#[test]
+fn the_tracker_is_silent_on_localhost_previews_by_default() {
+    let (root, srv) = tracked_site(false);
+    let browser = Browser::start();
+    browser.open(&format!("http://acme.localhost:{}/", srv.port));
+    assert!(!browser.text("main").is_empty(), "the page loaded");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(events_of(&root, "acme").is_empty());
+}

@@ -354,3 +354,43 @@ fn shards_split_the_tenants_and_named_builds_check_names() {
     let only = build(&root, &["acme"]);
     assert_eq!(only["tenants"], 1);
 }
+
+#[test]
+fn every_tenant_page_loads_the_small_tracker_and_the_main_site_does_not() {
+    let root = fixture();
+    build(&root, &[]);
+    let home = std::fs::read_to_string(root.file("build/acme/index.html")).unwrap();
+    let src = home
+        .split(r#"<script src="/"#)
+        .find(|s| s.starts_with("assets/t8k."))
+        .and_then(|s| s.split('"').next())
+        .expect("the tracker is loaded");
+    assert!(home.contains(r#"data-endpoint="/api/beacon""#));
+    assert!(
+        !home.contains("data-local"),
+        "silent on localhost unless enabled"
+    );
+    let tracker = std::fs::read(root.file(&format!("build/acme/{src}"))).unwrap();
+    assert!(
+        tracker.len() <= 1536,
+        "the tracker is {} bytes",
+        tracker.len()
+    );
+    let js = String::from_utf8(tracker).unwrap();
+    for needle in [
+        "doNotTrack",
+        "globalPrivacyControl",
+        "sendBeacon",
+        "keepalive",
+        "7e3",
+        "42e3",
+    ] {
+        assert!(js.contains(needle), "{needle}");
+    }
+    assert!(
+        home.contains("data-pane=\"1\""),
+        "panes are marked for GLOSSED/READ"
+    );
+    let landing = std::fs::read_to_string(root.file("build/_main/index.html")).unwrap();
+    assert!(!landing.contains("t8k."), "no beacons from the main domain");
+}

@@ -42,6 +42,8 @@ struct SiteCtx<'a> {
     brand: Brand,
     menus: &'a std::collections::BTreeMap<String, Vec<MenuItem>>,
     assets: &'a std::collections::BTreeMap<String, String>,
+    /// The tracker reports from localhost previews too (see [`crate::theme::Theme`]).
+    track_localhost: bool,
     /// The newest dated pages, for "latest" blocks on home pages.
     recent: Vec<Summary<'a>>,
 }
@@ -184,6 +186,7 @@ impl<'a> TenantRender<'a> {
             brand: brand(site),
             menus: &site.menus,
             assets: &theme.asset_urls,
+            track_localhost: theme.track_localhost,
             recent: site
                 .pages
                 .iter()

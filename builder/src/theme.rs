@@ -45,7 +45,13 @@ pub struct Theme {
     pub asset_urls: BTreeMap<String, String>,
     /// Hash of every file of the theme: part of each tenant's source fingerprint.
     pub fingerprint: String,
+    /// Whether the tracker reports from `localhost` previews too (`T8K_TRACK_LOCALHOST=1` at
+    /// build time; off by default so previews do not pollute a site's analytics).
+    pub track_localhost: bool,
 }
+
+/// The analytics tracker every theme ships as `t8k.js` (a theme's own `static/t8k.js` replaces it).
+const TRACKER: &[u8] = include_bytes!("../assets/tracker.js");
 
 fn hashed_name(rel: &str, bytes: &[u8]) -> String {
     let hash = hex::encode(&Sha256::digest(bytes)[..4]);
@@ -127,7 +133,8 @@ impl Theme {
 
         let mut assets = vec![];
         let mut asset_urls = BTreeMap::new();
-        for (rel, bytes) in files(&dir.join("static"))? {
+        let builtin = ("t8k.js".to_owned(), TRACKER.to_vec());
+        for (rel, bytes) in std::iter::once(builtin).chain(files(&dir.join("static"))?) {
             fp.update(rel.as_bytes());
             fp.update(&bytes);
             let path = format!("assets/{}", hashed_name(&rel, &bytes));
@@ -138,7 +145,10 @@ impl Theme {
             });
         }
         fp.update(meta_text.as_bytes());
+        let track_localhost = std::env::var("T8K_TRACK_LOCALHOST").is_ok_and(|v| v.trim() == "1");
+        fp.update([u8::from(track_localhost)]);
         Ok(Theme {
+            track_localhost,
             meta,
             dir,
             tera,
