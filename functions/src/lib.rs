@@ -9,6 +9,7 @@ pub mod body;
 pub mod cache;
 pub mod client;
 pub mod content;
+pub mod dashboard;
 pub mod error;
 pub mod host;
 pub mod lambda;

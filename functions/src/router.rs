@@ -5,7 +5,7 @@ use axum::Router;
 use axum::routing::{get, patch, post, put};
 
 use crate::state::Shared;
-use crate::{admin, auth, beacon, content, media, menus, quota, register, users};
+use crate::{admin, auth, beacon, content, dashboard, media, menus, quota, register, users};
 
 /// Each function, deployable on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +57,9 @@ impl Function {
                 .route("/menus", get(menus::list))
                 .route("/menus/{name}", put(menus::put).delete(menus::delete))
                 .route("/media", get(media::list).post(media::upload))
-                .route("/media/{id}", axum::routing::delete(media::delete)),
+                .route("/media/{id}", axum::routing::delete(media::delete))
+                .route("/analytics", get(dashboard::json))
+                .route("/analytics/dashboard", get(dashboard::dashboard)),
             Function::Users => r
                 .route("/users", get(users::list).post(users::create))
                 .route("/users/{username}", patch(users::update)),

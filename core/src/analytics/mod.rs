@@ -11,6 +11,7 @@
 //! object per write (a single event on Lambda, a batch in `t8k serve`), never appended to, so
 //! every write is a create-only put with a unique key.
 
+pub mod report;
 pub mod rollup;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,195 @@
+//! A tenant's analytics figures, read from `db/{tenant}/analytics.db` (what the rollup wrote):
+//! daily and hourly series, top pages with their GLOSSED and READ rates, referrers and entry
+//! pages. A tenant whose events were never rolled up gets empty figures, not an error.
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::key::layout;
+use crate::name::TenantId;
+use crate::store::Store;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub tenant: String,
+    /// The last `days` days, oldest first (days without traffic included, as zeros).
+    pub daily: Vec<Day>,
+    /// The last 48 hours, oldest first.
+    pub hourly: Vec<Hour>,
+    pub pages: Vec<PageFigures>,
+    pub referrers: Vec<Count>,
+    pub entries: Vec<Count>,
+    /// Over the whole period: visitor-days (ids change daily) and page views.
+    pub visitors: u64,
+    pub pageviews: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Day {
+    pub day: String,
+    pub visitors: u64,
+    pub pageviews: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Hour {
+    pub hour: String,
+    pub pageviews: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PageFigures {
+    pub path: String,
+    pub views: u64,
+    pub glossed: u64,
+    pub read: u64,
+    /// GLOSSED and READ per page view, 0–1 (0 for a page never viewed).
+    pub glossed_rate: f64,
+    pub read_rate: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub count: u64,
+}
+
+fn open(store: &dyn Store, id: &TenantId) -> Result<Option<Connection>> {
+    let key = layout::analytics_db(id);
+    let path = match store.local_path(&key) {
+        Some(p) => Some(p).filter(|p| p.is_file()),
+        None => crate::db::remote::fetch(store, &key)?.map(|(p, _)| p),
+    };
+    let Some(path) = path else { return Ok(None) };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(&path, flags)
+        .map(Some)
+        .map_err(Error::db(key.as_str()))
+}
+
+/// The figures of the last `days` days (1–366) up to `now`.
+pub fn report(
+    store: &dyn Store,
+    id: &TenantId,
+    days: u32,
+    now: time::OffsetDateTime,
+) -> Result<Report> {
+    let days = days.clamp(1, 366);
+    let first_day = super::day_of(now - time::Duration::days(i64::from(days) - 1));
+    let first_hour = {
+        let t = now - time::Duration::hours(47);
+        format!("{}T{:02}", super::day_of(t), t.hour())
+    };
+    let mut r = Report {
+        tenant: id.to_string(),
+        ..Default::default()
+    };
+    for d in 0..days {
+        let t = now - time::Duration::days(i64::from(days - 1 - d));
+        r.daily.push(Day {
+            day: super::day_of(t),
+            ..Default::default()
+        });
+    }
+    for h in 0..48 {
+        let t = now - time::Duration::hours(47 - h);
+        r.hourly.push(Hour {
+            hour: format!("{}T{:02}", super::day_of(t), t.hour()),
+            pageviews: 0,
+        });
+    }
+    let Some(conn) = open(store, id)? else {
+        return Ok(r);
+    };
+    let label = layout::analytics_db(id).to_string();
+    let mut read = || -> rusqlite::Result<()> {
+        let mut q = conn.prepare(
+            "SELECT substr(hour, 1, 10) AS day, sum(count) FROM hourly
+             WHERE event = 'PAGEVIEWED' AND hour >= ?1 GROUP BY day",
+        )?;
+        for row in q.query_map([&first_day], |x| {
+            Ok((x.get::<_, String>(0)?, x.get::<_, u64>(1)?))
+        })? {
+            let (day, n) = row?;
+            if let Some(d) = r.daily.iter_mut().find(|d| d.day == day) {
+                d.pageviews = n;
+            }
+        }
+        let mut q =
+            conn.prepare("SELECT day, count(*) FROM visitors WHERE day >= ?1 GROUP BY day")?;
+        for row in q.query_map([&first_day], |x| {
+            Ok((x.get::<_, String>(0)?, x.get::<_, u64>(1)?))
+        })? {
+            let (day, n) = row?;
+            if let Some(d) = r.daily.iter_mut().find(|d| d.day == day) {
+                d.visitors = n;
+            }
+        }
+        let mut q = conn.prepare(
+            "SELECT hour, sum(count) FROM hourly WHERE event = 'PAGEVIEWED' AND hour >= ?1 GROUP BY hour",
+        )?;
+        for row in q.query_map([&first_hour], |x| {
+            Ok((x.get::<_, String>(0)?, x.get::<_, u64>(1)?))
+        })? {
+            let (hour, n) = row?;
+            if let Some(h) = r.hourly.iter_mut().find(|h| h.hour == hour) {
+                h.pageviews = n;
+            }
+        }
+        let mut q = conn.prepare(
+            "SELECT path,
+                    sum(CASE WHEN event = 'PAGEVIEWED' THEN count ELSE 0 END) AS views,
+                    sum(CASE WHEN event = 'GLOSSED' THEN count ELSE 0 END),
+                    sum(CASE WHEN event = 'READ' THEN count ELSE 0 END)
+             FROM hourly WHERE hour >= ?1 GROUP BY path ORDER BY views DESC, path LIMIT 20",
+        )?;
+        for row in q.query_map([&first_day], |x| {
+            Ok((
+                x.get::<_, String>(0)?,
+                x.get::<_, u64>(1)?,
+                x.get::<_, u64>(2)?,
+                x.get::<_, u64>(3)?,
+            ))
+        })? {
+            let (path, views, glossed, read) = row?;
+            let rate = |n: u64| {
+                if views == 0 {
+                    0.0
+                } else {
+                    n as f64 / views as f64
+                }
+            };
+            r.pages.push(PageFigures {
+                path,
+                views,
+                glossed,
+                read,
+                glossed_rate: rate(glossed),
+                read_rate: rate(read),
+            });
+        }
+        for (table, column, out) in [
+            ("referrers", "referrer", &mut r.referrers),
+            ("entries", "path", &mut r.entries),
+        ] {
+            let sql = format!(
+                "SELECT {column}, sum(count) AS n FROM {table} WHERE day >= ?1 GROUP BY {column} ORDER BY n DESC, {column} LIMIT 10"
+            );
+            let mut q = conn.prepare(&sql)?;
+            for row in q.query_map([&first_day], |x| {
+                Ok(Count {
+                    name: x.get(0)?,
+                    count: x.get(1)?,
+                })
+            })? {
+                out.push(row?);
+            }
+        }
+        Ok(())
+    };
+    read().map_err(Error::db(label))?;
+    r.visitors = r.daily.iter().map(|d| d.visitors).sum();
+    r.pageviews = r.daily.iter().map(|d| d.pageviews).sum();
+    Ok(r)
+}

@@ -1,0 +1,162 @@
+//! The tenant's analytics for its editors and admins: `GET /api/analytics?days=30` (JSON) and
+//! `GET /api/analytics/dashboard?days=30` (a page with server-side SVG charts: no scripts, no
+//! third parties, readable on a phone). Figures are what `t8k analytics rollup` has merged.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use t8k_core::analytics::report::{self, Report};
+
+use crate::content::editor;
+use crate::error::ApiResult;
+use crate::page::{self, esc};
+use crate::state::{Shared, blocking};
+
+#[derive(serde::Deserialize)]
+pub struct Period {
+    #[serde(default = "thirty")]
+    pub days: u32,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+async fn load(state: &Shared, headers: HeaderMap, days: u32) -> ApiResult<Report> {
+    blocking(state, move |st| {
+        let s = editor(st, &headers)?;
+        Ok(report::report(
+            st.inst.store(),
+            &s.tenant,
+            days,
+            t8k_core::timefmt::now(),
+        )?)
+    })
+    .await
+}
+
+pub async fn json(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<Period>,
+) -> ApiResult<Json<Report>> {
+    Ok(Json(load(&state, headers, p.days).await?))
+}
+
+pub async fn dashboard(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(p): Query<Period>,
+) -> Response {
+    match load(&state, headers, p.days).await {
+        Ok(r) => page::page(
+            StatusCode::OK,
+            &format!("Analytics · {}", r.tenant),
+            &body(&r),
+        ),
+        Err(e) => page::error(&e),
+    }
+    .into_response()
+}
+
+/// A bar chart as inline SVG; each bar carries its label and value as a tooltip.
+fn bars(label: &str, points: &[(String, u64)]) -> String {
+    let (w, h) = (600.0, 140.0);
+    let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
+    let step = w / points.len().max(1) as f64;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="{}">"#,
+        esc(label)
+    );
+    for (i, (name, v)) in points.iter().enumerate() {
+        let bh = (*v as f64 / max) * (h - 4.0);
+        svg.push_str(&format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {v}</title></rect>"#,
+            i as f64 * step + 1.0,
+            h - bh,
+            (step - 2.0).max(1.0),
+            bh,
+            esc(name)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() {
+        return "<p class=\"empty\">Nothing yet.</p>".into();
+    }
+    let th: String = head.iter().map(|h| format!("<th>{h}</th>")).collect();
+    let body: String = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "<tr>{}</tr>",
+                r.iter()
+                    .map(|c| format!("<td>{c}</td>"))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    format!(
+        "<div class=\"scroll\"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn body(r: &Report) -> String {
+    let daily_views: Vec<(String, u64)> = r
+        .daily
+        .iter()
+        .map(|d| (d.day.clone(), d.pageviews))
+        .collect();
+    let daily_visitors: Vec<(String, u64)> = r
+        .daily
+        .iter()
+        .map(|d| (d.day.clone(), d.visitors))
+        .collect();
+    let hourly: Vec<(String, u64)> = r
+        .hourly
+        .iter()
+        .map(|h| (format!("{}:00", h.hour), h.pageviews))
+        .collect();
+    let pages = r
+        .pages
+        .iter()
+        .map(|p| {
+            vec![
+                esc(&p.path),
+                p.views.to_string(),
+                pct(p.glossed_rate),
+                pct(p.read_rate),
+            ]
+        })
+        .collect();
+    let counts = |v: &[report::Count]| {
+        v.iter()
+            .map(|c| vec![esc(&c.name), c.count.to_string()])
+            .collect()
+    };
+    format!(
+        "<style>.chart{{width:100%;height:8rem;fill:#1f5fbf;background:#f5f6f8}}.scroll{{overflow-x:auto}}\
+table{{border-collapse:collapse;width:100%}}td,th{{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}}\
+.totals{{display:flex;gap:2rem;flex-wrap:wrap}}.totals strong{{font-size:1.6rem;display:block}}</style>\
+<p class=\"totals\"><span><strong>{}</strong> visitors (per day, summed)</span><span><strong>{}</strong> page views</span><span>last {} days</span></p>\
+<h2>Page views per day</h2>{}<h2>Visitors per day</h2>{}<h2>Page views, last 48 hours</h2>{}\
+<h2>Top pages</h2>{}<h2>Referrers</h2>{}<h2>Entry pages</h2>{}",
+        r.visitors,
+        r.pageviews,
+        r.daily.len(),
+        bars("page views per day", &daily_views),
+        bars("visitors per day", &daily_visitors),
+        bars("page views per hour", &hourly),
+        table(&["page", "views", "glossed", "read"], pages),
+        table(&["referrer", "visits"], counts(&r.referrers)),
+        table(&["entry page", "visits"], counts(&r.entries)),
+    )
+}
