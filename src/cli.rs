@@ -110,6 +110,16 @@ pub enum Command {
     /// Merge raw analytics events into each tenant's analytics database.
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
+    /// The whole installation at a glance: each tenant's status and health (build, publish),
+    /// usage against quotas, traffic, sign-ups per week, capacity.
+    #[command(
+        after_help = "Examples:\n  t8k report\n  t8k report --json | jq '.tenants[] | select(.problems != [])'\n  t8k report --html report.html"
+    )]
+    Report {
+        /// Also write the report as an HTML page with charts.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Preview every built site locally, routed by Host ({tenant}.localhost:8080).
     Serve(ServeArgs),
     /// Upload built bundles as immutable deploys and flip each tenant live (sites/, routes.json).

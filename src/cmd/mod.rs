@@ -8,6 +8,7 @@ mod demo;
 mod deploys;
 mod init;
 mod publish;
+mod report;
 mod serve;
 mod tenant;
 mod user;
@@ -72,6 +73,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             cli.endpoint_url.as_deref(),
             json,
         ),
+        Command::Report { html } => {
+            report::run(&open(&cli.root, cli.endpoint_url.as_deref())?, html, json)
+        }
         Command::Analytics(cmd) => {
             analytics::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }

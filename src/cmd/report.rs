@@ -1,0 +1,280 @@
+//! `t8k report`: the operator's view of the whole installation — each tenant's status and
+//! health (build, queued build, publish), usage against quotas, traffic (30 days of analytics,
+//! this month's bandwidth), sign-ups per week and capacity. A terminal table, `--json`, or an
+//! HTML page with SVG charts (`--html FILE`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use t8k_core::analytics::report as traffic;
+use t8k_core::lifecycle::Installation;
+use t8k_core::registry::TenantEntry;
+use t8k_core::{TenantId, bandwidth, quota};
+
+use crate::output;
+
+#[derive(Serialize)]
+struct TenantRow {
+    tenant: String,
+    status: String,
+    created: String,
+    pages: Option<(u64, u64)>,
+    users: Option<(u64, u64)>,
+    storage: Option<(u64, u64)>,
+    built_pages: Option<usize>,
+    build_queued: bool,
+    published: Option<String>,
+    pageviews_30d: u64,
+    visitors_30d: u64,
+    bandwidth_month: Option<u64>,
+    problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    tenants: Vec<TenantRow>,
+    count: usize,
+    max_tenants: u64,
+    pending_signups: usize,
+    storage_bytes: u64,
+    /// ISO week (`2026-W48`) → tenants created that week, the last 8 weeks.
+    signups_per_week: BTreeMap<String, u64>,
+}
+
+fn week_of(t: time::OffsetDateTime) -> String {
+    let (y, w, _) = t.to_iso_week_date();
+    format!("{y}-W{w:02}")
+}
+
+fn row(
+    inst: &Installation,
+    out: Option<&Path>,
+    e: &TenantEntry,
+    now: time::OffsetDateTime,
+) -> Result<TenantRow> {
+    let id: TenantId = e.tenant_id()?;
+    let mut problems = vec![];
+    let usage = inst.usage(&e.id);
+    let (pages, users, storage) = match &usage {
+        Ok(u) => (
+            Some((u.pages, u.limits.max_pages)),
+            Some((u.users, u.limits.max_users)),
+            Some((u.storage_bytes, u.limits.storage_bytes)),
+        ),
+        Err(err) => {
+            problems.push(format!("usage unreadable: {err}"));
+            (None, None, None)
+        }
+    };
+    for (what, fig) in [("pages", pages), ("users", users), ("storage", storage)] {
+        if fig.is_some_and(|(used, limit)| used >= limit) {
+            problems.push(format!("{what} at or over quota"));
+        }
+    }
+    let record = out
+        .and_then(|o| t8k_builder::fingerprint::Record::read(&o.join(format!("{id}.build.json"))));
+    if record.is_none() && e.active {
+        problems.push("never built".into());
+    }
+    let build_queued = t8k_core::queue::pending(inst.store())?
+        .iter()
+        .any(|(t, _)| *t == id);
+    if build_queued {
+        problems.push("content changed since the last build (queued)".into());
+    }
+    let published = t8k_builder::deploys::list(inst.store(), &e.id)?
+        .into_iter()
+        .find(|d| d.live)
+        .map(|d| d.created);
+    if published.is_none() && e.active {
+        problems.push("never published".into());
+    }
+    let t = traffic::report(inst.store(), &id, 30, now)?;
+    Ok(TenantRow {
+        tenant: e.id.clone(),
+        status: e.status.as_str().into(),
+        created: e.created.clone(),
+        pages,
+        users,
+        storage,
+        built_pages: record.map(|r| r.pages),
+        build_queued,
+        published,
+        pageviews_30d: t.pageviews,
+        visitors_30d: t.visitors,
+        bandwidth_month: bandwidth::read(inst.store(), &id, &bandwidth::month_of(now))?
+            .map(|m| m.bytes),
+        problems,
+    })
+}
+
+fn collect(inst: &Installation) -> Result<Report> {
+    let now = t8k_core::timefmt::now();
+    let out = t8k_builder::default_out(inst);
+    let tenants = inst.list()?;
+    let mut rows = vec![];
+    for e in &tenants {
+        rows.push(
+            row(inst, out.as_deref(), e, now)
+                .with_context(|| format!("reporting on tenant '{}'", e.id))?,
+        );
+    }
+    let mut signups: BTreeMap<String, u64> = (0..8)
+        .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))
+        .collect();
+    for e in &tenants {
+        let created =
+            time::OffsetDateTime::parse(&e.created, &time::format_description::well_known::Rfc3339);
+        if let Ok(c) = created
+            && let Some(n) = signups.get_mut(&week_of(c))
+        {
+            *n += 1;
+        }
+    }
+    Ok(Report {
+        count: rows.len(),
+        max_tenants: inst.settings()?.max_tenants.value,
+        pending_signups: inst.pending_signups()?.len(),
+        storage_bytes: rows.iter().filter_map(|r| r.storage.map(|s| s.0)).sum(),
+        signups_per_week: signups,
+        tenants: rows,
+    })
+}
+
+fn fig(f: Option<(u64, u64)>, size: bool) -> String {
+    let fmt = |n: u64| {
+        if size {
+            quota::format_size(n)
+        } else {
+            n.to_string()
+        }
+    };
+    f.map_or("?".into(), |(u, l)| format!("{} / {}", fmt(u), fmt(l)))
+}
+
+pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()> {
+    let r = collect(inst)?;
+    if let Some(path) = html {
+        std::fs::write(&path, page(&r))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("Wrote {}", path.display());
+    }
+    output::emit(json, &r, || {
+        let rows = r
+            .tenants
+            .iter()
+            .map(|t| {
+                vec![
+                    t.tenant.clone(),
+                    t.status.clone(),
+                    fig(t.pages, false),
+                    fig(t.storage, true),
+                    t.published.clone().unwrap_or_else(|| "never".into()),
+                    format!("{} / {}", t.pageviews_30d, t.visitors_30d),
+                    t.bandwidth_month.map_or("-".into(), quota::format_size),
+                    if t.problems.is_empty() {
+                        "ok".into()
+                    } else {
+                        t.problems.join("; ")
+                    },
+                ]
+            })
+            .collect();
+        println!(
+            "{}",
+            output::table(
+                &[
+                    "tenant",
+                    "status",
+                    "pages",
+                    "storage",
+                    "published",
+                    "views / visitors (30 d)",
+                    "bandwidth (month)",
+                    "health"
+                ],
+                rows
+            )
+        );
+        println!(
+            "{} of {} tenants, {} sign-ups waiting for email, {} stored. Sign-ups per week: {}",
+            r.count,
+            r.max_tenants,
+            r.pending_signups,
+            quota::format_size(r.storage_bytes),
+            r.signups_per_week
+                .iter()
+                .map(|(w, n)| format!("{w} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    });
+    Ok(())
+}
+
+/// The report as a page with SVG bar charts (no scripts).
+fn page(r: &Report) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let bars = |points: Vec<(String, u64)>| {
+        let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
+        let step = 600.0 / points.len().max(1) as f64;
+        let rects: String = points
+            .iter()
+            .enumerate()
+            .map(|(i, (n, v))| {
+                let h = *v as f64 / max * 136.0;
+                format!(r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{}: {v}</title></rect>"#, i as f64 * step + 1.0, 140.0 - h, (step - 2.0).max(1.0), esc(n))
+            })
+            .collect();
+        format!(
+            r#"<svg viewBox="0 0 600 140" preserveAspectRatio="none" style="width:100%;height:8rem;fill:#1f5fbf;background:#f5f6f8">{rects}</svg>"#
+        )
+    };
+    let rows: String = r
+        .tenants
+        .iter()
+        .map(|t| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&t.tenant),
+                esc(&t.status),
+                esc(&fig(t.pages, false)),
+                esc(&fig(t.storage, true)),
+                esc(t.published.as_deref().unwrap_or("never")),
+                t.pageviews_30d,
+                esc(&if t.problems.is_empty() { "ok".into() } else { t.problems.join("; ") })
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+table{{border-collapse:collapse;width:100%}}td,th{{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}}div.s{{overflow-x:auto}}</style></head>\
+<body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored</p>\
+<h2>Sign-ups per week</h2>{}<h2>Page views per tenant, 30 days</h2>{}\
+<h2>Tenants</h2><div class=\"s\"><table><thead><tr><th>tenant</th><th>status</th><th>pages</th><th>storage</th><th>published</th><th>views (30 d)</th><th>health</th></tr></thead><tbody>{rows}</tbody></table></div></main></body></html>",
+        r.count,
+        r.max_tenants,
+        r.pending_signups,
+        quota::format_size(r.storage_bytes),
+        bars(
+            r.signups_per_week
+                .iter()
+                .map(|(w, n)| (w.clone(), *n))
+                .collect()
+        ),
+        bars(
+            r.tenants
+                .iter()
+                .map(|t| (t.tenant.clone(), t.pageviews_30d))
+                .collect()
+        ),
+    )
+}

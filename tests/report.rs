@@ -1,0 +1,74 @@
+//! `t8k report`: every tenant's status, health, usage and traffic, the installation's capacity
+//! and sign-ups per week — as a table, JSON and an HTML page with charts.
+
+mod common;
+
+use common::Root;
+
+#[test]
+fn the_report_shows_health_usage_capacity_and_sign_ups() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.create("harbor").ok();
+    root.run(&["build"]).ok();
+    root.run(&["publish", "acme"]).ok();
+    root.run(&["tenant", "deactivate", "harbor"]).ok();
+
+    let r = root.run(&["--json", "report"]).ok().json();
+    assert_eq!(
+        (r["count"].as_u64(), r["max_tenants"].as_u64()),
+        (Some(2), Some(10))
+    );
+    let acme = r["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "acme")
+        .unwrap();
+    assert_eq!(acme["status"], "active");
+    assert!(acme["published"].is_string(), "{acme}");
+    assert_eq!(acme["problems"], serde_json::json!([]), "{acme}");
+    assert!(acme["pages"][0].as_u64().unwrap() >= 1);
+    assert!(acme["storage"][0].as_u64().unwrap() > 0);
+    assert!(acme["built_pages"].as_u64().unwrap() >= 1);
+    let harbor = r["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "harbor")
+        .unwrap();
+    assert_eq!(harbor["status"], "inactive");
+    assert!(harbor["published"].is_null());
+
+    // An active tenant never published is flagged.
+    root.create("cove").ok();
+    let r2 = root.run(&["--json", "report"]).ok().json();
+    let cove = r2["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == "cove")
+        .unwrap();
+    let problems = cove["problems"].to_string();
+    assert!(
+        problems.contains("never built") && problems.contains("never published"),
+        "{problems}"
+    );
+    let weeks = r["signups_per_week"].as_object().unwrap();
+    assert_eq!(weeks.len(), 8);
+    assert_eq!(weeks.values().next_back().unwrap(), 2, "both created this week");
+    assert!(r["storage_bytes"].as_u64().unwrap() > 0);
+
+    let human = root.run(&["report"]).ok();
+    assert!(
+        human.stdout.contains("acme") && human.stdout.contains("of 10 tenants"),
+        "{}",
+        human.stdout
+    );
+
+    let html = root.dir.path().join("report.html");
+    root.run(&["report", "--html", html.to_str().unwrap()]).ok();
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("<svg") && text.contains("harbor") && !text.contains("<script"));
+}
