@@ -57,7 +57,11 @@ fn the_report_shows_health_usage_capacity_and_sign_ups() {
     );
     let weeks = r["signups_per_week"].as_object().unwrap();
     assert_eq!(weeks.len(), 8);
-    assert_eq!(weeks.values().next_back().unwrap(), 2, "both created this week");
+    assert_eq!(
+        weeks.values().next_back().unwrap(),
+        2,
+        "both created this week"
+    );
     assert!(r["storage_bytes"].as_u64().unwrap() > 0);
 
     let human = root.run(&["report"]).ok();

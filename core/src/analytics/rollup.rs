@@ -12,7 +12,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
 use super::Event;
@@ -101,36 +103,76 @@ fn hour_of(ts_ms: i64) -> String {
     format!("{}T{:02}", super::day_of(t), t.hour())
 }
 
-/// Adds one object's events to the database (inside the caller's transaction).
-fn merge_events(tx: &Connection, events: &[Event]) -> rusqlite::Result<()> {
-    for e in events {
-        let hour = hour_of(e.ts);
-        let day = &hour[..10];
-        tx.execute(
-            "INSERT INTO hourly (hour, path, event, count) VALUES (?1, ?2, ?3, 1)
-             ON CONFLICT (hour, path, event) DO UPDATE SET count = count + 1",
-            params![hour, e.path, e.event],
-        )?;
-        let new_visitor = tx.execute(
-            "INSERT OR IGNORE INTO visitors (day, visitor) VALUES (?1, ?2)",
-            params![day, e.visitor],
-        )? == 1;
-        if new_visitor && e.event == "PAGEVIEWED" {
-            tx.execute(
-                "INSERT INTO entries (day, path, count) VALUES (?1, ?2, 1)
-                 ON CONFLICT (day, path) DO UPDATE SET count = count + 1",
-                params![day, e.path],
-            )?;
+/// Counts gathered in memory from a chunk of event objects, written with one statement per
+/// distinct row (not per event).
+#[derive(Default)]
+struct Tally {
+    hourly: HashMap<(String, String, String), u64>,
+    referrers: HashMap<(String, String), u64>,
+    entries: HashMap<(String, String), u64>,
+    /// Visitor-days first seen in this chunk.
+    visitors: HashSet<(String, String)>,
+}
+
+impl Tally {
+    /// Adds one object's events; `known` says whether a visitor-day was seen by earlier runs.
+    fn add(
+        &mut self,
+        events: &[Event],
+        known: &mut impl FnMut(&str, &str) -> rusqlite::Result<bool>,
+    ) -> rusqlite::Result<()> {
+        for e in events {
+            let hour = hour_of(e.ts);
+            let day = hour[..10].to_owned();
+            *self
+                .hourly
+                .entry((hour, e.path.clone(), e.event.clone()))
+                .or_default() += 1;
+            let vk = (day.clone(), e.visitor.clone());
+            let new_visitor = !self.visitors.contains(&vk) && !known(&vk.0, &vk.1)?;
+            if new_visitor {
+                self.visitors.insert(vk);
+                if e.event == "PAGEVIEWED" {
+                    *self
+                        .entries
+                        .entry((day.clone(), e.path.clone()))
+                        .or_default() += 1;
+                }
+            }
+            if let Some(r) = e.referrer.as_deref().filter(|_| e.event == "PAGEVIEWED") {
+                *self.referrers.entry((day, r.to_owned())).or_default() += 1;
+            }
         }
-        if let Some(r) = e.referrer.as_deref().filter(|_| e.event == "PAGEVIEWED") {
-            tx.execute(
-                "INSERT INTO referrers (day, referrer, count) VALUES (?1, ?2, 1)
-                 ON CONFLICT (day, referrer) DO UPDATE SET count = count + 1",
-                params![day, r],
-            )?;
-        }
+        Ok(())
     }
-    Ok(())
+
+    fn write(&self, tx: &Connection) -> rusqlite::Result<()> {
+        let mut q = tx.prepare_cached(
+            "INSERT INTO hourly (hour, path, event, count) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (hour, path, event) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((hour, path, event), n) in &self.hourly {
+            q.execute(params![hour, path, event, n])?;
+        }
+        let mut q =
+            tx.prepare_cached("INSERT OR IGNORE INTO visitors (day, visitor) VALUES (?1, ?2)")?;
+        for (day, visitor) in &self.visitors {
+            q.execute(params![day, visitor])?;
+        }
+        for (table, column, map) in [
+            ("entries", "path", &self.entries),
+            ("referrers", "referrer", &self.referrers),
+        ] {
+            let mut q = tx.prepare_cached(&format!(
+                "INSERT INTO {table} (day, {column}, count) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (day, {column}) DO UPDATE SET count = count + excluded.count"
+            ))?;
+            for ((day, name), n) in map {
+                q.execute(params![day, name, n])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn parse(bytes: &[u8]) -> (Vec<Event>, usize) {
@@ -145,7 +187,11 @@ fn parse(bytes: &[u8]) -> (Vec<Event>, usize) {
     (events, bad)
 }
 
-/// Merges every raw event object of `tenant` into its analytics database.
+/// Event objects merged per transaction: bounds memory and the work a crash can lose.
+const CHUNK: usize = 200;
+
+/// Merges every raw event object of `tenant` into its analytics database, a chunk of objects
+/// per transaction.
 pub fn rollup(store: &dyn Store, tenant: &TenantId) -> Result<Merged> {
     let mut keys: Vec<Key> = store
         .list(&layout::events_dir(tenant))?
@@ -154,65 +200,99 @@ pub fn rollup(store: &dyn Store, tenant: &TenantId) -> Result<Merged> {
         .filter(|k| k.as_str().ends_with(".jsonl"))
         .collect();
     keys.sort();
-    let mut loaded = vec![];
-    for k in &keys {
-        if let Some(obj) = store.get(k)? {
-            loaded.push((k.clone(), obj.bytes));
-        }
-    }
     let db_key = layout::analytics_db(tenant);
+    forget_gone(store, &db_key, &keys)?;
     let mut out = Merged {
         tenant: tenant.to_string(),
         ..Default::default()
     };
-    let merged_keys = with_write_file(store, &db_key, AnalyticsDb::open_path, |db| {
-        out = Merged {
-            tenant: tenant.to_string(),
-            ..Default::default()
-        };
+    for chunk in keys.chunks(CHUNK) {
+        let mut loaded = vec![];
+        for k in chunk {
+            if let Some(obj) = store.get(k)? {
+                loaded.push((k.clone(), obj.bytes));
+            }
+        }
+        let (m, done) = with_write_file(store, &db_key, AnalyticsDb::open_path, |db| {
+            merge_chunk(db, &db_key, &loaded)
+        })?;
+        // Only now, with the counts committed, do the raw objects go.
+        for k in done {
+            store.delete(&k)?;
+        }
+        out.objects += m.objects;
+        out.events += m.events;
+        out.skipped_lines += m.skipped_lines;
+        out.cleaned += m.cleaned;
+    }
+    Ok(out)
+}
+
+/// Forgets merged keys whose objects are gone: only the crash window needs them.
+fn forget_gone(store: &dyn Store, db_key: &Key, keys: &[Key]) -> Result<()> {
+    with_write_file(store, db_key, AnalyticsDb::open_path, |db| {
+        let e = Error::db(db_key.as_str());
         let tx = db.conn.transaction().map_err(Error::db(db_key.as_str()))?;
-        // Forget merged keys whose objects are gone: only the crash window needs them.
         tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS listed (key TEXT PRIMARY KEY); DELETE FROM listed;",
         )
         .map_err(Error::db(db_key.as_str()))?;
-        for k in &keys {
-            tx.execute("INSERT INTO listed (key) VALUES (?1)", [k.as_str()])
+        {
+            let mut q = tx
+                .prepare("INSERT INTO listed (key) VALUES (?1)")
                 .map_err(Error::db(db_key.as_str()))?;
+            for k in keys {
+                q.execute([k.as_str()])
+                    .map_err(Error::db(db_key.as_str()))?;
+            }
         }
         tx.execute(
             "DELETE FROM merged WHERE key NOT IN (SELECT key FROM listed)",
             [],
         )
-        .map_err(Error::db(db_key.as_str()))?;
-        let mut done = vec![];
-        for (k, bytes) in &loaded {
-            let seen = tx
-                .query_row("SELECT 1 FROM merged WHERE key = ?1", [k.as_str()], |_| {
-                    Ok(())
-                })
-                .optional()
-                .map_err(Error::db(db_key.as_str()))?
-                .is_some();
-            if seen {
-                out.cleaned += 1;
+        .and_then(|_| tx.commit())
+        .map_err(e)
+    })
+}
+
+/// One transaction: the chunk's new objects counted and recorded as merged.
+fn merge_chunk(
+    db: &mut AnalyticsDb,
+    db_key: &Key,
+    loaded: &[(Key, Vec<u8>)],
+) -> Result<(Merged, Vec<Key>)> {
+    let dberr = || Error::db(db_key.as_str());
+    let tx = db.conn.transaction().map_err(dberr())?;
+    let mut m = Merged::default();
+    let mut tally = Tally::default();
+    let mut done = vec![];
+    {
+        let mut seen = tx
+            .prepare("SELECT 1 FROM merged WHERE key = ?1")
+            .map_err(dberr())?;
+        let mut mark = tx
+            .prepare("INSERT INTO merged (key) VALUES (?1)")
+            .map_err(dberr())?;
+        let mut visitor = tx
+            .prepare("SELECT 1 FROM visitors WHERE day = ?1 AND visitor = ?2")
+            .map_err(dberr())?;
+        let mut known = |day: &str, v: &str| visitor.exists(params![day, v]);
+        for (k, bytes) in loaded {
+            if seen.exists([k.as_str()]).map_err(dberr())? {
+                m.cleaned += 1;
             } else {
-                let (events, bad) = parse(bytes);
-                merge_events(&tx, &events).map_err(Error::db(db_key.as_str()))?;
-                tx.execute("INSERT INTO merged (key) VALUES (?1)", [k.as_str()])
-                    .map_err(Error::db(db_key.as_str()))?;
-                out.objects += 1;
-                out.events += events.len();
-                out.skipped_lines += bad;
+                let (mut events, bad) = parse(bytes);
+                events.sort_by_key(|e| e.ts);
+                tally.add(&events, &mut known).map_err(dberr())?;
+                mark.execute([k.as_str()]).map_err(dberr())?;
+                m.objects += 1;
+                m.events += events.len();
+                m.skipped_lines += bad;
             }
             done.push(k.clone());
         }
-        tx.commit().map_err(Error::db(db_key.as_str()))?;
-        Ok(done)
-    })?;
-    // Only now, with the counts committed, do the raw objects go.
-    for k in merged_keys {
-        store.delete(&k)?;
     }
-    Ok(out)
+    tally.write(&tx).map_err(dberr())?;
+    tx.commit().map_err(dberr())?;
+    Ok((m, done))
 }
