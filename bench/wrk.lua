@@ -1,8 +1,10 @@
--- wrk script for scripts/bench-functions.sh. From the environment: WRK_HOST (Host header),
--- WRK_COOKIE, and WRK_BODY (then the request is a JSON POST). Prints one parsable line.
+-- wrk script for scripts/bench-*.sh. From the environment: WRK_HOST (Host header), WRK_COOKIE,
+-- WRK_UA (User-Agent) and WRK_BODY (then the request is a JSON POST). Prints one line.
 local host = os.getenv("WRK_HOST")
 local cookie = os.getenv("WRK_COOKIE")
 local body = os.getenv("WRK_BODY")
+local ua = os.getenv("WRK_UA")
+if ua and ua ~= "" then wrk.headers["User-Agent"] = ua end
 if host and host ~= "" then wrk.headers["Host"] = host end
 if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
 if body and body ~= "" then

@@ -17,7 +17,6 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
-use super::Event;
 use crate::db::{DbFile, with_write_file};
 use crate::error::{Error, Result};
 use crate::key::{Key, layout};
@@ -97,67 +96,109 @@ pub struct Merged {
     pub cleaned: usize,
 }
 
-fn hour_of(ts_ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ts_ms / 1000)
+/// The fields the rollup reads, borrowed from the object's bytes (no copy per event).
+#[derive(serde::Deserialize)]
+struct Seen<'a> {
+    ts: i64,
+    #[serde(borrow)]
+    event: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    path: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    visitor: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    referrer: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Hours since the epoch (UTC) of a millisecond timestamp.
+fn hour_number(ts_ms: i64) -> i64 {
+    ts_ms.div_euclid(3_600_000)
+}
+
+/// `2026-11-28T14` for an hour number.
+fn hour_label(hour: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(hour * 3600)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!("{}T{:02}", super::day_of(t), t.hour())
+}
+
+/// Strings seen in a chunk, numbered once, so counts are keyed by small integers.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(s.to_owned(), id);
+        self.names.push(s.to_owned());
+        id
+    }
 }
 
 /// Counts gathered in memory from a chunk of event objects, written with one statement per
 /// distinct row (not per event).
 #[derive(Default)]
 struct Tally {
-    hourly: HashMap<(String, String, String), u64>,
-    referrers: HashMap<(String, String), u64>,
-    entries: HashMap<(String, String), u64>,
-    /// Visitor-days first seen in this chunk.
-    visitors: HashSet<(String, String)>,
+    names: Names,
+    /// (hour number, path, verb) → count.
+    hourly: HashMap<(i64, u32, u32), u64>,
+    /// (day number, name) → count.
+    referrers: HashMap<(i64, u32), u64>,
+    entries: HashMap<(i64, u32), u64>,
+    /// Visitor-days first seen in this chunk: (day number, visitor).
+    visitors: HashSet<(i64, u32)>,
 }
 
 impl Tally {
     /// Adds one object's events; `known` says whether a visitor-day was seen by earlier runs.
     fn add(
         &mut self,
-        events: &[Event],
+        events: &[Seen],
         known: &mut impl FnMut(&str, &str) -> rusqlite::Result<bool>,
     ) -> rusqlite::Result<()> {
         for e in events {
-            let hour = hour_of(e.ts);
-            let day = hour[..10].to_owned();
-            *self
-                .hourly
-                .entry((hour, e.path.clone(), e.event.clone()))
-                .or_default() += 1;
-            let vk = (day.clone(), e.visitor.clone());
-            let new_visitor = !self.visitors.contains(&vk) && !known(&vk.0, &vk.1)?;
+            let hour = hour_number(e.ts);
+            let day = hour.div_euclid(24);
+            let path = self.names.id(&e.path);
+            let verb = self.names.id(&e.event);
+            *self.hourly.entry((hour, path, verb)).or_default() += 1;
+            let visitor = self.names.id(&e.visitor);
+            let new_visitor = !self.visitors.contains(&(day, visitor))
+                && !known(&hour_label(day * 24)[..10], &e.visitor)?;
             if new_visitor {
-                self.visitors.insert(vk);
+                self.visitors.insert((day, visitor));
                 if e.event == "PAGEVIEWED" {
-                    *self
-                        .entries
-                        .entry((day.clone(), e.path.clone()))
-                        .or_default() += 1;
+                    *self.entries.entry((day, path)).or_default() += 1;
                 }
             }
             if let Some(r) = e.referrer.as_deref().filter(|_| e.event == "PAGEVIEWED") {
-                *self.referrers.entry((day, r.to_owned())).or_default() += 1;
+                let r = self.names.id(r);
+                *self.referrers.entry((day, r)).or_default() += 1;
             }
         }
         Ok(())
     }
 
     fn write(&self, tx: &Connection) -> rusqlite::Result<()> {
+        let name = |id: u32| self.names.names[id as usize].as_str();
+        let day = |d: i64| hour_label(d * 24)[..10].to_owned();
         let mut q = tx.prepare_cached(
             "INSERT INTO hourly (hour, path, event, count) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (hour, path, event) DO UPDATE SET count = count + excluded.count",
         )?;
         for ((hour, path, event), n) in &self.hourly {
-            q.execute(params![hour, path, event, n])?;
+            q.execute(params![hour_label(*hour), name(*path), name(*event), n])?;
         }
         let mut q =
             tx.prepare_cached("INSERT OR IGNORE INTO visitors (day, visitor) VALUES (?1, ?2)")?;
-        for (day, visitor) in &self.visitors {
-            q.execute(params![day, visitor])?;
+        for (d, visitor) in &self.visitors {
+            q.execute(params![day(*d), name(*visitor)])?;
         }
         for (table, column, map) in [
             ("entries", "path", &self.entries),
@@ -167,19 +208,19 @@ impl Tally {
                 "INSERT INTO {table} (day, {column}, count) VALUES (?1, ?2, ?3)
                  ON CONFLICT (day, {column}) DO UPDATE SET count = count + excluded.count"
             ))?;
-            for ((day, name), n) in map {
-                q.execute(params![day, name, n])?;
+            for ((d, n), count) in map {
+                q.execute(params![day(*d), name(*n), count])?;
             }
         }
         Ok(())
     }
 }
 
-fn parse(bytes: &[u8]) -> (Vec<Event>, usize) {
+fn parse(bytes: &[u8]) -> (Vec<Seen<'_>>, usize) {
     let mut events = vec![];
     let mut bad = 0;
     for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        match serde_json::from_slice::<Event>(line) {
+        match serde_json::from_slice::<Seen>(line) {
             Ok(e) => events.push(e),
             Err(_) => bad += 1,
         }
