@@ -160,7 +160,7 @@ impl Tally {
     fn add(
         &mut self,
         events: &[Seen],
-        known: &mut impl FnMut(&str, &str) -> rusqlite::Result<bool>,
+        known: &mut impl FnMut(i64, &str) -> rusqlite::Result<bool>,
     ) -> rusqlite::Result<()> {
         for e in events {
             let hour = hour_number(e.ts);
@@ -170,7 +170,7 @@ impl Tally {
             *self.hourly.entry((hour, path, verb)).or_default() += 1;
             let visitor = self.names.id(&e.visitor);
             let new_visitor = !self.visitors.contains(&(day, visitor))
-                && !known(&hour_label(day * 24)[..10], &e.visitor)?;
+                && !known(day, &e.visitor)?;
             if new_visitor {
                 self.visitors.insert((day, visitor));
                 if e.event == "PAGEVIEWED" {
@@ -314,10 +314,21 @@ fn merge_chunk(
         let mut mark = tx
             .prepare("INSERT INTO merged (key) VALUES (?1)")
             .map_err(dberr())?;
-        let mut visitor = tx
-            .prepare("SELECT 1 FROM visitors WHERE day = ?1 AND visitor = ?2")
+        let mut of_day = tx
+            .prepare("SELECT visitor FROM visitors WHERE day = ?1")
             .map_err(dberr())?;
-        let mut known = |day: &str, v: &str| visitor.exists(params![day, v]);
+        // Visitors of earlier runs, one query per day (not one per visitor).
+        let mut days: HashMap<i64, HashSet<String>> = HashMap::new();
+        let mut known = |day: i64, v: &str| -> rusqlite::Result<bool> {
+            if !days.contains_key(&day) {
+                let label = hour_label(day * 24)[..10].to_owned();
+                let set = of_day
+                    .query_map([label], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<HashSet<_>>>()?;
+                days.insert(day, set);
+            }
+            Ok(days[&day].contains(v))
+        };
         for (k, bytes) in loaded {
             if seen.exists([k.as_str()]).map_err(dberr())? {
                 m.cleaned += 1;
