@@ -169,8 +169,7 @@ impl Tally {
             let verb = self.names.id(&e.event);
             *self.hourly.entry((hour, path, verb)).or_default() += 1;
             let visitor = self.names.id(&e.visitor);
-            let new_visitor = !self.visitors.contains(&(day, visitor))
-                && !known(day, &e.visitor)?;
+            let new_visitor = !self.visitors.contains(&(day, visitor)) && !known(day, &e.visitor)?;
             if new_visitor {
                 self.visitors.insert((day, visitor));
                 if e.event == "PAGEVIEWED" {
