@@ -319,14 +319,17 @@ fn merge_chunk(
         // Visitors of earlier runs, one query per day (not one per visitor).
         let mut days: HashMap<i64, HashSet<String>> = HashMap::new();
         let mut known = |day: i64, v: &str| -> rusqlite::Result<bool> {
-            if !days.contains_key(&day) {
-                let label = hour_label(day * 24)[..10].to_owned();
-                let set = of_day
-                    .query_map([label], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<HashSet<_>>>()?;
-                days.insert(day, set);
-            }
-            Ok(days[&day].contains(v))
+            let set = match days.entry(day) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let label = hour_label(day * 24)[..10].to_owned();
+                    let set = of_day
+                        .query_map([label], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<HashSet<_>>>()?;
+                    slot.insert(set)
+                }
+            };
+            Ok(set.contains(v))
         };
         for (k, bytes) in loaded {
             if seen.exists([k.as_str()]).map_err(dberr())? {
