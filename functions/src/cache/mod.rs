@@ -1,0 +1,221 @@
+//! What the hot read path (session checks, `/api/quota`) would otherwise redo on every
+//! request: parsing the registry and building its host table, parsing tenants' env.json,
+//! opening their databases and measuring usage.
+//!
+//! Freshness never rests on a time-to-live: a change by any process — the CLI, another server,
+//! a Lambda — applies to the very next request. On a local data root the folders of cached
+//! values are watched ([`crate::watch`]): while no event has arrived for a folder, what was
+//! read from it is used as it is, with no system call but the one poll of the event queue.
+//! Without a watch, a document is known unchanged when its path still names the very file it
+//! was parsed from: the store replaces
+//! documents only by rename, and the cache keeps that file open, which pins its inode number
+//! (no new file can reuse it while it is open); size, mtime and ctime are compared as well,
+//! for hand edits in place. That is one `statx` a document per request. Documents not pinned
+//! (past [`MAX_PINNED`] open files) and documents in a bucket are re-read and compared byte
+//! for byte. Usage is reused only while the database is the same file and SQLite's
+//! `data_version` says no connection has committed since, and env.json is the same document;
+//! media files are added and removed with their rows, so `data_version` covers them too. (The
+//! database's size is therefore as of the last write: a later WAL checkpoint that shrinks the
+//! files shows at the next write.)
+
+mod databases;
+mod versioned;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use t8k_core::bandwidth::Month;
+use t8k_core::key::layout;
+use t8k_core::registry::Registry;
+use t8k_core::store::Store;
+use t8k_core::tenant_config::TenantConfig;
+use t8k_core::{Error, Result, TenantId};
+
+use crate::host::HostMap;
+use crate::watch::{Changed, Scope, Watcher};
+
+use databases::OpenDb;
+pub use databases::OpenDbRef;
+pub use versioned::MAX_PINNED;
+use versioned::{Versioned, parse};
+
+/// The registry as last read, with its host table.
+pub struct RegistryDoc {
+    pub reg: Registry,
+    pub hosts: HostMap,
+}
+
+/// A tenant's env.json as last read, with the session tokens already verified against it.
+pub struct ConfigDoc {
+    pub cfg: TenantConfig,
+    /// Token → its verified claims. Only tokens whose signature checked out with this
+    /// document's secret are here, so a new document (a rotated secret) starts empty. Expiry
+    /// and token versions are still checked on every request.
+    sessions: Mutex<HashMap<String, crate::token::Claims>>,
+}
+
+/// Verified tokens kept per tenant before the memo is cleared.
+const MAX_SESSIONS: usize = 10_000;
+
+impl ConfigDoc {
+    fn new(cfg: TenantConfig) -> ConfigDoc {
+        ConfigDoc {
+            cfg,
+            sessions: Mutex::default(),
+        }
+    }
+
+    /// The claims of a token verified earlier against this document.
+    pub fn verified(&self, token: &str) -> Option<crate::token::Claims> {
+        let memo = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        memo.get(token).cloned()
+    }
+
+    pub fn remember(&self, token: &str, claims: &crate::token::Claims) {
+        let mut memo = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= MAX_SESSIONS {
+            memo.clear();
+        }
+        memo.insert(token.to_owned(), claims.clone());
+    }
+}
+
+/// Proof that a request has taken in the changes made before it began ([`Cache::sync`]).
+pub struct Fresh(());
+
+#[derive(Default)]
+pub struct Cache {
+    registry: Mutex<Option<Versioned<RegistryDoc>>>,
+    configs: Mutex<HashMap<TenantId, Versioned<ConfigDoc>>>,
+    dbs: Mutex<HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
+    bandwidth: Mutex<HashMap<(TenantId, String), Versioned<Month>>>,
+    pinned: std::sync::atomic::AtomicUsize,
+    watcher: std::sync::OnceLock<Option<Watcher>>,
+}
+
+impl Cache {
+    fn watcher(&self) -> Option<&Watcher> {
+        self.watcher.get_or_init(Watcher::new).as_ref()
+    }
+
+    /// Watches the folder holding `path` for `scope`; false when it cannot be watched.
+    fn watch(&self, path: &std::path::Path, scope: &Scope) -> bool {
+        match (self.watcher(), path.parent()) {
+            (Some(w), Some(dir)) => w.watch(dir, scope),
+            _ => false,
+        }
+    }
+
+    /// Takes in the changes made before this request began: what they touch is trusted no
+    /// more. Every cached read takes the returned proof, so none can skip this step; one call
+    /// a request is enough (later changes are concurrent with the request).
+    pub fn sync(&self) -> Fresh {
+        let Some(w) = self.watcher() else {
+            return Fresh(());
+        };
+        let scopes = match w.changes() {
+            Changed::Nothing => return Fresh(()),
+            Changed::Scopes(s) => Some(s),
+            Changed::All => None,
+        };
+        let hit = |s: &Scope| scopes.as_ref().is_none_or(|v| v.contains(s));
+        if hit(&Scope::Registry)
+            && let Some(v) = self
+                .registry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+        {
+            v.trusted = false;
+        }
+        for (id, v) in self
+            .configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            if hit(&Scope::Config(id.clone())) {
+                v.trusted = false;
+            }
+        }
+        for (id, db) in self.dbs.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            if hit(&Scope::Db(id.clone())) {
+                db.lock().unwrap_or_else(|p| p.into_inner()).trusted = false;
+            }
+        }
+        for ((id, _), v) in self
+            .bandwidth
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            if hit(&Scope::Stats(id.clone())) {
+                v.trusted = false;
+            }
+        }
+        Fresh(())
+    }
+
+    pub fn registry(&self, store: &dyn Store, _: &Fresh) -> Result<Arc<RegistryDoc>> {
+        let key = layout::registry();
+        let mut slot = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
+            let reg: Registry = parse(&key, bytes)?;
+            Ok(RegistryDoc {
+                hosts: HostMap::new(&reg),
+                reg,
+            })
+        })?
+        .ok_or_else(|| Error::NotInstalled {
+            root: store.describe(),
+        })
+    }
+
+    pub fn config(&self, store: &dyn Store, id: &TenantId, _: &Fresh) -> Result<Arc<ConfigDoc>> {
+        let key = layout::env_json(id);
+        let mut map = self.configs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = map.remove(id);
+        let loaded = self.load(store, &key, Scope::Config(id.clone()), &mut slot, |bytes| {
+            Ok(ConfigDoc::new(parse(&key, bytes)?))
+        });
+        if let Some(v) = slot {
+            map.insert(id.clone(), v);
+        }
+        loaded?.ok_or_else(|| Error::NoSuchTenant(id.to_string()))
+    }
+
+    /// Bytes served to the tenant in `month` as `t8k serve` recorded them; `None` when nothing
+    /// was recorded (not measured here).
+    pub fn bandwidth(
+        &self,
+        store: &dyn Store,
+        id: &TenantId,
+        month: &str,
+        _: &Fresh,
+    ) -> Result<Option<Month>> {
+        let key = layout::bandwidth_dir(id).join(&format!("{month}.json"))?;
+        let mut map = self.bandwidth.lock().unwrap_or_else(|p| p.into_inner());
+        let slot_key = (id.clone(), month.to_owned());
+        let mut slot = map.remove(&slot_key);
+        let loaded = self.load(store, &key, Scope::Stats(id.clone()), &mut slot, |bytes| {
+            parse(&key, bytes)
+        });
+        if let Some(v) = slot {
+            map.insert(slot_key, v);
+        }
+        Ok(loaded?.map(|m| *m))
+    }
+}
+
+#[cfg(test)]
+impl Cache {
+    /// A cache that checks every document with `statx` (as where inotify is unavailable).
+    fn unwatched() -> Cache {
+        let cache = Cache::default();
+        let _ = cache.watcher.set(None);
+        cache
+    }
+}
+
+#[cfg(test)]
+mod tests;

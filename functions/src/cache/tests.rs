@@ -1,0 +1,143 @@
+use super::*;
+
+/// Both ways of knowing that nothing changed: folder watches, and `statx` per document.
+fn caches() -> [Cache; 2] {
+    [Cache::default(), Cache::unwatched()]
+}
+use t8k_core::lifecycle::{InitOptions, Installation, NewTenant};
+use t8k_core::settings::Env;
+use t8k_core::store::Condition;
+
+fn installation(dir: &std::path::Path) -> Installation {
+    let store = t8k_core::store::open(dir.to_str().unwrap(), None, false).unwrap();
+    let inst = Installation::new(store, Env::default());
+    inst.init(&InitOptions {
+        domain: "aaaa.test".into(),
+        multi: true,
+        max_tenants: Some(5),
+        public_enable_multi_tenant: None,
+        require_email_verification: false,
+        auto_ssl: false,
+        enable_custom_domains: true,
+    })
+    .unwrap();
+    inst
+}
+
+#[test]
+fn every_replacement_of_the_registry_is_seen_even_at_the_same_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = installation(dir.path());
+    let key = layout::registry();
+    for cache in caches() {
+        for (i, domain) in ["bbbb.test", "cccc.test", "aaaa.test"]
+            .iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+        {
+            let mut reg = cache
+                .registry(inst.store(), &cache.sync())
+                .unwrap()
+                .reg
+                .clone();
+            reg.domain = domain.to_string();
+            let bytes = t8k_core::cas::to_json_bytes(&reg);
+            inst.store().put(&key, &bytes, Condition::None).unwrap();
+            assert_eq!(
+                cache
+                    .registry(inst.store(), &cache.sync())
+                    .unwrap()
+                    .reg
+                    .domain,
+                *domain,
+                "write {i}"
+            );
+        }
+    }
+}
+
+#[test]
+fn edits_in_place_are_seen() {
+    for cache in caches() {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = installation(dir.path());
+        assert_eq!(
+            cache
+                .registry(inst.store(), &cache.sync())
+                .unwrap()
+                .reg
+                .max_tenants,
+            5
+        );
+        let path = dir.path().join("config/t8k/tenants.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let edited = text.replace("\"max_tenants\": 5", "\"max_tenants\": 50");
+        std::fs::write(&path, edited).unwrap();
+        assert_eq!(
+            cache
+                .registry(inst.store(), &cache.sync())
+                .unwrap()
+                .reg
+                .max_tenants,
+            50
+        );
+    }
+}
+
+#[test]
+fn usage_follows_writes_by_other_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = installation(dir.path());
+    inst.create_tenant("acme", |id| NewTenant {
+        id,
+        site_name: "Acme".into(),
+        email: "a@acme.test".into(),
+        admin_password: None,
+        editor_password: None,
+        theme: None,
+        organisation: None,
+    })
+    .unwrap();
+    let id = TenantId::trusted("acme").unwrap();
+    for (n, cache) in caches().into_iter().enumerate() {
+        let usage = |cache: &Cache| {
+            let fresh = cache.sync();
+            let cfg = cache.config(inst.store(), &id, &fresh).unwrap();
+            cache
+                .usage(inst.store(), &id, &cfg, &fresh)
+                .unwrap()
+                .unwrap()
+        };
+        let before = usage(&cache);
+        assert_eq!(usage(&cache).pages, before.pages);
+        let page = t8k_core::content::Page {
+            slug: format!("new-{n}"),
+            title: "New".into(),
+            description: String::new(),
+            date: None,
+            draft: false,
+            weight: 0,
+            menus: vec![],
+            social_image: None,
+            extra: Default::default(),
+            panes: vec![],
+        };
+        t8k_core::content::edit::save(
+            inst.store(),
+            &id,
+            &page,
+            t8k_core::content::edit::Mode::Create,
+        )
+        .unwrap();
+        assert_eq!(usage(&cache).pages, before.pages + 1);
+        let max = 42 + n as u64;
+        inst.set_quota("acme", None, Some(max), None, false)
+            .unwrap();
+        assert_eq!(
+            usage(&cache).limits.max_pages,
+            max,
+            "a new env.json is a new usage"
+        );
+    }
+}
