@@ -1,0 +1,54 @@
+//! Bandwidth as `t8k serve` counts it, reported by `/api/quota`: per response body, per month,
+//! added up across servers, flushed every second and at a graceful stop.
+
+mod common;
+
+use common::{PASSWORD, Server, http};
+
+fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
+    common::login_cookie(srv.port, host, user, password)
+}
+
+#[test]
+fn bandwidth_served_by_t8k_serve_is_counted_and_reported() {
+    let (root, srv) = common::served_platform();
+    let c = login(&srv, "acme.localhost", "admin", PASSWORD);
+    let quota = || {
+        http(
+            srv.port,
+            "GET",
+            "acme.localhost",
+            "/api/quota",
+            &[("Cookie", &c)],
+        )
+        .json()["bandwidth"]
+            .clone()
+    };
+    assert!(
+        quota()["used"].is_null(),
+        "nothing served yet: not measured"
+    );
+
+    let mut sent = 0;
+    for path in ["/", "/", "/nope/"] {
+        sent += common::get(srv.port, "acme.localhost", path).body.len();
+    }
+    let head = http(srv.port, "HEAD", "acme.localhost", "/", &[]);
+    assert!(head.body.is_empty());
+    common::get(srv.port, "other.localhost", "/");
+    assert!(
+        common::eventually(5, || quota()["used"] == sent as u64),
+        "counted within a second or so: {} of {sent}",
+        quota()
+    );
+    assert_eq!(quota()["requests"], 4, "three GETs and a HEAD");
+    assert!(quota()["limit"].is_null());
+
+    // A second server counting into the same data root adds to the same month, and a
+    // graceful stop (SIGTERM) flushes what it counted last.
+    let mut srv2 = root.serve(&[]);
+    let more = common::get(srv2.port, "acme.localhost", "/").body.len();
+    unsafe { libc::kill(srv2.child.id() as i32, libc::SIGTERM) };
+    assert!(srv2.child.wait().unwrap().success());
+    assert_eq!(quota()["used"], (sent + more) as u64, "flushed at shutdown");
+}

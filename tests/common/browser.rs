@@ -1,0 +1,140 @@
+//! Headless Chromium over WebDriver.
+
+use super::*;
+
+/// A headless Chromium (Debian's `chromium` + `chromium-driver`, installed by scripts/test.sh)
+/// driven over the W3C WebDriver protocol by chromedriver on a free loopback port; the session
+/// and the driver are stopped when dropped.
+pub struct Browser {
+    driver: std::process::Child,
+    port: u16,
+    session: String,
+}
+
+impl Browser {
+    pub fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (scripts/test.sh installs chromium-driver)");
+        let mut b = Browser {
+            driver,
+            port,
+            session: String::new(),
+        };
+        assert!(
+            eventually(20, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()),
+            "chromedriver did not start"
+        );
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+        ];
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"args": args}}}});
+        b.session = b.call("POST", "/session", &caps)["sessionId"]
+            .as_str()
+            .expect("a WebDriver session")
+            .to_owned();
+        b
+    }
+
+    fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+        let path = if path == "/session" {
+            path.to_owned()
+        } else {
+            format!("/session/{}{path}", self.session)
+        };
+        let text = body.to_string();
+        let len = text.len().to_string();
+        let r = http_with_body(
+            self.port,
+            method,
+            &format!("127.0.0.1:{}", self.port),
+            &path,
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Length", &len),
+            ],
+            text.as_bytes(),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {}", r.text()));
+        assert_eq!(r.status, 200, "WebDriver {method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    fn element(&self, css: &str) -> String {
+        let v = self.call(
+            "POST",
+            "/element",
+            &serde_json::json!({"using": "css selector", "value": css}),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|id| id.as_str())
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_owned()
+    }
+
+    pub fn open(&self, url: &str) {
+        self.call("POST", "/url", &serde_json::json!({ "url": url }));
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/clear"),
+            &serde_json::json!({}),
+        );
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            &serde_json::json!({ "text": text }),
+        );
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/click"),
+            &serde_json::json!({}),
+        );
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let id = self.element(css);
+        self.call(
+            "GET",
+            &format!("/element/{id}/text"),
+            &serde_json::json!({}),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = http(
+                self.port,
+                "DELETE",
+                &format!("127.0.0.1:{}", self.port),
+                &format!("/session/{}", self.session),
+                &[],
+            );
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

@@ -1,0 +1,68 @@
+//! A real SMTP server for the sign-up mail tests.
+
+use super::*;
+
+/// A real SMTP server for tests: Python's aiosmtpd (installed by scripts/test.sh into
+/// .tools/venv), on a free loopback port, storing every message it accepts in a Maildir.
+pub struct Smtp {
+    child: std::process::Child,
+    pub port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Smtp {
+    pub fn start() -> Smtp {
+        let port = free_port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = Command::new(python_with_boto3())
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            // A path that does not exist yet, so the handler creates the Maildir's folders.
+            .arg(maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python -m aiosmtpd starts (run ./scripts/test.sh to install it)");
+        let up = eventually(20, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "aiosmtpd did not start on port {port}");
+        Smtp {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// Every message received so far, as raw RFC 5322 text.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail/new");
+        let Ok(dir) = std::fs::read_dir(new) else {
+            return vec![];
+        };
+        dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The path and query of the first `http(s)://…/api/register/verify?token=…` link in an email
+/// (undoing quoted-printable soft breaks, should the mailer have used them).
+pub fn verify_link(message: &str) -> Option<String> {
+    let text = message
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = text.find("/api/register/verify?token=")?;
+    let end = text[start..]
+        .find(|c: char| c.is_whitespace())
+        .map_or(text.len(), |n| start + n);
+    Some(text[start..end].to_owned())
+}
