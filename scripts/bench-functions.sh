@@ -11,15 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 CONC=${2:-64}
-command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet -p t8k -p t8k-functions --bins --example hello
-BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release"
-WORK=$(mktemp -d /tmp/t8k-fnbench.XXXXXX)
-PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$WORK"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+. scripts/bench-lib.sh
 
 R="$WORK/root"
 "$BIN/t8k" --root "$R" init --multi --domain example.com >/dev/null
