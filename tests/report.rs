@@ -76,3 +76,70 @@ fn the_report_shows_health_usage_capacity_and_sign_ups() {
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.contains("<svg") && text.contains("harbor") && !text.contains("<script"));
 }
+
+fn tenant<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == id)
+        .unwrap()
+}
+
+#[test]
+fn failed_builds_and_publishes_are_remembered_until_a_later_attempt_succeeds() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.run(&["build", "acme"]).ok();
+    let r = root.run(&["--json", "report"]).ok().json();
+    let built = tenant(&r, "acme")["built"].as_str().unwrap().to_owned();
+    assert!(built.starts_with("20") && built.ends_with('Z'), "{built}");
+    assert_eq!(tenant(&r, "acme")["failures_30d"], 0);
+
+    // A broken env.json fails the next build; the report names the failure and its cause, and
+    // the previous bundle (with its build time) stays.
+    let env = root.file("config/acme/env.json");
+    let good = std::fs::read(&env).unwrap();
+    std::fs::write(&env, b"{ not json").unwrap();
+    root.run(&["build", "acme"]).fails(1, "acme");
+    let r = root.run(&["--json", "report"]).ok().json();
+    let acme = tenant(&r, "acme");
+    assert_eq!(acme["built"], built.as_str(), "{acme}");
+    assert_eq!(acme["failures_30d"], 1);
+    assert_eq!(acme["recent_failures"][0]["stage"], "build");
+    assert!(
+        acme["recent_failures"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("env.json"),
+        "{acme}"
+    );
+    let problems = acme["problems"].to_string();
+    assert!(problems.contains("last build failed"), "{problems}");
+    let human = root.run(&["report"]).ok().stdout;
+    assert!(human.contains("last build failed"), "{human}");
+
+    // A publish of a site that was never built fails and is remembered too.
+    root.create("cove").ok();
+    root.run(&["publish", "cove"]).fails(1, "cove");
+    let r = root.run(&["--json", "report"]).ok().json();
+    let cove = tenant(&r, "cove")["problems"].to_string();
+    assert!(cove.contains("last publish failed"), "{cove}");
+
+    // Fixed: the problem goes, the failure stays in the 30-day count.
+    std::fs::write(&env, good).unwrap();
+    root.run(&["build", "acme"]).ok();
+    root.run(&["publish", "acme"]).ok();
+    let r = root.run(&["--json", "report"]).ok().json();
+    let acme = tenant(&r, "acme");
+    assert_eq!(acme["problems"], serde_json::json!([]), "{acme}");
+    assert_eq!(acme["failures_30d"], 1);
+    let html = root.dir.path().join("report.html");
+    root.run(&["report", "--html", html.to_str().unwrap()]).ok();
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("failures (30 d)")
+    );
+}

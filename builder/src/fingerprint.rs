@@ -28,6 +28,9 @@ pub struct Record {
     pub builder: String,
     pub pages: usize,
     pub content_version: i64,
+    /// When the bundle was put in place (RFC 3339, UTC); absent in records of older builders.
+    #[serde(default)]
+    pub built: Option<String>,
 }
 
 impl Record {

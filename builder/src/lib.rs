@@ -10,6 +10,7 @@ pub mod dates;
 pub mod deploys;
 pub mod error;
 pub mod fingerprint;
+pub mod history;
 pub mod http;
 pub mod main_site;
 pub mod markdown;
@@ -156,7 +157,7 @@ pub fn build_tenant(
     out: &Path,
     changed_only: bool,
 ) -> Outcome {
-    match try_build_tenant(inst, themes, id, out, changed_only) {
+    let outcome = match try_build_tenant(inst, themes, id, out, changed_only) {
         Ok(o) => o,
         Err(e) => Outcome {
             tenant: id.to_string(),
@@ -164,7 +165,29 @@ pub fn build_tenant(
             pages: 0,
             error: Some(e.to_string()),
         },
+    };
+    remember(out, outcome)
+}
+
+/// Appends a build attempt to the site's history (skips are not attempts). A built site whose
+/// history cannot be written is reported as failed: the folder its bundle is in is not writable.
+fn remember(out: &Path, mut outcome: Outcome) -> Outcome {
+    let result = match outcome.status {
+        Status::Skipped => return outcome,
+        Status::Built => Ok(()),
+        Status::Failed => Err(outcome.error.as_deref().unwrap_or("unknown error")),
+    };
+    let attempt = history::Attempt::now(history::Stage::Build, result);
+    if let Err(e) = history::append(out, &outcome.tenant, &attempt)
+        && outcome.status == Status::Built
+    {
+        outcome.status = Status::Failed;
+        outcome.error = Some(format!(
+            "built, but its history could not be written in {}: {e}",
+            out.display()
+        ));
     }
+    outcome
 }
 
 fn try_build_tenant(
@@ -225,6 +248,7 @@ fn try_build_tenant(
         builder: fingerprint::BUILDER_VERSION.into(),
         pages,
         content_version: version,
+        built: Some(t8k_core::timefmt::now_rfc3339()),
     };
     rec.write(&record).map_err(|source| BuildError::Io {
         path: record.display().to_string(),
@@ -323,6 +347,7 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             builder: fingerprint::BUILDER_VERSION.into(),
             pages,
             content_version: 0,
+            built: Some(t8k_core::timefmt::now_rfc3339()),
         }
         .write(&record)
         .map_err(|source| BuildError::Io {
@@ -336,12 +361,13 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             error: None,
         })
     };
-    run().unwrap_or_else(|e| Outcome {
+    let outcome = run().unwrap_or_else(|e| Outcome {
         tenant: main_site::DIR.into(),
         status: Status::Failed,
         pages: 0,
         error: Some(e.to_string()),
-    })
+    });
+    remember(out, outcome)
 }
 
 /// Builds every selected tenant on the rayon pool; `progress` is called once per tenant as it

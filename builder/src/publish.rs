@@ -24,6 +24,7 @@ use t8k_core::registry::Registry;
 use t8k_core::store::{Condition, PutMeta, Store};
 
 use crate::fingerprint::Record;
+use crate::history::{Attempt, Stage};
 
 /// One object of a deploy.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -167,6 +168,10 @@ pub fn publish_tenant(
             out.error = Some(format!("tenant '{tenant}': {e}"));
         }
     }
+    // Advisory: publishing only reads the bundles, whose folder may be a read-only CI artifact;
+    // a publish that worked is not reported as failed for want of a history line.
+    let attempt = Attempt::now(Stage::Publish, out.error.as_deref().map_or(Ok(()), Err));
+    let _ = crate::history::append(bundles, tenant, &attempt);
     out
 }
 

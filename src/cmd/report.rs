@@ -1,5 +1,6 @@
 //! `t8k report`: the operator's view of the whole installation — each tenant's status and
-//! health (build, queued build, publish), usage against quotas, traffic (30 days of analytics,
+//! health (last build and publish, their failures as `build/{tenant}.history.jsonl` records
+//! them, queued builds), usage against quotas, traffic (30 days of analytics,
 //! this month's bandwidth), sign-ups per week and capacity. A terminal table, `--json`, or an
 //! HTML page with SVG charts (`--html FILE`).
 
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use t8k_builder::history::{self, Attempt, Stage};
 use t8k_core::analytics::report as traffic;
 use t8k_core::lifecycle::Installation;
 use t8k_core::registry::TenantEntry;
@@ -24,11 +26,16 @@ struct TenantRow {
     users: Option<(u64, u64)>,
     storage: Option<(u64, u64)>,
     built_pages: Option<usize>,
+    /// When the current bundle was built.
+    built: Option<String>,
     build_queued: bool,
     published: Option<String>,
     pageviews_30d: u64,
     visitors_30d: u64,
     bandwidth_month: Option<u64>,
+    /// Failed build and publish attempts in the last 30 days, and the newest five of them.
+    failures_30d: usize,
+    recent_failures: Vec<Attempt>,
     problems: Vec<String>,
 }
 
@@ -46,6 +53,15 @@ struct Report {
 fn week_of(t: time::OffsetDateTime) -> String {
     let (y, w, _) = t.to_iso_week_date();
     format!("{y}-W{w:02}")
+}
+
+/// The first line of an error, cut to fit a table cell (`--json` has it whole).
+fn gist(error: &str) -> String {
+    let line = error.lines().next().unwrap_or_default();
+    match line.char_indices().nth(120) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_owned(),
+    }
 }
 
 fn row(
@@ -78,6 +94,22 @@ fn row(
     if record.is_none() && e.active {
         problems.push("never built".into());
     }
+    let attempts = out.map(|o| history::read(o, &e.id)).unwrap_or_default();
+    for stage in [Stage::Build, Stage::Publish] {
+        if let Some(a) = history::last_failure(&attempts, stage) {
+            problems.push(format!(
+                "last {} failed ({}): {}",
+                stage.as_str(),
+                a.at,
+                gist(a.error.as_deref().unwrap_or("no message"))
+            ));
+        }
+    }
+    let month_ago = now - time::Duration::days(30);
+    let failures: Vec<Attempt> = attempts
+        .into_iter()
+        .filter(|a| !a.ok && t8k_builder::dates::parse(&a.at).is_some_and(|t| t >= month_ago))
+        .collect();
     let build_queued = t8k_core::queue::pending(inst.store())?
         .iter()
         .any(|(t, _)| *t == id);
@@ -99,13 +131,16 @@ fn row(
         pages,
         users,
         storage,
-        built_pages: record.map(|r| r.pages),
+        built_pages: record.as_ref().map(|r| r.pages),
+        built: record.and_then(|r| r.built),
         build_queued,
         published,
         pageviews_30d: t.pageviews,
         visitors_30d: t.visitors,
         bandwidth_month: bandwidth::read(inst.store(), &id, &bandwidth::month_of(now))?
             .map(|m| m.bytes),
+        failures_30d: failures.len(),
+        recent_failures: failures.into_iter().rev().take(5).collect(),
         problems,
     })
 }
@@ -171,6 +206,7 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
                     t.status.clone(),
                     fig(t.pages, false),
                     fig(t.storage, true),
+                    t.built.clone().unwrap_or_else(|| "never".into()),
                     t.published.clone().unwrap_or_else(|| "never".into()),
                     format!("{} / {}", t.pageviews_30d, t.visitors_30d),
                     t.bandwidth_month.map_or("-".into(), quota::format_size),
@@ -190,6 +226,7 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
                     "status",
                     "pages",
                     "storage",
+                    "built",
                     "published",
                     "views / visitors (30 d)",
                     "bandwidth (month)",
@@ -242,13 +279,15 @@ fn page(r: &Report) -> String {
         .iter()
         .map(|t| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&t.tenant),
                 esc(&t.status),
                 esc(&fig(t.pages, false)),
                 esc(&fig(t.storage, true)),
+                esc(t.built.as_deref().unwrap_or("never")),
                 esc(t.published.as_deref().unwrap_or("never")),
                 t.pageviews_30d,
+                t.failures_30d,
                 esc(&if t.problems.is_empty() { "ok".into() } else { t.problems.join("; ") })
             )
         })
@@ -259,7 +298,7 @@ fn page(r: &Report) -> String {
 table{{border-collapse:collapse;width:100%}}td,th{{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}}div.s{{overflow-x:auto}}</style></head>\
 <body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored</p>\
 <h2>Sign-ups per week</h2>{}<h2>Page views per tenant, 30 days</h2>{}\
-<h2>Tenants</h2><div class=\"s\"><table><thead><tr><th>tenant</th><th>status</th><th>pages</th><th>storage</th><th>published</th><th>views (30 d)</th><th>health</th></tr></thead><tbody>{rows}</tbody></table></div></main></body></html>",
+<h2>Tenants</h2><div class=\"s\"><table><thead><tr><th>tenant</th><th>status</th><th>pages</th><th>storage</th><th>built</th><th>published</th><th>views (30 d)</th><th>failures (30 d)</th><th>health</th></tr></thead><tbody>{rows}</tbody></table></div></main></body></html>",
         r.count,
         r.max_tenants,
         r.pending_signups,
