@@ -140,10 +140,19 @@ fn a_rollup_killed_at_any_point_and_rerun_counts_every_event_exactly_once() {
     store_events(&killed, &reference);
     let total = (OBJECTS * PER_OBJECT) as i64;
 
+    let usage = |root: &Root| root.run(&["--json", "tenant", "usage", "acme"]).ok().json();
+    let before = usage(&reference);
     let started = Instant::now();
     reference.run(&["analytics", "rollup", "acme"]).ok();
     let whole = started.elapsed();
     assert_eq!(progress(&reference), (total, 0));
+    // Analytics grow with visitors, not with what the tenant stores: outside STORAGE_QUOTA.
+    let after = usage(&reference);
+    assert_eq!(after["storage_bytes"], before["storage_bytes"], "{after}");
+    assert!(
+        after["storage"]["analytics_bytes"].as_u64().unwrap() > 100_000,
+        "{after}"
+    );
 
     // Kill about a third of an uninterrupted run's time in, again and again: each run gets a
     // little further, and the uneven fractions land the kills at different points of the

@@ -46,32 +46,43 @@ impl Limits {
     }
 }
 
-/// Bytes a tenant stores: everything under `db/{tenant}/` (SQLite files incl. WAL) and
-/// `media/{tenant}/`.
+/// Bytes a tenant stores: its content database (SQLite files incl. WAL) under `db/{tenant}/`
+/// and `media/{tenant}/`. The analytics database beside it is measured but not counted
+/// against STORAGE_QUOTA: it grows with visitors, not with what the tenant stores, and a busy
+/// site must not lose the right to edit because it is popular.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Storage {
     pub db_bytes: u64,
     pub media_bytes: u64,
+    /// `analytics.db` and its WAL (not in [`Storage::total`]).
+    pub analytics_bytes: u64,
 }
 
 impl Storage {
     pub fn measure(store: &dyn Store, id: &TenantId) -> Result<Storage> {
         // SQLite's `-shm` index exists only while a connection is open and holds no data;
         // counting it would make usage depend on who happens to have the database open.
-        let sum = |k| -> Result<u64> {
+        let sizes = |k| -> Result<Vec<(String, u64)>> {
             Ok(store
                 .list(&k)?
-                .iter()
+                .into_iter()
                 .filter(|e| !e.key.as_str().ends_with("-shm"))
-                .map(|e| e.size)
-                .sum())
+                .map(|e| (e.key.as_str().to_owned(), e.size))
+                .collect())
         };
+        let analytics = layout::analytics_db(id);
+        let (analytics, db): (Vec<_>, Vec<_>) = sizes(layout::db_dir(id))?
+            .into_iter()
+            .partition(|(k, _)| k.starts_with(analytics.as_str()));
+        let sum = |v: Vec<(String, u64)>| v.iter().map(|(_, n)| n).sum();
         Ok(Storage {
-            db_bytes: sum(layout::db_dir(id))?,
-            media_bytes: sum(layout::media_dir(id))?,
+            db_bytes: sum(db),
+            media_bytes: sum(sizes(layout::media_dir(id))?),
+            analytics_bytes: sum(analytics),
         })
     }
 
+    /// What counts against STORAGE_QUOTA.
     pub fn total(&self) -> u64 {
         self.db_bytes + self.media_bytes
     }

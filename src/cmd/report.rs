@@ -25,6 +25,8 @@ struct TenantRow {
     pages: Option<(u64, u64)>,
     users: Option<(u64, u64)>,
     storage: Option<(u64, u64)>,
+    /// The analytics database's size (not counted against STORAGE_QUOTA).
+    analytics_bytes: Option<u64>,
     built_pages: Option<usize>,
     /// When the current bundle was built.
     built: Option<String>,
@@ -45,7 +47,10 @@ struct Report {
     count: usize,
     max_tenants: u64,
     pending_signups: usize,
+    /// Against quotas (content databases and media).
     storage_bytes: u64,
+    /// Analytics databases, outside the quotas.
+    analytics_bytes: u64,
     /// ISO week (`2026-W48`) → tenants created that week, the last 8 weeks.
     signups_per_week: BTreeMap<String, u64>,
 }
@@ -131,6 +136,7 @@ fn row(
         pages,
         users,
         storage,
+        analytics_bytes: usage.as_ref().ok().map(|u| u.storage.analytics_bytes),
         built_pages: record.as_ref().map(|r| r.pages),
         built: record.and_then(|r| r.built),
         build_queued,
@@ -173,6 +179,7 @@ fn collect(inst: &Installation) -> Result<Report> {
         max_tenants: inst.settings()?.max_tenants.value,
         pending_signups: inst.pending_signups()?.len(),
         storage_bytes: rows.iter().filter_map(|r| r.storage.map(|s| s.0)).sum(),
+        analytics_bytes: rows.iter().filter_map(|r| r.analytics_bytes).sum(),
         signups_per_week: signups,
         tenants: rows,
     })
@@ -236,11 +243,12 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
             )
         );
         println!(
-            "{} of {} tenants, {} sign-ups waiting for email, {} stored. Sign-ups per week: {}",
+            "{} of {} tenants, {} sign-ups waiting for email, {} stored (+ {} analytics). Sign-ups per week: {}",
             r.count,
             r.max_tenants,
             r.pending_signups,
             quota::format_size(r.storage_bytes),
+            quota::format_size(r.analytics_bytes),
             r.signups_per_week
                 .iter()
                 .map(|(w, n)| format!("{w} {n}"))
@@ -296,13 +304,14 @@ fn page(r: &Report) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
 table{{border-collapse:collapse;width:100%}}td,th{{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}}div.s{{overflow-x:auto}}</style></head>\
-<body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored</p>\
+<body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored (+ {} analytics)</p>\
 <h2>Sign-ups per week</h2>{}<h2>Page views per tenant, 30 days</h2>{}\
 <h2>Tenants</h2><div class=\"s\"><table><thead><tr><th>tenant</th><th>status</th><th>pages</th><th>storage</th><th>built</th><th>published</th><th>views (30 d)</th><th>failures (30 d)</th><th>health</th></tr></thead><tbody>{rows}</tbody></table></div></main></body></html>",
         r.count,
         r.max_tenants,
         r.pending_signups,
         quota::format_size(r.storage_bytes),
+        quota::format_size(r.analytics_bytes),
         bars(
             r.signups_per_week
                 .iter()

@@ -223,10 +223,11 @@ fn print_usage(u: &Usage) {
         vec![
             "storage (STORAGE_QUOTA)".into(),
             format!(
-                "{} (db {}, media {})",
+                "{} (db {}, media {}; analytics {} not counted)",
                 format_size(u.storage_bytes),
                 format_size(u.storage.db_bytes),
-                format_size(u.storage.media_bytes)
+                format_size(u.storage.media_bytes),
+                format_size(u.storage.analytics_bytes)
             ),
             l.storage_quota.clone(),
             percent(u.storage_bytes, l.storage_bytes),
