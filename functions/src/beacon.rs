@@ -29,7 +29,7 @@ use t8k_core::store::Store;
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::host::Site;
-use crate::state::{Shared, read, tenant_in};
+use crate::state::{Shared, read, tenant_at};
 
 const MAX_BODY: usize = 4 * 1024;
 const MAX_URL: usize = 2048;
@@ -241,9 +241,9 @@ pub async fn beacon(
         .to_owned();
     read(&state, move |st| {
         let fresh = st.cache.sync();
-        let (tenant, _) = tenant_in(st, &headers, &fresh)?;
         let store = st.inst.store();
         let hosts = st.cache.registry(store, &fresh)?;
+        let (tenant, _) = tenant_at(&hosts, &headers)?;
         let visitor = analytics::visitor_id(&st.beacons.salt(store)?, &tenant, &ip, &ua);
         let event = event_of(&tenant, b, visitor, &hosts.hosts)?;
         if is_bot(&ua) {

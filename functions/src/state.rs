@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, header};
 use t8k_core::TenantId;
 use t8k_core::lifecycle::Installation;
 
+use crate::cache::RegistryDoc;
 use crate::error::{ApiError, ApiResult};
 use crate::host::Site;
 use crate::limits::Window;
@@ -98,12 +99,17 @@ pub fn tenant_in(
     headers: &HeaderMap,
     fresh: &crate::cache::Fresh,
 ) -> ApiResult<(TenantId, String)> {
+    let doc = state.cache.registry(state.inst.store(), fresh)?;
+    tenant_at(&doc, headers)
+}
+
+/// [`tenant_in`] against a registry the caller already holds (and needs for more).
+pub fn tenant_at(doc: &RegistryDoc, headers: &HeaderMap) -> ApiResult<(TenantId, String)> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let doc = state.cache.registry(state.inst.store(), fresh)?;
     match doc.hosts.resolve(&host) {
         Some(Site::Tenant { id, active: true }) => Ok((id.clone(), host)),
         Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
