@@ -26,10 +26,6 @@ fn call(
     http_with_body(srv.port, method, host, path, &headers, body.as_bytes())
 }
 
-fn json(r: &common::HttpResponse) -> serde_json::Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
-}
-
 fn setup() -> (Root, Server, String) {
     let root = Root::new();
     root.init_multi(10);
@@ -68,7 +64,7 @@ fn only_the_admin_key_opens_the_admin_api() {
     assert_eq!(list(&key, "acme.localhost").status, 404);
     let r = list(&key, "example.com");
     assert_eq!(r.status, 200, "{}", r.text());
-    let body = json(&r);
+    let body = r.json();
     assert_eq!(body["count"], 2);
     assert_eq!(body["max_tenants"], 10);
     let acme = &body["tenants"][0];
@@ -100,7 +96,7 @@ fn operators_deactivate_activate_and_set_quotas() {
         &key,
         "",
     );
-    assert_eq!((r.status, json(&r)["changed"].as_bool()), (200, Some(true)));
+    assert_eq!((r.status, r.json()["changed"].as_bool()), (200, Some(true)));
     assert_eq!(me(), 503, "deactivated at once");
     let listed = root.run(&["--json", "tenant", "show", "acme"]).ok().json();
     assert_eq!(listed["entry"]["status"], "inactive");
@@ -127,7 +123,7 @@ fn operators_deactivate_activate_and_set_quotas() {
     );
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(
-        json(&r)["error"]["message"]
+        r.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains("below current usage")
@@ -155,14 +151,15 @@ fn operators_deactivate_activate_and_set_quotas() {
         r#"{"pages": 7, "storage": "5MB"}"#,
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    let shown = json(&call(
+    let shown = call(
         &srv,
         "GET",
         "example.com",
         "/api/admin/tenants/acme",
         &key,
         "",
-    ));
+    )
+    .json();
     assert_eq!(shown["usage"]["pages"]["limit"], 7);
     assert_eq!(shown["usage"]["storage"]["quota"], "5MB");
     assert_eq!(

@@ -34,10 +34,6 @@ fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
     common::login_cookie(srv.port, host, user, password)
 }
 
-fn json(r: &common::HttpResponse) -> serde_json::Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
-}
-
 fn page(slug: &str, title: &str) -> serde_json::Value {
     serde_json::json!({"slug": slug, "title": title, "description": "d", "menus": ["main"], "panes": [{"markdown": format!("# {title}\n\nHello."), "options": {}}]})
 }
@@ -79,13 +75,14 @@ fn editors_create_update_and_delete_story_fragments() {
         root.file("queue/builds/acme").is_file(),
         "the change queued a build"
     );
-    let got = json(&http(
+    let got = http(
         srv.port,
         "GET",
         "acme.localhost",
         "/api/pages/about",
         &[("Cookie", &c)],
-    ));
+    )
+    .json();
     assert_eq!(
         (got["title"].as_str(), got["panes"][0]["markdown"].as_str()),
         (Some("About us"), Some("# About us\n\nHello."))
@@ -113,13 +110,14 @@ fn editors_create_update_and_delete_story_fragments() {
         &page("about", "About the bakery"),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    let list = json(&http(
+    let list = http(
         srv.port,
         "GET",
         "acme.localhost",
         "/api/pages",
         &[("Cookie", &c)],
-    ));
+    )
+    .json();
     assert!(
         list.as_array()
             .unwrap()
@@ -206,7 +204,7 @@ fn editors_create_update_and_delete_story_fragments() {
         &page("third", "Third"),
     );
     assert_eq!(
-        (full.status, json(&full)["error"]["code"].as_str()),
+        (full.status, full.json()["error"]["code"].as_str()),
         (409, Some("quota"))
     );
     assert_eq!(
@@ -273,7 +271,7 @@ fn from_sign_up_to_a_published_page() {
     let signup = serde_json::json!({"subdomain": "lena", "name": "Lena", "email": "lena@example.org", "password": PASSWORD});
     let r = send(&srv, "POST", "example.com", "/api/register", "", &signup);
     assert_eq!(r.status, 202, "{}", r.text());
-    assert_eq!(json(&r)["status"], "pending");
+    assert_eq!(r.json()["status"], "pending");
     assert!(
         root.listed_ids().is_empty(),
         "no tenant before verification"

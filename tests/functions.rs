@@ -45,10 +45,6 @@ fn cookie(r: &common::HttpResponse) -> String {
         .to_owned()
 }
 
-fn json(r: &common::HttpResponse) -> serde_json::Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
-}
-
 #[test]
 fn login_me_logout_with_a_tenant_bound_session() {
     let (_root, srv) = platform();
@@ -73,9 +69,9 @@ fn login_me_logout_with_a_tenant_bound_session() {
     assert_eq!(me.status, 200);
     assert_eq!(
         (
-            json(&me)["user"].as_str(),
-            json(&me)["role"].as_str(),
-            json(&me)["tenant"].as_str()
+            me.json()["user"].as_str(),
+            me.json()["role"].as_str(),
+            me.json()["tenant"].as_str()
         ),
         (Some("admin"), Some("admin"), Some("acme"))
     );
@@ -89,7 +85,7 @@ fn login_me_logout_with_a_tenant_bound_session() {
         &[("Cookie", &c)],
     );
     assert_eq!(cross.status, 401);
-    assert_eq!(json(&cross)["error"]["code"], "unauthorized");
+    assert_eq!(cross.json()["error"]["code"], "unauthorized");
 
     let quota = http(
         srv.port,
@@ -99,7 +95,7 @@ fn login_me_logout_with_a_tenant_bound_session() {
         &[("Cookie", &c)],
     );
     assert_eq!(quota.status, 200);
-    let q = json(&quota);
+    let q = quota.json();
     assert_eq!(
         (q["pages"]["used"].as_u64(), q["pages"]["limit"].as_u64()),
         (Some(1), Some(100))
@@ -166,13 +162,13 @@ fn repeated_failures_are_rate_limited_with_retry_after() {
     // An unknown account fails exactly like a wrong password (and counts as a failure).
     let other = login(&srv, "other.localhost", "nobody", "whatever123");
     assert_eq!(
-        (other.status, json(&other)["error"]["message"].as_str()),
+        (other.status, other.json()["error"]["message"].as_str()),
         (401, Some("wrong user name or password"))
     );
     for _ in 0..4 {
         let r = login(&srv, "acme.localhost", "admin", "wrong password");
         assert_eq!(r.status, 401);
-        assert_eq!(json(&r)["error"]["message"], "wrong user name or password");
+        assert_eq!(r.json()["error"]["message"], "wrong user name or password");
     }
     // Five failures from this address within a minute: even the right password waits.
     let limited = login(&srv, "acme.localhost", "admin", PASSWORD);
@@ -185,7 +181,7 @@ fn repeated_failures_are_rate_limited_with_retry_after() {
             .unwrap()
             >= 1
     );
-    assert_eq!(json(&limited)["error"]["code"], "rate_limited");
+    assert_eq!(limited.json()["error"]["code"], "rate_limited");
 }
 
 #[test]
@@ -205,7 +201,7 @@ fn bad_requests_get_json_errors_with_the_right_status() {
         &big,
     );
     assert_eq!(r.status, 413);
-    assert_eq!(json(&r)["error"]["code"], "too_large");
+    assert_eq!(r.json()["error"]["code"], "too_large");
 
     let r = http_body(
         srv.port,
@@ -219,16 +215,10 @@ fn bad_requests_get_json_errors_with_the_right_status() {
         "{not json",
     );
     assert_eq!(r.status, 400);
-    assert_eq!(json(&r)["error"]["code"], "bad_request");
+    assert_eq!(r.json()["error"]["code"], "bad_request");
 
     assert_eq!(
-        json(&http(
-            srv.port,
-            "GET",
-            "acme.localhost",
-            "/api/nothing",
-            &[]
-        ))["error"]["code"],
+        http(srv.port, "GET", "acme.localhost", "/api/nothing", &[]).json()["error"]["code"],
         "not_found"
     );
     let unknown = login(&srv, "nobody.example.com", "admin", PASSWORD);
@@ -259,13 +249,14 @@ fn admins_manage_users_and_editors_are_refused_admin_routes() {
     };
     assert_eq!(add(&admin, "jo", "editor").status, 201);
     let jo = cookie(&login(&srv, "acme.localhost", "jo", PASSWORD));
-    let me = json(&http(
+    let me = http(
         srv.port,
         "GET",
         "acme.localhost",
         "/api/auth/me",
         &[("Cookie", &jo)],
-    ));
+    )
+    .json();
     assert_eq!(me["role"], "editor");
 
     // The editor at admin routes: 403, and nothing changes.
@@ -281,13 +272,14 @@ fn admins_manage_users_and_editors_are_refused_admin_routes() {
         403
     );
     assert_eq!(add(&jo, "sneaky", "admin").status, 403);
-    let users = json(&http(
+    let users = http(
         srv.port,
         "GET",
         "acme.localhost",
         "/api/users",
         &[("Cookie", &admin)],
-    ));
+    )
+    .json();
     assert!(
         !users
             .as_array()
@@ -354,7 +346,7 @@ fn admins_manage_users_and_editors_are_refused_admin_routes() {
     }
     let full = add(&admin, "dee", "editor");
     assert_eq!(
-        (full.status, json(&full)["error"]["code"].as_str()),
+        (full.status, full.json()["error"]["code"].as_str()),
         (409, Some("quota"))
     );
     assert_eq!(

@@ -52,10 +52,6 @@ fn json_req(
     )
 }
 
-fn json(r: &common::HttpResponse) -> serde_json::Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
-}
-
 fn login(srv: &Server, host: &str) -> String {
     common::login_cookie(srv.port, host, "admin", PASSWORD)
 }
@@ -112,11 +108,11 @@ fn menus_are_replaced_whole_validated_and_rendered() {
     let r = json_req(&srv, "PUT", "/api/menus/footer", &c, &footer);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
-        json(&r)["menu"]["items"][0]["label"],
+        r.json()["menu"]["items"][0]["label"],
         "Docs",
         "ordered by weight"
     );
-    assert_eq!(json(&r)["menu"]["items"][1]["page"], "hello");
+    assert_eq!(r.json()["menu"]["items"][1]["page"], "hello");
 
     let before = snapshot(&root.path());
     for (bad, status) in [
@@ -192,13 +188,7 @@ fn menus_are_replaced_whole_validated_and_rendered() {
         .status,
         404
     );
-    let menus = json(&json_req(
-        &srv,
-        "GET",
-        "/api/menus",
-        &c,
-        &serde_json::json!({}),
-    ));
+    let menus = json_req(&srv, "GET", "/api/menus", &c, &serde_json::json!({})).json();
     assert!(
         menus
             .as_array()
@@ -232,7 +222,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
         &img,
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let file = json(&r)["media"].clone();
+    let file = r.json()["media"].clone();
     let sha = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&img))
@@ -264,7 +254,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
         &img,
     );
     assert_eq!(
-        (again.status, json(&again)["created"].as_bool()),
+        (again.status, again.json()["created"].as_bool()),
         (200, Some(false)),
         "identical bytes are stored once"
     );
@@ -363,7 +353,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     );
     assert_eq!(r.status, 413, "{}", r.text());
     assert!(
-        json(&r)["error"]["message"]
+        r.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains("STORAGE_QUOTA")
@@ -391,7 +381,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     );
     assert_eq!(r.status, 204);
     assert!(!root.file(file["key"].as_str().unwrap()).exists());
-    let listed = json(&send(
+    let listed = send(
         &srv,
         "GET",
         "acme.localhost",
@@ -399,6 +389,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
         &c,
         "text/plain",
         b"",
-    ));
+    )
+    .json();
     assert_eq!(listed, serde_json::json!([]));
 }

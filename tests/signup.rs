@@ -25,10 +25,6 @@ fn post_json(srv: &Server, host: &str, path: &str, body: &str) -> common::HttpRe
     )
 }
 
-fn json(r: &common::HttpResponse) -> serde_json::Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
-}
-
 fn platform(max: u64, generous_limits: bool) -> (Root, Server) {
     let mut root = Root::new();
     if generous_limits {
@@ -49,7 +45,7 @@ fn check_reports_rules_and_availability() {
     root.create("taken").ok();
     let r = get(srv.port, "example.com", "/api/register/check?name=www");
     assert_eq!(
-        (json(&r)["available"].as_bool(), json(&r)["rule"].as_str()),
+        (r.json()["available"].as_bool(), r.json()["rule"].as_str()),
         (Some(false), Some("reserved"))
     );
     let r = get(
@@ -58,16 +54,16 @@ fn check_reports_rules_and_availability() {
         "/api/register/check?name=Fresh-Name",
     );
     assert_eq!(
-        (json(&r)["available"].as_bool(), json(&r)["name"].as_str()),
+        (r.json()["available"].as_bool(), r.json()["name"].as_str()),
         (Some(true), Some("fresh-name"))
     );
     let r = get(srv.port, "example.com", "/api/register/check?name=taken");
     assert_eq!(
-        (json(&r)["available"].as_bool(), json(&r)["rule"].as_str()),
+        (r.json()["available"].as_bool(), r.json()["rule"].as_str()),
         (Some(false), Some("taken"))
     );
     let r = get(srv.port, "example.com", "/api/register/check?name=a_b");
-    assert_eq!(json(&r)["rule"], "characters");
+    assert_eq!(r.json()["rule"], "characters");
     assert_eq!(
         get(srv.port, "taken.localhost", "/api/register/check?name=x").status,
         404,
@@ -85,7 +81,7 @@ fn sign_up_then_queued_build_then_served_site_and_login() {
         &signup_body("adas-bakery", "ada@example.org"),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(json(&r)["tenant"], "adas-bakery");
+    assert_eq!(r.json()["tenant"], "adas-bakery");
     assert_eq!(root.listed_ids(), ["adas-bakery"]);
     let env: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.file("config/adas-bakery/env.json")).unwrap())
@@ -147,7 +143,7 @@ fn sign_up_then_queued_build_then_served_site_and_login() {
         &signup_body("ADAS-BAKERY", "other@example.org"),
     );
     assert_eq!(
-        (again.status, json(&again)["error"]["code"].as_str()),
+        (again.status, again.json()["error"]["code"].as_str()),
         (409, Some("taken"))
     );
 }
@@ -215,7 +211,7 @@ fn fifty_racing_sign_ups_for_one_name_have_one_winner_and_max_tenants_holds() {
         &signup_body("fourth", "d@example.org"),
     );
     assert_eq!(
-        (full.status, json(&full)["error"]["code"].as_str()),
+        (full.status, full.json()["error"]["code"].as_str()),
         (409, Some("full"))
     );
     assert_eq!(root.listed_ids().len(), 3);
@@ -232,7 +228,7 @@ fn bad_sign_ups_are_refused_and_change_nothing() {
     );
     assert_eq!(bad_name.status, 400);
     assert!(
-        json(&bad_name)["error"]["message"]
+        bad_name.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains("reserved")
@@ -334,7 +330,7 @@ fn the_form_works_without_javascript_and_closed_sign_up_is_refused() {
         &signup_body("newsite", "a@example.org"),
     );
     assert_eq!(
-        (r.status, json(&r)["error"]["code"].as_str()),
+        (r.status, r.json()["error"]["code"].as_str()),
         (403, Some("forbidden"))
     );
 }

@@ -31,10 +31,6 @@ fn signup(srv: &Server, name: &str, email: &str) -> common::HttpResponse {
     )
 }
 
-fn json(r: &common::HttpResponse) -> serde_json::Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()))
-}
-
 /// A verifying installation; `ttl` sets the link lifetime in seconds.
 fn platform(max: u64, ttl: Option<u64>) -> (Root, Server) {
     let mut root = Root::new();
@@ -101,7 +97,7 @@ fn pending_reservation_holds_the_name_until_its_link_is_used_once() {
     let (root, srv) = platform(100, None);
     let r = signup(&srv, "kims-kitchen", "kim@example.org");
     assert_eq!(r.status, 202, "{}", r.text());
-    assert_eq!(json(&r)["sent_via"], "outbox");
+    assert_eq!(r.json()["sent_via"], "outbox");
     assert_eq!(status_of(&root, "kims-kitchen").as_deref(), Some("pending"));
     assert!(
         !root.file("config/kims-kitchen").exists(),
@@ -115,7 +111,7 @@ fn pending_reservation_holds_the_name_until_its_link_is_used_once() {
         "example.com",
         "/api/register/check?name=kims-kitchen",
     );
-    assert_eq!(json(&check)["available"], false);
+    assert_eq!(check.json()["available"], false);
     assert_eq!(
         signup(&srv, "kims-kitchen", "other@example.org").status,
         409
@@ -158,7 +154,7 @@ fn pending_reservation_holds_the_name_until_its_link_is_used_once() {
     assert!(!root.file("config/t8k/pending/kims-kitchen.json").exists());
     let again = confirm(&srv, &token);
     assert_eq!(again.status, 410, "{}", again.text());
-    assert_eq!(json(&again)["error"]["code"], "gone");
+    assert_eq!(again.json()["error"]["code"], "gone");
 }
 
 #[test]
@@ -168,7 +164,7 @@ fn reservations_count_against_max_tenants() {
     assert_eq!(signup(&srv, "second", "b@example.org").status, 202);
     let full = signup(&srv, "third", "c@example.org");
     assert_eq!(full.status, 409, "{}", full.text());
-    assert_eq!(json(&full)["error"]["code"], "full");
+    assert_eq!(full.json()["error"]["code"], "full");
     assert_eq!(status_of(&root, "third"), None);
 }
 
@@ -181,14 +177,14 @@ fn expired_links_are_refused_and_free_the_name() {
     let r = confirm(&srv, &token);
     assert_eq!(r.status, 410, "{}", r.text());
     assert!(
-        json(&r)["error"]["message"]
+        r.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains("expired")
     );
     assert!(root.listed_ids().is_empty());
     let check = get(srv.port, "example.com", "/api/register/check?name=slowpoke");
-    assert_eq!(json(&check)["available"], true, "the name is free again");
+    assert_eq!(check.json()["available"], true, "the name is free again");
 
     // Someone else takes the name; the first link stays dead.
     assert_eq!(signup(&srv, "slowpoke", "fast@example.org").status, 202);
@@ -221,7 +217,7 @@ fn a_mail_server_that_is_down_refuses_the_sign_up_and_keeps_nothing() {
     let r = signup(&srv, "unlucky", "u@example.org");
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(
-        json(&r)["error"]["message"]
+        r.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains(&format!("127.0.0.1:{closed}"))
