@@ -4,7 +4,7 @@
 //! this month's bandwidth), sign-ups per week and capacity. A terminal table, `--json`, or an
 //! HTML page with SVG charts (`--html FILE`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -69,12 +69,17 @@ fn gist(error: &str) -> String {
     }
 }
 
-fn row(
-    inst: &Installation,
-    out: Option<&Path>,
-    e: &TenantEntry,
+/// What every row is read against, gathered once (one listing of the build queue, not one
+/// per tenant: on a bucket root each listing is a request).
+struct Scan<'a> {
+    inst: &'a Installation,
+    out: Option<&'a Path>,
     now: time::OffsetDateTime,
-) -> Result<TenantRow> {
+    queued: HashSet<TenantId>,
+}
+
+fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
+    let Scan { inst, out, now, .. } = *scan;
     let id: TenantId = e.tenant_id()?;
     let mut problems = vec![];
     let usage = inst.usage(&e.id);
@@ -99,7 +104,9 @@ fn row(
     if record.is_none() && e.active {
         problems.push("never built".into());
     }
-    let attempts = out.map(|o| history::read(o, &e.id)).unwrap_or_default();
+    let attempts = out
+        .map(|o| history::read(o, id.as_str()))
+        .unwrap_or_default();
     for stage in [Stage::Build, Stage::Publish] {
         if let Some(a) = history::last_failure(&attempts, stage) {
             problems.push(format!(
@@ -115,9 +122,7 @@ fn row(
         .into_iter()
         .filter(|a| !a.ok && t8k_builder::dates::parse(&a.at).is_some_and(|t| t >= month_ago))
         .collect();
-    let build_queued = t8k_core::queue::pending(inst.store())?
-        .iter()
-        .any(|(t, _)| *t == id);
+    let build_queued = scan.queued.contains(&id);
     if build_queued {
         problems.push("content changed since the last build (queued)".into());
     }
@@ -154,13 +159,19 @@ fn row(
 fn collect(inst: &Installation) -> Result<Report> {
     let now = t8k_core::timefmt::now();
     let out = t8k_builder::default_out(inst);
+    let scan = Scan {
+        inst,
+        out: out.as_deref(),
+        now,
+        queued: t8k_core::queue::pending(inst.store())?
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect(),
+    };
     let tenants = inst.list()?;
     let mut rows = vec![];
     for e in &tenants {
-        rows.push(
-            row(inst, out.as_deref(), e, now)
-                .with_context(|| format!("reporting on tenant '{}'", e.id))?,
-        );
+        rows.push(row(&scan, e).with_context(|| format!("reporting on tenant '{}'", e.id))?);
     }
     let mut signups: BTreeMap<String, u64> = (0..8)
         .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))
