@@ -110,10 +110,14 @@ pub enum Command {
     /// Merge raw analytics events into each tenant's analytics database.
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
-    /// The whole installation at a glance: each tenant's status and health (build, publish),
-    /// usage against quotas, traffic, sign-ups per week, capacity.
+    /// The whole installation at a glance: each tenant's status and health (last build and
+    /// publish, failures), usage against quotas, traffic, sign-ups per week, capacity.
+    ///
+    /// Build and publish failures come from `build/{tenant}.history.jsonl`, which `t8k build`
+    /// and `t8k publish` append to on this machine; a tenant shows "last build failed" until
+    /// a later build succeeds.
     #[command(
-        after_help = "Examples:\n  t8k report\n  t8k report --json | jq '.tenants[] | select(.problems != [])'\n  t8k report --html report.html"
+        after_help = "Examples:\n  t8k report\n  t8k report --json | jq '.tenants[] | select(.problems != [])'\n  t8k report --json | jq '.tenants[] | {tenant, failures_30d, recent_failures}'\n  t8k report --html report.html"
     )]
     Report {
         /// Also write the report as an HTML page with charts.
