@@ -60,10 +60,11 @@ fn week_of(t: time::OffsetDateTime) -> String {
     format!("{y}-W{w:02}")
 }
 
-/// The first line of an error, cut to fit a table cell (`--json` has it whole).
-fn gist(error: &str) -> String {
-    let line = error.lines().next().unwrap_or_default();
-    match line.char_indices().nth(120) {
+/// The first line of a message, cut to `width` characters for a table cell (`--json` has
+/// problems uncut and the failures' errors whole).
+fn gist(message: &str, width: usize) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    match line.char_indices().nth(width) {
         Some((i, _)) => format!("{}…", &line[..i]),
         None => line.to_owned(),
     }
@@ -113,7 +114,10 @@ fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
                 "last {} failed ({}): {}",
                 stage.as_str(),
                 a.at,
-                gist(a.error.as_deref().unwrap_or("no message"))
+                a.error
+                    .as_deref()
+                    .and_then(|e| e.lines().next())
+                    .unwrap_or("no message")
             ));
         }
     }
@@ -231,7 +235,8 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
                     if t.problems.is_empty() {
                         "ok".into()
                     } else {
-                        t.problems.join("; ")
+                        let cut = t.problems.iter().map(|p| gist(p, 72));
+                        cut.collect::<Vec<_>>().join("\n")
                     },
                 ]
             })
