@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PASSWORD, Root, Server, http, http_with_body};
+use common::{PASSWORD, Root, Server, http, send_json};
 
 fn call(
     srv: &Server,
@@ -14,16 +14,13 @@ fn call(
     auth: &str,
     body: &str,
 ) -> common::HttpResponse {
-    let len = body.len().to_string();
     let bearer = format!("Bearer {auth}");
-    let mut headers = vec![
-        ("Content-Type", "application/json"),
-        ("Content-Length", len.as_str()),
-    ];
-    if !auth.is_empty() {
-        headers.push(("Authorization", bearer.as_str()));
-    }
-    http_with_body(srv.port, method, host, path, &headers, body.as_bytes())
+    let headers: &[(&str, &str)] = if auth.is_empty() {
+        &[]
+    } else {
+        &[("Authorization", &bearer)]
+    };
+    send_json(srv.port, method, host, path, headers, body)
 }
 
 fn setup() -> (Root, Server, String) {

@@ -22,7 +22,6 @@ fn platform(env: &[(&str, &str)]) -> (Root, Server) {
 }
 
 fn send(srv: &Server, host: &str, ua: &str, body: &str) -> u16 {
-    let len = body.len().to_string();
     http_with_body(
         srv.port,
         "POST",
@@ -30,7 +29,6 @@ fn send(srv: &Server, host: &str, ua: &str, body: &str) -> u16 {
         "/api/beacon",
         &[
             ("Content-Type", "text/plain;charset=UTF-8"),
-            ("Content-Length", &len),
             ("User-Agent", ua),
         ],
         body.as_bytes(),

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{PASSWORD, Root, Server, Smtp, eventually, get, http, http_with_body, verify_link};
+use common::{
+    PASSWORD, Root, Server, Smtp, eventually, get, http, http_with_body, send_json, verify_link,
+};
 
 fn send(
     srv: &Server,
@@ -14,20 +16,8 @@ fn send(
     cookie: &str,
     body: &serde_json::Value,
 ) -> common::HttpResponse {
-    let text = body.to_string();
-    let len = text.len().to_string();
-    http_with_body(
-        srv.port,
-        method,
-        host,
-        path,
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &len),
-            ("Cookie", cookie),
-        ],
-        text.as_bytes(),
-    )
+    let cookie = [("Cookie", cookie)];
+    send_json(srv.port, method, host, path, &cookie, &body.to_string())
 }
 
 fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
@@ -299,7 +289,6 @@ fn from_sign_up_to_a_published_page() {
     );
     let token = link.split_once("token=").unwrap().1;
     let form = format!("token={token}");
-    let len = form.len().to_string();
     let confirm = |accept: &str| {
         http_with_body(
             srv.port,
@@ -309,7 +298,6 @@ fn from_sign_up_to_a_published_page() {
             &[
                 ("Content-Type", "application/x-www-form-urlencoded"),
                 ("Accept", accept),
-                ("Content-Length", &len),
             ],
             form.as_bytes(),
         )

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PASSWORD, Root, Server, http};
+use common::{PASSWORD, Root, Server, http, http_with_body, send_json, session_cookie};
 
 fn platform() -> (Root, Server) {
     common::served_platform()
@@ -11,38 +11,7 @@ fn platform() -> (Root, Server) {
 
 fn login(srv: &Server, host: &str, user: &str, password: &str) -> common::HttpResponse {
     let body = serde_json::json!({"username": user, "password": password}).to_string();
-    let len = body.len().to_string();
-    http_body(
-        srv.port,
-        "POST",
-        host,
-        "/api/auth/login",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &len),
-        ],
-        &body,
-    )
-}
-
-fn http_body(
-    port: u16,
-    method: &str,
-    host: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> common::HttpResponse {
-    common::http_with_body(port, method, host, path, headers, body.as_bytes())
-}
-
-fn cookie(r: &common::HttpResponse) -> String {
-    r.header("set-cookie")
-        .expect("a session cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    send_json(srv.port, "POST", host, "/api/auth/login", &[], &body)
 }
 
 #[test]
@@ -57,7 +26,7 @@ fn login_me_logout_with_a_tenant_bound_session() {
             && set.contains("SameSite=Strict"),
         "{set}"
     );
-    let c = cookie(&ok);
+    let c = session_cookie(&ok);
 
     let me = http(
         srv.port,
@@ -136,17 +105,13 @@ fn login_me_logout_with_a_tenant_bound_session() {
 fn secure_cookie_outside_localhost_and_form_logins() {
     let (_root, srv) = platform();
     let body = format!("username=admin&password={}", PASSWORD.replace(' ', "+"));
-    let len = body.len().to_string();
-    let r = http_body(
+    let r = http_with_body(
         srv.port,
         "POST",
         "acme.example.com",
         "/api/auth/login",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Content-Length", &len),
-        ],
-        &body,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let set = r.header("set-cookie").unwrap();
@@ -188,30 +153,23 @@ fn repeated_failures_are_rate_limited_with_retry_after() {
 fn bad_requests_get_json_errors_with_the_right_status() {
     let (root, srv) = platform();
     let big = "x".repeat(100_000);
-    let len = big.len().to_string();
-    let r = http_body(
+    let r = send_json(
         srv.port,
         "POST",
         "acme.localhost",
         "/api/auth/login",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &len),
-        ],
+        &[],
         &big,
     );
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["error"]["code"], "too_large");
 
-    let r = http_body(
+    let r = send_json(
         srv.port,
         "POST",
         "acme.localhost",
         "/api/auth/login",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", "9"),
-        ],
+        &[("Content-Length", "9")],
         "{not json",
     );
     assert_eq!(r.status, 400);
@@ -230,25 +188,20 @@ fn bad_requests_get_json_errors_with_the_right_status() {
 #[test]
 fn admins_manage_users_and_editors_are_refused_admin_routes() {
     let (root, srv) = platform();
-    let admin = cookie(&login(&srv, "acme.localhost", "admin", PASSWORD));
+    let admin = session_cookie(&login(&srv, "acme.localhost", "admin", PASSWORD));
     let add = |c: &str, name: &str, role: &str| {
         let body = serde_json::json!({"username": name, "role": role, "email": format!("{name}@acme.test"), "password": PASSWORD}).to_string();
-        let len = body.len().to_string();
-        http_body(
+        send_json(
             srv.port,
             "POST",
             "acme.localhost",
             "/api/users",
-            &[
-                ("Content-Type", "application/json"),
-                ("Content-Length", &len),
-                ("Cookie", c),
-            ],
+            &[("Cookie", c)],
             &body,
         )
     };
     assert_eq!(add(&admin, "jo", "editor").status, 201);
-    let jo = cookie(&login(&srv, "acme.localhost", "jo", PASSWORD));
+    let jo = session_cookie(&login(&srv, "acme.localhost", "jo", PASSWORD));
     let me = http(
         srv.port,
         "GET",
@@ -290,16 +243,12 @@ fn admins_manage_users_and_editors_are_refused_admin_routes() {
 
     // A password reset ends the editor's sessions; disabling blocks logins.
     let body = r#"{"password": "a whole new secret"}"#;
-    let r = http_body(
+    let r = send_json(
         srv.port,
         "PATCH",
         "acme.localhost",
         "/api/users/jo",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &body.len().to_string()),
-            ("Cookie", &admin),
-        ],
+        &[("Cookie", &admin)],
         body,
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -320,16 +269,12 @@ fn admins_manage_users_and_editors_are_refused_admin_routes() {
     );
     let body = r#"{"disabled": true}"#;
     assert_eq!(
-        http_body(
+        send_json(
             srv.port,
             "PATCH",
             "acme.localhost",
             "/api/users/jo",
-            &[
-                ("Content-Type", "application/json"),
-                ("Content-Length", &body.len().to_string()),
-                ("Cookie", &admin)
-            ],
+            &[("Cookie", &admin)],
             body
         )
         .status,

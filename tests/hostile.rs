@@ -4,21 +4,10 @@
 
 mod common;
 
-use common::{PASSWORD, Server, assert_unchanged, snapshot};
+use common::{PASSWORD, Server, assert_unchanged, send_json, snapshot};
 
 fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
     common::login_cookie(srv.port, host, user, password)
-}
-
-fn http_body(
-    port: u16,
-    method: &str,
-    host: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> common::HttpResponse {
-    common::http_with_body(port, method, host, path, headers, body.as_bytes())
 }
 
 #[test]
@@ -27,19 +16,7 @@ fn hostile_requests_are_refused_and_change_nothing() {
     let admin = login(&srv, "acme.localhost", "admin", PASSWORD);
     let other = login(&srv, "other.localhost", "admin", PASSWORD);
     let send = |method: &str, host: &str, path: &str, cookie: &str, body: &str| {
-        let len = body.len().to_string();
-        http_body(
-            srv.port,
-            method,
-            host,
-            path,
-            &[
-                ("Content-Type", "application/json"),
-                ("Content-Length", &len),
-                ("Cookie", cookie),
-            ],
-            body,
-        )
+        send_json(srv.port, method, host, path, &[("Cookie", cookie)], body)
     };
     // An editor account, to call admin-only routes with.
     let jo =

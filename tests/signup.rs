@@ -4,25 +4,14 @@
 
 mod common;
 
-use common::{Root, Server, eventually, get, http_with_body};
+use common::{Root, Server, eventually, get, http_with_body, send_json};
 
 fn signup_body(name: &str, email: &str) -> String {
     serde_json::json!({"subdomain": name, "name": "Ada", "email": email, "organisation": "Ada's Bakery", "password": "correct horse battery"}).to_string()
 }
 
 fn post_json(srv: &Server, host: &str, path: &str, body: &str) -> common::HttpResponse {
-    let len = body.len().to_string();
-    http_with_body(
-        srv.port,
-        "POST",
-        host,
-        path,
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &len),
-        ],
-        body.as_bytes(),
-    )
+    send_json(srv.port, "POST", host, path, &[], body)
 }
 
 fn platform(max: u64, generous_limits: bool) -> (Root, Server) {
@@ -156,19 +145,7 @@ fn fifty_racing_sign_ups_for_one_name_have_one_winner_and_max_tenants_holds() {
         .map(|i| {
             std::thread::spawn(move || {
                 let body = signup_body("contested", &format!("user{i}@example.org"));
-                let len = body.len().to_string();
-                http_with_body(
-                    port,
-                    "POST",
-                    "example.com",
-                    "/api/register",
-                    &[
-                        ("Content-Type", "application/json"),
-                        ("Content-Length", &len),
-                    ],
-                    body.as_bytes(),
-                )
-                .status
+                send_json(port, "POST", "example.com", "/api/register", &[], &body).status
             })
         })
         .collect();
@@ -293,7 +270,6 @@ fn bad_sign_ups_are_refused_and_change_nothing() {
 fn the_form_works_without_javascript_and_closed_sign_up_is_refused() {
     let (root, srv) = platform(100, true);
     let body = "subdomain=formsite&name=Ada&email=ada%40example.org&organisation=&password=correct+horse+battery";
-    let len = body.len().to_string();
     let r = http_with_body(
         srv.port,
         "POST",
@@ -302,7 +278,6 @@ fn the_form_works_without_javascript_and_closed_sign_up_is_refused() {
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
             ("Accept", "text/html"),
-            ("Content-Length", &len),
         ],
         body.as_bytes(),
     );

@@ -5,21 +5,16 @@
 
 mod common;
 
-use common::{PASSWORD, Root, Server, eventually, get, http, http_with_body, verify_link};
+use common::{PASSWORD, Root, Server, eventually, get, http, send_json, verify_link};
 
 fn post(srv: &Server, path: &str, body: &serde_json::Value) -> common::HttpResponse {
-    let text = body.to_string();
-    let len = text.len().to_string();
-    http_with_body(
+    send_json(
         srv.port,
         "POST",
         "example.com",
         path,
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &len),
-        ],
-        text.as_bytes(),
+        &[],
+        &body.to_string(),
     )
 }
 

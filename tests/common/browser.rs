@@ -51,19 +51,8 @@ impl Browser {
         } else {
             format!("/session/{}{path}", self.session)
         };
-        let text = body.to_string();
-        let len = text.len().to_string();
-        let r = http_with_body(
-            self.port,
-            method,
-            &format!("127.0.0.1:{}", self.port),
-            &path,
-            &[
-                ("Content-Type", "application/json"),
-                ("Content-Length", &len),
-            ],
-            text.as_bytes(),
-        );
+        let host = format!("127.0.0.1:{}", self.port);
+        let r = send_json(self.port, method, &host, &path, &[], &body.to_string());
         let v: serde_json::Value = serde_json::from_slice(&r.body)
             .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {}", r.text()));
         assert_eq!(r.status, 200, "WebDriver {method} {path}: {v}");

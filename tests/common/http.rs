@@ -45,7 +45,7 @@ pub fn get(port: u16, host: &str, path: &str) -> HttpResponse {
     http(port, "GET", host, path, &[])
 }
 
-/// Like [`http`], with a request body.
+/// Like [`http`], with a request body; `Content-Length` is the body's unless `extra` sets one.
 pub fn http_with_body(
     port: u16,
     method: &str,
@@ -61,6 +61,12 @@ pub fn http_with_body(
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let has_length = extra
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+    if !body.is_empty() && !has_length {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
@@ -110,27 +116,35 @@ pub fn http_with_body(
     }
 }
 
-/// Logs `user` in at `host` through `POST /api/auth/login`; returns the `name=value` of the
-/// session cookie.
-pub fn login_cookie(port: u16, host: &str, user: &str, password: &str) -> String {
-    let body = serde_json::json!({"username": user, "password": password}).to_string();
-    let len = body.len().to_string();
-    let r = http_with_body(
-        port,
-        "POST",
-        host,
-        "/api/auth/login",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Length", &len),
-        ],
-        body.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "login at {host}: {}", r.text());
+/// A request with a JSON body (`Content-Type: application/json`) and the `extra` headers.
+pub fn send_json(
+    port: u16,
+    method: &str,
+    host: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: &str,
+) -> HttpResponse {
+    let mut headers = vec![("Content-Type", "application/json")];
+    headers.extend_from_slice(extra);
+    http_with_body(port, method, host, path, &headers, body.as_bytes())
+}
+
+/// The `name=value` of the session cookie a login response set.
+pub fn session_cookie(r: &HttpResponse) -> String {
     r.header("set-cookie")
         .expect("a session cookie")
         .split(';')
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// Logs `user` in at `host` through `POST /api/auth/login`; returns the `name=value` of the
+/// session cookie.
+pub fn login_cookie(port: u16, host: &str, user: &str, password: &str) -> String {
+    let body = serde_json::json!({"username": user, "password": password}).to_string();
+    let r = send_json(port, "POST", host, "/api/auth/login", &[], &body);
+    assert_eq!(r.status, 200, "login at {host}: {}", r.text());
+    session_cookie(&r)
 }
