@@ -73,7 +73,15 @@ pub struct Beacons {
     limiter: DefaultKeyedRateLimiter<TenantId>,
     salt: Mutex<Option<(String, String)>>,
     /// `Some` under `t8k serve` (batched), `None` on Lambda (written through).
-    buffer: Option<Mutex<HashMap<TenantId, Vec<Event>>>>,
+    buffer: Option<Mutex<Buffer>>,
+}
+
+/// Events waiting to be written, per tenant, and how many there are in all (kept, not
+/// summed per beacon: the buffer may hold many tenants).
+#[derive(Default)]
+struct Buffer {
+    events: HashMap<TenantId, Vec<Event>>,
+    count: usize,
 }
 
 impl Beacons {
@@ -109,14 +117,15 @@ impl Beacons {
     pub fn flush(&self, store: &dyn Store) {
         let Some(buffer) = &self.buffer else { return };
         let taken = std::mem::take(&mut *buffer.lock().unwrap_or_else(|p| p.into_inner()));
-        for (tenant, events) in taken {
+        for (tenant, events) in taken.events {
             if let Err(e) = analytics::write_batch(store, &tenant, &events) {
                 eprintln!(
                     "beacon: cannot store {} events of {tenant}: {e}",
                     events.len()
                 );
                 let mut b = buffer.lock().unwrap_or_else(|p| p.into_inner());
-                b.entry(tenant).or_default().extend(events);
+                b.count += events.len();
+                b.events.entry(tenant).or_default().extend(events);
             }
         }
     }
@@ -129,8 +138,9 @@ impl Beacons {
             Some(buffer) => {
                 let full = {
                     let mut b = buffer.lock().unwrap_or_else(|p| p.into_inner());
-                    b.entry(tenant.clone()).or_default().push(event);
-                    b.values().map(Vec::len).sum::<usize>() >= FLUSH_AT
+                    b.events.entry(tenant.clone()).or_default().push(event);
+                    b.count += 1;
+                    b.count >= FLUSH_AT
                 };
                 if full {
                     self.flush(store);
@@ -244,11 +254,11 @@ pub async fn beacon(
         let store = st.inst.store();
         let hosts = st.cache.registry(store, &fresh)?;
         let (tenant, _) = tenant_at(&hosts, &headers)?;
+        if is_bot(&ua) {
+            return Ok(StatusCode::ACCEPTED); // dropped before any hashing or validation
+        }
         let visitor = analytics::visitor_id(&st.beacons.salt(store)?, &tenant, &ip, &ua);
         let event = event_of(&tenant, b, visitor, &hosts.hosts)?;
-        if is_bot(&ua) {
-            return Ok(StatusCode::ACCEPTED);
-        }
         if st.beacons.limiter.check_key(&tenant).is_err() {
             return Err(ApiError::too_many(1));
         }
