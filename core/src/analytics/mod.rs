@@ -91,28 +91,30 @@ pub fn salt_for(store: &dyn Store, now: time::OffsetDateTime) -> Result<String> 
         Err(StoreError::PreconditionFailed { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    let salt = cas::update_json(
+    // The salt seen in the document that was last read (and written, if anything changed).
+    let mut salt = String::new();
+    cas::update_json(
         store,
         &key,
-        || Error::Corrupt {
-            file: key.to_string(),
-            message: "vanished while being updated".into(),
-        },
+        || vanished(&key),
         |s: &mut Salts| {
             let pruned = prune(s, now);
-            if let Some(salt) = s.salts.get(&today) {
-                return Ok(pruned.then(|| salt.clone()));
-            }
-            let salt = new_secret();
-            s.salts.insert(today.clone(), salt.clone());
-            Ok(Some(salt))
+            let added = !s.salts.contains_key(&today);
+            salt = s
+                .salts
+                .entry(today.clone())
+                .or_insert_with(new_secret)
+                .clone();
+            Ok((pruned || added).then_some(()))
         },
     )?;
-    match salt {
-        Some(s) => Ok(s),
-        None => Ok(read_json::<Salts>(store, &key)?
-            .and_then(|(s, _)| s.salts.get(&today).cloned())
-            .expect("today's salt was present")),
+    Ok(salt)
+}
+
+fn vanished(key: &Key) -> Error {
+    Error::Corrupt {
+        file: key.to_string(),
+        message: "vanished while being updated; run the command again".into(),
     }
 }
 
@@ -125,7 +127,7 @@ pub fn prune_salts(store: &dyn Store, now: time::OffsetDateTime) -> Result<()> {
     cas::update_json(
         store,
         &key,
-        || Error::NoSuchTenant("analytics salts".into()),
+        || vanished(&key),
         |s: &mut Salts| Ok(prune(s, now).then_some(())),
     )?;
     Ok(())
