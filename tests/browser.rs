@@ -1,6 +1,7 @@
 //! The sign-up page in a real browser (headless Chromium over WebDriver): with JavaScript the
 //! address is checked as it is typed and the form is submitted with fetch, and the page shows
-//! what happened — the site created, or "check your email" when verification is on.
+//! what happened — the site created, or "check your email" when verification is on. And the
+//! tracker: a page view in the browser arrives, is rolled up and shows in the dashboard.
 
 mod common;
 
@@ -118,7 +119,6 @@ fn the_tracker_reports_a_page_view_that_rollup_counts() {
         (Some("PAGEVIEWED"), Some("/"))
     );
     drop(browser);
-    drop(srv);
     let rolled = root
         .run(&["--json", "analytics", "rollup", "acme"])
         .ok()
@@ -136,6 +136,42 @@ fn the_tracker_reports_a_page_view_that_rollup_counts() {
         .query_row("SELECT count(*) FROM visitors", [], |r| r.get(0))
         .unwrap();
     assert_eq!((views, visitors), (1, 1));
+
+    // And the tenant's admin sees it in the dashboard's figures and charts.
+    let cookie = common::login_cookie(srv.port, "acme.localhost", "admin", PASSWORD);
+    let auth = [("Cookie", cookie.as_str())];
+    let figures = common::http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/analytics?days=7",
+        &auth,
+    );
+    assert_eq!(figures.status, 200, "{}", figures.text());
+    let f = figures.json();
+    assert_eq!(
+        (f["pageviews"].as_u64(), f["visitors"].as_u64()),
+        (Some(1), Some(1)),
+        "{f}"
+    );
+    assert_eq!(f["daily"][6]["pageviews"], 1, "today is the last day: {f}");
+    assert_eq!(
+        (
+            f["pages"][0]["path"].as_str(),
+            f["pages"][0]["views"].as_u64()
+        ),
+        (Some("/"), Some(1))
+    );
+    let page = common::http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/analytics/dashboard",
+        &auth,
+    );
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("<svg") && !html.contains("<script"), "{html}");
 }
 
 #[test]

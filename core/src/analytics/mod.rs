@@ -61,6 +61,11 @@ pub fn day_of(t: time::OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
+/// `YYYY-MM-DDTHH` of a UTC time: the label of its hour in `analytics.db`.
+pub fn hour_of(t: time::OffsetDateTime) -> String {
+    format!("{}T{:02}", day_of(t), t.hour())
+}
+
 fn previous_day(day: time::OffsetDateTime) -> String {
     day_of(day - time::Duration::days(1))
 }

@@ -2,6 +2,8 @@
 //! daily and hourly series, top pages with their GLOSSED and READ rates, referrers and entry
 //! pages. A tenant whose events were never rolled up gets empty figures, not an error.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
@@ -77,10 +79,7 @@ pub fn report(
 ) -> Result<Report> {
     let days = days.clamp(1, 366);
     let first_day = super::day_of(now - time::Duration::days(i64::from(days) - 1));
-    let first_hour = {
-        let t = now - time::Duration::hours(47);
-        format!("{}T{:02}", super::day_of(t), t.hour())
-    };
+    let first_hour = super::hour_of(now - time::Duration::hours(47));
     let mut r = Report {
         tenant: id.to_string(),
         ..Default::default()
@@ -95,7 +94,7 @@ pub fn report(
     for h in 0..48 {
         let t = now - time::Duration::hours(47 - h);
         r.hourly.push(Hour {
-            hour: format!("{}T{:02}", super::day_of(t), t.hour()),
+            hour: super::hour_of(t),
             pageviews: 0,
         });
     }
@@ -104,38 +103,28 @@ pub fn report(
     };
     let label = layout::analytics_db(id).to_string();
     let mut read = || -> rusqlite::Result<()> {
-        let mut q = conn.prepare(
+        let views = by_label(
+            &conn,
             "SELECT substr(hour, 1, 10) AS day, sum(count) FROM hourly
              WHERE event = 'PAGEVIEWED' AND hour >= ?1 GROUP BY day",
+            &first_day,
         )?;
-        for row in q.query_map([&first_day], |x| {
-            Ok((x.get::<_, String>(0)?, x.get::<_, u64>(1)?))
-        })? {
-            let (day, n) = row?;
-            if let Some(d) = r.daily.iter_mut().find(|d| d.day == day) {
-                d.pageviews = n;
-            }
+        let visitors = by_label(
+            &conn,
+            "SELECT day, count(*) FROM visitors WHERE day >= ?1 GROUP BY day",
+            &first_day,
+        )?;
+        for d in &mut r.daily {
+            d.pageviews = views.get(&d.day).copied().unwrap_or(0);
+            d.visitors = visitors.get(&d.day).copied().unwrap_or(0);
         }
-        let mut q =
-            conn.prepare("SELECT day, count(*) FROM visitors WHERE day >= ?1 GROUP BY day")?;
-        for row in q.query_map([&first_day], |x| {
-            Ok((x.get::<_, String>(0)?, x.get::<_, u64>(1)?))
-        })? {
-            let (day, n) = row?;
-            if let Some(d) = r.daily.iter_mut().find(|d| d.day == day) {
-                d.visitors = n;
-            }
-        }
-        let mut q = conn.prepare(
+        let hourly = by_label(
+            &conn,
             "SELECT hour, sum(count) FROM hourly WHERE event = 'PAGEVIEWED' AND hour >= ?1 GROUP BY hour",
+            &first_hour,
         )?;
-        for row in q.query_map([&first_hour], |x| {
-            Ok((x.get::<_, String>(0)?, x.get::<_, u64>(1)?))
-        })? {
-            let (hour, n) = row?;
-            if let Some(h) = r.hourly.iter_mut().find(|h| h.hour == hour) {
-                h.pageviews = n;
-            }
+        for h in &mut r.hourly {
+            h.pageviews = hourly.get(&h.hour).copied().unwrap_or(0);
         }
         let mut q = conn.prepare(
             "SELECT path,
@@ -192,4 +181,11 @@ pub fn report(
     r.visitors = r.daily.iter().map(|d| d.visitors).sum();
     r.pageviews = r.daily.iter().map(|d| d.pageviews).sum();
     Ok(r)
+}
+
+/// A `label → figure` query (days or hours), for filling a series that has every label.
+fn by_label(conn: &Connection, sql: &str, since: &str) -> rusqlite::Result<HashMap<String, u64>> {
+    conn.prepare(sql)?
+        .query_map([since], |x| Ok((x.get(0)?, x.get(1)?)))?
+        .collect()
 }

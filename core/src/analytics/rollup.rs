@@ -117,9 +117,10 @@ fn hour_number(ts_ms: i64) -> i64 {
 
 /// `2026-11-28T14` for an hour number.
 fn hour_label(hour: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(hour * 3600)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{}T{:02}", super::day_of(t), t.hour())
+    super::hour_of(
+        time::OffsetDateTime::from_unix_timestamp(hour * 3600)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    )
 }
 
 /// Strings seen in a chunk, numbered once, so counts are keyed by small integers.
