@@ -6,16 +6,23 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cas::{self, read_json, to_json_bytes};
+use crate::cas::{self, read_json};
 use crate::error::{Error, Result};
 use crate::key::{Key, layout};
 use crate::name::TenantId;
-use crate::store::{Condition, Store, StoreError};
+use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Month {
     pub bytes: u64,
     pub requests: u64,
+}
+
+impl std::ops::AddAssign for Month {
+    fn add_assign(&mut self, other: Month) {
+        self.bytes += other.bytes;
+        self.requests += other.requests;
+    }
 }
 
 /// `2026-11` for a time in November 2026 (UTC).
@@ -42,32 +49,11 @@ pub fn read(store: &dyn Store, id: &TenantId, month: &str) -> Result<Option<Mont
 
 /// Adds what a server counted to the month's total.
 pub fn add(store: &dyn Store, id: &TenantId, month: &str, served: Month) -> Result<()> {
-    let key = key(id, month)?;
-    loop {
-        if read_json::<Month>(store, &key)?.is_none() {
-            match store.put(&key, &to_json_bytes(&served), Condition::IfAbsent) {
-                Ok(_) => return Ok(()),
-                // Another server created it first: add to theirs.
-                Err(StoreError::PreconditionFailed { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let added = cas::update_json(
-            store,
-            &key,
-            || Error::NoSuchTenant(id.to_string()),
-            |m: &mut Month| {
-                m.bytes += served.bytes;
-                m.requests += served.requests;
-                Ok(Some(()))
-            },
-        );
-        match added {
-            // Deleted between the read and the swap (the tenant went to the trash): start over.
-            Err(Error::NoSuchTenant(_)) => continue,
-            other => return other.map(|_| ()),
-        }
-    }
+    cas::upsert_json(store, &key(id, month)?, |m: &mut Month| {
+        *m += served;
+        Ok(Some(()))
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Compare-and-swap updates of JSON documents in the store (the registry, tenants' env.json).
+//! Compare-and-swap updates of JSON documents in the store (the registry, tenants' env.json,
+//! analytics salts, bandwidth totals).
 //!
 //! Read the document and its version, apply a pure change, write it back only if the version
 //! is still the same; on a lost race, read again and re-apply. The change closure may run more
@@ -45,17 +46,47 @@ pub fn update_json<T, R>(
     store: &dyn Store,
     key: &Key,
     missing: impl Fn() -> Error,
+    change: impl FnMut(&mut T) -> Result<Option<R>>,
+) -> Result<Option<R>>
+where
+    T: Serialize + DeserializeOwned,
+{
+    swap(store, key, || Err(missing()), change)
+}
+
+/// [`update_json`] for a document that may not exist yet: `change` is applied to
+/// `T::default()` and written create-only, so of two creators one wins and the other applies
+/// its change to the winner's document (a running total never loses an addition).
+pub fn upsert_json<T, R>(
+    store: &dyn Store,
+    key: &Key,
+    change: impl FnMut(&mut T) -> Result<Option<R>>,
+) -> Result<Option<R>>
+where
+    T: Serialize + DeserializeOwned + Default,
+{
+    swap(store, key, || Ok(T::default()), change)
+}
+
+/// The compare-and-swap loop; `absent` says what a missing document starts from.
+fn swap<T, R>(
+    store: &dyn Store,
+    key: &Key,
+    absent: impl Fn() -> Result<T>,
     mut change: impl FnMut(&mut T) -> Result<Option<R>>,
 ) -> Result<Option<R>>
 where
     T: Serialize + DeserializeOwned,
 {
     for attempt in 0..MAX_ATTEMPTS {
-        let (mut doc, version) = read_json::<T>(store, key)?.ok_or_else(&missing)?;
+        let (mut doc, condition) = match read_json::<T>(store, key)? {
+            Some((doc, version)) => (doc, Condition::IfMatch(version)),
+            None => (absent()?, Condition::IfAbsent),
+        };
         let Some(result) = change(&mut doc)? else {
             return Ok(None);
         };
-        match store.put(key, &to_json_bytes(&doc), Condition::IfMatch(version)) {
+        match store.put(key, &to_json_bytes(&doc), condition) {
             Ok(_) => return Ok(Some(result)),
             Err(StoreError::PreconditionFailed { .. }) => backoff(attempt),
             Err(e) => return Err(e.into()),

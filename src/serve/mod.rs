@@ -46,9 +46,7 @@ fn count(state: &ServeState, tenant: &TenantId, r: &Response) {
         .exact()
         .unwrap_or(0);
     let mut served = state.served.lock().unwrap_or_else(|p| p.into_inner());
-    let m = served.entry(tenant.clone()).or_default();
-    m.bytes += bytes;
-    m.requests += 1;
+    *served.entry(tenant.clone()).or_default() += Month { bytes, requests: 1 };
 }
 
 /// Adds the counts gathered so far to `stats/{tenant}/bandwidth/{month}.json`. A count that
@@ -60,9 +58,7 @@ pub fn flush_bandwidth(store: &dyn Store, state: &ServeState) {
         if let Err(e) = bandwidth::add(store, &tenant, &month, m) {
             eprintln!("serve: cannot record bandwidth of {tenant}: {e}");
             let mut served = state.served.lock().unwrap_or_else(|p| p.into_inner());
-            let kept = served.entry(tenant).or_default();
-            kept.bytes += m.bytes;
-            kept.requests += m.requests;
+            *served.entry(tenant).or_default() += m;
         }
     }
 }

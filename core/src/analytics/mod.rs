@@ -20,11 +20,11 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::cas::{self, read_json, to_json_bytes};
+use crate::cas::{self, read_json};
 use crate::error::{Error, Result};
 use crate::key::{Key, layout};
 use crate::name::TenantId;
-use crate::store::{Condition, Store, StoreError};
+use crate::store::{Condition, Store};
 use crate::tenant_config::new_secret;
 
 /// The events the tracker sends (TractStack's verbs).
@@ -80,39 +80,19 @@ fn prune(s: &mut Salts, now: time::OffsetDateTime) -> bool {
 
 /// Today's salt, made (once, whoever comes first) when missing; older salts are pruned.
 pub fn salt_for(store: &dyn Store, now: time::OffsetDateTime) -> Result<String> {
-    let key = layout::analytics_salts();
     let today = day_of(now);
-    if let Some((s, _)) = read_json::<Salts>(store, &key)?
-        && let Some(salt) = s.salts.get(&today)
-        && s.salts.len() <= 2
-    {
-        return Ok(salt.clone());
-    }
-    let fresh = Salts {
-        salts: [(today.clone(), new_secret())].into_iter().collect(),
-    };
-    match store.put(&key, &to_json_bytes(&fresh), Condition::IfAbsent) {
-        Ok(_) => return Ok(fresh.salts[&today].clone()),
-        Err(StoreError::PreconditionFailed { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    // The salt seen in the document that was last read (and written, if anything changed).
+    // The salt of the document last read (and written, if anything changed).
     let mut salt = String::new();
-    cas::update_json(
-        store,
-        &key,
-        || vanished(&key),
-        |s: &mut Salts| {
-            let pruned = prune(s, now);
-            let added = !s.salts.contains_key(&today);
-            salt = s
-                .salts
-                .entry(today.clone())
-                .or_insert_with(new_secret)
-                .clone();
-            Ok((pruned || added).then_some(()))
-        },
-    )?;
+    cas::upsert_json(store, &layout::analytics_salts(), |s: &mut Salts| {
+        let pruned = prune(s, now);
+        let added = !s.salts.contains_key(&today);
+        salt = s
+            .salts
+            .entry(today.clone())
+            .or_insert_with(new_secret)
+            .clone();
+        Ok((pruned || added).then_some(()))
+    })?;
     Ok(salt)
 }
 

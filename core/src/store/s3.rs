@@ -239,8 +239,16 @@ impl Store for S3Store {
         }
         match self.run(req.send()) {
             Ok(out) => Ok(Version(out.e_tag().unwrap_or_default().to_owned())),
-            // 412: the condition failed; 409: a concurrent conditional write won the race.
-            Err(e) if matches!(status(&e), Some(412 | 409)) && cond != Condition::None => {
+            // 412: the condition failed; 409: a concurrent conditional write won the race;
+            // 404 on If-Match (AWS; others say 412): the object is gone — for a compare-and-swap
+            // a lost race like any other, as the local store reports it.
+            Err(e)
+                if matches!(
+                    (status(&e), &cond),
+                    (Some(412 | 409), Condition::IfAbsent | Condition::IfMatch(_))
+                        | (Some(404), Condition::IfMatch(_))
+                ) =>
+            {
                 Err(StoreError::PreconditionFailed {
                     key: key.to_string(),
                 })
