@@ -30,7 +30,8 @@ pub fn month_of(t: time::OffsetDateTime) -> String {
     format!("{:04}-{:02}", t.year(), u8::from(t.month()))
 }
 
-fn key(id: &TenantId, month: &str) -> Result<Key> {
+/// `stats/{tenant}/bandwidth/{month}.json`; a month not like `2026-11` is refused.
+pub fn month_key(id: &TenantId, month: &str) -> Result<Key> {
     let ok = month.len() == 7
         && month.as_bytes()[4] == b'-'
         && month.chars().filter(|c| c.is_ascii_digit()).count() == 6;
@@ -44,12 +45,12 @@ fn key(id: &TenantId, month: &str) -> Result<Key> {
 }
 
 pub fn read(store: &dyn Store, id: &TenantId, month: &str) -> Result<Option<Month>> {
-    Ok(read_json(store, &key(id, month)?)?.map(|(m, _)| m))
+    Ok(read_json(store, &month_key(id, month)?)?.map(|(m, _)| m))
 }
 
 /// Adds what a server counted to the month's total.
 pub fn add(store: &dyn Store, id: &TenantId, month: &str, served: Month) -> Result<()> {
-    cas::upsert_json(store, &key(id, month)?, |m: &mut Month| {
+    cas::upsert_json(store, &month_key(id, month)?, |m: &mut Month| {
         *m += served;
         Ok(Some(()))
     })?;

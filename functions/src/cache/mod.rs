@@ -173,15 +173,11 @@ impl Cache {
 
     pub fn config(&self, store: &dyn Store, id: &TenantId, _: &Fresh) -> Result<Arc<ConfigDoc>> {
         let key = layout::env_json(id);
-        let mut map = self.configs.lock().unwrap_or_else(|p| p.into_inner());
-        let mut slot = map.remove(id);
-        let loaded = self.load(store, &key, Scope::Config(id.clone()), &mut slot, |bytes| {
+        let scope = Scope::Config(id.clone());
+        self.load_keyed(&self.configs, id.clone(), store, &key, scope, |bytes| {
             Ok(ConfigDoc::new(parse(&key, bytes)?))
-        });
-        if let Some(v) = slot {
-            map.insert(id.clone(), v);
-        }
-        loaded?.ok_or_else(|| Error::NoSuchTenant(id.to_string()))
+        })?
+        .ok_or_else(|| Error::NoSuchTenant(id.to_string()))
     }
 
     /// Bytes served to the tenant in `month` as `t8k serve` recorded them; `None` when nothing
@@ -193,17 +189,13 @@ impl Cache {
         month: &str,
         _: &Fresh,
     ) -> Result<Option<Month>> {
-        let key = layout::bandwidth_dir(id).join(&format!("{month}.json"))?;
-        let mut map = self.bandwidth.lock().unwrap_or_else(|p| p.into_inner());
-        let slot_key = (id.clone(), month.to_owned());
-        let mut slot = map.remove(&slot_key);
-        let loaded = self.load(store, &key, Scope::Stats(id.clone()), &mut slot, |bytes| {
+        let key = t8k_core::bandwidth::month_key(id, month)?;
+        let slot = (id.clone(), month.to_owned());
+        let scope = Scope::Stats(id.clone());
+        let loaded = self.load_keyed(&self.bandwidth, slot, store, &key, scope, |bytes| {
             parse(&key, bytes)
-        });
-        if let Some(v) = slot {
-            map.insert(slot_key, v);
-        }
-        Ok(loaded?.map(|m| *m))
+        })?;
+        Ok(loaded.map(|m| *m))
     }
 }
 

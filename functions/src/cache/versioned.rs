@@ -1,7 +1,8 @@
 //! Which stored version a parsed document came from, and reading a document again only when
 //! that version changed (see the module above for why this is exact).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use t8k_core::key::Key;
 use t8k_core::store::Store;
@@ -66,6 +67,25 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(key: &Key, bytes: &[u8]) -> 
 }
 
 impl Cache {
+    /// [`Cache::load`] for a document cached in `map` under `slot`.
+    pub(super) fn load_keyed<K: std::hash::Hash + Eq, T>(
+        &self,
+        map: &Mutex<HashMap<K, Versioned<T>>>,
+        slot: K,
+        store: &dyn Store,
+        key: &Key,
+        scope: Scope,
+        build: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Option<Arc<T>>> {
+        let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut current = map.remove(&slot);
+        let loaded = self.load(store, key, scope, &mut current, build);
+        if let Some(v) = current {
+            map.insert(slot, v);
+        }
+        loaded
+    }
+
     /// The document at `key`, parsed by `build`, reusing `slot` while it is the same version;
     /// `None` when there is no such document.
     pub(super) fn load<T>(
