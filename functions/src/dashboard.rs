@@ -10,7 +10,7 @@ use t8k_core::analytics::report::{self, Report};
 
 use crate::content::editor;
 use crate::error::ApiResult;
-use crate::page::{self, esc};
+use crate::page::{self, bars, esc, table};
 use crate::state::{Shared, blocking};
 
 #[derive(serde::Deserialize)]
@@ -60,51 +60,6 @@ pub async fn dashboard(
     .into_response()
 }
 
-/// A bar chart as inline SVG; each bar carries its label and value as a tooltip.
-fn bars(label: &str, points: &[(String, u64)]) -> String {
-    let (w, h) = (600.0, 140.0);
-    let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
-    let step = w / points.len().max(1) as f64;
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="{}">"#,
-        esc(label)
-    );
-    for (i, (name, v)) in points.iter().enumerate() {
-        let bh = (*v as f64 / max) * (h - 4.0);
-        svg.push_str(&format!(
-            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {v}</title></rect>"#,
-            i as f64 * step + 1.0,
-            h - bh,
-            (step - 2.0).max(1.0),
-            bh,
-            esc(name)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
-    if rows.is_empty() {
-        return "<p class=\"empty\">Nothing yet.</p>".into();
-    }
-    let th: String = head.iter().map(|h| format!("<th>{h}</th>")).collect();
-    let body: String = rows
-        .iter()
-        .map(|r| {
-            format!(
-                "<tr>{}</tr>",
-                r.iter()
-                    .map(|c| format!("<td>{c}</td>"))
-                    .collect::<String>()
-            )
-        })
-        .collect();
-    format!(
-        "<div class=\"scroll\"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
-}
-
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
@@ -143,12 +98,11 @@ fn body(r: &Report) -> String {
             .collect()
     };
     format!(
-        "<style>.chart{{width:100%;height:8rem;fill:#1f5fbf;background:#f5f6f8}}.scroll{{overflow-x:auto}}\
-table{{border-collapse:collapse;width:100%}}td,th{{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}}\
-.totals{{display:flex;gap:2rem;flex-wrap:wrap}}.totals strong{{font-size:1.6rem;display:block}}</style>\
+        "<style>{}.totals{{display:flex;gap:2rem;flex-wrap:wrap}}.totals strong{{font-size:1.6rem;display:block}}</style>\
 <p class=\"totals\"><span><strong>{}</strong> visitors (per day, summed)</span><span><strong>{}</strong> page views</span><span>last {} days</span></p>\
 <h2>Page views per day</h2>{}<h2>Visitors per day</h2>{}<h2>Page views, last 48 hours</h2>{}\
 <h2>Top pages</h2>{}<h2>Referrers</h2>{}<h2>Entry pages</h2>{}",
+        page::FIGURES_STYLE,
         r.visitors,
         r.pageviews,
         r.daily.len(),

@@ -1,5 +1,6 @@
 //! Small HTML pages for the flows a browser follows without JavaScript (the sign-up form, the
-//! link in a verification email). Every dynamic part is escaped (pulldown-cmark's escaper).
+//! link in a verification email), and the charts and tables of figure pages (the analytics
+//! dashboard, `t8k report --html`). Every dynamic part is escaped (pulldown-cmark's escaper).
 
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, header};
@@ -47,4 +48,54 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"))
+}
+
+/// Styles for [`bars`] and [`table`] on figure pages (the dashboard, `t8k report --html`).
+pub const FIGURES_STYLE: &str = ".chart{width:100%;height:8rem;fill:#1f5fbf;background:#f5f6f8}.scroll{overflow-x:auto}\
+table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}";
+
+/// A bar chart as inline SVG; each bar carries its label and value as a tooltip.
+pub fn bars(label: &str, points: &[(String, u64)]) -> String {
+    let (w, h) = (600.0, 140.0);
+    let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
+    let step = w / points.len().max(1) as f64;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="{}">"#,
+        esc(label)
+    );
+    for (i, (name, v)) in points.iter().enumerate() {
+        let bh = (*v as f64 / max) * (h - 4.0);
+        svg.push_str(&format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {v}</title></rect>"#,
+            i as f64 * step + 1.0,
+            h - bh,
+            (step - 2.0).max(1.0),
+            bh,
+            esc(name)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A table in a sideways-scrolling box; cells are trusted HTML (callers escape).
+pub fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() {
+        return "<p class=\"empty\">Nothing yet.</p>".into();
+    }
+    let th: String = head.iter().map(|h| format!("<th>{h}</th>")).collect();
+    let body: String = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "<tr>{}</tr>",
+                r.iter()
+                    .map(|c| format!("<td>{c}</td>"))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    format!(
+        "<div class=\"scroll\"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 }

@@ -14,6 +14,7 @@ use t8k_core::analytics::report as traffic;
 use t8k_core::lifecycle::Installation;
 use t8k_core::registry::TenantEntry;
 use t8k_core::{TenantId, bandwidth, quota};
+use t8k_functions::page::{FIGURES_STYLE, bars, esc, table};
 
 use crate::output;
 
@@ -275,70 +276,67 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
     Ok(())
 }
 
-/// The report as a page with SVG bar charts (no scripts).
+/// The report as a page with SVG bar charts (no scripts), drawn like the tenants' dashboard.
 fn page(r: &Report) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let bars = |points: Vec<(String, u64)>| {
-        let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
-        let step = 600.0 / points.len().max(1) as f64;
-        let rects: String = points
-            .iter()
-            .enumerate()
-            .map(|(i, (n, v))| {
-                let h = *v as f64 / max * 136.0;
-                format!(r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{}: {v}</title></rect>"#, i as f64 * step + 1.0, 140.0 - h, (step - 2.0).max(1.0), esc(n))
-            })
-            .collect();
-        format!(
-            r#"<svg viewBox="0 0 600 140" preserveAspectRatio="none" style="width:100%;height:8rem;fill:#1f5fbf;background:#f5f6f8">{rects}</svg>"#
-        )
-    };
-    let rows: String = r
+    let rows = r
         .tenants
         .iter()
         .map(|t| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&t.tenant),
-                esc(&t.status),
-                esc(&fig(t.pages, false)),
-                esc(&fig(t.storage, true)),
-                esc(t.built.as_deref().unwrap_or("never")),
-                esc(t.published.as_deref().unwrap_or("never")),
-                t.pageviews_30d,
-                t.failures_30d,
-                esc(&if t.problems.is_empty() { "ok".into() } else { t.problems.join("; ") })
-            )
+            let health = if t.problems.is_empty() {
+                "ok".into()
+            } else {
+                t.problems.join("; ")
+            };
+            [
+                t.tenant.clone(),
+                t.status.clone(),
+                fig(t.pages, false),
+                fig(t.storage, true),
+                t.built.clone().unwrap_or_else(|| "never".into()),
+                t.published.clone().unwrap_or_else(|| "never".into()),
+                t.pageviews_30d.to_string(),
+                t.failures_30d.to_string(),
+                health,
+            ]
+            .iter()
+            .map(|c| esc(c))
+            .collect()
         })
         .collect();
+    let signups: Vec<(String, u64)> = r
+        .signups_per_week
+        .iter()
+        .map(|(w, n)| (w.clone(), *n))
+        .collect();
+    let views: Vec<(String, u64)> = r
+        .tenants
+        .iter()
+        .map(|t| (t.tenant.clone(), t.pageviews_30d))
+        .collect();
+    let head = [
+        "tenant",
+        "status",
+        "pages",
+        "storage",
+        "built",
+        "published",
+        "views (30 d)",
+        "failures (30 d)",
+        "health",
+    ];
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
-table{{border-collapse:collapse;width:100%}}td,th{{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}}div.s{{overflow-x:auto}}</style></head>\
+<title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}{}</style></head>\
 <body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored (+ {} analytics)</p>\
-<h2>Sign-ups per week</h2>{}<h2>Page views per tenant, 30 days</h2>{}\
-<h2>Tenants</h2><div class=\"s\"><table><thead><tr><th>tenant</th><th>status</th><th>pages</th><th>storage</th><th>built</th><th>published</th><th>views (30 d)</th><th>failures (30 d)</th><th>health</th></tr></thead><tbody>{rows}</tbody></table></div></main></body></html>",
+<h2>Sign-ups per week</h2>{}<h2>Page views per tenant, 30 days</h2>{}<h2>Tenants</h2>{}</main></body></html>",
+        FIGURES_STYLE,
         r.count,
         r.max_tenants,
         r.pending_signups,
         quota::format_size(r.storage_bytes),
         quota::format_size(r.analytics_bytes),
-        bars(
-            r.signups_per_week
-                .iter()
-                .map(|(w, n)| (w.clone(), *n))
-                .collect()
-        ),
-        bars(
-            r.tenants
-                .iter()
-                .map(|t| (t.tenant.clone(), t.pageviews_30d))
-                .collect()
-        ),
+        bars("sign-ups per week", &signups),
+        bars("page views per tenant", &views),
+        table(&head, rows),
     )
 }
