@@ -110,10 +110,6 @@ pub fn read_manifest(
     Ok(t8k_core::cas::read_json::<Manifest>(store, &manifest_key(tenant, deploy))?.map(|(m, _)| m))
 }
 
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// Content type and cache policy of a bundle file (the preview server uses the same rules).
 pub fn meta_for(path: &str, sha256: &str) -> PutMeta {
     PutMeta {
@@ -218,7 +214,7 @@ fn try_publish(
             (
                 p.clone(),
                 ObjectInfo {
-                    sha256: sha(b),
+                    sha256: t8k_core::secrets::sha256_hex(b),
                     size: b.len() as u64,
                 },
             )

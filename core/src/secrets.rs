@@ -26,8 +26,10 @@ pub struct Secrets {
     pub extra: Map<String, Value>,
 }
 
-fn digest(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+/// SHA-256 as lowercase hex: how t8k stores a credential it must recognise but never keep
+/// (admin keys, sign-up nonces) and names content by its bytes.
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Compares two strings in time independent of where they differ.
@@ -72,7 +74,7 @@ impl Installation {
     pub fn rotate_admin_key(&self) -> Result<String> {
         self.secrets()?;
         let key = format!("{ADMIN_KEY_PREFIX}{}", new_secret());
-        let hash = digest(&key);
+        let hash = sha256_hex(&key);
         cas::update_json(
             self.store(),
             &layout::installation_secrets(),
@@ -90,7 +92,7 @@ impl Installation {
         let Some(want) = self.secrets()?.admin_key_sha256 else {
             return Ok(false);
         };
-        Ok(key.starts_with(ADMIN_KEY_PREFIX) && same(&digest(key), &want))
+        Ok(key.starts_with(ADMIN_KEY_PREFIX) && same(&sha256_hex(key), &want))
     }
 }
 

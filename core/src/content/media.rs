@@ -6,7 +6,6 @@
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::edit;
 use crate::db::SiteDb;
@@ -99,7 +98,7 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<MediaFile>> {
 /// it is new. Refused before anything is written if it would pass STORAGE_QUOTA.
 pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, bool)> {
     let alt = check_alt(&up.alt)?;
-    let hash = hex::encode(Sha256::digest(up.bytes));
+    let hash = crate::secrets::sha256_hex(up.bytes);
     let key = layout::media_dir(id).join(&format!("{}/{hash}.{}", &hash[..2], up.ext))?;
     let find = |conn: &rusqlite::Connection| {
         conn.query_row(

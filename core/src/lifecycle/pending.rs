@@ -6,7 +6,6 @@
 //! swaps the reservation into a creation claim, so each link works once.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::Installation;
 use super::create::{CLAIM_LEASE_SECS, NewTenant, TenantFiles};
@@ -16,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
 use crate::registry::{Claim, Registry, Status, TenantEntry};
+use crate::secrets::sha256_hex;
 use crate::store::Condition;
 use crate::tenant_config::new_secret;
 use crate::timefmt;
@@ -43,16 +43,12 @@ pub struct Reservation {
     pub expires: i64,
 }
 
-fn digest(nonce: &str) -> String {
-    hex::encode(Sha256::digest(nonce.as_bytes()))
-}
-
 impl Installation {
     /// Reserves the name for `ttl_secs` and keeps the sign-up's details until it is confirmed.
     pub fn reserve_tenant(&self, new: NewTenant, ttl_secs: i64) -> Result<Reservation> {
         let (id, files) = TenantFiles::prepare(new)?;
         let nonce = new_secret();
-        let holder = digest(&nonce);
+        let holder = sha256_hex(&nonce);
         let created = timefmt::now_rfc3339();
         let expires = timefmt::now().unix_timestamp() + ttl_secs;
         self.claim_with(&id, &holder, |reg, settings, claim| TenantEntry {
@@ -89,14 +85,14 @@ impl Installation {
 
     /// Gives up a reservation (its email could not be sent), freeing the name at once.
     pub fn cancel_reservation(&self, r: &Reservation) -> Result<()> {
-        self.release_claim(&r.id, &digest(&r.nonce))?;
+        self.release_claim(&r.id, &sha256_hex(&r.nonce))?;
         self.store.delete(&layout::pending_signup(&r.id))?;
         Ok(())
     }
 
     /// Turns a reservation into a tenant, once: the first swap consumes the nonce.
     pub fn confirm_tenant(&self, id: &TenantId, nonce: &str) -> Result<TenantEntry> {
-        let want = digest(nonce);
+        let want = sha256_hex(nonce);
         let holder = new_secret();
         let now = timefmt::now().unix_timestamp();
         self.update_registry(|reg: &mut Registry| {
