@@ -168,6 +168,14 @@ impl Registry {
         )
     }
 
+    /// `input` as a tenant id, checked against this installation's naming policy.
+    pub fn validate_name(&self, input: &str) -> crate::Result<TenantId> {
+        let policy = self
+            .name_policy()
+            .map_err(|m| crate::Error::invalid("config/t8k/tenants.json", m))?;
+        Ok(crate::name::validate(input, policy)?)
+    }
+
     /// The host name of a tenant: `{id}.{domain}` in multi-tenant mode, the domain itself for
     /// the single tenant of a single-tenant installation.
     pub fn tenant_domain(&self, id: &TenantId, multi: bool) -> String {

@@ -8,6 +8,8 @@
 //! carries a nonce the reservation knows only the hash of. Following the link shows a confirm
 //! button (so mail scanners that fetch links do not consume it); posting it creates the tenant.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -19,9 +21,10 @@ use t8k_core::lifecycle::{NewTenant, Reservation};
 use t8k_core::registry::TenantEntry;
 use t8k_core::settings::Settings;
 
+use crate::cache::RegistryDoc;
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::host::{HostMap, Site, is_local};
+use crate::host::{Site, is_local};
 use crate::mail::{self, Mail, Sent};
 use crate::page::{self, esc};
 use crate::state::{AppState, Shared, blocking, blocking_hash};
@@ -51,19 +54,22 @@ pub struct Verify {
 
 const VERIFY_KIND: &str = "verify";
 
-/// Sign-up is answered on the main domain only, and only while it is open.
-fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<Settings> {
-    let (reg, _) = state.inst.registry()?;
-    if HostMap::new(&reg).resolve(host(headers)) != Some(&Site::Main) {
+/// Sign-up is answered on the main domain only, and only while it is open. Returns the
+/// registry it checked that against (the cached one: the name check runs on every keystroke).
+fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<(Arc<RegistryDoc>, Settings)> {
+    let doc = state
+        .cache
+        .registry(state.inst.store(), &state.cache.sync())?;
+    if doc.hosts.resolve(host(headers)) != Some(&Site::Main) {
         return Err(ApiError::not_found("sign-up lives on the main domain"));
     }
-    let settings = state.inst.settings()?;
+    let settings = Settings::resolve(&doc.reg, &state.inst.env)?;
     if !(settings.enable_multi_tenant.value && settings.public_enable_multi_tenant.value) {
         return Err(ApiError::forbidden(
             "self-service sign-up is closed on this installation",
         ));
     }
-    Ok(settings)
+    Ok((doc, settings))
 }
 
 fn host(headers: &HeaderMap) -> &str {
@@ -79,13 +85,13 @@ pub async fn check(
     Query(q): Query<Check>,
 ) -> ApiResult<Json<serde_json::Value>> {
     blocking(&state, move |st| {
-        main_domain(st, &headers)?;
-        Ok(Json(match st.inst.validate_name(&q.name) {
+        let (doc, _) = main_domain(st, &headers)?;
+        Ok(Json(match doc.reg.validate_name(&q.name) {
             Err(t8k_core::Error::Name(e)) => json!({"name": q.name, "available": false, "rule": e.rule, "message": e.message}),
             Err(e) => return Err(e.into()),
             Ok(id) => {
                 let now = t8k_core::timefmt::now().unix_timestamp();
-                let taken = st.inst.registry()?.0.is_taken(id.as_str(), now);
+                let taken = doc.reg.is_taken(id.as_str(), now);
                 json!({"name": id, "available": !taken, "rule": if taken { Some("taken") } else { None }, "message": if taken { "this name is taken" } else { "available" }})
             }
         }))
@@ -130,7 +136,7 @@ pub async fn register(
 }
 
 fn sign_up(st: &AppState, headers: &HeaderMap, form: Signup, ip: &str) -> ApiResult<Outcome> {
-    let settings = main_domain(st, headers)?;
+    let (_, settings) = main_domain(st, headers)?;
     let email_key = form.email.trim().to_ascii_lowercase();
     st.signup_by_ip.check(ip).map_err(ApiError::too_many)?;
     st.signup_by_email

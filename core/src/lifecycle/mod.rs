@@ -17,7 +17,7 @@ use crate::cas::{read_json, to_json_bytes};
 use crate::db::SiteDb;
 use crate::error::{Error, Result};
 use crate::key::layout;
-use crate::name::{self, TenantId};
+use crate::name::TenantId;
 use crate::quota::{self, Limits, Storage};
 use crate::registry::{Registry, Status, TenantEntry};
 use crate::settings::{self, Env, Settings};
@@ -182,11 +182,7 @@ impl Installation {
 
     /// Validates a proposed tenant name against this installation's policy.
     pub fn validate_name(&self, input: &str) -> Result<TenantId> {
-        let (reg, _) = self.registry()?;
-        let policy = reg
-            .name_policy()
-            .map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
-        Ok(name::validate(input, policy)?)
+        self.registry()?.0.validate_name(input)
     }
 
     /// Tenants whose creation finished, in registry order.
