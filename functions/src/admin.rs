@@ -12,8 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::host::{HostMap, Site};
-use crate::state::{AppState, Shared, blocking};
+use crate::state::{AppState, Shared, blocking, on_main_domain};
 
 #[derive(Deserialize)]
 pub struct Quota {
@@ -30,15 +29,7 @@ pub struct Quota {
 
 /// Main domain, and the current admin key.
 fn operator(st: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if HostMap::new(&st.inst.registry()?.0).resolve(host) != Some(&Site::Main) {
-        return Err(ApiError::not_found(
-            "the admin API lives on the main domain",
-        ));
-    }
+    on_main_domain(st, headers, "the admin API")?;
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

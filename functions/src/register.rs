@@ -24,10 +24,10 @@ use t8k_core::settings::Settings;
 use crate::cache::RegistryDoc;
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::host::{Site, is_local};
+use crate::host::is_local;
 use crate::mail::{self, Mail, Sent};
 use crate::page::{self, esc};
-use crate::state::{AppState, Shared, blocking, blocking_hash};
+use crate::state::{AppState, Shared, blocking, blocking_hash, host_of, on_main_domain};
 use crate::token::{self, Claims};
 
 #[derive(Deserialize)]
@@ -57,12 +57,7 @@ const VERIFY_KIND: &str = "verify";
 /// Sign-up is answered on the main domain only, and only while it is open. Returns the
 /// registry it checked that against (the cached one: the name check runs on every keystroke).
 fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<(Arc<RegistryDoc>, Settings)> {
-    let doc = state
-        .cache
-        .registry(state.inst.store(), &state.cache.sync())?;
-    if doc.hosts.resolve(host(headers)) != Some(&Site::Main) {
-        return Err(ApiError::not_found("sign-up lives on the main domain"));
-    }
+    let doc = on_main_domain(state, headers, "sign-up")?;
     let settings = Settings::resolve(&doc.reg, &state.inst.env)?;
     if !(settings.enable_multi_tenant.value && settings.public_enable_multi_tenant.value) {
         return Err(ApiError::forbidden(
@@ -70,13 +65,6 @@ fn main_domain(state: &AppState, headers: &HeaderMap) -> ApiResult<(Arc<Registry
         ));
     }
     Ok((doc, settings))
-}
-
-fn host(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("")
 }
 
 pub async fn check(
@@ -193,7 +181,7 @@ fn create(st: &AppState, new: NewTenant) -> ApiResult<TenantEntry> {
 /// The main site's address for links: the request's own host on local preview, else the
 /// installation's domain (never a client-chosen host).
 fn base_url(headers: &HeaderMap, settings: &Settings) -> String {
-    let h = host(headers);
+    let h = host_of(headers);
     if is_local(h) {
         format!("http://{h}")
     } else {

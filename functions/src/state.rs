@@ -103,13 +103,35 @@ pub fn tenant_in(
     tenant_at(&doc, headers)
 }
 
-/// [`tenant_in`] against a registry the caller already holds (and needs for more).
-pub fn tenant_at(doc: &RegistryDoc, headers: &HeaderMap) -> ApiResult<(TenantId, String)> {
-    let host = headers
+/// The request's `Host` header ("" when missing or not text: no site has that name).
+pub fn host_of(headers: &HeaderMap) -> &str {
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
-        .to_owned();
+}
+
+/// The (cached, fresh) registry, if the request is for the main domain; `what` names the
+/// feature for the 404 otherwise.
+pub fn on_main_domain(
+    state: &AppState,
+    headers: &HeaderMap,
+    what: &str,
+) -> ApiResult<Arc<RegistryDoc>> {
+    let doc = state
+        .cache
+        .registry(state.inst.store(), &state.cache.sync())?;
+    if doc.hosts.resolve(host_of(headers)) != Some(&Site::Main) {
+        return Err(ApiError::not_found(format!(
+            "{what} lives on the main domain"
+        )));
+    }
+    Ok(doc)
+}
+
+/// [`tenant_in`] against a registry the caller already holds (and needs for more).
+pub fn tenant_at(doc: &RegistryDoc, headers: &HeaderMap) -> ApiResult<(TenantId, String)> {
+    let host = host_of(headers).to_owned();
     match doc.hosts.resolve(&host) {
         Some(Site::Tenant { id, active: true }) => Ok((id.clone(), host)),
         Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
