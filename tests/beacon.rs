@@ -47,28 +47,6 @@ fn stop(mut srv: Server) {
     assert!(srv.child.wait().unwrap().success());
 }
 
-/// Every stored event line of a tenant.
-fn stored(root: &Root, tenant: &str) -> Vec<String> {
-    let dir = root.file(&format!("events/{tenant}"));
-    let mut lines = vec![];
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let text = std::fs::read_to_string(&p).unwrap();
-                lines.extend(text.lines().map(str::to_owned));
-            }
-        }
-    }
-    lines
-}
-
 #[test]
 fn accepted_events_are_stored_without_address_or_user_agent_and_others_are_not() {
     let (root, srv) = platform(&[]);
@@ -138,7 +116,7 @@ fn accepted_events_are_stored_without_address_or_user_agent_and_others_are_not()
     );
     stop(srv);
 
-    let lines = stored(&root, "acme");
+    let lines = root.event_lines("acme");
     assert_eq!(lines.len(), 2, "{lines:?}");
     let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(first["event"], "PAGEVIEWED");
@@ -160,7 +138,7 @@ fn accepted_events_are_stored_without_address_or_user_agent_and_others_are_not()
             "{line}"
         );
     }
-    assert!(stored(&root, "other").is_empty());
+    assert!(root.event_lines("other").is_empty());
     let salts = std::fs::read_to_string(root.file("config/t8k/analytics-salts.json")).unwrap();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&salts).unwrap()["salts"]
@@ -189,7 +167,7 @@ fn each_tenant_has_a_bucket_that_answers_429_when_empty() {
     assert_eq!(send(&srv, "other.localhost", BROWSER, &other), 202);
     stop(srv);
     assert_eq!(
-        stored(&root, "acme").len(),
+        root.event_lines("acme").len(),
         accepted,
         "every 202 was stored, no 429 was"
     );
@@ -233,17 +211,7 @@ fn rollup_counts_every_event_once_even_when_rerun_or_interrupted() {
         sent += 1;
     }
     stop(srv);
-    let raw: Vec<std::path::PathBuf> = {
-        let mut v = vec![];
-        let mut stack = vec![root.file("events/acme")];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() { stack.push(p) } else { v.push(p) }
-            }
-        }
-        v
-    };
+    let raw = root.event_files("acme");
     let saved: Vec<(std::path::PathBuf, Vec<u8>)> = raw
         .iter()
         .map(|p| (p.clone(), std::fs::read(p).unwrap()))
@@ -264,7 +232,7 @@ fn rollup_counts_every_event_once_even_when_rerun_or_interrupted() {
         "5 events, 2 visitors, 2 entry pages"
     );
     assert!(
-        stored(&root, "acme").is_empty(),
+        root.event_lines("acme").is_empty(),
         "merged raw events are removed"
     );
 
@@ -281,7 +249,7 @@ fn rollup_counts_every_event_once_even_when_rerun_or_interrupted() {
     assert_eq!(again["tenants"][0]["events"], 0);
     assert_eq!(again["tenants"][0]["cleaned"], saved.len());
     assert_eq!(figures(&root), (sent, 2, 2));
-    assert!(stored(&root, "acme").is_empty());
+    assert!(root.event_lines("acme").is_empty());
 
     // Run again: nothing new, nothing counted twice.
     root.run(&["analytics", "rollup", "acme"]).ok();

@@ -69,26 +69,13 @@ fn javascript_sign_up_with_verification_asks_to_check_email() {
     );
 }
 
-/// Event lines stored for a tenant.
+/// Event lines stored for a tenant, parsed.
 fn events_of(root: &Root, tenant: &str) -> Vec<serde_json::Value> {
-    let mut out = vec![];
-    let mut stack = vec![root.file(&format!("events/{tenant}"))];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                for line in std::fs::read_to_string(&p).unwrap().lines() {
-                    out.push(serde_json::from_str(line).unwrap());
-                }
-            }
-        }
-    }
-    out
+    let lines = root.event_lines(tenant);
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn tracked_site(track_localhost: bool) -> (Root, common::Server) {

@@ -118,19 +118,18 @@ fn progress(root: &Root) -> (i64, usize) {
     } else {
         (0, vec![])
     };
-    let mut left = 0;
-    for day in std::fs::read_dir(root.file("events/acme")).unwrap() {
-        for f in std::fs::read_dir(day.unwrap().path()).unwrap() {
-            let p = f.unwrap().path();
-            let key = p
-                .strip_prefix(root.path())
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned();
-            left += usize::from(!merged.contains(&key));
-        }
-    }
+    let key = |p: &std::path::PathBuf| {
+        p.strip_prefix(root.path())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let left = root
+        .event_files("acme")
+        .iter()
+        .filter(|p| !merged.contains(&key(p)))
+        .count();
     (counted, left)
 }
 

@@ -216,6 +216,35 @@ impl Root {
     pub fn file(&self, rel: &str) -> PathBuf {
         self.path().join(rel)
     }
+
+    /// The raw analytics event objects of a tenant (`events/{tenant}/{day}/…`), in no order.
+    pub fn event_files(&self, tenant: &str) -> Vec<PathBuf> {
+        let mut files = vec![];
+        let mut stack = vec![self.file(&format!("events/{tenant}"))];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p)
+                } else {
+                    files.push(p)
+                }
+            }
+        }
+        files
+    }
+
+    /// Every stored event line of a tenant.
+    pub fn event_lines(&self, tenant: &str) -> Vec<String> {
+        let text = |p: PathBuf| std::fs::read_to_string(p).unwrap();
+        let lines = self.event_files(tenant).into_iter().map(text);
+        lines
+            .flat_map(|t| t.lines().map(str::to_owned).collect::<Vec<_>>())
+            .collect()
+    }
 }
 
 pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
