@@ -61,6 +61,23 @@ fn week_of(t: time::OffsetDateTime) -> String {
     format!("{y}-W{w:02}")
 }
 
+/// The columns the table and the page share, as [`TenantRow::cells`] fills them.
+const COLUMNS: [&str; 6] = ["tenant", "status", "pages", "storage", "built", "published"];
+
+impl TenantRow {
+    fn cells(&self) -> Vec<String> {
+        let never = |t: &Option<String>| t.clone().unwrap_or_else(|| "never".into());
+        vec![
+            self.tenant.clone(),
+            self.status.clone(),
+            fig(self.pages, false),
+            fig(self.storage, true),
+            never(&self.built),
+            never(&self.published),
+        ]
+    }
+}
+
 /// The first line of a message, cut to `width` characters for a table cell (`--json` has
 /// problems uncut and the failures' errors whole).
 fn gist(message: &str, width: usize) -> String {
@@ -224,13 +241,8 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
             .tenants
             .iter()
             .map(|t| {
-                vec![
-                    t.tenant.clone(),
-                    t.status.clone(),
-                    fig(t.pages, false),
-                    fig(t.storage, true),
-                    t.built.clone().unwrap_or_else(|| "never".into()),
-                    t.published.clone().unwrap_or_else(|| "never".into()),
+                let mut row = t.cells();
+                row.extend([
                     format!("{} / {}", t.pageviews_30d, t.visitors_30d),
                     t.bandwidth_month.map_or("-".into(), quota::format_size),
                     if t.problems.is_empty() {
@@ -239,23 +251,18 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
                         let cut = t.problems.iter().map(|p| gist(p, 72));
                         cut.collect::<Vec<_>>().join("\n")
                     },
-                ]
+                ]);
+                row
             })
             .collect();
         println!(
             "{}",
             output::table(
                 &[
-                    "tenant",
-                    "status",
-                    "pages",
-                    "storage",
-                    "built",
-                    "published",
-                    "views / visitors (30 d)",
-                    "bandwidth (month)",
-                    "health"
-                ],
+                    &COLUMNS[..],
+                    &["views / visitors (30 d)", "bandwidth (month)", "health"]
+                ]
+                .concat(),
                 rows
             )
         );
@@ -287,20 +294,13 @@ fn page(r: &Report) -> String {
             } else {
                 t.problems.join("; ")
             };
-            [
-                t.tenant.clone(),
-                t.status.clone(),
-                fig(t.pages, false),
-                fig(t.storage, true),
-                t.built.clone().unwrap_or_else(|| "never".into()),
-                t.published.clone().unwrap_or_else(|| "never".into()),
+            let mut row = t.cells();
+            row.extend([
                 t.pageviews_30d.to_string(),
                 t.failures_30d.to_string(),
                 health,
-            ]
-            .iter()
-            .map(|c| esc(c))
-            .collect()
+            ]);
+            row.iter().map(|c| esc(c)).collect()
         })
         .collect();
     let signups: Vec<(String, u64)> = r
@@ -313,17 +313,7 @@ fn page(r: &Report) -> String {
         .iter()
         .map(|t| (t.tenant.clone(), t.pageviews_30d))
         .collect();
-    let head = [
-        "tenant",
-        "status",
-        "pages",
-        "storage",
-        "built",
-        "published",
-        "views (30 d)",
-        "failures (30 d)",
-        "health",
-    ];
+    let head = [&COLUMNS[..], &["views (30 d)", "failures (30 d)", "health"]].concat();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}{}</style></head>\
