@@ -29,6 +29,19 @@ fn send(
     )
 }
 
+/// Uploads `bytes` as a PNG to acme's media library.
+fn upload(srv: &Server, cookie: &str, bytes: &[u8]) -> common::HttpResponse {
+    send(
+        srv,
+        "POST",
+        "acme.localhost",
+        "/api/media",
+        cookie,
+        "image/png",
+        bytes,
+    )
+}
+
 fn json_req(
     srv: &Server,
     method: &str,
@@ -237,15 +250,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     );
     assert!(!root.path().join("x.png").exists());
 
-    let again = send(
-        &srv,
-        "POST",
-        "acme.localhost",
-        "/api/media",
-        &c,
-        "image/png",
-        &img,
-    );
+    let again = upload(&srv, &c, &img);
     assert_eq!(
         (again.status, again.json()["created"].as_bool()),
         (200, Some(false)),
@@ -265,15 +270,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
         (vec![0u8; 250_000], 413),
         (vec![], 400),
     ] {
-        let r = send(
-            &srv,
-            "POST",
-            "acme.localhost",
-            "/api/media",
-            &c,
-            "image/png",
-            &body,
-        );
+        let r = upload(&srv, &c, &body);
         assert_eq!(r.status, status, "{}", r.text());
     }
     assert_eq!(
@@ -335,15 +332,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     let before = snapshot(&root.path());
     let big = noisy_png(40, 40);
     assert!(big.len() > 4000);
-    let r = send(
-        &srv,
-        "POST",
-        "acme.localhost",
-        "/api/media",
-        &c,
-        "image/png",
-        &big,
-    );
+    let r = upload(&srv, &c, &big);
     assert_eq!(r.status, 413, "{}", r.text());
     assert!(
         r.json()["error"]["message"]
