@@ -105,6 +105,8 @@ pub struct Summary {
     pub seconds: f64,
     pub pages_per_second: f64,
     pub failures: Vec<Outcome>,
+    /// Staging folders of killed builds removed before this one started.
+    pub reclaimed: sink::Reclaimed,
 }
 
 /// The default bundle folder: `build/` in a local data root, or in the local cache of a
@@ -380,6 +382,7 @@ pub fn build(
 ) -> Result<Summary, t8k_core::Error> {
     let started = Instant::now();
     let tenants = select(inst, req)?;
+    let reclaimed = sink::reclaim_stale(&req.out);
     let mut outcomes: Vec<Outcome> = tenants
         .par_iter()
         .map(|id| {
@@ -412,6 +415,7 @@ pub fn build(
             .into_iter()
             .filter(|o| o.status == Status::Failed)
             .collect(),
+        reclaimed,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::error::{BuildError, chain};
 use crate::sink::Sink;
 use crate::theme::Theme;
 
-pub const DIR: &str = "_main";
+pub const DIR: &str = t8k_core::routes::MAIN_SITE;
 pub const THEME: &str = "default";
 pub const REGISTER_PATH: &str = "sandbox/register/index.html";
 

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use t8k_core::Key;
 use t8k_core::lifecycle::Installation;
-use t8k_core::registry::Registry;
 use t8k_core::store::{Condition, PutMeta, Store};
+
+pub use t8k_core::routes::{Live, Route, Routes, live_key, read_live, routes_key, write_routes};
 
 use crate::fingerprint::Record;
 use crate::history::{Attempt, Stage};
@@ -43,14 +44,6 @@ pub struct Manifest {
     pub fingerprint: String,
     pub bytes: u64,
     pub objects: BTreeMap<String, ObjectInfo>,
-}
-
-/// `sites/{tenant}/live.json`: which deploy is live.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Live {
-    pub deploy: String,
-    pub fingerprint: String,
-    pub flipped: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -86,20 +79,12 @@ pub fn key(s: &str) -> Key {
         .expect("publish keys are built from validated tenant ids, deploy ids and bundle paths")
 }
 
-pub fn live_key(tenant: &str) -> Key {
-    key(&format!("sites/{tenant}/live.json"))
-}
-
 pub fn manifest_key(tenant: &str, deploy: &str) -> Key {
     key(&format!("sites/{tenant}/_deploys/{deploy}.json"))
 }
 
 pub fn object_key(tenant: &str, deploy: &str, path: &str) -> Result<Key, t8k_core::Error> {
     Key::new(&format!("sites/{tenant}/{deploy}/{path}"))
-}
-
-pub fn read_live(store: &dyn Store, tenant: &str) -> Result<Option<Live>, t8k_core::Error> {
-    Ok(t8k_core::cas::read_json::<Live>(store, &live_key(tenant))?.map(|(l, _)| l))
 }
 
 pub fn read_manifest(
@@ -311,83 +296,6 @@ pub fn flip(
         Condition::None,
     )?;
     Ok(())
-}
-
-/// `routes.json`: every host → {tenant, deploy, active}.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Routes {
-    pub routes: BTreeMap<String, Route>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Route {
-    pub tenant: String,
-    pub deploy: String,
-    pub active: bool,
-}
-
-pub fn routes_key() -> Key {
-    key("routes.json")
-}
-
-/// Rebuilds the edge map from the registry and every tenant's live pointer. Run after each
-/// flip (and by rollback).
-pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_core::Error> {
-    // Another publisher may flip between our reads and our write and then be overwritten by
-    // our older view; so after writing, read the pointers again and rewrite until they agree.
-    let mut written = t8k_core::cas::read_json::<Routes>(target, &routes_key())?.map(|(r, _)| r);
-    for _ in 0..5 {
-        let routes = collect_routes(target, reg)?;
-        if written.as_ref() == Some(&routes) {
-            return Ok(routes);
-        }
-        target.put_with(
-            &routes_key(),
-            &t8k_core::cas::to_json_bytes(&routes),
-            Condition::None,
-            &PutMeta {
-                content_type: Some("application/json".into()),
-                cache_control: Some("no-cache".into()),
-                sha256: None,
-            },
-        )?;
-        written = Some(routes);
-    }
-    Ok(written.expect("written in the loop"))
-}
-
-/// Every host → its tenant's live deploy, from the registry and the live pointers.
-fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes, t8k_core::Error> {
-    let mut routes = Routes::default();
-    let main_dir = crate::main_site::DIR;
-    if let Some(live) = read_live(target, main_dir)? {
-        for host in [reg.domain.clone(), format!("www.{}", reg.domain)] {
-            routes.routes.insert(
-                host,
-                Route {
-                    tenant: main_dir.into(),
-                    deploy: live.deploy.clone(),
-                    active: true,
-                },
-            );
-        }
-    }
-    for t in reg.tenants.iter().filter(|t| t.is_complete()) {
-        let Some(live) = read_live(target, &t.id)? else {
-            continue;
-        };
-        for host in std::iter::once(t.domain.clone()).chain(t.custom_domains.iter().cloned()) {
-            routes.routes.insert(
-                host.to_ascii_lowercase(),
-                Route {
-                    tenant: t.id.clone(),
-                    deploy: live.deploy.clone(),
-                    active: t.active,
-                },
-            );
-        }
-    }
-    Ok(routes)
 }
 
 pub struct PublishRequest {

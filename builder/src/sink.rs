@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use serde::Serialize;
+use t8k_core::lifecycle::process;
+use t8k_core::registry::Claim;
+
 use crate::error::BuildError;
 
 pub trait Sink: Sync {
@@ -15,16 +19,37 @@ pub trait Sink: Sync {
 
 /// Writes a bundle into a fresh staging folder; [`DirSink::commit`] swaps it into place in one
 /// step, so a reader (the preview server) sees the old bundle or the new one, never a mix.
+///
+/// Beside the folder lies a lease (`.{name}.staging-{rand}.lease`: the builder's process and
+/// an expiry, the same rule as a tenant claim), written before the folder is made and removed
+/// after it is gone. A build killed mid-run leaves both behind; [`reclaim_stale`] removes them
+/// once the lease's process is dead, and never touches a folder a running build owns.
 pub struct DirSink {
     staging: PathBuf,
     target: PathBuf,
 }
+
+/// How long a staging folder is protected when its builder's liveness cannot be checked
+/// (no `/proc`): longer than any build.
+const STAGING_LEASE_SECS: i64 = 6 * 3600;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
     move |source| BuildError::Io {
         path: path.display().to_string(),
         source,
     }
+}
+
+/// `path` with `suffix` added to its name (`Path::with_extension` would cut the name at its
+/// last dot: `.acme.staging-…` would become `.acme.lease`, shared by every build of acme).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn lease_of(staging: &Path) -> PathBuf {
+    with_suffix(staging, ".lease")
 }
 
 impl DirSink {
@@ -41,16 +66,26 @@ impl DirSink {
             .expect("bundle folders have a name")
             .to_string_lossy();
         let staging = parent.join(format!(".{name}.staging-{}", hex::encode(rand)));
-        std::fs::create_dir(&staging).map_err(io(&staging))?;
-        Ok(DirSink { staging, target })
+        let lease = Claim {
+            holder: hex::encode(rand),
+            process: process::current(),
+            expires: t8k_core::timefmt::now().unix_timestamp() + STAGING_LEASE_SECS,
+        };
+        let lease_path = lease_of(&staging);
+        std::fs::write(&lease_path, t8k_core::cas::to_json_bytes(&lease))
+            .map_err(io(&lease_path))?;
+        let sink = DirSink { staging, target };
+        std::fs::create_dir(&sink.staging).map_err(io(&sink.staging))?;
+        Ok(sink)
     }
 
     /// Puts the staged bundle in place of the old one atomically (Linux `renameat2` exchange;
     /// elsewhere two renames), then removes the old bundle.
     pub fn commit(self) -> Result<(), BuildError> {
-        let old = self.staging.with_extension("old");
+        let old = with_suffix(&self.staging, ".old");
         if self.target.exists() {
             if exchange(&self.staging, &self.target).is_ok() {
+                // The staging path now holds the previous bundle.
                 std::fs::remove_dir_all(&self.staging).map_err(io(&self.staging))?;
                 return Ok(());
             }
@@ -63,9 +98,67 @@ impl DirSink {
         Ok(())
     }
 
-    pub fn abandon(self) {
+    /// Drops the staged files (a failed build).
+    pub fn abandon(self) {}
+}
+
+impl Drop for DirSink {
+    /// Whatever happened — committed, abandoned or failed half-way — the staging folder and
+    /// then its lease are removed.
+    fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.staging);
+        let _ = std::fs::remove_file(lease_of(&self.staging));
     }
+}
+
+/// What [`reclaim_stale`] removed.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Reclaimed {
+    pub folders: usize,
+    pub bytes: u64,
+}
+
+/// Removes the staging folders in `out` that builds killed mid-run left behind: those whose
+/// lease names a process that has died (or whose lease ran out), and those from before leases
+/// existed (no lease at all). Folders of running builds are left alone.
+pub fn reclaim_stale(out: &Path) -> Reclaimed {
+    let mut done = Reclaimed::default();
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return done;
+    };
+    let now = t8k_core::timefmt::now().unix_timestamp();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') || !name.contains(".staging-") || name.ends_with(".lease") {
+            continue;
+        }
+        let staging = e.path();
+        let lease = lease_of(&staging);
+        let stale = match std::fs::read(&lease) {
+            Ok(bytes) => serde_json::from_slice::<Claim>(&bytes).map_or(true, |c| c.is_stale(now)),
+            Err(_) => true,
+        };
+        if !stale {
+            continue;
+        }
+        let bytes = folder_bytes(&staging);
+        if std::fs::remove_dir_all(&staging).is_ok() {
+            let _ = std::fs::remove_file(&lease);
+            done.folders += 1;
+            done.bytes += bytes;
+        }
+    }
+    done
+}
+
+fn folder_bytes(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
 }
 
 #[cfg(target_os = "linux")]
@@ -145,7 +238,44 @@ mod tests {
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
-            "no staging folders left"
+            "no staging folders or leases left"
         );
+    }
+
+    #[test]
+    fn only_folders_of_dead_builds_are_reclaimed() {
+        let dir = tempfile::tempdir().unwrap();
+        // A running build (this process holds the lease).
+        let running = DirSink::new(dir.path().join("live")).unwrap();
+        running.write("index.html", b"in progress").unwrap();
+        // A build killed mid-run: its lease names a process that has exited.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        let dead = dir.path().join(".acme.staging-0123456789ab");
+        std::fs::create_dir_all(dead.join("css")).unwrap();
+        std::fs::write(dead.join("css/site.css"), vec![b'x'; 3000]).unwrap();
+        std::fs::write(dead.join("index.html"), vec![b'y'; 1000]).unwrap();
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        let lease = Claim {
+            holder: "x".into(),
+            process: format!("{}/{}/1", host.trim(), child.id()),
+            expires: i64::MAX,
+        };
+        std::fs::write(lease_of(&dead), serde_json::to_vec(&lease).unwrap()).unwrap();
+        // One from before leases.
+        let legacy = dir.path().join(".other.staging-ffffffffffff");
+        std::fs::create_dir(&legacy).unwrap();
+        std::fs::write(legacy.join("a"), b"12345").unwrap();
+
+        let r = reclaim_stale(dir.path());
+        assert_eq!((r.folders, r.bytes), (2, 4005));
+        assert!(!dead.exists() && !lease_of(&dead).exists() && !legacy.exists());
+        assert!(
+            running.staging.join("index.html").exists(),
+            "a running build keeps its folder"
+        );
+        running.commit().unwrap();
+        assert_eq!(reclaim_stale(dir.path()).folders, 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -127,14 +127,90 @@ pub mod layout {
     pub fn trash() -> Key {
         key("trash".into())
     }
-    /// The per-tenant folders that delete moves to the trash and restore moves back.
-    pub fn tenant_dirs(id: &TenantId) -> [Key; 4] {
-        [
-            tenant_config_dir(id),
-            db_dir(id),
-            media_dir(id),
-            stats_dir(id),
+    /// A build request (`t8k build --queued` serves it).
+    pub fn build_request(id: &TenantId) -> Key {
+        key(format!("queue/builds/{id}"))
+    }
+    /// Published deploys, their manifests and the live pointer (when the data root is also
+    /// the bundle store, the default).
+    pub fn sites_dir(id: &TenantId) -> Key {
+        key(format!("sites/{id}"))
+    }
+    /// The edge map: host → {tenant, deploy}.
+    pub fn routes() -> Key {
+        key("routes.json".into())
+    }
+
+    /// One family of keys that belongs to a tenant: a folder of objects or a single object,
+    /// and the name it gets inside the tenant's trash folder.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Family {
+        pub key: Key,
+        pub folder: bool,
+        pub trash_name: &'static str,
+    }
+
+    /// **Everything keyed by a tenant's id**, in one list: delete moves all of it to the
+    /// trash, restore brings all of it back, so nothing of a deleted tenant survives into a new
+    /// tenant of the same name. A feature that stores something per tenant adds its family
+    /// here and to [`owner_of`] (a test walks a fully used data root and fails on any key
+    /// that [`owner_of`] does not classify).
+    pub fn tenant_families(id: &TenantId) -> Vec<Family> {
+        let f = |key: Key, folder, trash_name| Family {
+            key,
+            folder,
+            trash_name,
+        };
+        vec![
+            f(tenant_config_dir(id), true, "config"),
+            f(db_dir(id), true, "db"),
+            f(media_dir(id), true, "media"),
+            f(stats_dir(id), true, "stats"),
+            f(events_dir(id), true, "events"),
+            f(sites_dir(id), true, "sites"),
+            f(build_request(id), false, "queue-build"),
+            f(pending_signup(id), false, "pending-signup.json"),
+            f(key(format!("build/{id}")), true, "build"),
+            f(key(format!("build/{id}.build.json")), false, "build.json"),
+            f(
+                key(format!("build/{id}.history.jsonl")),
+                false,
+                "build-history.jsonl",
+            ),
         ]
+    }
+
+    /// Who a key of the data root belongs to.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum Owner {
+        /// Keyed by this tenant's id: one of [`tenant_families`].
+        Tenant(String),
+        /// Shared by the installation (registry, secrets, outbox, trash, edge map …).
+        Installation,
+    }
+
+    /// Classifies a key of the data root, or `None` for a key family no code has declared —
+    /// which a test treats as a bug: a new per-tenant family must join [`tenant_families`].
+    pub fn owner_of(key: &Key) -> Option<Owner> {
+        let parts: Vec<&str> = key.as_str().split('/').collect();
+        let tenant = |id: &str| Some(Owner::Tenant(id.to_owned()));
+        match parts.as_slice() {
+            ["config", "t8k", "pending", file] => tenant(file.strip_suffix(".json")?),
+            ["config", "t8k", ..] => Some(Owner::Installation),
+            ["config" | "db" | "media" | "stats" | "events", id, _, ..] => tenant(id),
+            ["queue", "builds", id] => tenant(id),
+            // `_main` is the installation's own site; everything else under sites/ and build/
+            // is a tenant's.
+            ["sites" | "build", main, ..] if main.starts_with("_main") => Some(Owner::Installation),
+            ["sites", id, _, ..] => tenant(id),
+            ["build", name, ..] => tenant(
+                name.strip_suffix(".build.json")
+                    .or_else(|| name.strip_suffix(".history.jsonl"))
+                    .unwrap_or(name),
+            ),
+            ["routes.json"] | ["trash" | "outbox" | "t8k-probe", ..] => Some(Owner::Installation),
+            _ => None,
+        }
     }
 }
 
@@ -167,6 +243,44 @@ mod tests {
         ] {
             assert!(Key::new(bad).is_err(), "{bad:?} must be refused");
         }
+    }
+
+    #[test]
+    fn every_tenant_family_is_classified_as_that_tenants() {
+        let id = crate::TenantId::trusted("acme").unwrap();
+        for f in layout::tenant_families(&id) {
+            let inner = if f.folder {
+                f.key.join("x/y.bin").unwrap()
+            } else {
+                f.key.clone()
+            };
+            assert_eq!(
+                layout::owner_of(&inner),
+                Some(layout::Owner::Tenant("acme".into())),
+                "{inner}"
+            );
+        }
+        for shared in [
+            "config/t8k/tenants.json",
+            "config/t8k/secrets.json",
+            "routes.json",
+            "build/_main/index.html",
+            "build/_main.build.json",
+            "sites/_main/live.json",
+            "trash/acme-1/db/site.db",
+            "outbox/x.eml",
+        ] {
+            let k = Key::new(shared).unwrap();
+            assert_eq!(
+                layout::owner_of(&k),
+                Some(layout::Owner::Installation),
+                "{shared}"
+            );
+        }
+        assert_eq!(
+            layout::owner_of(&Key::new("newfeature/acme/x").unwrap()),
+            None
+        );
     }
 
     #[test]

@@ -18,10 +18,12 @@ pub mod password;
 pub mod queue;
 pub mod quota;
 pub mod registry;
+pub mod routes;
 pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod tenant_config;
+pub mod text;
 pub mod timefmt;
 pub mod users;
 

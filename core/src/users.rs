@@ -63,11 +63,22 @@ fn builtin_hash(cfg: &TenantConfig, role: Role) -> &str {
 /// Counts accounts against MAX_USERS: each built-in account that has a password, plus every
 /// named account.
 pub fn count(cfg: &TenantConfig, db: &SiteDb) -> Result<u64> {
-    let builtins = BUILTINS
+    Ok(enabled_builtins(cfg) + db.user_count()?)
+}
+
+fn enabled_builtins(cfg: &TenantConfig) -> u64 {
+    BUILTINS
         .iter()
         .filter(|(_, r)| !builtin_hash(cfg, *r).is_empty())
-        .count() as u64;
-    Ok(builtins + db.user_count()?)
+        .count() as u64
+}
+
+/// [`count`] as an open write transaction sees it (the lock MAX_USERS is checked under).
+fn count_in(tx: &rusqlite::Transaction, cfg: &TenantConfig, id: &TenantId) -> Result<u64> {
+    let named: u64 = tx
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .map_err(Error::db(id.as_str()))?;
+    Ok(enabled_builtins(cfg) + named)
 }
 
 pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<Account>> {
@@ -143,22 +154,17 @@ pub fn add(
 ) -> Result<()> {
     let username = check_username(username)?;
     let hash = password::hash(password_text)?;
-    let cfg = TenantConfig::load(store, id)?;
-    let limits = Limits::of(&cfg)?;
     crate::db::with_write(store, id, |db: &mut SiteDb| {
         let err = db.err();
         let tx = db
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(Error::db(id.as_str()))?;
-        let named: u64 = tx
-            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
-            .map_err(Error::db(id.as_str()))?;
-        let builtins = BUILTINS
-            .iter()
-            .filter(|(_, r)| !builtin_hash(&cfg, *r).is_empty())
-            .count() as u64;
-        quota::check_users(id, &limits, builtins + named + 1)?;
+        // Read inside the write transaction: enabling a built-in account takes the same lock
+        // (see `set_password`), so the two can never both take the last place.
+        let cfg = TenantConfig::load(store, id)?;
+        let limits = Limits::of(&cfg)?;
+        quota::check_users(id, &limits, count_in(&tx, &cfg, id)? + 1)?;
         let exists: Option<i64> = tx
             .query_row(
                 "SELECT id FROM users WHERE username = ?1",
@@ -193,19 +199,26 @@ pub fn set_password(
     let name = username.trim().to_ascii_lowercase();
     let hash = password::hash(password_text)?;
     if let Some((_, role)) = BUILTINS.iter().find(|(b, _)| *b == name) {
-        let cfg = TenantConfig::load(store, id)?;
-        if builtin_hash(&cfg, *role).is_empty() {
-            let db = SiteDb::open(store, id)?;
-            quota::check_users(id, &Limits::of(&cfg)?, count(&cfg, &db)? + 1)?;
-        }
-        TenantConfig::update(store, id, |cfg| {
-            match role {
-                Role::Admin => cfg.admin_password_hash = hash.clone(),
-                Role::Editor => cfg.editor_password_hash = hash.clone(),
+        // Counted and enabled while holding the database's write transaction, the lock
+        // `add_user` counts under: MAX_USERS holds when both race for the last place.
+        return crate::db::with_write(store, id, |db: &mut SiteDb| {
+            let tx = db
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(Error::db(id.as_str()))?;
+            let cfg = TenantConfig::load(store, id)?;
+            if builtin_hash(&cfg, *role).is_empty() {
+                quota::check_users(id, &Limits::of(&cfg)?, count_in(&tx, &cfg, id)? + 1)?;
             }
-            Ok(Some(()))
-        })?;
-        return Ok(());
+            TenantConfig::update(store, id, |cfg| {
+                match role {
+                    Role::Admin => cfg.admin_password_hash = hash.clone(),
+                    Role::Editor => cfg.editor_password_hash = hash.clone(),
+                }
+                Ok(Some(()))
+            })?;
+            tx.commit().map_err(Error::db(id.as_str()))
+        });
     }
     let n = crate::db::with_write(store, id, |db: &mut SiteDb| {
         db.conn

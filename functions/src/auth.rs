@@ -41,7 +41,10 @@ pub struct Session {
     pub config: std::sync::Arc<crate::cache::ConfigDoc>,
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+/// The session cookie's value, if the request carries one: the credential a browser sends
+/// on its own, which is why writes that carry it must prove where they come from
+/// ([`crate::origin`]).
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     // A malformed cookie part is skipped, not allowed to hide the session cookie after it.
     for v in headers.get_all(header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
@@ -52,6 +55,13 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
                 return Some(val.to_owned());
             }
         }
+    }
+    None
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    if let Some(c) = session_cookie(headers) {
+        return Some(c);
     }
     headers
         .get(header::AUTHORIZATION)
@@ -155,22 +165,23 @@ pub async fn login(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let form: Login = crate::body::read(&headers, body).await?;
+    let form: Login = crate::body::read_form_or_json(&headers, body).await?;
     let h = headers.clone();
     let (host, token, account) = blocking_hash(&state, move |st| {
         let (tenant, host) = tenant_of(st, &h)?;
         let account_key = format!("{tenant}/{}", form.username.trim().to_ascii_lowercase());
-        st.login_by_ip.check(&ip).map_err(ApiError::too_many)?;
-        st.login_by_account
-            .check(&account_key)
-            .map_err(ApiError::too_many)?;
+        // The attempt is counted before the hash, so concurrent guesses cannot all pass.
+        crate::limits::take_all(&[
+            (&st.login_by_ip, ip.as_str()),
+            (&st.login_by_account, account_key.as_str()),
+        ])
+        .map_err(ApiError::too_many)?;
         let Some(account) =
             users::verify(st.inst.store(), &tenant, &form.username, &form.password)?
         else {
-            st.login_by_ip.hit(&ip);
-            st.login_by_account.hit(&account_key);
             return Err(ApiError::unauthorized("wrong user name or password"));
         };
+        st.login_by_ip.give_back(&ip);
         st.login_by_account.clear(&account_key);
         let (role, ver) = users::session_state(st.inst.store(), &tenant, &account.username)?
             .ok_or_else(|| ApiError::unauthorized("wrong user name or password"))?;

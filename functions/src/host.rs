@@ -4,6 +4,13 @@
 
 use std::collections::HashMap;
 
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
 use t8k_core::TenantId;
 use t8k_core::registry::Registry;
 
@@ -45,6 +52,50 @@ pub fn normalise(host: &str) -> Option<String> {
 pub fn is_local(host: &str) -> bool {
     let h = host.split(':').next().unwrap_or("");
     h == "localhost" || h.ends_with(".localhost")
+}
+
+/// The one host a request is for, by RFC 9112 §3.2, for `t8k serve` and the functions alike:
+/// more than one `Host` header is refused; an absolute-form target (`GET http://a.test/ …`)
+/// names the host, and a `Host` header that disagrees with it is refused; a request naming no
+/// host at all is refused. `Err` is the reason, for a 400.
+pub fn target_host(headers: &HeaderMap, uri: &Uri) -> Result<String, String> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err("the request has more than one Host header; send exactly one".into());
+    }
+    let host = host
+        .map(|h| {
+            h.to_str()
+                .map_err(|_| "the Host header is not plain text".to_owned())
+        })
+        .transpose()?;
+    let target = uri.authority().map(|a| a.as_str());
+    if target.is_some_and(|a| a.contains('@')) {
+        return Err("the request target carries user information; name only the host".into());
+    }
+    match (host, target) {
+        (Some(h), Some(a)) if !h.trim().eq_ignore_ascii_case(a) => Err(format!(
+            "the request line names {a:?} but the Host header names {h:?}; they must agree"
+        )),
+        (_, Some(a)) => Ok(a.to_owned()),
+        (Some(h), None) => Ok(h.trim().to_owned()),
+        (None, None) => Err("the request names no host; send a Host header".into()),
+    }
+}
+
+/// [`target_host`] as a layer: an ambiguous request gets a 400, any other goes on with exactly
+/// one `Host` header, the host it is for, so every handler reading `Host` agrees.
+pub async fn one_host(mut req: Request, next: Next) -> Response {
+    let host = target_host(req.headers(), req.uri())
+        .and_then(|h| HeaderValue::from_str(&h).map_err(|e| e.to_string()));
+    match host {
+        Ok(h) => {
+            req.headers_mut().insert(header::HOST, h);
+            next.run(req).await
+        }
+        Err(why) => ApiError::bad_request(why).into_response(),
+    }
 }
 
 impl HostMap {
@@ -89,6 +140,33 @@ impl HostMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(target: &str, hosts: &[&str]) -> Result<String, String> {
+        let mut h = HeaderMap::new();
+        for v in hosts {
+            h.append(header::HOST, HeaderValue::from_str(v).unwrap());
+        }
+        target_host(&h, &target.parse().unwrap())
+    }
+
+    #[test]
+    fn one_request_names_one_host() {
+        assert_eq!(request("/", &["acme.test"]).unwrap(), "acme.test");
+        assert_eq!(
+            request("http://acme.test/x", &[]).unwrap(),
+            "acme.test",
+            "absolute form without Host"
+        );
+        assert_eq!(
+            request("http://ACME.test/x", &["acme.test"]).unwrap(),
+            "ACME.test"
+        );
+        assert!(request("/", &["acme.test", "other.test"]).is_err());
+        assert!(request("/", &["acme.test", "acme.test"]).is_err());
+        assert!(request("http://acme.test/", &["other.test"]).is_err());
+        assert!(request("http://x@acme.test/", &[]).is_err());
+        assert!(request("/", &[]).is_err());
+    }
 
     fn registry() -> Registry {
         serde_json::from_value(serde_json::json!({

@@ -31,6 +31,6 @@ async fn installation() -> Result<Installation, Error> {
 
 /// Serves `f` until the runtime stops the process.
 pub async fn run(f: Function) -> Result<(), Error> {
-    let state = Arc::new(AppState::new(installation().await?));
+    let state = Arc::new(AppState::new(installation().await?)?);
     lambda_http::run(function_app(f, state)).await
 }

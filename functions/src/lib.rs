@@ -17,6 +17,7 @@ pub mod limits;
 pub mod mail;
 pub mod media;
 pub mod menus;
+pub mod origin;
 pub mod page;
 pub mod quota;
 pub mod register;

@@ -2,19 +2,23 @@
 //! (`POST /api/media?alt=…`), list, delete. The body is capped (10 MiB, `T8K_MAX_UPLOAD`), its
 //! type is sniffed from the bytes (PNG, JPEG, GIF, WebP; the declared `Content-Type` and any
 //! file name are ignored), and it is decoded in full, within pixel and memory limits, so a
-//! truncated file or a decompression bomb is refused. The storage key is made by core from
+//! truncated file or a decompression bomb is refused. All decodes of a process share one
+//! memory budget ([`DecodeBudget`]), so concurrent uploads cannot exhaust memory. The storage key is made by core from
 //! the bytes' hash.
 
 use std::io::Cursor;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use image::{ImageFormat, ImageReader, Limits};
+use image::{ImageDecoder, ImageFormat, ImageReader, Limits};
 use serde_json::{Value, json};
 use t8k_core::content::media::{self, Upload};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::content::editor;
 use crate::error::{ApiError, ApiResult};
@@ -54,8 +58,36 @@ fn unsupported(detail: &str) -> ApiError {
     )
 }
 
-/// Sniffs and fully decodes the bytes; returns (mime, extension, width, height).
-pub fn verify_image(bytes: &[u8]) -> ApiResult<(&'static str, &'static str, u32, u32)> {
+/// An upload whose type and size were read from its header, before any pixel is decoded.
+pub struct Probed {
+    pub format: ImageFormat,
+    pub mime: &'static str,
+    pub ext: &'static str,
+    /// What decoding it will hold in memory: width × height × bytes per pixel.
+    pub decoded_bytes: u64,
+}
+
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODED);
+    limits
+}
+
+fn bad_image(ext: &str, e: image::ImageError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_image",
+        format!(
+            "the {ext} image cannot be decoded ({e}); upload an intact file of at most {MAX_SIDE} × {MAX_SIDE} pixels"
+        ),
+    )
+}
+
+/// Sniffs the type from the bytes and reads the header: cheap, and enough to know what a full
+/// decode will cost ([`DecodeBudget`]).
+pub fn probe(bytes: &[u8]) -> ApiResult<Probed> {
     let format = image::guess_format(bytes)
         .map_err(|_| unsupported("the upload is not an image t8k recognises"))?;
     let (mime, ext) = match format {
@@ -65,20 +97,91 @@ pub fn verify_image(bytes: &[u8]) -> ApiResult<(&'static str, &'static str, u32,
         ImageFormat::WebP => ("image/webp", "webp"),
         other => return Err(unsupported(&format!("{other:?} images are not accepted"))),
     };
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODED);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_image",
-            format!("the {ext} image cannot be decoded ({e}); upload an intact file of at most {MAX_SIDE} × {MAX_SIDE} pixels"),
-        )
-    })?;
-    Ok((mime, ext, img.width(), img.height()))
+    reader.limits(limits());
+    let decoder = reader.into_decoder().map_err(|e| bad_image(ext, e))?;
+    let decoded_bytes = decoder.total_bytes();
+    if decoded_bytes > MAX_DECODED {
+        return Err(bad_image(
+            ext,
+            image::ImageError::Limits(image::error::LimitError::from_kind(
+                image::error::LimitErrorKind::InsufficientMemory,
+            )),
+        ));
+    }
+    Ok(Probed {
+        format,
+        mime,
+        ext,
+        decoded_bytes,
+    })
+}
+
+/// Decodes the whole image (a truncated file or a decompression bomb fails here); returns its
+/// width and height. Call it holding a [`DecodeBudget`] reservation for `p.decoded_bytes`.
+pub fn decode(bytes: &[u8], p: &Probed) -> ApiResult<(u32, u32)> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), p.format);
+    reader.limits(limits());
+    let img = reader.decode().map_err(|e| bad_image(p.ext, e))?;
+    Ok((img.width(), img.height()))
+}
+
+/// The memory all image decodes of this process may hold at once (`T8K_DECODE_BUDGET`, a size
+/// like `512MiB`, the default), shared by every request and tenant: a burst of large images
+/// queues for it instead of growing memory without bound. A request that cannot get its share
+/// within `T8K_DECODE_WAIT_MS` (default 3000) is answered 503 with `Retry-After`.
+pub struct DecodeBudget {
+    /// One permit is one KiB of decoded pixels.
+    permits: Arc<Semaphore>,
+    total_kib: u32,
+    wait: Duration,
+}
+
+impl DecodeBudget {
+    pub fn new(total_bytes: u64, wait: Duration) -> DecodeBudget {
+        let total_kib = (total_bytes / 1024).clamp(1, u64::from(u32::MAX >> 3)) as u32;
+        DecodeBudget {
+            permits: Arc::new(Semaphore::new(total_kib as usize)),
+            total_kib,
+            wait,
+        }
+    }
+
+    /// From `T8K_DECODE_BUDGET` and `T8K_DECODE_WAIT_MS`; a value that does not parse is an
+    /// error naming the variable (never silently the default).
+    pub fn from_env() -> Result<DecodeBudget, t8k_core::Error> {
+        let total = match std::env::var("T8K_DECODE_BUDGET") {
+            Ok(v) => t8k_core::quota::parse_size(&v, "T8K_DECODE_BUDGET")?,
+            Err(_) => 512 * 1024 * 1024,
+        };
+        let wait = match std::env::var("T8K_DECODE_WAIT_MS") {
+            Ok(v) => v.trim().parse().map_err(|_| {
+                t8k_core::Error::invalid(
+                    "T8K_DECODE_WAIT_MS",
+                    format!("{v:?} is not a number of milliseconds"),
+                )
+            })?,
+            Err(_) => 3000,
+        };
+        Ok(DecodeBudget::new(total, Duration::from_millis(wait)))
+    }
+
+    /// Reserves `bytes` of the budget (all of it for an image larger than the whole budget),
+    /// waiting at most the configured time.
+    pub async fn reserve(&self, bytes: u64) -> ApiResult<OwnedSemaphorePermit> {
+        let kib = bytes.div_ceil(1024).clamp(1, u64::from(self.total_kib)) as u32;
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_many_owned(kib)).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError {
+                retry_after: Some(self.wait.as_secs().max(1)),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the server is decoding as many images as it can hold right now; try again shortly",
+                )
+            }),
+        }
+    }
 }
 
 pub async fn upload(
@@ -104,12 +207,17 @@ pub async fn upload(
             "the body is empty; send the image's bytes as the request body",
         ));
     }
+    let probed = probe(&bytes)?;
+    // Held until the decoded pixels are freed, so the process never holds more than the
+    // budget in decoded images, whatever the number of concurrent uploads.
+    let reserved = state.decoding.reserve(probed.decoded_bytes).await?;
     let (file, created) = blocking(&state, move |st| {
-        let (mime, ext, width, height) = verify_image(&bytes)?;
+        let (width, height) = decode(&bytes, &probed)?;
+        drop(reserved);
         let up = Upload {
             bytes: &bytes,
-            mime,
-            ext,
+            mime: probed.mime,
+            ext: probed.ext,
             width,
             height,
             alt: q.alt,
@@ -147,4 +255,33 @@ pub async fn delete(
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_decode_budget_is_shared_and_a_request_that_cannot_wait_gets_503() {
+        let budget = DecodeBudget::new(1024 * 1024, Duration::from_millis(50));
+        let first = budget.reserve(700 * 1024).await.unwrap();
+        let refused = budget.reserve(700 * 1024).await.unwrap_err();
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.retry_after, Some(1));
+        // A small one still fits beside the first.
+        drop(budget.reserve(300 * 1024).await.unwrap());
+        drop(first);
+        // An image larger than the whole budget takes all of it, rather than never fitting.
+        drop(budget.reserve(50 * 1024 * 1024).await.unwrap());
+    }
+
+    #[test]
+    fn the_probe_reads_the_cost_from_the_header_alone() {
+        let img = image::RgbImage::from_pixel(3000, 2000, image::Rgb([1, 2, 3]));
+        let mut png = Cursor::new(vec![]);
+        img.write_to(&mut png, ImageFormat::Png).unwrap();
+        let p = probe(png.get_ref()).unwrap();
+        assert_eq!((p.mime, p.decoded_bytes), ("image/png", 3000 * 2000 * 3));
+        assert_eq!(decode(png.get_ref(), &p).unwrap(), (3000, 2000));
+    }
 }

@@ -114,7 +114,7 @@ pub async fn register(
     body: Body,
 ) -> ApiResult<Response> {
     let html = form_from_browser(&headers);
-    let form: Signup = crate::body::read(&headers, body).await?;
+    let form: Signup = crate::body::read_form_or_json(&headers, body).await?;
     let outcome = blocking_hash(&state, move |st| sign_up(st, &headers, form, &ip)).await;
     match outcome {
         Ok(o) => Ok(respond(o, html)),
@@ -126,20 +126,20 @@ pub async fn register(
 fn sign_up(st: &AppState, headers: &HeaderMap, form: Signup, ip: &str) -> ApiResult<Outcome> {
     let (_, settings) = main_domain(st, headers)?;
     let email_key = form.email.trim().to_ascii_lowercase();
-    st.signup_by_ip.check(ip).map_err(ApiError::too_many)?;
-    st.signup_by_email
-        .check(&email_key)
-        .map_err(ApiError::too_many)?;
-    // Typos in the form do not count against the limits; attempts that get this far do.
+    // Typos in the form do not count against the limits; attempts that get this far do,
+    // counted before any work so that concurrent sign-ups cannot all pass.
     let id = st.inst.validate_name(&form.subdomain)?;
+    let person = t8k_core::text::label("name", &form.name)?;
+    let org = t8k_core::text::optional_label("organisation", &form.organisation)?;
     t8k_core::password::check_policy(&form.password)?;
-    st.signup_by_ip.hit(ip);
-    st.signup_by_email.hit(&email_key);
-    let org = form.organisation.trim().to_owned();
-    let site_name = if org.is_empty() {
-        format!("{}'s site", form.name.trim())
-    } else {
-        org.clone()
+    crate::limits::take_all(&[
+        (&st.signup_by_ip, ip),
+        (&st.signup_by_email, email_key.as_str()),
+    ])
+    .map_err(ApiError::too_many)?;
+    let site_name = match &org {
+        Some(org) => org.clone(),
+        None => format!("{person}'s site"),
     };
     let new = NewTenant {
         id,
@@ -148,14 +148,14 @@ fn sign_up(st: &AppState, headers: &HeaderMap, form: Signup, ip: &str) -> ApiRes
         admin_password: Some(form.password),
         editor_password: None,
         theme: None,
-        organisation: Some(org),
+        organisation: org,
     };
     if !settings.require_email_verification.value {
         return Ok(Outcome::Created(create(st, new)?));
     }
     let ttl = st.verify_ttl.as_secs() as i64;
     let r = st.inst.reserve_tenant(new, ttl)?;
-    let sent = email_link(st, headers, &settings, &r, &form.name, &form.email);
+    let sent = email_link(st, headers, &settings, &r, &person, &form.email);
     match sent {
         Ok(sent) => Ok(Outcome::Pending {
             tenant: r.id.to_string(),
@@ -213,11 +213,14 @@ fn email_link(
     );
     let hours = (st.verify_ttl.as_secs() / 3600).max(1);
     let site = format!("{}.{}", r.id, settings.domain.value);
+    // The person's name is the only text here a stranger chose: it is quoted and labelled as
+    // typed into the form, never used as a greeting that could read as our own words (and
+    // `text::label` has already refused line breaks in it).
     let body = format!(
-        "Hello {},\n\nSomeone (we hope you) asked to create the site {site} with this email address.\n\
+        "Hello,\n\nSomeone (we hope you) asked to create the site {site} with this email address.\n\
+The name given on the sign-up form was: \"{person}\".\n\
 To confirm and create it, open this link within {hours} hours:\n\n{link}\n\n\
-If it was not you, ignore this email: the name is released when the link expires.\n",
-        person.trim()
+If it was not you, ignore this email: the name is released when the link expires.\n"
     );
     mail::send(
         &st.inst,
@@ -341,7 +344,7 @@ pub async fn verify_page(
 pub async fn verify(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     let html = form_from_browser(&headers);
     let done = async {
-        let form: Verify = crate::body::read(&headers, body).await?;
+        let form: Verify = crate::body::read_form_or_json(&headers, body).await?;
         let h = headers.clone();
         blocking(&state, move |st| {
             main_domain(st, &h)?;

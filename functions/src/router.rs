@@ -74,11 +74,15 @@ impl Function {
     }
 }
 
+/// Every function's router ends the same way: a JSON 404 for unknown paths, the cross-site
+/// write check, and, outermost, the one-host rule that every handler's tenant comes from.
 fn finish(routes: Router<Shared>, state: Shared) -> Router {
     routes
         .fallback(|| async {
             crate::error::ApiError::not_found("no such function; see the README for the API")
         })
+        .layer(axum::middleware::from_fn(crate::origin::same_origin_writes))
+        .layer(axum::middleware::from_fn(crate::host::one_host))
         .with_state(state)
 }
 

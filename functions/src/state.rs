@@ -27,6 +27,8 @@ pub struct AppState {
     /// Argon2id takes 19 MiB a hash: at most this many run at once (one per core), so a burst
     /// of logins queues instead of growing memory without bound.
     pub hashing: tokio::sync::Semaphore,
+    /// The memory image decodes may hold at once, across all requests and tenants.
+    pub decoding: crate::media::DecodeBudget,
     /// Parsed documents, open databases and measured usage for the hot read path.
     pub cache: crate::cache::Cache,
     /// True on a local data root, where the hot read path (page-cache reads, SQLite queries
@@ -40,12 +42,15 @@ pub struct AppState {
 pub type Shared = Arc<AppState>;
 
 impl AppState {
-    pub fn new(inst: Installation) -> AppState {
+    /// The shared state, with limits from the environment; a limit that does not parse is an
+    /// error naming its variable.
+    pub fn new(inst: Installation) -> Result<AppState, t8k_core::Error> {
         let inline_reads = inst
             .store()
             .local_path(&t8k_core::key::layout::registry())
             .is_some();
-        AppState {
+        Ok(AppState {
+            decoding: crate::media::DecodeBudget::from_env()?,
             cache: Default::default(),
             inline_reads,
             beacons: crate::beacon::Beacons::new(false),
@@ -65,7 +70,7 @@ impl AppState {
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
-        }
+        })
     }
 }
 

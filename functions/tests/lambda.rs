@@ -279,7 +279,7 @@ fn setup() -> tempfile::TempDir {
 
 /// The router over plain HTTP, in this process.
 fn http_server(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> u16 {
-    let state = Arc::new(t8k_functions::AppState::new(installation(dir)));
+    let state = Arc::new(t8k_functions::AppState::new(installation(dir)).unwrap());
     let app = t8k_functions::app(state);
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

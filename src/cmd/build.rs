@@ -154,4 +154,11 @@ pub fn print_summary(s: &Summary) {
         "Built {} of {} sites ({} skipped unchanged, {} failed): {} pages in {:.2} s, {:.0} pages/s.",
         s.built, s.tenants, s.skipped, s.failed, s.pages, s.seconds, s.pages_per_second
     );
+    if s.reclaimed.folders > 0 {
+        println!(
+            "Reclaimed {} staging folders of interrupted builds ({}).",
+            s.reclaimed.folders,
+            t8k_core::quota::format_size(s.reclaimed.bytes)
+        );
+    }
 }

@@ -81,7 +81,7 @@ pub fn serve(
         })?;
     announce(inst, listener.local_addr()?.port(), json)?;
 
-    let fns = Arc::new(t8k_functions::AppState::new(functions).batching_beacons());
+    let fns = Arc::new(t8k_functions::AppState::new(functions)?.batching_beacons());
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let reloader = scope.spawn(|| refresh_loop(inst, &state, &fns, &themes, watch, &stop));

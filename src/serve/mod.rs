@@ -178,14 +178,14 @@ async fn handle(
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or(uri.host())
-        .unwrap_or("");
+    // The same one-host rule as the functions (RFC 9112 §3.2).
+    let host = match t8k_functions::host::target_host(&headers, &uri) {
+        Ok(h) => h,
+        Err(why) => return html(StatusCode::BAD_REQUEST, pages::bad_request(&why), head),
+    };
     let hosts = state.hosts.read().expect("host table lock").clone();
-    match hosts.resolve(host) {
-        None => html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
+    match hosts.resolve(&host) {
+        None => html(StatusCode::NOT_FOUND, pages::unknown_host(&host), head),
         Some(Site::Tenant { id, active: false }) => html(
             StatusCode::SERVICE_UNAVAILABLE,
             pages::unavailable(id.as_str()),

@@ -46,6 +46,9 @@ pub fn get(port: u16, host: &str, path: &str) -> HttpResponse {
 }
 
 /// Like [`http`], with a request body; `Content-Length` is the body's unless `extra` sets one.
+/// Like a browser, a request that changes something (not GET or HEAD) with a `Cookie` carries
+/// the page's `Origin` (`http://{host}`) unless `extra` gives one; an empty `Origin` in `extra`
+/// sends none.
 pub fn http_with_body(
     port: u16,
     method: &str,
@@ -59,13 +62,17 @@ pub fn http_with_body(
     s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    let has = |name: &str| extra.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    if !matches!(method, "GET" | "HEAD") && has("cookie") && !has("origin") {
+        req.push_str(&format!("Origin: http://{host}\r\n"));
+    }
     for (k, v) in extra {
+        if k.eq_ignore_ascii_case("origin") && v.is_empty() {
+            continue;
+        }
         req.push_str(&format!("{k}: {v}\r\n"));
     }
-    let has_length = extra
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
-    if !body.is_empty() && !has_length {
+    if !body.is_empty() && !has("content-length") {
         req.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     req.push_str("\r\n");

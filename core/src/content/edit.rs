@@ -8,7 +8,7 @@ use super::{Page, check_slug, pages};
 use crate::db::{self, SiteDb};
 use crate::error::{Error, Result};
 use crate::name::TenantId;
-use crate::quota::{self, Limits, Storage};
+use crate::quota::{self, Limits};
 use crate::store::Store;
 use crate::tenant_config::TenantConfig;
 
@@ -76,29 +76,30 @@ pub enum Mode {
 }
 
 /// Runs `change` in one immediate transaction of the tenant's database, refuses it (rolled
-/// back) if it grows the tenant past STORAGE_QUOTA (`extra_bytes` are bytes stored beside the
-/// database by this change, e.g. an upload), commits, and queues a build. Every content edit
-/// goes through here.
+/// back) if it grows the tenant past STORAGE_QUOTA, commits, and queues a build. Every content
+/// edit and every media upload goes through here: usage is measured inside the transaction
+/// ([`SiteDb::stored_in_transaction`]), so the check and the write are one atomic step.
 pub fn transact<R>(
     store: &dyn Store,
     id: &TenantId,
-    extra_bytes: u64,
     mut change: impl FnMut(&rusqlite::Transaction, &Limits, &str) -> Result<R>,
 ) -> Result<R> {
     let cfg = TenantConfig::load(store, id)?;
     let limits = Limits::of(&cfg)?;
-    let media = Storage::measure(store, id)?.media_bytes;
     let now = crate::timefmt::now_rfc3339();
     let out = db::with_write(store, id, |db: &mut SiteDb| {
         let tx = db
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Error::db(id.as_str()))?;
-        let before = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
+        let stored = |tx: &rusqlite::Transaction| {
+            SiteDb::stored_in_transaction(tx).map_err(Error::db(id.as_str()))
+        };
+        let before = stored(&tx)?;
         let out = change(&tx, &limits, &now)?;
-        let after = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
-        if after > before || extra_bytes > 0 {
-            quota::check_storage(id, &limits, after + media + extra_bytes)?;
+        let after = stored(&tx)?;
+        if after > before {
+            quota::check_storage(id, &limits, after)?;
         }
         tx.commit().map_err(Error::db(id.as_str()))?;
         Ok(out)
@@ -111,7 +112,7 @@ pub fn transact<R>(
 /// a page, then queues a build.
 pub fn save(store: &dyn Store, id: &TenantId, page: &Page, mode: Mode) -> Result<()> {
     check(page)?;
-    transact(store, id, 0, |tx, limits, now| {
+    transact(store, id, |tx, limits, now| {
         let exists = pages::load(tx, &page.slug)
             .map_err(Error::db(id.as_str()))?
             .is_some();

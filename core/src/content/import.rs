@@ -13,7 +13,7 @@ use super::{Page, frontmatter, pages};
 use crate::db::SiteDb;
 use crate::error::{Error, FileProblem, Result};
 use crate::name::TenantId;
-use crate::quota::{self, Limits, Storage};
+use crate::quota::{self, Limits};
 use crate::store::Store;
 use crate::tenant_config::TenantConfig;
 
@@ -137,19 +137,9 @@ pub fn import(store: &dyn Store, id: &TenantId, dir: &Path, prune: bool) -> Resu
     let cfg = TenantConfig::load(store, id)?;
     let limits = Limits::of(&cfg)?;
     let found = read_dir(dir, &cfg.home_slug)?;
-    let media_bytes = Storage::measure(store, id)?.media_bytes;
     let now = crate::timefmt::now_rfc3339();
     crate::db::with_write(store, id, |db: &mut SiteDb| {
-        apply(
-            db,
-            id,
-            &cfg.home_slug,
-            &limits,
-            media_bytes,
-            &found,
-            prune,
-            &now,
-        )
+        apply(db, id, &cfg.home_slug, &limits, &found, prune, &now)
     })
 }
 
@@ -160,7 +150,6 @@ fn apply(
     id: &TenantId,
     home_slug: &str,
     limits: &Limits,
-    media_bytes: u64,
     found: &[(std::path::PathBuf, super::Page)],
     prune: bool,
     now: &str,
@@ -175,7 +164,7 @@ fn apply(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(Error::db(id.as_str()))?;
     let pages_before = pages::slugs(&tx).map_err(Error::db(id.as_str()))?.len() as u64;
-    let size_before = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
+    let size_before = SiteDb::stored_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
     for (_, page) in found {
         match pages::upsert(&tx, page, now).map_err(Error::db(id.as_str()))? {
             pages::Outcome::Created => report.created.push(page.slug.clone()),
@@ -206,9 +195,9 @@ fn apply(
     if pages_after > pages_before {
         quota::check_pages(id, limits, pages_after)?;
     }
-    let size_after = SiteDb::size_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
+    let size_after = SiteDb::stored_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
     if size_after > size_before {
-        quota::check_storage(id, limits, size_after + media_bytes)?;
+        quota::check_storage(id, limits, size_after)?;
     }
     tx.commit().map_err(Error::db(id.as_str()))?;
     // Fold the WAL back so the file on disk is the whole database (usage and backups see it).

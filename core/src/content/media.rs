@@ -114,6 +114,8 @@ pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, 
             return Ok((found, false));
         }
     }
+    // A first refusal before any bytes are sent to the store; the check that holds under
+    // concurrency is the one in the transaction below, which counts the new row's bytes.
     let limits = Limits::of(&TenantConfig::load(store, id)?)?;
     let used = Storage::measure(store, id)?.total();
     quota::check_storage(id, &limits, used + up.bytes.len() as u64)?;
@@ -124,7 +126,7 @@ pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, 
         Err(StoreError::PreconditionFailed { .. }) => false,
         Err(e) => return Err(e.into()),
     };
-    let inserted = edit::transact(store, id, 0, |tx, _, now| {
+    let inserted = edit::transact(store, id, |tx, _, now| {
         if let Some(found) = find(tx).map_err(Error::db(id.as_str()))? {
             return Ok((found, false));
         }
@@ -147,7 +149,7 @@ pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, 
 
 /// Removes a media file's row, then its object.
 pub fn delete(store: &dyn Store, id: &TenantId, media_id: i64) -> Result<()> {
-    let key: String = edit::transact(store, id, 0, |tx, _, _| {
+    let key: String = edit::transact(store, id, |tx, _, _| {
         let key: String = tx
             .query_row(
                 "SELECT key FROM media_files WHERE id = ?1",

@@ -36,12 +36,19 @@ pub struct MenuItem {
     pub weight: i64,
 }
 
+/// A menu link: a path on the tenant's own site or an http(s) address. Browsers read `\` as
+/// `/` in such URLs (`/\evil.test/` goes to `//evil.test`), so a backslash is refused anywhere.
 fn check_url(url: &str) -> std::result::Result<(), String> {
     let ok_scheme = url.starts_with("https://") || url.starts_with("http://");
     let relative = url.starts_with('/') && !url.starts_with("//");
     if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "{url:?} must be at most 2000 characters without spaces"
+        ));
+    }
+    if url.contains('\\') {
+        return Err(format!(
+            "{url:?} contains a backslash, which browsers read as a slash; use / instead"
         ));
     }
     if !(ok_scheme || relative) {
@@ -134,7 +141,7 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<Menu>> {
 /// Creates or replaces a menu and its items in one transaction, then queues a build.
 pub fn put(store: &dyn Store, id: &TenantId, menu: &Menu) -> Result<()> {
     check(menu)?;
-    edit::transact(store, id, 0, |tx, _, now| {
+    edit::transact(store, id, |tx, _, now| {
         let write = || -> Result<()> {
             let mid = pages::menu_id(tx, &menu.name, now).map_err(Error::db(id.as_str()))?;
             let title = if menu.title.trim().is_empty() {
@@ -179,7 +186,7 @@ pub fn put(store: &dyn Store, id: &TenantId, menu: &Menu) -> Result<()> {
 /// Deletes a menu (pages that showed it show none), then queues a build.
 pub fn delete(store: &dyn Store, id: &TenantId, name: &str) -> Result<()> {
     check_slug(name).map_err(|m| Error::invalid("menu name", m))?;
-    edit::transact(store, id, 0, |tx, _, _| {
+    edit::transact(store, id, |tx, _, _| {
         let gone = tx
             .execute("DELETE FROM menus WHERE name = ?1", [name])
             .map_err(Error::db(id.as_str()))?;
@@ -204,6 +211,10 @@ mod tests {
             "about",
             "data:text/html,x",
             "/a b",
+            "/\\evil.test/",
+            "\\\\evil.test/",
+            "https://example.org\\@evil.test/",
+            "/about\\",
         ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }

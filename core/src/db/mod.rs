@@ -253,6 +253,20 @@ impl SiteDb {
             |r| r.get(0),
         )
     }
+
+    /// What counts against STORAGE_QUOTA as the open transaction sees it: the database's pages
+    /// plus the bytes of every media file its rows list (a row is written in the same
+    /// transaction as the upload it stands for). Measured inside the write transaction — the
+    /// tenant's one critical section, a lock on a local root and a compare-and-swap of the
+    /// database on a bucket — so concurrent writes are judged one after another and can never
+    /// together end above the quota.
+    pub fn stored_in_transaction(conn: &Connection) -> rusqlite::Result<u64> {
+        let media: u64 =
+            conn.query_row("SELECT coalesce(sum(bytes), 0) FROM media_files", [], |r| {
+                r.get(0)
+            })?;
+        Ok(Self::size_in_transaction(conn)? + media)
+    }
 }
 
 #[cfg(test)]

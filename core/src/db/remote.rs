@@ -106,3 +106,21 @@ pub fn discard(work: &Path) {
         let _ = std::fs::remove_file(format!("{}{suffix}", work.display()));
     }
 }
+
+/// Drops this machine's cached copies of a deleted tenant's files (databases, and the bundles
+/// and build history `t8k build` keeps here for a bucket root), so nothing of it is served,
+/// published or reported again. A local data root has no cache: nothing to do.
+pub fn forget_tenant(store: &dyn Store, id: &crate::TenantId) {
+    if store.local_path(&crate::key::layout::registry()).is_some() {
+        return;
+    }
+    let root = cache_root(store);
+    for family in crate::key::layout::tenant_families(id) {
+        let path = root.join(family.key.as_str());
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}

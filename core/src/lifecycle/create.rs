@@ -51,15 +51,15 @@ impl TenantFiles {
                 .map(Option::unwrap_or_default)
         };
         let files = TenantFiles {
-            site_name: check_site_name(&new.site_name)?,
+            site_name: crate::text::label("site name", &new.site_name)?,
             email: check_email(&new.email)?,
             admin_password_hash: hash(new.admin_password.as_deref())?,
             editor_password_hash: hash(new.editor_password.as_deref())?,
             theme: new.theme,
-            organisation: new
-                .organisation
-                .map(|o| o.trim().to_owned())
-                .filter(|o| !o.is_empty()),
+            organisation: match new.organisation.as_deref() {
+                Some(o) => crate::text::optional_label("organisation", o)?,
+                None => None,
+            },
         };
         Ok((new.id, files))
     }
@@ -96,17 +96,6 @@ fn check_email(email: &str) -> Result<String> {
             format!("{email:?} is not an email address like name@example.com"),
         ))
     }
-}
-
-fn check_site_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 || n.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "site name",
-            "give 1–100 printable characters, e.g. --name \"Acme Bakery\"",
-        ));
-    }
-    Ok(n.to_owned())
 }
 
 /// Drops claims whose holders are gone and sign-ups whose links expired, so their slots and
@@ -246,20 +235,20 @@ impl Installation {
         Ok(())
     }
 
-    /// Moves anything under the tenant's folders (left by a crashed attempt) out of the way.
+    /// Moves anything keyed by the tenant's id (left by a crashed attempt, or by a tenant of
+    /// that name deleted by an older t8k) out of the way.
     pub(super) fn clear_leftovers(&self, id: &TenantId) -> Result<()> {
         let stamp = format!(
             "{id}-{}-{}",
             timefmt::compact(timefmt::now()),
             &new_secret()[..8]
         );
-        for dir in layout::tenant_dirs(id) {
-            let occupied = !self.store.list(&dir)?.is_empty()
-                || self.store.local_path(&dir).is_some_and(|p| p.exists());
-            if occupied {
-                let part = super::trash::parts(&dir);
-                let to = Key::new(&format!("trash/leftovers/{stamp}/{part}"))?;
-                self.store.move_prefix(&dir, &to)?;
+        // A pending sign-up's record is read by the confirmation that is creating the tenant.
+        let pending = layout::pending_signup(id);
+        for family in layout::tenant_families(id) {
+            if family.key != pending && super::trash::present(self.store(), &family)? {
+                let to = Key::new(&format!("trash/leftovers/{stamp}/{}", family.trash_name))?;
+                super::trash::move_family(self.store(), &family, &family.key, &to)?;
             }
         }
         Ok(())

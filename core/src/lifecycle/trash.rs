@@ -1,5 +1,7 @@
-//! Delete moves a tenant's folders to `trash/{id}-{stamp}-{rand}/` with a copy of its registry
-//! entry; restore moves the newest such copy back. Both are resumable: delete first marks the
+//! Delete moves everything keyed by a tenant's id ([`layout::tenant_families`]: config,
+//! databases, media, usage, raw events, build requests, bundles and build history, published
+//! deploys) to `trash/{id}-{stamp}-{rand}/` with a copy of its registry entry, and drops its
+//! hosts from `routes.json`; restore moves the newest such copy back. Both are resumable: delete first marks the
 //! entry `deleting` and records the trash key in it, so a re-run after a crash finishes moving
 //! into the same place.
 
@@ -8,10 +10,11 @@ use serde::Serialize;
 use super::Installation;
 use crate::cas::{read_json, to_json_bytes};
 use crate::error::{Error, Result};
-use crate::key::{Key, layout};
+use crate::key::Key;
+use crate::key::layout::{self, Family};
 use crate::name::TenantId;
 use crate::registry::{Registry, Status, TenantEntry};
-use crate::store::Condition;
+use crate::store::{Condition, Store};
 use crate::tenant_config::new_secret;
 use crate::timefmt;
 
@@ -25,9 +28,26 @@ pub struct TrashItem {
     pub deleted: String,
 }
 
-/// The data-root folder a tenant folder lives in (`config`, `db`, `media`): its name in trash.
-pub(super) fn parts(tenant_dir: &Key) -> &str {
-    tenant_dir.as_str().split('/').next().unwrap_or("part")
+/// True when anything of `family` is in the store.
+pub(super) fn present(store: &dyn Store, family: &Family) -> Result<bool> {
+    Ok(if family.folder {
+        !store.list(&family.key)?.is_empty()
+            || store.local_path(&family.key).is_some_and(|p| p.exists())
+    } else {
+        store.head(&family.key)?.is_some()
+    })
+}
+
+/// Moves one family (a folder, or a single object) from `from` to `to`.
+pub(super) fn move_family(store: &dyn Store, family: &Family, from: &Key, to: &Key) -> Result<()> {
+    if family.folder || store.local_path(from).is_some() {
+        // A local rename moves a file as well as a folder, atomically.
+        store.move_prefix(from, to)?;
+    } else if store.head(from)?.is_some() {
+        store.copy(from, to)?;
+        store.delete(from)?;
+    }
+    Ok(())
 }
 
 impl Installation {
@@ -64,15 +84,19 @@ impl Installation {
             self.store
                 .put(&manifest, &to_json_bytes(&entry), Condition::None)?;
         }
-        for dir in layout::tenant_dirs(&tid) {
-            self.store
-                .move_prefix(&dir, &trash_key.join(parts(&dir))?)?;
+        for family in layout::tenant_families(&tid) {
+            let to = trash_key.join(family.trash_name)?;
+            move_family(self.store(), &family, &family.key, &to)?;
         }
-        self.update_registry(|reg: &mut Registry| {
-            let before = reg.tenants.len();
-            reg.tenants.retain(|t| t.id != tid.as_str());
-            Ok((reg.tenants.len() != before).then_some(()))
-        })?;
+        let (reg, _) = self
+            .update_registry(|reg: &mut Registry| {
+                let before = reg.tenants.len();
+                reg.tenants.retain(|t| t.id != tid.as_str());
+                Ok((reg.tenants.len() != before).then_some(()))
+            })
+            .and_then(|_| self.registry())?;
+        crate::routes::refresh_if_published(self.store(), &reg)?;
+        crate::db::remote::forget_tenant(self.store(), &tid);
         Ok(trash)
     }
 
@@ -122,19 +146,19 @@ impl Installation {
         let holder = new_secret();
         self.claim_for_restore(&tid, &saved, &holder)?;
 
-        for dir in layout::tenant_dirs(&tid) {
-            let src = trash_key.join(parts(&dir))?;
-            if !self.store.list(&src)?.is_empty()
-                || self.store.local_path(&src).is_some_and(|p| p.exists())
-            {
-                if !self.store.list(&dir)?.is_empty() {
-                    self.clear_leftovers(&tid)?;
-                }
-                self.store.move_prefix(&src, &dir)?;
+        self.clear_leftovers(&tid)?;
+        for family in layout::tenant_families(&tid) {
+            let saved = Family {
+                key: trash_key.join(family.trash_name)?,
+                ..family.clone()
+            };
+            if present(self.store(), &saved)? {
+                move_family(self.store(), &family, &saved.key, &family.key)?;
             }
         }
         let restored = self.finish_claim(&tid, &holder, was_active, "restored")?;
         self.store.delete(&manifest)?;
+        crate::routes::refresh_if_published(self.store(), &self.registry()?.0)?;
         Ok(restored)
     }
 
