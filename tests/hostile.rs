@@ -49,13 +49,14 @@ fn hostile_requests_are_refused_and_change_nothing() {
             page("p"),
             404,
         ),
+        // Not host names at all: a bad request (RFC 9112 §3.2), before any handler.
         (
             "POST",
             "acme.localhost@evil.test",
             "/api/pages".into(),
             admin.as_str(),
             page("p"),
-            404,
+            400,
         ),
         (
             "POST",
@@ -63,7 +64,7 @@ fn hostile_requests_are_refused_and_change_nothing() {
             "/api/pages".into(),
             admin.as_str(),
             page("p"),
-            404,
+            400,
         ),
         (
             "DELETE",

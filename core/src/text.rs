@@ -73,7 +73,7 @@ mod tests {
             "Jo\u{202E}rekab",
             "Jo\u{2066}x\u{2069}",
             "\u{200F}Jo",
-            "Jo\u{85}",
+            "Jo\u{85}Baker",
         ] {
             let e = label("name", bad).unwrap_err().to_string();
             assert!(e.contains("name"), "{e}");

@@ -74,14 +74,22 @@ pub fn target_host(headers: &HeaderMap, uri: &Uri) -> Result<String, String> {
     if target.is_some_and(|a| a.contains('@')) {
         return Err("the request target carries user information; name only the host".into());
     }
-    match (host, target) {
-        (Some(h), Some(a)) if !h.trim().eq_ignore_ascii_case(a) => Err(format!(
-            "the request line names {a:?} but the Host header names {h:?}; they must agree"
-        )),
-        (_, Some(a)) => Ok(a.to_owned()),
-        (Some(h), None) => Ok(h.trim().to_owned()),
-        (None, None) => Err("the request names no host; send a Host header".into()),
+    let host = match (host, target) {
+        (Some(h), Some(a)) if !h.trim().eq_ignore_ascii_case(a) => {
+            return Err(format!(
+                "the request line names {a:?} but the Host header names {h:?}; they must agree"
+            ));
+        }
+        (_, Some(a)) => a.to_owned(),
+        (Some(h), None) => h.trim().to_owned(),
+        (None, None) => return Err("the request names no host; send a Host header".into()),
+    };
+    if normalise(&host).is_none() {
+        return Err(format!(
+            "{host:?} is not a host name; send the site's name, like acme.example.com"
+        ));
     }
+    Ok(host)
 }
 
 /// [`target_host`] as a layer: an ambiguous request gets a 400, any other goes on with exactly
@@ -166,6 +174,8 @@ mod tests {
         assert!(request("http://acme.test/", &["other.test"]).is_err());
         assert!(request("http://x@acme.test/", &[]).is_err());
         assert!(request("/", &[]).is_err());
+        assert!(request("/", &[""]).is_err());
+        assert!(request("/", &["acme.test@evil.test"]).is_err());
     }
 
     fn registry() -> Registry {
