@@ -371,6 +371,10 @@ pub enum TenantCmd {
         /// Confirm.
         #[arg(long)]
         yes: bool,
+        /// Also move its deploys out of this bundle store (where `t8k publish --to` put them);
+        /// deploys in the data root always go.
+        #[command(flatten)]
+        to: ToArgs,
     },
     /// Bring a deleted tenant back from the trash.
     Restore {
@@ -378,6 +382,9 @@ pub enum TenantCmd {
         /// Which trashed copy (a key from `t8k tenant trash`); default the newest.
         #[arg(long, value_name = "KEY")]
         from: Option<String>,
+        /// Also bring its deploys back in this bundle store (as given to `tenant delete --to`).
+        #[command(flatten)]
+        to: ToArgs,
     },
     /// List deleted tenants that can be restored.
     Trash,

@@ -695,3 +695,41 @@ fn builds_killed_mid_run_leave_folders_the_next_build_reclaims() {
         "nothing left to reclaim: {human}"
     );
 }
+
+#[test]
+fn deploys_in_a_separate_bundle_store_go_and_come_back_with_the_tenant() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.create("other").ok();
+    let bundles = root.dir.path().join("bundles");
+    let to = bundles.to_str().unwrap();
+    root.run(&["build"]).ok();
+    root.run(&["publish", "--to", to]).ok();
+    let routes = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(bundles.join("routes.json")).unwrap()).unwrap()
+    };
+    assert!(routes()["routes"]["acme.example.com"].is_object());
+
+    let deleted = root
+        .run(&["--json", "tenant", "delete", "acme", "--yes", "--to", to])
+        .ok()
+        .json();
+    let trash = deleted["trash"].as_str().unwrap();
+    assert!(!bundles.join("sites/acme").exists());
+    assert!(bundles.join(trash).join("sites/live.json").exists());
+    assert!(routes()["routes"].get("acme.example.com").is_none());
+
+    // A new owner of the name, then another tenant's publish: the edge map must not route
+    // the name to the old owner's deploy.
+    root.create("acme").ok();
+    root.run(&["build", "other"]).ok();
+    root.run(&["publish", "other", "--to", to]).ok();
+    assert!(routes()["routes"].get("acme.example.com").is_none());
+
+    root.run(&["tenant", "delete", "acme", "--yes"]).ok();
+    root.run(&["tenant", "restore", "acme", "--from", trash, "--to", to])
+        .ok();
+    assert!(bundles.join("sites/acme/live.json").exists());
+    assert!(routes()["routes"]["acme.example.com"].is_object());
+}

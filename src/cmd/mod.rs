@@ -47,9 +47,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             args.cmd,
             json,
         ),
-        Command::Tenant(cmd) => {
-            tenant::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
-        }
+        Command::Tenant(cmd) => tenant::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            cmd,
+            cli.endpoint_url.as_deref(),
+            json,
+        ),
         Command::Content(cmd) => {
             content::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }

@@ -4,10 +4,11 @@ use anyhow::Result;
 use t8k_core::lifecycle::{Installation, NewTenant, Usage};
 use t8k_core::quota::format_size;
 
+use super::publish::with_target;
 use crate::cli::TenantCmd;
 use crate::{UsageError, output, secrets};
 
-pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
+pub fn run(inst: &Installation, cmd: TenantCmd, endpoint: Option<&str>, json: bool) -> Result<()> {
     match cmd {
         TenantCmd::Create {
             id,
@@ -139,22 +140,28 @@ pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
             let u = inst.usage(&id)?;
             output::emit(json, &u, || print_usage(&u));
         }
-        TenantCmd::Delete { id, yes } => {
+        TenantCmd::Delete { id, yes, to } => {
             if !yes {
                 return Err(UsageError(format!(
-                    "`tenant delete {id}` moves its config, database and media to the trash and stops serving it; add --yes to confirm"
+                    "`tenant delete {id}` moves everything of it (config, databases, media, analytics, bundles, deploys) to the trash and stops serving it; add --yes to confirm"
                 ))
                 .into());
             }
-            let trash = inst.delete_tenant(&id)?;
+            let trash = with_target(inst, &to, endpoint, |bundles| {
+                let separate = to.to.is_some().then_some(bundles);
+                Ok(inst.delete_tenant_with(&id, separate)?)
+            })?;
             output::emit(
                 json,
                 &serde_json::json!({"tenant": id, "trash": trash}),
                 || println!("Moved tenant `{id}` to {trash}. Undo with `t8k tenant restore {id}`."),
             );
         }
-        TenantCmd::Restore { id, from } => {
-            let entry = inst.restore_tenant(&id, from.as_deref())?;
+        TenantCmd::Restore { id, from, to } => {
+            let entry = with_target(inst, &to, endpoint, |bundles| {
+                let separate = to.to.is_some().then_some(bundles);
+                Ok(inst.restore_tenant_with(&id, from.as_deref(), separate)?)
+            })?;
             output::emit(json, &entry, || {
                 println!(
                     "Restored tenant `{}` ({}).",

@@ -50,9 +50,34 @@ pub(super) fn move_family(store: &dyn Store, family: &Family, from: &Key, to: &K
     Ok(())
 }
 
+/// A tenant's published deploys in a bundle store of its own (`--to`), moved to or from the
+/// same trash key there, with that store's `routes.json` following the registry.
+fn move_deploys(
+    bundles: &dyn Store,
+    id: &TenantId,
+    trash: &Key,
+    back: bool,
+    reg: &Registry,
+) -> Result<()> {
+    let (sites, saved) = (layout::sites_dir(id), trash.join("sites")?);
+    let (from, to) = if back {
+        (&saved, &sites)
+    } else {
+        (&sites, &saved)
+    };
+    bundles.move_prefix(from, to)?;
+    crate::routes::refresh_if_published(bundles, reg)
+}
+
 impl Installation {
     /// Moves a tenant to the trash and removes it from the registry; returns the trash key.
     pub fn delete_tenant(&self, id: &str) -> Result<String> {
+        self.delete_tenant_with(id, None)
+    }
+
+    /// [`Installation::delete_tenant`], also moving the tenant's deploys out of a separate
+    /// bundle store (`t8k tenant delete --to`), so its hosts stop routing there too.
+    pub fn delete_tenant_with(&self, id: &str, bundles: Option<&dyn Store>) -> Result<String> {
         let fresh = format!(
             "trash/{id}-{}-{}",
             timefmt::compact(timefmt::now()),
@@ -96,6 +121,9 @@ impl Installation {
             })
             .and_then(|_| self.registry())?;
         crate::routes::refresh_if_published(self.store(), &reg)?;
+        if let Some(bundles) = bundles {
+            move_deploys(bundles, &tid, &trash_key, false, &reg)?;
+        }
         crate::db::remote::forget_tenant(self.store(), &tid);
         Ok(trash)
     }
@@ -132,6 +160,17 @@ impl Installation {
     /// Restores the newest trashed copy of `id` (or the one at `from`), as it was (active or
     /// not). Refused if the name was taken again meanwhile or the installation is full.
     pub fn restore_tenant(&self, id: &str, from: Option<&str>) -> Result<TenantEntry> {
+        self.restore_tenant_with(id, from, None)
+    }
+
+    /// [`Installation::restore_tenant`], also bringing its deploys back in a separate bundle
+    /// store (`t8k tenant restore --to`).
+    pub fn restore_tenant_with(
+        &self,
+        id: &str,
+        from: Option<&str>,
+        bundles: Option<&dyn Store>,
+    ) -> Result<TenantEntry> {
         let item = self
             .trash()?
             .into_iter()
@@ -158,7 +197,11 @@ impl Installation {
         }
         let restored = self.finish_claim(&tid, &holder, was_active, "restored")?;
         self.store.delete(&manifest)?;
-        crate::routes::refresh_if_published(self.store(), &self.registry()?.0)?;
+        let (reg, _) = self.registry()?;
+        crate::routes::refresh_if_published(self.store(), &reg)?;
+        if let Some(bundles) = bundles {
+            move_deploys(bundles, &tid, &trash_key, true, &reg)?;
+        }
         Ok(restored)
     }
 
