@@ -107,10 +107,14 @@ fn a_recreated_tenant_inherits_nothing_and_restore_brings_everything_back() {
         &edit.to_string(),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(eventually(10, || !root.event_files("acme").is_empty()));
-    assert!(eventually(10, || root
-        .file("stats/acme/bandwidth")
-        .exists()));
+    // Written in the background (events batched each second, bandwidth flushed each
+    // second): wait for the objects themselves, not their temp files.
+    let has = |prefix: &str| {
+        of_tenant(&root, "acme")
+            .iter()
+            .any(|k| k.starts_with(prefix))
+    };
+    assert!(eventually(10, || has("events/acme/") && has("stats/acme/bandwidth/")));
     let before = of_tenant(&root, "acme");
     for family in [
         "build/acme/",
@@ -155,19 +159,7 @@ fn a_recreated_tenant_inherits_nothing_and_restore_brings_everything_back() {
         root.password_file().to_str().unwrap(),
     ])
     .ok();
-    assert!(eventually(10, || get(srv.port, "acme.localhost", "/")
-        .text()
-        .contains("Site not built yet")));
-    let old = get(srv.port, "acme.localhost", "/secret-recipe/");
-    assert!(!old.text().contains("sourdough"), "{}", old.text());
-    let me = common::http(
-        srv.port,
-        "GET",
-        "acme.localhost",
-        "/api/auth/me",
-        &[("Cookie", &c)],
-    );
-    assert_eq!(me.status, 401, "the old owner's session: {}", me.text());
+    // Figures first, before the new site has any traffic of its own.
     root.run(&["analytics", "rollup"]).ok();
     let row = report_row(&root, "acme");
     assert_eq!(row["pageviews_30d"], 0, "{row}");
@@ -183,6 +175,19 @@ fn a_recreated_tenant_inherits_nothing_and_restore_brings_everything_back() {
     assert_eq!(row["build_queued"], false, "{row}");
     let deploys = root.run(&["--json", "deploys", "acme"]).ok().json();
     assert_eq!(deploys.as_array().map_or(0, Vec::len), 0, "{deploys}");
+    assert!(eventually(10, || get(srv.port, "acme.localhost", "/")
+        .text()
+        .contains("Site not built yet")));
+    let old = get(srv.port, "acme.localhost", "/secret-recipe/");
+    assert!(!old.text().contains("sourdough"), "{}", old.text());
+    let me = common::http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/auth/me",
+        &[("Cookie", &c)],
+    );
+    assert_eq!(me.status, 401, "the old owner's session: {}", me.text());
     root.run(&["build", "acme"]).ok();
     let home = get(srv.port, "acme.localhost", "/");
     assert!(home.status == 200 && home.text().contains("New Owner"));

@@ -199,9 +199,10 @@ pub mod layout {
             ["config", "t8k", ..] => Some(Owner::Installation),
             ["config" | "db" | "media" | "stats" | "events", id, _, ..] => tenant(id),
             ["queue", "builds", id] => tenant(id),
-            // `_main` is the installation's own site; everything else under sites/ and build/
-            // is a tenant's.
-            ["sites" | "build", main, ..] if main.starts_with("_main") => Some(Owner::Installation),
+            // Underscore-led names are never tenant ids: `_main` (the installation's own site),
+            // `_shared` (assets every tenant uses). Everything else under sites/ and build/ is
+            // a tenant's.
+            ["sites" | "build", shared, ..] if shared.starts_with('_') => Some(Owner::Installation),
             ["sites", id, _, ..] => tenant(id),
             ["build", name, ..] => tenant(
                 name.strip_suffix(".build.json")
@@ -267,6 +268,7 @@ mod tests {
             "build/_main/index.html",
             "build/_main.build.json",
             "sites/_main/live.json",
+            "sites/_shared/assets/ab.css",
             "trash/acme-1/db/site.db",
             "outbox/x.eml",
         ] {
