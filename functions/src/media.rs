@@ -3,8 +3,8 @@
 //! type is sniffed from the bytes (PNG, JPEG, GIF, WebP; the declared `Content-Type` and any
 //! file name are ignored), and it is decoded in full, within pixel and memory limits, so a
 //! truncated file or a decompression bomb is refused. All decodes of a process share one
-//! memory budget ([`DecodeBudget`]), so concurrent uploads cannot exhaust memory. The storage key is made by core from
-//! the bytes' hash.
+//! memory budget ([`DecodeBudget`]), so concurrent uploads cannot exhaust memory. The storage
+//! key is made by core from the bytes' hash.
 
 use std::io::Cursor;
 use std::sync::Arc;

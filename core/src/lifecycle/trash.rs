@@ -1,9 +1,9 @@
 //! Delete moves everything keyed by a tenant's id ([`layout::tenant_families`]: config,
 //! databases, media, usage, raw events, build requests, bundles and build history, published
 //! deploys) to `trash/{id}-{stamp}-{rand}/` with a copy of its registry entry, and drops its
-//! hosts from `routes.json`; restore moves the newest such copy back. Both are resumable: delete first marks the
-//! entry `deleting` and records the trash key in it, so a re-run after a crash finishes moving
-//! into the same place.
+//! hosts from `routes.json`; restore moves the newest such copy back. Both are resumable:
+//! delete first marks the entry `deleting` and records the trash key in it, so a re-run after
+//! a crash finishes moving into the same place.
 
 use serde::Serialize;
 
