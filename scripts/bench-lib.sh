@@ -3,7 +3,10 @@
 # cleaned up on exit, and small helpers for ports and wrk's RESULT lines.
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet -p t8k -p t8k-functions --bins --example hello
-BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release"
+case "${CARGO_TARGET_DIR:-target}" in
+  /*) BIN="$CARGO_TARGET_DIR/release" ;;
+  *) BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release" ;;
+esac
 WORK=$(mktemp -d /tmp/t8k-bench.XXXXXX)
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$WORK"' EXIT
