@@ -30,21 +30,27 @@ pub struct HostMap {
     exact: HashMap<String, Site>,
 }
 
-/// Lowercases, drops a port and a trailing dot. Returns `None` for anything that is not a
-/// plausible host name, so no odd input reaches a lookup.
-pub fn normalise(host: &str) -> Option<String> {
+/// The name in a `Host` value, without port and trailing dot, if it is a plausible host name
+/// (no allocation: this runs on every request).
+fn host_name(host: &str) -> Option<&str> {
     let host = host.trim();
     let host = match host.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
         _ => host,
     };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
     let ok = !host.is_empty()
         && host.len() <= 253
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     ok.then_some(host)
+}
+
+/// Lowercases, drops a port and a trailing dot. Returns `None` for anything that is not a
+/// plausible host name, so no odd input reaches a lookup.
+pub fn normalise(host: &str) -> Option<String> {
+    host_name(host).map(str::to_ascii_lowercase)
 }
 
 /// `localhost` and `*.localhost`: local preview over plain http, where browsers drop Secure
@@ -57,8 +63,8 @@ pub fn is_local(host: &str) -> bool {
 /// The one host a request is for, by RFC 9112 §3.2, for `t8k serve` and the functions alike:
 /// more than one `Host` header is refused; an absolute-form target (`GET http://a.test/ …`)
 /// names the host, and a `Host` header that disagrees with it is refused; a request naming no
-/// host at all is refused. `Err` is the reason, for a 400.
-pub fn target_host(headers: &HeaderMap, uri: &Uri) -> Result<String, String> {
+/// host, or something that is not a host name, is refused. `Err` is the reason, for a 400.
+pub fn target_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Result<&'a str, String> {
     let mut hosts = headers.get_all(header::HOST).iter();
     let host = hosts.next();
     if hosts.next().is_some() {
@@ -80,11 +86,11 @@ pub fn target_host(headers: &HeaderMap, uri: &Uri) -> Result<String, String> {
                 "the request line names {a:?} but the Host header names {h:?}; they must agree"
             ));
         }
-        (_, Some(a)) => a.to_owned(),
-        (Some(h), None) => h.trim().to_owned(),
+        (_, Some(a)) => a,
+        (Some(h), None) => h.trim(),
         (None, None) => return Err("the request names no host; send a Host header".into()),
     };
-    if normalise(&host).is_none() {
+    if host_name(host).is_none() {
         return Err(format!(
             "{host:?} is not a host name; send the site's name, like acme.example.com"
         ));
@@ -92,18 +98,29 @@ pub fn target_host(headers: &HeaderMap, uri: &Uri) -> Result<String, String> {
     Ok(host)
 }
 
-/// [`target_host`] as a layer: an ambiguous request gets a 400, any other goes on with exactly
-/// one `Host` header, the host it is for, so every handler reading `Host` agrees.
-pub async fn one_host(mut req: Request, next: Next) -> Response {
-    let host = target_host(req.headers(), req.uri())
-        .and_then(|h| HeaderValue::from_str(&h).map_err(|e| e.to_string()));
-    match host {
-        Ok(h) => {
+/// What every function request passes before its handler: [`target_host`] (a 400 for an
+/// ambiguous request; an absolute-form target without `Host` gets the header, so every handler
+/// reading `Host` agrees), then, for methods that change something, the same-origin check
+/// ([`crate::origin::check`]). One layer, not two: this runs on every request.
+pub async fn checks(mut req: Request, next: Next) -> Response {
+    let missing = match target_host(req.headers(), req.uri()) {
+        Err(why) => return ApiError::bad_request(why).into_response(),
+        Ok(_) if req.headers().contains_key(header::HOST) => None,
+        Ok(h) => Some(HeaderValue::from_str(h).map_err(|e| e.to_string())),
+    };
+    match missing {
+        Some(Ok(h)) => {
             req.headers_mut().insert(header::HOST, h);
-            next.run(req).await
         }
-        Err(why) => ApiError::bad_request(why).into_response(),
+        Some(Err(why)) => return ApiError::bad_request(why).into_response(),
+        None => {}
     }
+    if !req.method().is_safe()
+        && let Err(e) = crate::origin::check(req.headers())
+    {
+        return e.into_response();
+    }
+    next.run(req).await
 }
 
 impl HostMap {
@@ -154,7 +171,7 @@ mod tests {
         for v in hosts {
             h.append(header::HOST, HeaderValue::from_str(v).unwrap());
         }
-        target_host(&h, &target.parse().unwrap())
+        target_host(&h, &target.parse().unwrap()).map(str::to_owned)
     }
 
     #[test]

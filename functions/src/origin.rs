@@ -10,10 +10,7 @@
 //! - with neither, the request cannot be from a modern browser's page: it is allowed only if
 //!   it carries no session cookie (a script using a bearer token or the admin key, a login).
 
-use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::state::host_of;
@@ -70,17 +67,6 @@ pub fn check(headers: &HeaderMap) -> Result<(), ApiError> {
                 .into(),
         )),
         None => Ok(()),
-    }
-}
-
-/// The check as a layer: safe methods (GET, HEAD, OPTIONS) pass, every other one is checked.
-pub async fn same_origin_writes(req: Request, next: Next) -> Response {
-    if req.method().is_safe() {
-        return next.run(req).await;
-    }
-    match check(req.headers()) {
-        Ok(()) => next.run(req).await,
-        Err(e) => e.into_response(),
     }
 }
 

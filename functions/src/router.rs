@@ -74,15 +74,14 @@ impl Function {
     }
 }
 
-/// Every function's router ends the same way: a JSON 404 for unknown paths, the cross-site
-/// write check, and, outermost, the one-host rule that every handler's tenant comes from.
+/// Every function's router ends the same way: a JSON 404 for unknown paths, and the request
+/// checks (one host, same-origin writes) in front of every handler.
 fn finish(routes: Router<Shared>, state: Shared) -> Router {
     routes
         .fallback(|| async {
             crate::error::ApiError::not_found("no such function; see the README for the API")
         })
-        .layer(axum::middleware::from_fn(crate::origin::same_origin_writes))
-        .layer(axum::middleware::from_fn(crate::host::one_host))
+        .layer(axum::middleware::from_fn(crate::host::checks))
         .with_state(state)
 }
 

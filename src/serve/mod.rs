@@ -184,8 +184,8 @@ async fn handle(
         Err(why) => return html(StatusCode::BAD_REQUEST, pages::bad_request(&why), head),
     };
     let hosts = state.hosts.read().expect("host table lock").clone();
-    match hosts.resolve(&host) {
-        None => html(StatusCode::NOT_FOUND, pages::unknown_host(&host), head),
+    match hosts.resolve(host) {
+        None => html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
         Some(Site::Tenant { id, active: false }) => html(
             StatusCode::SERVICE_UNAVAILABLE,
             pages::unavailable(id.as_str()),
