@@ -61,11 +61,11 @@ pub fn check(headers: &HeaderMap) -> Result<(), ApiError> {
         Some(other) => Err(refused(format!(
             "this request comes from another site (Sec-Fetch-Site: {other}); send it from a page of {host} itself"
         ))),
-        None if crate::auth::session_cookie(headers).is_some() => Err(refused(
-            "a request that changes something with a session cookie must carry an Origin header; \
-             browsers send one, scripts should log in with a bearer token instead"
-                .into(),
-        )),
+        None if crate::auth::session_cookie(headers).is_some() => Err(refused(format!(
+            "a request that changes something with a session cookie must say where it comes \
+             from: add `Origin: https://{host}` (browsers do), or send the session token as \
+             `Authorization: Bearer …` instead of a cookie"
+        ))),
         None => Ok(()),
     }
 }
