@@ -469,3 +469,26 @@ fn commands_without_an_installation_say_how_to_make_one() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("local directory"));
 }
+
+#[test]
+fn routes_json_follows_activation_and_deletion_before_any_publish() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.run(&["build"]).ok();
+    root.run(&["publish"]).ok();
+    let route = || -> serde_json::Value {
+        let routes: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.file("routes.json")).unwrap()).unwrap();
+        routes["routes"]["acme.example.com"].clone()
+    };
+    assert_eq!(route()["active"], true);
+    root.run(&["tenant", "deactivate", "acme"]).ok();
+    assert_eq!(route()["active"], false, "a CDN must stop serving it now");
+    root.run(&["tenant", "activate", "acme"]).ok();
+    assert_eq!(route()["active"], true);
+    root.run(&["tenant", "delete", "acme", "--yes"]).ok();
+    assert!(route().is_null(), "its hosts are gone");
+    root.run(&["tenant", "restore", "acme"]).ok();
+    assert_eq!(route()["active"], true, "and back with a restore");
+}

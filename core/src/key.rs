@@ -66,8 +66,8 @@ impl fmt::Display for Key {
     }
 }
 
-/// The fixed keys of the data-root layout (see DESIGN.md). Tenant keys take a validated
-/// [`crate::TenantId`], so no key is ever built from unvalidated input.
+/// The fixed keys of the data-root layout (the README's "Data root layout"). Tenant keys take
+/// a validated [`crate::TenantId`], so no key is ever built from unvalidated input.
 pub mod layout {
     use super::Key;
     use crate::name::TenantId;

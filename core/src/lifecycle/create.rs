@@ -221,6 +221,7 @@ impl Installation {
             entry.claim = None;
             Ok(Some(entry.clone()))
         })?;
+        self.routing_changed()?;
         Ok(done.expect("finish always writes"))
     }
 

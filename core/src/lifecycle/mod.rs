@@ -122,6 +122,14 @@ impl Installation {
         )
     }
 
+    /// After a registry change that affects routing (create, delete, restore, activate,
+    /// deactivate): the data root's `routes.json`, if bundles are published there, follows at
+    /// once — a CDN reading it must not keep serving a deactivated or deleted tenant until the
+    /// next publish.
+    pub(crate) fn routing_changed(&self) -> Result<()> {
+        crate::routes::refresh_if_published(self.store(), &self.registry()?.0)
+    }
+
     pub(crate) fn not_installed(&self) -> Error {
         Error::NotInstalled {
             root: self.store.describe(),
@@ -237,6 +245,7 @@ impl Installation {
             };
             Ok(Some(()))
         })?;
+        self.routing_changed()?;
         Ok(changed.is_some())
     }
 

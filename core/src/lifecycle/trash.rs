@@ -113,15 +113,14 @@ impl Installation {
             let to = trash_key.join(family.trash_name)?;
             move_family(self.store(), &family, &family.key, &to)?;
         }
-        let (reg, _) = self
-            .update_registry(|reg: &mut Registry| {
-                let before = reg.tenants.len();
-                reg.tenants.retain(|t| t.id != tid.as_str());
-                Ok((reg.tenants.len() != before).then_some(()))
-            })
-            .and_then(|_| self.registry())?;
-        crate::routes::refresh_if_published(self.store(), &reg)?;
+        self.update_registry(|reg: &mut Registry| {
+            let before = reg.tenants.len();
+            reg.tenants.retain(|t| t.id != tid.as_str());
+            Ok((reg.tenants.len() != before).then_some(()))
+        })?;
+        self.routing_changed()?;
         if let Some(bundles) = bundles {
+            let (reg, _) = self.registry()?;
             move_deploys(bundles, &tid, &trash_key, false, &reg)?;
         }
         crate::db::remote::forget_tenant(self.store(), &tid);
@@ -197,10 +196,8 @@ impl Installation {
         }
         let restored = self.finish_claim(&tid, &holder, was_active, "restored")?;
         self.store.delete(&manifest)?;
-        let (reg, _) = self.registry()?;
-        crate::routes::refresh_if_published(self.store(), &reg)?;
         if let Some(bundles) = bundles {
-            move_deploys(bundles, &tid, &trash_key, true, &reg)?;
+            move_deploys(bundles, &tid, &trash_key, true, &self.registry()?.0)?;
         }
         Ok(restored)
     }
