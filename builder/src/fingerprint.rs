@@ -39,11 +39,7 @@ impl Record {
     }
 
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec_pretty(self).expect("records serialise"),
-        )?;
-        std::fs::rename(tmp, path)
+        let bytes = serde_json::to_vec_pretty(self).expect("records serialise");
+        t8k_core::atomic::write_file(path, &bytes)
     }
 }

@@ -98,14 +98,12 @@ fn ends_mid_line(f: &mut std::fs::File) -> std::io::Result<bool> {
 
 /// Rewrites the file with `keep` through a temporary file and a rename (never half a file).
 fn trim(file: &Path, keep: &[Attempt]) -> std::io::Result<()> {
-    let tmp = file.with_extension(format!("jsonl.{}.tmp", std::process::id()));
     let mut body = vec![];
     for a in keep {
         serde_json::to_writer(&mut body, a).expect("attempts serialise");
         body.push(b'\n');
     }
-    std::fs::write(&tmp, body)?;
-    std::fs::rename(tmp, file)
+    t8k_core::atomic::write_file(file, &body)
 }
 
 /// Every readable attempt, oldest first; a missing file is an empty history.

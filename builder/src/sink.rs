@@ -72,7 +72,7 @@ impl DirSink {
             expires: t8k_core::timefmt::now().unix_timestamp() + STAGING_LEASE_SECS,
         };
         let lease_path = lease_of(&staging);
-        std::fs::write(&lease_path, t8k_core::cas::to_json_bytes(&lease))
+        t8k_core::atomic::write_file(&lease_path, &t8k_core::cas::to_json_bytes(&lease))
             .map_err(io(&lease_path))?;
         let sink = DirSink { staging, target };
         std::fs::create_dir(&sink.staging).map_err(io(&sink.staging))?;

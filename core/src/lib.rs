@@ -6,6 +6,7 @@
 //! content lives in its own SQLite database ([`db`]).
 
 pub mod analytics;
+pub mod atomic;
 pub mod bandwidth;
 pub mod cas;
 pub mod content;

@@ -1,7 +1,6 @@
 //! `t8k content export`: every story fragment back to a Markdown file with front matter, in
 //! the shape import reads, so import → export → import changes nothing.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
@@ -43,13 +42,8 @@ pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Resu
             .map_err(db.err())?
             .expect("slug was just listed");
         let name = format!("{slug}.md");
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(dir)
+        crate::atomic::write_file(&dir.join(&name), frontmatter::render(&page).as_bytes())
             .map_err(io)?;
-        tmp.write_all(frontmatter::render(&page).as_bytes())
-            .map_err(io)?;
-        tmp.persist(dir.join(&name)).map_err(|e| io(e.error))?;
         files.push(name);
     }
     Ok(ExportReport {

@@ -36,13 +36,8 @@ fn etag_file(cached: &Path) -> PathBuf {
     cached.with_extension("db.etag")
 }
 
-/// Writes `bytes` to `path` through a temp file and a rename.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("cache files have a folder");
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    crate::atomic::write_file(path, bytes).map_err(io(path))
 }
 
 /// The cached copy of `key`, refreshed if the remote object changed; `None` if there is none.

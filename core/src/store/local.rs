@@ -7,7 +7,7 @@
 //! Versions are SHA-256 hashes of the contents, so they need no side table.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -64,25 +64,11 @@ fn read_optional(path: &Path, key: &Key) -> StoreResult<Option<Vec<u8>>> {
 
 /// Writes `bytes` to `path` via temp file + fsync + rename + directory fsync.
 fn write_atomic(path: &Path, bytes: &[u8], key: &Key) -> StoreResult<()> {
-    let dir = path
-        .parent()
-        .expect("keys always have a parent under the root");
-    fs::create_dir_all(dir).map_err(StoreError::io(key))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(StoreError::io(key))?;
-    tmp.write_all(bytes).map_err(StoreError::io(key))?;
-    tmp.as_file().sync_all().map_err(StoreError::io(key))?;
-    tmp.persist(path).map_err(|e| StoreError::Io {
-        key: key.to_string(),
-        source: e.error,
-    })?;
-    sync_dir(dir).map_err(StoreError::io(key))
+    crate::atomic::write_file(path, bytes).map_err(StoreError::io(key))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
+    crate::atomic::sync_dir(dir)
 }
 
 impl Store for LocalStore {
