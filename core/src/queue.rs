@@ -3,7 +3,7 @@
 //! it was not renewed meanwhile (a conditional check on its version), so no change is lost.
 
 use crate::error::Result;
-use crate::key::Key;
+use crate::key::{Key, layout};
 use crate::name::TenantId;
 use crate::store::{Condition, Store, Version};
 
@@ -12,9 +12,7 @@ fn queue_dir() -> Key {
 }
 
 fn entry(id: &TenantId) -> Key {
-    queue_dir()
-        .join(id.as_str())
-        .expect("tenant ids are valid key segments")
+    layout::build_request(id)
 }
 
 /// Asks for a build of `id` (idempotent: a pending request is simply renewed).

@@ -110,11 +110,15 @@ fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
     Ok(routes)
 }
 
-/// After a tenant is deleted or restored: regenerates `routes.json` in `store` if the store
-/// has one (bundles are published there), so the edge map follows the registry at once.
-pub fn refresh_if_published(store: &dyn Store, reg: &Registry) -> Result<()> {
+/// After a registry change that affects routing: regenerates `routes.json` in `store` if the
+/// store has one (bundles are published there), so the edge map follows the registry at once.
+/// The registry is asked for only then, so a store nothing was published to costs one HEAD.
+pub fn refresh_if_published(
+    store: &dyn Store,
+    reg: impl FnOnce() -> Result<Registry>,
+) -> Result<()> {
     if store.head(&routes_key())?.is_some() {
-        write_routes(store, reg)?;
+        write_routes(store, &reg()?)?;
     }
     Ok(())
 }

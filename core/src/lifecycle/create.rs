@@ -247,7 +247,7 @@ impl Installation {
         // A pending sign-up's record is read by the confirmation that is creating the tenant.
         let pending = layout::pending_signup(id);
         for family in layout::tenant_families(id) {
-            if family.key != pending && super::trash::present(self.store(), &family)? {
+            if family.key != pending {
                 let to = Key::new(&format!("trash/leftovers/{stamp}/{}", family.trash_name))?;
                 super::trash::move_family(self.store(), &family, &family.key, &to)?;
             }

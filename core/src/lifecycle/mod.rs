@@ -127,7 +127,7 @@ impl Installation {
     /// once — a CDN reading it must not keep serving a deactivated or deleted tenant until the
     /// next publish.
     pub(crate) fn routing_changed(&self) -> Result<()> {
-        crate::routes::refresh_if_published(self.store(), &self.registry()?.0)
+        crate::routes::refresh_if_published(self.store(), || Ok(self.registry()?.0))
     }
 
     pub(crate) fn not_installed(&self) -> Error {

@@ -28,17 +28,8 @@ pub struct TrashItem {
     pub deleted: String,
 }
 
-/// True when anything of `family` is in the store.
-pub(super) fn present(store: &dyn Store, family: &Family) -> Result<bool> {
-    Ok(if family.folder {
-        !store.list(&family.key)?.is_empty()
-            || store.local_path(&family.key).is_some_and(|p| p.exists())
-    } else {
-        store.head(&family.key)?.is_some()
-    })
-}
-
-/// Moves one family (a folder, or a single object) from `from` to `to`.
+/// Moves one family (a folder, or a single object) from `from` to `to`; nothing there is
+/// nothing to move.
 pub(super) fn move_family(store: &dyn Store, family: &Family, from: &Key, to: &Key) -> Result<()> {
     if family.folder || store.local_path(from).is_some() {
         // A local rename moves a file as well as a folder, atomically.
@@ -50,26 +41,26 @@ pub(super) fn move_family(store: &dyn Store, family: &Family, from: &Key, to: &K
     Ok(())
 }
 
-/// A tenant's published deploys in a bundle store of its own (`--to`), moved to or from the
-/// same trash key there, with that store's `routes.json` following the registry.
-fn move_deploys(
-    bundles: &dyn Store,
-    id: &TenantId,
-    trash: &Key,
-    back: bool,
-    reg: &Registry,
-) -> Result<()> {
-    let (sites, saved) = (layout::sites_dir(id), trash.join("sites")?);
-    let (from, to) = if back {
-        (&saved, &sites)
-    } else {
-        (&sites, &saved)
-    };
-    bundles.move_prefix(from, to)?;
-    crate::routes::refresh_if_published(bundles, reg)
-}
-
 impl Installation {
+    /// A tenant's published deploys in a bundle store of its own (`--to`), moved to or from the
+    /// same trash key there, with that store's `routes.json` following the registry.
+    fn move_deploys(
+        &self,
+        bundles: &dyn Store,
+        id: &TenantId,
+        trash: &Key,
+        back: bool,
+    ) -> Result<()> {
+        let (sites, saved) = (layout::sites_dir(id), trash.join("sites")?);
+        let (from, to) = if back {
+            (&saved, &sites)
+        } else {
+            (&sites, &saved)
+        };
+        bundles.move_prefix(from, to)?;
+        crate::routes::refresh_if_published(bundles, || Ok(self.registry()?.0))
+    }
+
     /// Moves a tenant to the trash and removes it from the registry; returns the trash key.
     pub fn delete_tenant(&self, id: &str) -> Result<String> {
         self.delete_tenant_with(id, None)
@@ -120,8 +111,7 @@ impl Installation {
         })?;
         self.routing_changed()?;
         if let Some(bundles) = bundles {
-            let (reg, _) = self.registry()?;
-            move_deploys(bundles, &tid, &trash_key, false, &reg)?;
+            self.move_deploys(bundles, &tid, &trash_key, false)?;
         }
         crate::db::remote::forget_tenant(self.store(), &tid);
         Ok(trash)
@@ -186,18 +176,13 @@ impl Installation {
 
         self.clear_leftovers(&tid)?;
         for family in layout::tenant_families(&tid) {
-            let saved = Family {
-                key: trash_key.join(family.trash_name)?,
-                ..family.clone()
-            };
-            if present(self.store(), &saved)? {
-                move_family(self.store(), &family, &saved.key, &family.key)?;
-            }
+            let saved = trash_key.join(family.trash_name)?;
+            move_family(self.store(), &family, &saved, &family.key)?;
         }
         let restored = self.finish_claim(&tid, &holder, was_active, "restored")?;
         self.store.delete(&manifest)?;
         if let Some(bundles) = bundles {
-            move_deploys(bundles, &tid, &trash_key, true, &self.registry()?.0)?;
+            self.move_deploys(bundles, &tid, &trash_key, true)?;
         }
         Ok(restored)
     }
