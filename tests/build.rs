@@ -1,11 +1,12 @@
-//! `t8k build` end to end: fixture tenants built into temp data roots, the bundles checked.
+//! `t8k build` end to end: fixture tenants built into temp data roots, the bundles checked;
+//! builds killed mid-run leave staging folders that the next build reclaims.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-use common::{Root, write_files};
+use common::{Root, eventually, write_files};
 
 fn fixture() -> Root {
     let root = Root::new();
@@ -393,4 +394,76 @@ fn every_tenant_page_loads_the_small_tracker_and_the_main_site_does_not() {
     );
     let landing = std::fs::read_to_string(root.file("build/_main/index.html")).unwrap();
     assert!(!landing.contains("t8k."), "no beacons from the main domain");
+}
+
+/// Staging folders of builds in `build/`.
+fn staging_folders(root: &Root) -> Vec<String> {
+    std::fs::read_dir(root.file("build"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".staging-") && !n.ends_with(".lease"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn builds_killed_mid_run_leave_folders_the_next_build_reclaims() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    let body = "Words of a long page. ".repeat(400);
+    let pages: Vec<(String, String)> = (0..1500)
+        .map(|i| {
+            (
+                format!("page-{i:04}.md"),
+                format!("+++\ntitle = \"Page {i}\"\n+++\n{body}\n"),
+            )
+        })
+        .collect();
+    root.run(&["tenant", "set-quota", "acme", "--pages", "2000"])
+        .ok();
+    root.import_pages("acme", "content", &pages);
+    // Kill a build mid-run (at growing moments, until one leaves its staging folder).
+    let quiet = |args: &[&str]| {
+        let mut c = root.cmd(args);
+        c.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c.spawn().unwrap()
+    };
+    let mut delay = 50;
+    while staging_folders(&root).is_empty() && delay < 20_000 {
+        let mut child = quiet(&["build", "acme"]);
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        child.wait().unwrap();
+        delay += 100;
+    }
+    let left = staging_folders(&root);
+    assert_eq!(left.len(), 1, "no build was killed mid-run: {left:?}");
+    // The next build reclaims it and says so; while that build runs, its own folder is never
+    // taken by a third.
+    let reclaiming = root
+        .cmd(&["--json", "build", "acme"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(eventually(30, || {
+        let now = staging_folders(&root);
+        now.len() == 1 && now != left
+    }));
+    let third = root.run(&["--json", "build", "acme"]).ok().json();
+    assert_eq!(third["reclaimed"]["folders"], 0, "{third}");
+    let out = reclaiming.wait_with_output().unwrap();
+    assert!(out.status.success(), "the running build was not disturbed");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["reclaimed"]["folders"], 1, "{r}");
+    assert!(r["reclaimed"]["bytes"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(staging_folders(&root), Vec::<String>::new());
+    let human = root.run(&["build", "acme"]).ok().stdout;
+    assert!(
+        !human.contains("Reclaimed"),
+        "nothing left to reclaim: {human}"
+    );
 }

@@ -6,9 +6,10 @@
 
 mod common;
 
-use std::io::Cursor;
-
-use common::{PASSWORD, Root, Server, assert_unchanged, get, http_with_body, send_json, snapshot};
+use common::{
+    PASSWORD, Root, Server, assert_unchanged, get, gradient_png, http_with_body, noisy_png,
+    send_json, snapshot,
+};
 
 fn send(
     srv: &Server,
@@ -31,15 +32,7 @@ fn send(
 
 /// Uploads `bytes` as a PNG to acme's media library.
 fn upload(srv: &Server, cookie: &str, bytes: &[u8]) -> common::HttpResponse {
-    send(
-        srv,
-        "POST",
-        "acme.localhost",
-        "/api/media",
-        cookie,
-        "image/png",
-        bytes,
-    )
+    common::upload_media(srv.port, "acme.localhost", cookie, bytes)
 }
 
 fn json_req(
@@ -62,32 +55,6 @@ fn json_req(
 
 fn login(srv: &Server, host: &str) -> String {
     common::login_cookie(srv.port, host, "admin", PASSWORD)
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
-    });
-    let mut out = Cursor::new(vec![]);
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-/// An image of noise, which PNG cannot compress: about 3 bytes a pixel.
-fn noisy_png(width: u32, height: u32) -> Vec<u8> {
-    let mut state = 0x2545_f491_u32;
-    let img = image::RgbImage::from_fn(width, height, |_, _| {
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state & 0xff) as u8
-        };
-        image::Rgb([next(), next(), next()])
-    });
-    let mut out = Cursor::new(vec![]);
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 fn setup(extra_env: &[(&str, &str)]) -> (Root, Server, String) {
@@ -209,7 +176,7 @@ fn menus_are_replaced_whole_validated_and_rendered() {
 #[test]
 fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     let (root, srv, c) = setup(&[("T8K_MAX_UPLOAD", "200000")]);
-    let img = png(64, 48);
+    let img = gradient_png(64, 48);
     // A hostile file name and key in every place a client could put one: all ignored.
     let path = "/api/media?alt=Our%20logo&key=../../config/t8k/tenants.json&name=../../x.png";
     let r = http_with_body(
@@ -261,7 +228,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     let mut truncated = img.clone();
     truncated.truncate(img.len() / 2);
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.to_vec();
-    let wide = png(13_000, 1);
+    let wide = gradient_png(13_000, 1);
     for (body, status) in [
         (truncated, 422),
         (b"<html><script>alert(1)</script></html>".to_vec(), 415),
@@ -330,7 +297,7 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     ])
     .ok();
     let before = snapshot(&root.path());
-    let big = noisy_png(40, 40);
+    let big = noisy_png(40, 40, 0);
     assert!(big.len() > 4000);
     let r = upload(&srv, &c, &big);
     assert_eq!(r.status, 413, "{}", r.text());

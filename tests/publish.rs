@@ -6,24 +6,17 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Moto, Proxy, Root, get, write_files};
+use common::{Moto, Proxy, Root, get};
 
 const BUCKET: &str = "t8k-test";
 const TO: &str = "s3://t8k-test/bundles";
 
 /// A local data root with tenant `acme` holding `n` dated posts, `marker` in each.
 fn site(root: &Root, n: usize, marker: &str) {
-    let src = root.dir.path().join(format!("src-{marker}"));
     let files: Vec<(String, String)> = (0..n)
         .map(|i| (format!("post-{i:03}.md"), format!("+++\ntitle = \"Post {i} {marker}\"\ndate = 2024-03-{:02}\n+++\nBody of post {i}, {marker}.\n", i % 28 + 1)))
         .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    write_files(&src, &refs);
-    root.run(&["content", "import", "acme", src.to_str().unwrap()])
-        .ok();
+    root.import_pages("acme", &format!("src-{marker}"), &files);
     root.run(&["build", "acme"]).ok();
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Root;
+use common::{Root, report_row};
 
 #[test]
 fn the_report_shows_health_usage_capacity_and_sign_ups() {
@@ -77,15 +77,6 @@ fn the_report_shows_health_usage_capacity_and_sign_ups() {
     assert!(text.contains("<svg") && text.contains("harbor") && !text.contains("<script"));
 }
 
-fn tenant<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["tenant"] == id)
-        .unwrap()
-}
-
 #[test]
 fn failed_builds_and_publishes_are_remembered_until_a_later_attempt_succeeds() {
     let root = Root::new();
@@ -93,9 +84,9 @@ fn failed_builds_and_publishes_are_remembered_until_a_later_attempt_succeeds() {
     root.create("acme").ok();
     root.run(&["build", "acme"]).ok();
     let r = root.run(&["--json", "report"]).ok().json();
-    let built = tenant(&r, "acme")["built"].as_str().unwrap().to_owned();
+    let built = report_row(&r, "acme")["built"].as_str().unwrap().to_owned();
     assert!(built.starts_with("20") && built.ends_with('Z'), "{built}");
-    assert_eq!(tenant(&r, "acme")["failures_30d"], 0);
+    assert_eq!(report_row(&r, "acme")["failures_30d"], 0);
 
     // A broken env.json fails the next build; the report names the failure and its cause, and
     // the previous bundle (with its build time) stays.
@@ -104,7 +95,7 @@ fn failed_builds_and_publishes_are_remembered_until_a_later_attempt_succeeds() {
     std::fs::write(&env, b"{ not json").unwrap();
     root.run(&["build", "acme"]).fails(1, "acme");
     let r = root.run(&["--json", "report"]).ok().json();
-    let acme = tenant(&r, "acme");
+    let acme = report_row(&r, "acme");
     assert_eq!(acme["built"], built.as_str(), "{acme}");
     assert_eq!(acme["failures_30d"], 1);
     assert_eq!(acme["recent_failures"][0]["stage"], "build");
@@ -124,7 +115,7 @@ fn failed_builds_and_publishes_are_remembered_until_a_later_attempt_succeeds() {
     root.create("cove").ok();
     root.run(&["publish", "cove"]).fails(1, "cove");
     let r = root.run(&["--json", "report"]).ok().json();
-    let cove = tenant(&r, "cove")["problems"].to_string();
+    let cove = report_row(&r, "cove")["problems"].to_string();
     assert!(cove.contains("last publish failed"), "{cove}");
 
     // Fixed: the problem goes, the failure stays in the 30-day count.
@@ -132,7 +123,7 @@ fn failed_builds_and_publishes_are_remembered_until_a_later_attempt_succeeds() {
     root.run(&["build", "acme"]).ok();
     root.run(&["publish", "acme"]).ok();
     let r = root.run(&["--json", "report"]).ok().json();
-    let acme = tenant(&r, "acme");
+    let acme = report_row(&r, "acme");
     assert_eq!(acme["problems"], serde_json::json!([]), "{acme}");
     assert_eq!(acme["failures_30d"], 1);
     let html = root.dir.path().join("report.html");

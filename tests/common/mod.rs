@@ -8,12 +8,14 @@ use std::process::{Command, Output, Stdio};
 
 mod browser;
 mod http;
+mod images;
 mod smtp;
 mod snapshot;
 mod stores;
 
 pub use browser::Browser;
 pub use http::*;
+pub use images::*;
 pub use smtp::*;
 pub use snapshot::*;
 pub use stores::*;
@@ -247,6 +249,31 @@ impl Root {
     }
 }
 
+/// The row of tenant `id` in `t8k report --json` output.
+pub fn report_row<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"] == id)
+        .unwrap_or_else(|| panic!("no row for {id} in {report}"))
+}
+
+impl Root {
+    /// Writes `files` (name → Markdown with front matter) into the folder `folder` of the
+    /// test's temp dir and imports them into `tenant` with `t8k content import`.
+    pub fn import_pages(&self, tenant: &str, folder: &str, files: &[(String, String)]) {
+        let src = self.dir.path().join(folder);
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        write_files(&src, &refs);
+        self.run(&["content", "import", tenant, src.to_str().unwrap()])
+            .ok();
+    }
+}
+
 pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
     for (name, text) in files {
         let p = dir.join(name);
@@ -307,6 +334,20 @@ pub fn served_platform() -> (Root, Server) {
     root.run(&["build"]).ok();
     let srv = root.serve(&[]);
     (root, srv)
+}
+
+/// Runs `n` requests at once (`request(i)` returns a status) and returns their statuses.
+pub fn race(n: usize, request: impl Fn(usize) -> u16 + Sync) -> Vec<u16> {
+    std::thread::scope(|s| {
+        let request = &request;
+        let hs: Vec<_> = (0..n).map(|i| s.spawn(move || request(i))).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// How many of `statuses` are `status`.
+pub fn tally(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|&&s| s == status).count()
 }
 
 /// Polls `check` for up to `secs` seconds.
