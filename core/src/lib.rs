@@ -12,6 +12,7 @@ pub mod cas;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod hosts;
 pub mod key;
 pub mod lifecycle;
 pub mod name;

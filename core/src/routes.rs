@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::hosts::{Reach, Site};
 use crate::key::{Key, layout};
 use crate::registry::Registry;
 use crate::store::{Condition, PutMeta, Store};
@@ -76,35 +77,29 @@ pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
     Ok(written.expect("written in the loop"))
 }
 
-/// Every host → its tenant's live deploy, from the registry and the live pointers.
+/// Every public host of the registry's host table → its site's live deploy. Hosts of a site
+/// with no live deploy are left out (there is nothing to serve).
 fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
+    let mut live = BTreeMap::new();
     let mut routes = Routes::default();
-    let main_dir = MAIN_SITE;
-    if let Some(live) = read_live(target, main_dir)? {
-        for host in [reg.domain.clone(), format!("www.{}", reg.domain)] {
-            routes.routes.insert(
-                host,
-                Route {
-                    tenant: main_dir.into(),
-                    deploy: live.deploy.clone(),
-                    active: true,
-                },
-            );
-        }
-    }
-    for t in reg.tenants.iter().filter(|t| t.is_complete()) {
-        let Some(live) = read_live(target, &t.id)? else {
+    for (host, site, reach) in reg.hosts().iter() {
+        if reach != Reach::Public {
             continue;
+        }
+        let (tenant, active) = match site {
+            Site::Main => (MAIN_SITE, true),
+            Site::Tenant { id, active } => (id.as_str(), *active),
         };
-        for host in std::iter::once(t.domain.clone()).chain(t.custom_domains.iter().cloned()) {
-            routes.routes.insert(
-                host.to_ascii_lowercase(),
-                Route {
-                    tenant: t.id.clone(),
-                    deploy: live.deploy.clone(),
-                    active: t.active,
-                },
-            );
+        if !live.contains_key(tenant) {
+            live.insert(tenant.to_owned(), read_live(target, tenant)?);
+        }
+        if let Some(Some(l)) = live.get(tenant) {
+            let route = Route {
+                tenant: tenant.into(),
+                deploy: l.deploy.clone(),
+                active,
+            };
+            routes.routes.insert(host.to_owned(), route);
         }
     }
     Ok(routes)

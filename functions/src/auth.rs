@@ -15,9 +15,9 @@ use t8k_core::users;
 
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::host::is_local;
 use crate::state::{AppState, Shared, blocking, blocking_hash, read, tenant_in, tenant_of};
 use crate::token::{self, Claims};
+use t8k_core::hosts::is_local;
 
 /// The secure cookie name; `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
 pub const COOKIE: &str = "__Host-t8k_session";

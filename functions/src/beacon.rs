@@ -28,8 +28,8 @@ use t8k_core::store::Store;
 
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::host::Site;
 use crate::state::{Shared, read, tenant_at};
+use t8k_core::hosts::Site;
 
 const MAX_BODY: usize = 4 * 1024;
 const MAX_URL: usize = 2048;
@@ -183,7 +183,7 @@ fn event_of(
     tenant: &TenantId,
     b: Beacon,
     visitor: String,
-    hosts: &crate::host::HostMap,
+    hosts: &t8k_core::hosts::HostMap,
 ) -> ApiResult<Event> {
     if !VERBS.contains(&b.event.as_str()) {
         return Err(ApiError::bad_request(format!(

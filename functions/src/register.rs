@@ -24,11 +24,11 @@ use t8k_core::settings::Settings;
 use crate::cache::RegistryDoc;
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::host::is_local;
 use crate::mail::{self, Mail, Sent};
 use crate::page::{self, esc};
 use crate::state::{AppState, Shared, blocking, blocking_hash, host_of, on_main_domain};
 use crate::token::{self, Claims};
+use t8k_core::hosts::is_local;
 
 #[derive(Deserialize)]
 pub struct Check {

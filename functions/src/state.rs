@@ -9,8 +9,8 @@ use t8k_core::lifecycle::Installation;
 
 use crate::cache::RegistryDoc;
 use crate::error::{ApiError, ApiResult};
-use crate::host::Site;
 use crate::limits::Window;
+use t8k_core::hosts::Site;
 
 pub struct AppState {
     pub inst: Installation,

@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use t8k_builder::publish::{Routes, routes_key};
 use t8k_builder::{Status, Themes};
 use t8k_core::lifecycle::Installation;
-use t8k_functions::host::HostMap;
 
 use super::build::{out_dir, themes_dir};
 use crate::cli::ServeArgs;
@@ -63,7 +62,7 @@ pub fn serve(
     let (reg, _) = inst.registry()?;
     let state = Arc::new(ServeState {
         source,
-        hosts: RwLock::new(Arc::new(HostMap::new(&reg))),
+        hosts: RwLock::new(Arc::new(reg.hosts())),
         served: Default::default(),
     });
     reload_routes(&state)?;
@@ -161,7 +160,7 @@ fn refresh_loop(
         if let Ok((reg, version)) = inst.registry()
             && last.as_ref() != Some(&version)
         {
-            *state.hosts.write().expect("host table lock") = Arc::new(HostMap::new(&reg));
+            *state.hosts.write().expect("host table lock") = Arc::new(reg.hosts());
             last = Some(version);
         }
         if let Err(e) = reload_routes(state) {

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use t8k_builder::publish::{Routes, object_key};
 use t8k_core::TenantId;
 use t8k_core::bandwidth::{self, Month};
+use t8k_core::hosts::{HostMap, Site};
 use t8k_core::store::Store;
-use t8k_functions::host::{HostMap, Site};
 
 /// Where pages come from.
 pub enum Source {

@@ -31,8 +31,8 @@ use t8k_core::store::Store;
 use t8k_core::tenant_config::TenantConfig;
 use t8k_core::{Error, Result, TenantId};
 
-use crate::host::HostMap;
 use crate::watch::{Changed, Scope, Watcher};
+use t8k_core::hosts::HostMap;
 
 use databases::OpenDb;
 pub use databases::OpenDbRef;
@@ -162,7 +162,7 @@ impl Cache {
         self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
             let reg: Registry = parse(&key, bytes)?;
             Ok(RegistryDoc {
-                hosts: HostMap::new(&reg),
+                hosts: reg.hosts(),
                 reg,
             })
         })?
