@@ -154,6 +154,23 @@ pub enum Command {
     },
     /// Create a demo installation with a few tenants and sample content, build it and serve it.
     Demo(DemoArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  t8k completions bash > /etc/bash_completion.d/t8k\n  t8k completions zsh > \"${fpath[1]}/_t8k\"\n  t8k completions fish > ~/.config/fish/completions/t8k.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per subcommand into a folder.
+    #[command(
+        after_help = "Examples:\n  t8k man | man -l -\n  t8k man --out /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write t8k.1 and t8k-{subcommand}.1 pages into this folder instead of printing t8k.1.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The bundle store deploys go to.

@@ -492,3 +492,28 @@ fn routes_json_follows_activation_and_deletion_before_any_publish() {
     root.run(&["tenant", "restore", "acme"]).ok();
     assert_eq!(route()["active"], true, "and back with a restore");
 }
+
+#[test]
+fn completions_and_manual_pages_cover_every_subcommand() {
+    let root = Root::new();
+    let bash = root.run(&["completions", "bash"]).ok().stdout;
+    for word in ["tenant", "set-quota", "--admin-password-file", "rollback"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    for shell in ["zsh", "fish"] {
+        assert!(
+            root.run(&["completions", shell])
+                .ok()
+                .stdout
+                .contains("set-quota")
+        );
+    }
+    root.run(&["completions", "tcsh"])
+        .fails(2, "possible values");
+    assert!(root.run(&["man"]).ok().stdout.contains(".TH t8k 1"));
+    let dir = root.path().join("man1");
+    root.run(&["man", "--out", dir.to_str().unwrap()]).ok();
+    let page = std::fs::read_to_string(dir.join("t8k-tenant-create.1")).unwrap();
+    assert!(page.contains("admin\\-password\\-file"), "{page}");
+    assert!(!root.path().join("config").exists(), "no data root touched");
+}

@@ -10,6 +10,7 @@ mod init;
 mod publish;
 mod report;
 mod serve;
+mod shell;
 mod tenant;
 mod user;
 
@@ -105,6 +106,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             cli.endpoint_url.as_deref(),
             json,
         ),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man { out } => shell::man(out.as_deref()),
         Command::Demo(args) => demo::run(
             &open(&cli.root, cli.endpoint_url.as_deref())?,
             &cli.root,
