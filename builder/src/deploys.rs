@@ -5,7 +5,7 @@
 use serde::Serialize;
 use t8k_core::store::Store;
 
-use crate::publish::{self, Manifest, flip, manifest_key, read_live, read_manifest};
+use crate::publish::{Manifest, SiteId, flip, manifest_key, read_live, read_manifest};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DeployInfo {
@@ -17,15 +17,15 @@ pub struct DeployInfo {
 }
 
 /// Every deploy of a tenant, oldest first.
-pub fn list(store: &dyn Store, tenant: &str) -> Result<Vec<DeployInfo>, t8k_core::Error> {
-    let live = read_live(store, tenant)?.map(|l| l.deploy);
-    let prefix = publish::key(&format!("sites/{tenant}/_deploys"));
+pub fn list(store: &dyn Store, site: &SiteId) -> Result<Vec<DeployInfo>, t8k_core::Error> {
+    let live = read_live(store, site)?.map(|l| l.deploy);
+    let prefix = site.key("_deploys")?;
     let mut out = vec![];
     for e in store.list(&prefix)? {
         let Some(name) = e.key.file_name().strip_suffix(".json") else {
             continue;
         };
-        let Some(m) = read_manifest(store, tenant, name)? else {
+        let Some(m) = read_manifest(store, site, name)? else {
             continue;
         };
         out.push(DeployInfo {
@@ -43,10 +43,11 @@ pub fn list(store: &dyn Store, tenant: &str) -> Result<Vec<DeployInfo>, t8k_core
 /// Makes `deploy` (default: the one before the live one) live again.
 pub fn rollback(
     store: &dyn Store,
-    tenant: &str,
+    site: &SiteId,
     deploy: Option<&str>,
 ) -> Result<Manifest, t8k_core::Error> {
-    let all = list(store, tenant)?;
+    let tenant = site.folder();
+    let all = list(store, site)?;
     let live_pos = all.iter().position(|d| d.live);
     let target = match deploy {
         Some(d) => all.iter().find(|x| x.deploy == d).ok_or_else(|| {
@@ -67,9 +68,13 @@ pub fn rollback(
             }
         },
     };
-    let manifest =
-        read_manifest(store, tenant, &target.deploy)?.expect("listed deploys have manifests");
-    flip(store, tenant, &manifest.deploy, &manifest.fingerprint)?;
+    let manifest = read_manifest(store, site, &target.deploy)?.ok_or_else(|| {
+        t8k_core::Error::invalid(
+            "deploy",
+            format!("{}'s manifest vanished while rolling back", target.deploy),
+        )
+    })?;
+    flip(store, site, &manifest.deploy, &manifest.fingerprint)?;
     Ok(manifest)
 }
 
@@ -84,11 +89,11 @@ pub struct GcReport {
 /// less than `grace_secs` ago.
 pub fn gc(
     store: &dyn Store,
-    tenant: &str,
+    site: &SiteId,
     keep: usize,
     grace_secs: i64,
 ) -> Result<GcReport, t8k_core::Error> {
-    let all = list(store, tenant)?;
+    let all = list(store, site)?;
     let now = t8k_core::timefmt::now().unix_timestamp();
     let mut report = GcReport::default();
     let newest: Vec<&str> = all
@@ -104,12 +109,12 @@ pub fn gc(
             report.kept += 1;
             continue;
         }
-        let prefix = publish::key(&format!("sites/{tenant}/{}", d.deploy));
+        let prefix = site.key(&d.deploy)?;
         for e in store.list(&prefix)? {
             store.delete(&e.key)?;
             report.deleted_objects += 1;
         }
-        store.delete(&manifest_key(tenant, &d.deploy))?;
+        store.delete(&manifest_key(site, &d.deploy)?)?;
         report.deleted_deploys.push(d.deploy.clone());
     }
     Ok(report)

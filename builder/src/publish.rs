@@ -22,7 +22,9 @@ use t8k_core::Key;
 use t8k_core::lifecycle::Installation;
 use t8k_core::store::{Condition, PutMeta, Store};
 
-pub use t8k_core::routes::{Live, Route, Routes, live_key, read_live, routes_key, write_routes};
+pub use t8k_core::routes::{
+    Live, Route, Routes, SiteId, live_key, read_live, routes_key, write_routes,
+};
 
 use crate::fingerprint::Record;
 use crate::history::{Attempt, Stage};
@@ -46,11 +48,22 @@ pub struct Manifest {
     pub objects: BTreeMap<String, ObjectInfo>,
 }
 
+/// What publishing one site did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublishStatus {
+    /// A new deploy is live.
+    Published,
+    /// The live deploy already held these bytes (or this build): nothing was sent.
+    Unchanged,
+    #[default]
+    Failed,
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TenantPublish {
     pub tenant: String,
-    /// `published`, `unchanged` or `failed`.
-    pub status: String,
+    pub status: PublishStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<String>,
     pub uploaded: Vec<String>,
@@ -74,25 +87,22 @@ pub struct PublishSummary {
     pub details: Vec<TenantPublish>,
 }
 
-pub fn key(s: &str) -> Key {
-    Key::new(s)
-        .expect("publish keys are built from validated tenant ids, deploy ids and bundle paths")
+/// `sites/{site}/_deploys/{deploy}.json`.
+pub fn manifest_key(site: &SiteId, deploy: &str) -> Result<Key, t8k_core::Error> {
+    site.key(&format!("_deploys/{deploy}.json"))
 }
 
-pub fn manifest_key(tenant: &str, deploy: &str) -> Key {
-    key(&format!("sites/{tenant}/_deploys/{deploy}.json"))
-}
-
-pub fn object_key(tenant: &str, deploy: &str, path: &str) -> Result<Key, t8k_core::Error> {
-    Key::new(&format!("sites/{tenant}/{deploy}/{path}"))
+/// `sites/{site}/{deploy}/{path}`.
+pub fn object_key(site: &SiteId, deploy: &str, path: &str) -> Result<Key, t8k_core::Error> {
+    site.key(&format!("{deploy}/{path}"))
 }
 
 pub fn read_manifest(
     store: &dyn Store,
-    tenant: &str,
+    site: &SiteId,
     deploy: &str,
 ) -> Result<Option<Manifest>, t8k_core::Error> {
-    Ok(t8k_core::cas::read_json::<Manifest>(store, &manifest_key(tenant, deploy))?.map(|(m, _)| m))
+    Ok(t8k_core::cas::read_json::<Manifest>(store, &manifest_key(site, deploy)?)?.map(|(m, _)| m))
 }
 
 /// Content type and cache policy of a bundle file (the preview server uses the same rules).
@@ -130,22 +140,23 @@ fn deploy_id(objects: &BTreeMap<String, ObjectInfo>) -> String {
     )
 }
 
-/// Publishes one built bundle (`{bundles}/{tenant}/`) to `target`.
+/// Publishes one built bundle (`{bundles}/{site}/`) to `target`.
 pub fn publish_tenant(
     target: &dyn Store,
     bundles: &Path,
-    tenant: &str,
+    site: &SiteId,
     changed_only: bool,
     pool: &rayon::ThreadPool,
 ) -> TenantPublish {
+    let tenant = site.folder();
     let mut out = TenantPublish {
         tenant: tenant.to_owned(),
         ..Default::default()
     };
-    match try_publish(target, bundles, tenant, changed_only, pool, &mut out) {
-        Ok(status) => out.status = status.into(),
+    match try_publish(target, bundles, site, changed_only, pool, &mut out) {
+        Ok(status) => out.status = status,
         Err(e) => {
-            out.status = "failed".into();
+            out.status = PublishStatus::Failed;
             out.error = Some(format!("tenant '{tenant}': {e}"));
         }
     }
@@ -159,11 +170,12 @@ pub fn publish_tenant(
 fn try_publish(
     target: &dyn Store,
     bundles: &Path,
-    tenant: &str,
+    site: &SiteId,
     changed_only: bool,
     pool: &rayon::ThreadPool,
     out: &mut TenantPublish,
-) -> Result<&'static str, t8k_core::Error> {
+) -> Result<PublishStatus, t8k_core::Error> {
+    let tenant = site.folder();
     let bundle = bundles.join(tenant);
     let record = Record::read(&bundles.join(format!("{tenant}.build.json"))).ok_or_else(|| {
         t8k_core::Error::invalid(
@@ -180,16 +192,16 @@ fn try_publish(
             "its bundle folder is missing; run `t8k build` first",
         ));
     }
-    let live = read_live(target, tenant)?;
+    let live = read_live(target, site)?;
     if changed_only
         && live
             .as_ref()
             .is_some_and(|l| l.fingerprint == record.fingerprint)
     {
-        return Ok("unchanged");
+        return Ok(PublishStatus::Unchanged);
     }
     let previous = match &live {
-        Some(l) => read_manifest(target, tenant, &l.deploy)?,
+        Some(l) => read_manifest(target, site, &l.deploy)?,
         None => None,
     };
     let files = read_bundle(&bundle)?;
@@ -214,9 +226,9 @@ fn try_publish(
             .is_some_and(|l| l.fingerprint != record.fingerprint)
         {
             let prev_deploy = prev.deploy.clone();
-            flip(target, tenant, &prev_deploy, &record.fingerprint)?;
+            flip(target, site, &prev_deploy, &record.fingerprint)?;
         }
-        return Ok("unchanged");
+        return Ok(PublishStatus::Unchanged);
     }
     // Where each hash already lives in the previous deploy, for server-side copies.
     let mut have: BTreeMap<&str, &str> = BTreeMap::new();
@@ -234,10 +246,10 @@ fn try_publish(
             .par_iter()
             .try_for_each(|(path, bytes)| -> Result<(), t8k_core::Error> {
                 let info = &objects[path];
-                let dest = object_key(tenant, &deploy, path)?;
+                let dest = object_key(site, &deploy, path)?;
                 match (have.get(info.sha256.as_str()), &previous) {
                     (Some(src_path), Some(prev)) => {
-                        target.copy(&object_key(tenant, &prev.deploy, src_path)?, &dest)?;
+                        target.copy(&object_key(site, &prev.deploy, src_path)?, &dest)?;
                         copied.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {
@@ -263,25 +275,25 @@ fn try_publish(
         objects,
     };
     target.put(
-        &manifest_key(tenant, &deploy),
+        &manifest_key(site, &deploy)?,
         &t8k_core::cas::to_json_bytes(&manifest),
         Condition::None,
     )?;
     // Every object is in place: flip.
-    flip(target, tenant, &deploy, &record.fingerprint)?;
+    flip(target, site, &deploy, &record.fingerprint)?;
     out.deploy = Some(deploy);
     let mut up = uploaded.into_inner().expect("upload list");
     up.sort();
     out.uploaded = up;
     out.copied = copied.load(Ordering::Relaxed) as usize;
     out.bytes_sent = sent.load(Ordering::Relaxed);
-    Ok("published")
+    Ok(PublishStatus::Published)
 }
 
 /// Points a tenant at a deploy: the one write that makes it live.
 pub fn flip(
     target: &dyn Store,
-    tenant: &str,
+    site: &SiteId,
     deploy: &str,
     fingerprint: &str,
 ) -> Result<(), t8k_core::Error> {
@@ -291,7 +303,7 @@ pub fn flip(
         flipped: t8k_core::timefmt::now_rfc3339(),
     };
     target.put(
-        &live_key(tenant),
+        &live_key(site),
         &t8k_core::cas::to_json_bytes(&live),
         Condition::None,
     )?;
@@ -323,12 +335,12 @@ pub fn publish(
         out: req.bundles.clone(),
         include_main: false,
     };
-    let mut names: Vec<String> = crate::select(inst, &build_req)?
+    let mut sites: Vec<SiteId> = crate::select(inst, &build_req)?
         .into_iter()
-        .map(|t| t.to_string())
+        .map(SiteId::Tenant)
         .collect();
     if req.include_main {
-        names.push(crate::main_site::DIR.into());
+        sites.push(SiteId::Main);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(req.concurrency.max(1))
@@ -336,19 +348,19 @@ pub fn publish(
         .build()
         .map_err(|e| t8k_core::Error::invalid("--concurrency", e.to_string()))?;
     let mut details = vec![];
-    for name in &names {
-        let d = publish_tenant(target, &req.bundles, name, req.changed_only, &pool);
+    for site in &sites {
+        let d = publish_tenant(target, &req.bundles, site, req.changed_only, &pool);
         progress(&d);
         details.push(d);
     }
     let (reg, _) = inst.registry()?;
     write_routes(target, &reg)?;
-    let count = |s: &str| details.iter().filter(|d| d.status == s).count();
+    let count = |s: PublishStatus| details.iter().filter(|d| d.status == s).count();
     Ok(PublishSummary {
         tenants: details.len(),
-        published: count("published"),
-        unchanged: count("unchanged"),
-        failed: count("failed"),
+        published: count(PublishStatus::Published),
+        unchanged: count(PublishStatus::Unchanged),
+        failed: count(PublishStatus::Failed),
         objects_uploaded: details.iter().map(|d| d.uploaded.len()).sum(),
         objects_copied: details.iter().map(|d| d.copied).sum(),
         bytes_sent: details.iter().map(|d| d.bytes_sent).sum(),

@@ -57,7 +57,7 @@ pub enum Error {
     )]
     Quota {
         tenant: String,
-        limit: &'static str,
+        limit: crate::quota::QuotaKind,
         detail: String,
     },
 

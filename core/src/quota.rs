@@ -27,6 +27,34 @@ pub fn format_size(bytes: u64) -> String {
     bytesize::ByteSize(bytes).display().si().to_string()
 }
 
+/// Which limit a write ran into; its name is the setting in `env.json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum QuotaKind {
+    #[serde(rename = "MAX_PAGES")]
+    Pages,
+    #[serde(rename = "MAX_USERS")]
+    Users,
+    #[serde(rename = "STORAGE_QUOTA")]
+    Storage,
+}
+
+impl QuotaKind {
+    /// The setting's name: `MAX_PAGES`, `MAX_USERS` or `STORAGE_QUOTA`.
+    pub fn setting(self) -> &'static str {
+        match self {
+            QuotaKind::Pages => "MAX_PAGES",
+            QuotaKind::Users => "MAX_USERS",
+            QuotaKind::Storage => "STORAGE_QUOTA",
+        }
+    }
+}
+
+impl std::fmt::Display for QuotaKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.setting())
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Limits {
     pub storage_bytes: u64,
@@ -38,7 +66,7 @@ pub struct Limits {
 impl Limits {
     pub fn of(cfg: &TenantConfig) -> Result<Limits> {
         Ok(Limits {
-            storage_bytes: parse_size(&cfg.storage_quota, "STORAGE_QUOTA")?,
+            storage_bytes: parse_size(&cfg.storage_quota, QuotaKind::Storage.setting())?,
             storage_quota: cfg.storage_quota.clone(),
             max_pages: cfg.max_pages,
             max_users: cfg.max_users,
@@ -92,7 +120,7 @@ pub fn check_pages(tenant: &TenantId, limits: &Limits, would_have: u64) -> Resul
     if would_have > limits.max_pages {
         return Err(Error::Quota {
             tenant: tenant.to_string(),
-            limit: "MAX_PAGES",
+            limit: QuotaKind::Pages,
             detail: format!(
                 "this would make {would_have} story fragments and MAX_PAGES is {}",
                 limits.max_pages
@@ -106,7 +134,7 @@ pub fn check_users(tenant: &TenantId, limits: &Limits, would_have: u64) -> Resul
     if would_have > limits.max_users {
         return Err(Error::Quota {
             tenant: tenant.to_string(),
-            limit: "MAX_USERS",
+            limit: QuotaKind::Users,
             detail: format!(
                 "this would make {would_have} users and MAX_USERS is {}",
                 limits.max_users
@@ -120,7 +148,7 @@ pub fn check_storage(tenant: &TenantId, limits: &Limits, would_use: u64) -> Resu
     if would_use > limits.storage_bytes {
         return Err(Error::Quota {
             tenant: tenant.to_string(),
-            limit: "STORAGE_QUOTA",
+            limit: QuotaKind::Storage,
             detail: format!(
                 "this would use {} and STORAGE_QUOTA is {}",
                 format_size(would_use),

@@ -10,11 +10,57 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::hosts::{Reach, Site};
 use crate::key::{Key, layout};
+use crate::name::{NameError, TenantId};
 use crate::registry::Registry;
 use crate::store::{Condition, PutMeta, Store};
 
 /// The folder of the installation's own site (landing page, sign-up) in `build/` and `sites/`.
 pub const MAIN_SITE: &str = "_main";
+
+/// Which site a deploy, live pointer or bundle belongs to: the installation's own or a
+/// tenant's. Keys under `sites/` are built only from this, never from a raw string.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SiteId {
+    Main,
+    Tenant(TenantId),
+}
+
+impl SiteId {
+    /// [`MAIN_SITE`] or a tenant id (its character rules; whether the tenant exists is the
+    /// caller's question).
+    pub fn parse(s: &str) -> std::result::Result<SiteId, NameError> {
+        if s == MAIN_SITE {
+            return Ok(SiteId::Main);
+        }
+        TenantId::trusted(s).map(SiteId::Tenant)
+    }
+
+    /// The site's folder in `build/` and `sites/`.
+    pub fn folder(&self) -> &str {
+        match self {
+            SiteId::Main => MAIN_SITE,
+            SiteId::Tenant(id) => id.as_str(),
+        }
+    }
+
+    /// `sites/{site}/{rest}`; `Err` when `rest` (a deploy id or bundle path from input) is not
+    /// a valid key.
+    pub fn key(&self, rest: &str) -> Result<Key> {
+        Key::new(&format!("sites/{}/{rest}", self.folder()))
+    }
+}
+
+impl std::fmt::Display for SiteId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.folder())
+    }
+}
+
+impl From<TenantId> for SiteId {
+    fn from(id: TenantId) -> SiteId {
+        SiteId::Tenant(id)
+    }
+}
 
 /// `sites/{tenant}/live.json`: which deploy is live.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,14 +70,14 @@ pub struct Live {
     pub flipped: String,
 }
 
-/// `sites/{tenant}/live.json` (`tenant` is a registry id or [`MAIN_SITE`]).
-pub fn live_key(tenant: &str) -> Key {
-    Key::new(&format!("sites/{tenant}/live.json"))
-        .expect("live pointers are keyed by registry ids and the main site's folder")
+/// `sites/{site}/live.json`.
+pub fn live_key(site: &SiteId) -> Key {
+    site.key("live.json")
+        .expect("a site folder and a fixed name make a valid key")
 }
 
-pub fn read_live(store: &dyn Store, tenant: &str) -> Result<Option<Live>> {
-    Ok(crate::cas::read_json::<Live>(store, &live_key(tenant))?.map(|(l, _)| l))
+pub fn read_live(store: &dyn Store, site: &SiteId) -> Result<Option<Live>> {
+    Ok(crate::cas::read_json::<Live>(store, &live_key(site))?.map(|(l, _)| l))
 }
 
 /// `routes.json`: every host → {tenant, deploy, active}.
@@ -86,16 +132,17 @@ fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
         if reach != Reach::Public {
             continue;
         }
-        let (tenant, active) = match site {
-            Site::Main => (MAIN_SITE, true),
-            Site::Tenant { id, active } => (id.as_str(), *active),
+        let (site, active) = match site {
+            Site::Main => (SiteId::Main, true),
+            Site::Tenant { id, active } => (SiteId::Tenant(id.clone()), *active),
         };
-        if !live.contains_key(tenant) {
-            live.insert(tenant.to_owned(), read_live(target, tenant)?);
+        if !live.contains_key(&site) {
+            let l = read_live(target, &site)?;
+            live.insert(site.clone(), l);
         }
-        if let Some(Some(l)) = live.get(tenant) {
+        if let Some(Some(l)) = live.get(&site) {
             let route = Route {
-                tenant: tenant.into(),
+                tenant: site.folder().into(),
                 deploy: l.deploy.clone(),
                 active,
             };
@@ -116,4 +163,27 @@ pub fn refresh_if_published(
         write_routes(store, &reg()?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_keys_refuse_what_is_not_a_site_or_a_plain_path() {
+        assert_eq!(SiteId::parse("_main").unwrap(), SiteId::Main);
+        assert_eq!(SiteId::parse("acme").unwrap().folder(), "acme");
+        for bad in ["../x", "a/b", "", "Acme Bakery", "_other"] {
+            assert!(SiteId::parse(bad).is_err(), "{bad:?}");
+        }
+        let acme = SiteId::parse("acme").unwrap();
+        assert_eq!(live_key(&acme).as_str(), "sites/acme/live.json");
+        assert_eq!(
+            acme.key("d1/index.html").unwrap().as_str(),
+            "sites/acme/d1/index.html"
+        );
+        for bad in ["../other/live.json", "d1/../../x", "/etc/passwd"] {
+            assert!(acme.key(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use t8k_core::quota::QuotaKind;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -63,7 +64,7 @@ impl From<t8k_core::Error> for ApiError {
             | E::NoSuchMedia(_) => (StatusCode::NOT_FOUND, "not_found"),
             E::MaxTenants { .. } | E::SingleTenantMode => (StatusCode::CONFLICT, "full"),
             E::Quota {
-                limit: "STORAGE_QUOTA",
+                limit: QuotaKind::Storage,
                 ..
             } => (StatusCode::PAYLOAD_TOO_LARGE, "quota"),
             E::Quota { .. } => (StatusCode::CONFLICT, "quota"),

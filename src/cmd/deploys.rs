@@ -1,6 +1,7 @@
 //! `t8k deploys`, `t8k rollback`, `t8k gc`.
 
 use anyhow::Result;
+use t8k_builder::publish::SiteId;
 use t8k_builder::{deploys, publish};
 use t8k_core::lifecycle::Installation;
 
@@ -42,12 +43,12 @@ pub fn list(
     Ok(())
 }
 
-/// A tenant id, or `_main` for the main domain's site.
-fn site_name(inst: &Installation, tenant: &str) -> Result<String> {
+/// A tenant of the registry, or `_main` for the main domain's site.
+fn site_name(inst: &Installation, tenant: &str) -> Result<SiteId> {
     if tenant == t8k_builder::main_site::DIR {
-        return Ok(tenant.to_owned());
+        return Ok(SiteId::Main);
     }
-    Ok(inst.entry(tenant)?.1.to_string())
+    Ok(SiteId::Tenant(inst.entry(tenant)?.1))
 }
 
 pub fn rollback(
@@ -66,7 +67,7 @@ pub fn rollback(
     })?;
     output::emit(
         json,
-        &serde_json::json!({"tenant": name, "live": m.deploy}),
+        &serde_json::json!({"tenant": name.folder(), "live": m.deploy}),
         || println!("'{name}' is now serving deploy {}.", m.deploy),
     );
     Ok(())
@@ -106,12 +107,16 @@ pub fn gc(
         .into());
     }
     let grace = parse_duration(grace)?;
-    let mut names: Vec<String> = inst.list()?.into_iter().map(|t| t.id).collect();
-    names.push(t8k_builder::main_site::DIR.into());
+    let mut names = inst
+        .list()?
+        .iter()
+        .map(|t| Ok(SiteId::Tenant(t.tenant_id()?)))
+        .collect::<Result<Vec<_>>>()?;
+    names.push(SiteId::Main);
     let reports = with_target(inst, to, endpoint, |store| {
         names
             .iter()
-            .map(|n| Ok((n.clone(), deploys::gc(store, n, keep, grace)?)))
+            .map(|n| Ok((n.to_string(), deploys::gc(store, n, keep, grace)?)))
             .collect::<Result<Vec<_>>>()
     })?;
     output::emit(

@@ -148,7 +148,7 @@ fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
     if build_queued {
         problems.push("content changed since the last build (queued)".into());
     }
-    let published = t8k_builder::deploys::list(inst.store(), &e.id)?
+    let published = t8k_builder::deploys::list(inst.store(), &id.clone().into())?
         .into_iter()
         .find(|d| d.live)
         .map(|d| d.created);

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
-use t8k_builder::publish::{Routes, object_key};
+use t8k_builder::publish::{Routes, SiteId, object_key};
 use t8k_core::TenantId;
 use t8k_core::bandwidth::{self, Month};
 use t8k_core::hosts::{HostMap, Site};
@@ -192,21 +192,21 @@ async fn handle(
             head,
         ),
         Some(Site::Tenant { id, .. }) => {
-            let r = serve_site(&state, id.as_str(), id.as_str(), &uri, &headers, head).await;
+            let site = SiteId::Tenant(id.clone());
+            let r = serve_site(&state, &site, id.as_str(), &uri, &headers, head).await;
             count(&state, id, &r);
             r
         }
         Some(Site::Main) => {
-            let dir = t8k_builder::main_site::DIR;
-            serve_site(&state, dir, hosts.domain(), &uri, &headers, head).await
+            serve_site(&state, &SiteId::Main, hosts.domain(), &uri, &headers, head).await
         }
     }
 }
 
-/// A file of one site's bundle (`dir`): from the local build or the live deploy.
+/// A file of one site's bundle: from the local build or the live deploy.
 async fn serve_site(
     state: &ServeState,
-    dir: &str,
+    site: &SiteId,
     name: &str,
     uri: &Uri,
     headers: &HeaderMap,
@@ -219,12 +219,18 @@ async fn serve_site(
         }
     };
     match &state.source {
-        Source::Builds(out) => from_bundle(&out.join(dir), name, &rel, uri, headers, head).await,
+        Source::Builds(out) => {
+            from_bundle(&out.join(site.folder()), name, &rel, uri, headers, head).await
+        }
         Source::Deploys { store, live } => {
-            let deploy = live.read().expect("live table lock").get(dir).cloned();
+            let deploy = live
+                .read()
+                .expect("live table lock")
+                .get(site.folder())
+                .cloned();
             match deploy {
                 Some(deploy) => {
-                    from_deploy(store.clone(), dir, &deploy, &rel, uri, headers, head).await
+                    from_deploy(store.clone(), site, &deploy, &rel, uri, headers, head).await
                 }
                 None => html(StatusCode::NOT_FOUND, pages::not_published(name), head),
             }
@@ -267,11 +273,11 @@ async fn from_bundle(
 /// Reads one object of a deploy off the async threads (the store is blocking).
 async fn fetch(
     store: Arc<dyn Store>,
-    tenant: &str,
+    site: &SiteId,
     deploy: &str,
     rel: &str,
 ) -> Result<Option<Vec<u8>>, String> {
-    let key = object_key(tenant, deploy, rel).map_err(|e| e.to_string())?;
+    let key = object_key(site, deploy, rel).map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         store
             .get(&key)
@@ -284,7 +290,7 @@ async fn fetch(
 
 async fn from_deploy(
     store: Arc<dyn Store>,
-    tenant: &str,
+    site: &SiteId,
     deploy: &str,
     rel: &str,
     uri: &Uri,
@@ -298,20 +304,20 @@ async fn from_deploy(
             head,
         )
     };
-    match fetch(store.clone(), tenant, deploy, rel).await {
+    match fetch(store.clone(), site, deploy, rel).await {
         Ok(Some(bytes)) => return file_response(StatusCode::OK, rel, bytes, headers, head),
         Ok(None) => {}
         Err(e) => return unavailable(e),
     }
     if !rel.ends_with("index.html")
         && matches!(
-            fetch(store.clone(), tenant, deploy, &format!("{rel}/index.html")).await,
+            fetch(store.clone(), site, deploy, &format!("{rel}/index.html")).await,
             Ok(Some(_))
         )
     {
         return redirect_to_dir(uri);
     }
-    match fetch(store, tenant, deploy, "404.html").await {
+    match fetch(store, site, deploy, "404.html").await {
         Ok(Some(bytes)) => file_response(StatusCode::NOT_FOUND, "404.html", bytes, headers, head),
         Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found(), head),
         Err(e) => unavailable(e),
