@@ -15,7 +15,7 @@ use crate::store::Store;
 use crate::tenant_config::TenantConfig;
 use crate::timefmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -28,6 +28,11 @@ impl Role {
             Role::Admin => "admin",
             Role::Editor => "editor",
         }
+    }
+
+    /// Whether this role may do what `needed` may: an admin may do everything an editor may.
+    pub fn includes(self, needed: Role) -> bool {
+        self == Role::Admin || self == needed
     }
 
     fn parse(s: &str) -> Role {

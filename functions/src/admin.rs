@@ -7,12 +7,13 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, blocking, on_main_domain};
+use crate::error::ApiResult;
+use crate::guard::InstallationAdmin;
+use crate::state::{Shared, blocking};
 
 #[derive(Deserialize)]
 pub struct Quota {
@@ -27,23 +28,6 @@ pub struct Quota {
     pub force: bool,
 }
 
-/// Main domain, and the current admin key.
-fn operator(st: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    on_main_domain(st, headers, "the admin API")?;
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    if key.is_empty() || !st.inst.is_admin_key(key)? {
-        return Err(ApiError::unauthorized(
-            "send the installation admin API key as `Authorization: Bearer <key>`; `t8k config admin-key` makes one",
-        ));
-    }
-    Ok(())
-}
-
 fn usage_json(u: &t8k_core::lifecycle::Usage) -> Value {
     json!({
         "pages": {"used": u.pages, "limit": u.limits.max_pages},
@@ -52,9 +36,8 @@ fn usage_json(u: &t8k_core::lifecycle::Usage) -> Value {
     })
 }
 
-pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<Shared>, _: InstallationAdmin) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        operator(st, &headers)?;
         let settings = st.inst.settings()?;
         let mut tenants = vec![];
         for t in st.inst.list()? {
@@ -77,11 +60,10 @@ pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
 
 pub async fn show(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    _: InstallationAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        operator(st, &headers)?;
         let d = st.inst.show(&id)?;
         Ok(Json(json!({
             "id": d.entry.id, "domain": d.entry.domain, "status": d.entry.status,
@@ -93,14 +75,8 @@ pub async fn show(
     .await
 }
 
-async fn set_active(
-    state: Shared,
-    headers: HeaderMap,
-    id: String,
-    on: bool,
-) -> ApiResult<Json<Value>> {
+async fn set_active(state: Shared, id: String, on: bool) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        operator(st, &headers)?;
         let changed = st.inst.set_active(&id, on)?;
         Ok(Json(json!({"id": id, "active": on, "changed": changed})))
     })
@@ -109,29 +85,29 @@ async fn set_active(
 
 pub async fn activate(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    _: InstallationAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    set_active(state, headers, id, true).await
+    set_active(state, id, true).await
 }
 
 pub async fn deactivate(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    _: InstallationAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    set_active(state, headers, id, false).await
+    set_active(state, id, false).await
 }
 
 pub async fn set_quota(
     State(state): State<Shared>,
+    _: InstallationAdmin,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let q: Quota = crate::body::read(&headers, body).await?;
     blocking(&state, move |st| {
-        operator(st, &headers)?;
         let limits = st
             .inst
             .set_quota(&id, q.storage.as_deref(), q.pages, q.users, q.force)?;

@@ -15,7 +15,8 @@ use t8k_core::users;
 
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, blocking, blocking_hash, read, tenant_in, tenant_of};
+use crate::guard::SignedIn;
+use crate::state::{AppState, Shared, blocking, blocking_hash, tenant_in, tenant_of};
 use crate::token::{self, Claims};
 use t8k_core::hosts::is_local;
 
@@ -118,7 +119,7 @@ pub fn session_in(
     };
     match current {
         Some((role, ver))
-            if ver == claims.ver && role.as_str() == claims.role && claims.kind == "session" =>
+            if ver == claims.ver && role == claims.role && claims.kind == "session" =>
         {
             Ok(Session {
                 tenant,
@@ -131,23 +132,6 @@ pub fn session_in(
             "the session was ended; log in again",
         )),
     }
-}
-
-/// A session whose role is one of `allowed`; 403 naming `what` otherwise.
-pub fn require_role(
-    state: &AppState,
-    headers: &HeaderMap,
-    allowed: &[&str],
-    what: &str,
-) -> ApiResult<Session> {
-    let s = session(state, headers)?;
-    if !allowed.contains(&s.claims.role.as_str()) {
-        return Err(ApiError::forbidden(format!(
-            "{what} needs an {} account",
-            allowed.join(" or ")
-        )));
-    }
-    Ok(s)
 }
 
 fn set_cookie(host: &str, value: &str, max_age: u64) -> HeaderValue {
@@ -191,7 +175,7 @@ pub async fn login(
             kind: "session".into(),
             tenant: tenant.to_string(),
             user: account.username.clone(),
-            role: role.as_str().into(),
+            role,
             exp,
             ver,
         };
@@ -212,10 +196,8 @@ pub async fn login(
     Ok(r)
 }
 
-pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Response> {
-    let h = headers.clone();
+pub async fn logout(State(state): State<Shared>, SignedIn(s): SignedIn) -> ApiResult<Response> {
     let host = blocking(&state, move |st| {
-        let s = session(st, &h)?;
         users::revoke_sessions(st.inst.store(), &s.tenant, &s.claims.user)?;
         Ok(s.host)
     })
@@ -226,11 +208,7 @@ pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> ApiResul
     Ok(r)
 }
 
-pub async fn me(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-) -> ApiResult<Json<serde_json::Value>> {
-    let s = read(&state, move |st| session(st, &headers)).await?;
+pub async fn me(SignedIn(s): SignedIn) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({"tenant": s.tenant, "user": s.claims.user, "role": s.claims.role, "expires": s.claims.exp}),
     ))

@@ -11,18 +11,12 @@ use serde_json::{Value, json};
 use t8k_core::content::Page;
 use t8k_core::content::edit::{self, Mode};
 
-use crate::auth::{Session, require_role};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, blocking};
+use crate::guard::Editor;
+use crate::state::{Shared, blocking};
 
-/// Editors and admins may edit content.
-pub(crate) fn editor(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    require_role(state, headers, &["editor", "admin"], "editing")
-}
-
-pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<Shared>, Editor(s): Editor) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         Ok(Json(json!(edit::list(st.inst.store(), &s.tenant)?)))
     })
     .await
@@ -30,11 +24,10 @@ pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
 
 pub async fn get(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Editor(s): Editor,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Page>> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         edit::get(st.inst.store(), &s.tenant, &slug)?
             .map(Json)
             .ok_or_else(|| ApiError::not_found(format!("no story fragment {slug:?}")))
@@ -44,12 +37,12 @@ pub async fn get(
 
 pub async fn create(
     State(state): State<Shared>,
+    Editor(s): Editor,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let page: Page = crate::body::read(&headers, body).await?;
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         edit::save(st.inst.store(), &s.tenant, &page, Mode::Create)?;
         Ok((
             StatusCode::CREATED,
@@ -62,6 +55,7 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<Shared>,
+    Editor(s): Editor,
     headers: HeaderMap,
     Path(slug): Path<String>,
     body: Body,
@@ -76,7 +70,6 @@ pub async fn update(
         ));
     }
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         edit::save(st.inst.store(), &s.tenant, &page, Mode::Update)?;
         Ok(Json(json!({"slug": page.slug, "queued": true})))
     })
@@ -85,11 +78,10 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Editor(s): Editor,
     Path(slug): Path<String>,
 ) -> ApiResult<StatusCode> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         edit::delete(st.inst.store(), &s.tenant, &slug)?;
         Ok(StatusCode::NO_CONTENT)
     })

@@ -4,12 +4,13 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use t8k_core::analytics::report::{self, Report};
 
-use crate::content::editor;
-use crate::error::ApiResult;
+use crate::auth::Session;
+use crate::error::{ApiError, ApiResult};
+use crate::guard::Editor;
 use crate::page::{self, bars, esc, table};
 use crate::state::{Shared, blocking};
 
@@ -23,9 +24,8 @@ fn thirty() -> u32 {
     30
 }
 
-async fn load(state: &Shared, headers: HeaderMap, days: u32) -> ApiResult<Report> {
+async fn load(state: &Shared, s: Session, days: u32) -> ApiResult<Report> {
     blocking(state, move |st| {
-        let s = editor(st, &headers)?;
         Ok(report::report(
             st.inst.store(),
             &s.tenant,
@@ -38,18 +38,23 @@ async fn load(state: &Shared, headers: HeaderMap, days: u32) -> ApiResult<Report
 
 pub async fn json(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Editor(s): Editor,
     Query(p): Query<Period>,
 ) -> ApiResult<Json<Report>> {
-    Ok(Json(load(&state, headers, p.days).await?))
+    Ok(Json(load(&state, s, p.days).await?))
 }
 
 pub async fn dashboard(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    editor: Result<Editor, ApiError>,
     Query(p): Query<Period>,
 ) -> Response {
-    match load(&state, headers, p.days).await {
+    // A browser gets its refusal as a page, not as JSON.
+    let report = match editor {
+        Ok(Editor(s)) => load(&state, s, p.days).await,
+        Err(e) => Err(e),
+    };
+    match report {
         Ok(r) => page::page(
             StatusCode::OK,
             &format!("Analytics · {}", r.tenant),

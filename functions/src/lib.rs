@@ -11,6 +11,7 @@ pub mod client;
 pub mod content;
 pub mod dashboard;
 pub mod error;
+pub mod guard;
 pub mod host;
 pub mod lambda;
 pub mod limits;

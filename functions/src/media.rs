@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use t8k_core::content::media::{self, Upload};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::content::editor;
 use crate::error::{ApiError, ApiResult};
+use crate::guard::Editor;
 use crate::state::{Shared, blocking};
 
 /// Images wider or taller than this are refused (a 16k × 16k RGBA image is 1 GiB decoded).
@@ -184,15 +184,14 @@ impl DecodeBudget {
     }
 }
 
+/// Who is asking is checked (by the [`Editor`] extractor) before a large body is read.
 pub async fn upload(
     State(state): State<Shared>,
+    Editor(session): Editor,
     headers: HeaderMap,
     Query(q): Query<UploadQuery>,
     body: Body,
 ) -> ApiResult<Response> {
-    // Who is asking is checked before a large body is read.
-    let h = headers.clone();
-    let session = blocking(&state, move |st| editor(st, &h)).await?;
     let max = max_upload();
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -233,9 +232,8 @@ pub async fn upload(
     Ok((status, Json(json!({"media": file, "created": created}))).into_response())
 }
 
-pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<Shared>, Editor(s): Editor) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         Ok(Json(json!(media::list(st.inst.store(), &s.tenant)?)))
     })
     .await
@@ -243,11 +241,10 @@ pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
 
 pub async fn delete(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Editor(s): Editor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         let id: i64 = id
             .parse()
             .map_err(|_| ApiError::not_found(format!("there is no media file {id:?}")))?;

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use t8k_core::content::menus::{self, Menu, MenuItem};
 
-use crate::content::editor;
 use crate::error::{ApiError, ApiResult};
+use crate::guard::Editor;
 use crate::state::{Shared, blocking};
 
 #[derive(serde::Deserialize)]
@@ -18,9 +18,8 @@ pub struct MenuBody {
     pub items: Vec<MenuItem>,
 }
 
-pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<Shared>, Editor(s): Editor) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         Ok(Json(json!(menus::list(st.inst.store(), &s.tenant)?)))
     })
     .await
@@ -29,13 +28,13 @@ pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
 /// `PUT /api/menus/{name}` `{title?, items: [{label, page | url, weight?}]}`.
 pub async fn put(
     State(state): State<Shared>,
+    Editor(s): Editor,
     headers: HeaderMap,
     Path(name): Path<String>,
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let b: MenuBody = crate::body::read(&headers, body).await?;
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         let menu = Menu {
             name,
             title: b.title,
@@ -53,11 +52,10 @@ pub async fn put(
 
 pub async fn delete(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Editor(s): Editor,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     blocking(&state, move |st| {
-        let s = editor(st, &headers)?;
         menus::delete(st.inst.store(), &s.tenant, &name)?;
         Ok(StatusCode::NO_CONTENT)
     })

@@ -5,11 +5,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use serde::Serialize;
 
-use crate::auth::session_in;
 use crate::error::ApiResult;
+use crate::guard::SignedIn;
 use crate::state::{Shared, read};
 
 #[derive(Serialize)]
@@ -45,10 +44,9 @@ struct Bandwidth {
     note: &'static str,
 }
 
-pub async fn quota(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Quota>> {
+pub async fn quota(State(state): State<Shared>, SignedIn(s): SignedIn) -> ApiResult<Json<Quota>> {
     let (u, month, served) = read(&state, move |st| {
         let fresh = st.cache.sync();
-        let s = session_in(st, &headers, &fresh)?;
         let store = st.inst.store();
         let usage = match st.cache.usage(store, &s.tenant, &s.config, &fresh)? {
             Some(u) => u,

@@ -202,7 +202,7 @@ fn email_link(
         kind: VERIFY_KIND.into(),
         tenant: r.id.to_string(),
         user: r.nonce.clone(),
-        role: "admin".into(),
+        role: t8k_core::users::Role::Admin,
         exp: r.expires,
         ver: 0,
     };

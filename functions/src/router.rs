@@ -2,8 +2,11 @@
 //! all of them together (what `t8k serve` mounts under `/api/`).
 
 use axum::Router;
-use axum::routing::{get, patch, post, put};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
 
+use crate::guard::Access;
 use crate::state::Shared;
 use crate::{admin, auth, beacon, content, dashboard, media, menus, quota, register, users};
 
@@ -32,46 +35,161 @@ impl Function {
 
     /// The function's routes, relative to `/api`.
     fn routes(self) -> Router<Shared> {
-        let r = Router::new();
-        match self {
-            Function::Auth => r
-                .route("/auth/login", post(auth::login))
-                .route("/auth/logout", post(auth::logout))
-                .route("/auth/me", get(auth::me)),
-            Function::Register => r
-                .route("/register", post(register::register))
-                .route("/register/check", get(register::check))
-                .route(
-                    "/register/verify",
-                    get(register::verify_page).post(register::verify),
-                ),
-            Function::Quota => r.route("/quota", get(quota::quota)),
-            Function::Content => r
-                .route("/pages", get(content::list).post(content::create))
-                .route(
-                    "/pages/{slug}",
-                    get(content::get)
-                        .put(content::update)
-                        .delete(content::delete),
-                )
-                .route("/menus", get(menus::list))
-                .route("/menus/{name}", put(menus::put).delete(menus::delete))
-                .route("/media", get(media::list).post(media::upload))
-                .route("/media/{id}", axum::routing::delete(media::delete))
-                .route("/analytics", get(dashboard::json))
-                .route("/analytics/dashboard", get(dashboard::dashboard)),
-            Function::Users => r
-                .route("/users", get(users::list).post(users::create))
-                .route("/users/{username}", patch(users::update)),
-            Function::Beacon => r.route("/beacon", post(beacon::beacon)),
-            Function::Admin => r
-                .route("/admin/tenants", get(admin::list))
-                .route("/admin/tenants/{id}", get(admin::show))
-                .route("/admin/tenants/{id}/activate", post(admin::activate))
-                .route("/admin/tenants/{id}/deactivate", post(admin::deactivate))
-                .route("/admin/tenants/{id}/quota", put(admin::set_quota)),
-        }
+        endpoints()
+            .into_iter()
+            .filter(|(e, _)| e.function == self)
+            .fold(Router::new(), |r, (e, handler)| r.route(e.path, handler))
     }
+}
+
+/// One route: which function serves it, and what it asks of its caller (enforced by the
+/// handler's extractor, see [`crate::guard`]).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub function: Function,
+    pub method: Method,
+    /// Relative to `/api`; `{name}` marks a path parameter.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+fn ep<H, T>(
+    function: Function,
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: H,
+) -> (Endpoint, MethodRouter<Shared>)
+where
+    H: Handler<T, Shared>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("the table uses standard methods");
+    let e = Endpoint {
+        function,
+        method,
+        path,
+        access,
+    };
+    (e, on(filter, handler))
+}
+
+/// Every route of every function, in one table: the routers are built from it, and the test
+/// that walks every route reads it, so a new route cannot escape that test.
+pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
+    use Access::*;
+    use Function as F;
+    use Method as M;
+    vec![
+        ep(F::Auth, M::POST, "/auth/login", Public, auth::login),
+        ep(F::Auth, M::POST, "/auth/logout", SignedIn, auth::logout),
+        ep(F::Auth, M::GET, "/auth/me", SignedIn, auth::me),
+        ep(
+            F::Register,
+            M::POST,
+            "/register",
+            Public,
+            register::register,
+        ),
+        ep(
+            F::Register,
+            M::GET,
+            "/register/check",
+            Public,
+            register::check,
+        ),
+        ep(
+            F::Register,
+            M::GET,
+            "/register/verify",
+            Public,
+            register::verify_page,
+        ),
+        ep(
+            F::Register,
+            M::POST,
+            "/register/verify",
+            Public,
+            register::verify,
+        ),
+        ep(F::Quota, M::GET, "/quota", SignedIn, quota::quota),
+        ep(F::Content, M::GET, "/pages", Editor, content::list),
+        ep(F::Content, M::POST, "/pages", Editor, content::create),
+        ep(F::Content, M::GET, "/pages/{slug}", Editor, content::get),
+        ep(F::Content, M::PUT, "/pages/{slug}", Editor, content::update),
+        ep(
+            F::Content,
+            M::DELETE,
+            "/pages/{slug}",
+            Editor,
+            content::delete,
+        ),
+        ep(F::Content, M::GET, "/menus", Editor, menus::list),
+        ep(F::Content, M::PUT, "/menus/{name}", Editor, menus::put),
+        ep(
+            F::Content,
+            M::DELETE,
+            "/menus/{name}",
+            Editor,
+            menus::delete,
+        ),
+        ep(F::Content, M::GET, "/media", Editor, media::list),
+        ep(F::Content, M::POST, "/media", Editor, media::upload),
+        ep(F::Content, M::DELETE, "/media/{id}", Editor, media::delete),
+        ep(F::Content, M::GET, "/analytics", Editor, dashboard::json),
+        ep(
+            F::Content,
+            M::GET,
+            "/analytics/dashboard",
+            Editor,
+            dashboard::dashboard,
+        ),
+        ep(F::Users, M::GET, "/users", Admin, users::list),
+        ep(F::Users, M::POST, "/users", Admin, users::create),
+        ep(
+            F::Users,
+            M::PATCH,
+            "/users/{username}",
+            Admin,
+            users::update,
+        ),
+        ep(F::Beacon, M::POST, "/beacon", Public, beacon::beacon),
+        ep(
+            F::Admin,
+            M::GET,
+            "/admin/tenants",
+            InstallationAdmin,
+            admin::list,
+        ),
+        ep(
+            F::Admin,
+            M::GET,
+            "/admin/tenants/{id}",
+            InstallationAdmin,
+            admin::show,
+        ),
+        ep(
+            F::Admin,
+            M::POST,
+            "/admin/tenants/{id}/activate",
+            InstallationAdmin,
+            admin::activate,
+        ),
+        ep(
+            F::Admin,
+            M::POST,
+            "/admin/tenants/{id}/deactivate",
+            InstallationAdmin,
+            admin::deactivate,
+        ),
+        ep(
+            F::Admin,
+            M::PUT,
+            "/admin/tenants/{id}/quota",
+            InstallationAdmin,
+            admin::set_quota,
+        ),
+    ]
 }
 
 /// Every function's router ends the same way: a JSON 404 for unknown paths, and the request

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use t8k_core::users::Role;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -14,7 +15,7 @@ pub struct Claims {
     pub kind: String,
     pub tenant: String,
     pub user: String,
-    pub role: String,
+    pub role: Role,
     /// Unix seconds.
     pub exp: i64,
     /// The account's token version when issued; bumping it revokes the token.
@@ -62,7 +63,7 @@ mod tests {
             kind: "session".into(),
             tenant: "acme".into(),
             user: "admin".into(),
-            role: "admin".into(),
+            role: Role::Admin,
             exp: 2000,
             ver: 0,
         }
@@ -80,7 +81,7 @@ mod tests {
             "{}.{s}",
             B64.encode(
                 serde_json::to_vec(&Claims {
-                    role: "admin".into(),
+                    role: Role::Admin,
                     user: "mallory".into(),
                     ..claims()
                 })

@@ -10,13 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use t8k_core::users::{self, Role};
 
-use crate::auth::{Session, require_role};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, blocking, blocking_hash};
-
-fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<Session> {
-    require_role(state, headers, &["admin"], "managing users")
-}
+use crate::guard::Admin;
+use crate::state::{Shared, blocking, blocking_hash};
 
 #[derive(Deserialize)]
 pub struct NewUser {
@@ -24,7 +20,7 @@ pub struct NewUser {
     #[serde(default)]
     pub email: String,
     #[serde(default)]
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub password: String,
 }
 
@@ -36,9 +32,8 @@ pub struct Change {
     pub disabled: Option<bool>,
 }
 
-pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn list(State(state): State<Shared>, Admin(s): Admin) -> ApiResult<Json<Value>> {
     blocking(&state, move |st| {
-        let s = admin(st, &headers)?;
         Ok(Json(json!(users::list(st.inst.store(), &s.tenant)?)))
     })
     .await
@@ -46,21 +41,13 @@ pub async fn list(State(state): State<Shared>, headers: HeaderMap) -> ApiResult<
 
 pub async fn create(
     State(state): State<Shared>,
+    Admin(s): Admin,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let new: NewUser = crate::body::read(&headers, body).await?;
     blocking_hash(&state, move |st| {
-        let s = admin(st, &headers)?;
-        let role = match new.role.as_deref() {
-            None | Some("editor") => Role::Editor,
-            Some("admin") => Role::Admin,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "role {other:?} is not admin or editor"
-                )));
-            }
-        };
+        let role = new.role.unwrap_or(Role::Editor);
         users::add(
             st.inst.store(),
             &s.tenant,
@@ -80,13 +67,13 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<Shared>,
+    Admin(s): Admin,
     headers: HeaderMap,
     Path(username): Path<String>,
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let change: Change = crate::body::read(&headers, body).await?;
     blocking_hash(&state, move |st| {
-        let s = admin(st, &headers)?;
         if change.password.is_none() && change.disabled.is_none() {
             return Err(ApiError::bad_request("give `password` and/or `disabled`"));
         }
