@@ -44,6 +44,12 @@ pub struct SmtpArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormatArg {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum TlsMode {
     /// STARTTLS upgrade (port 587).
     Starttls,
@@ -84,6 +90,21 @@ pub struct Cli {
     /// Print JSON for scripts instead of tables and sentences.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// What to log to stderr, in EnvFilter syntax: warn, info, debug, t8k_builder=debug,…
+    /// (`t8k serve` logs each request at debug, builds and publishes per tenant at debug).
+    #[arg(
+        long,
+        global = true,
+        env = "T8K_LOG",
+        default_value = "warn",
+        value_name = "FILTER"
+    )]
+    pub log: String,
+
+    /// Log lines as human-readable text or as JSON objects (one per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Human)]
+    pub log_format: LogFormatArg,
 
     #[command(subcommand)]
     pub command: Command,

@@ -4,6 +4,7 @@
 
 mod cli;
 mod cmd;
+mod hint;
 mod output;
 mod secrets;
 mod serve;
@@ -26,10 +27,21 @@ impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let format = match cli.log_format {
+        cli::LogFormatArg::Human => t8k_functions::trace::LogFormat::Human,
+        cli::LogFormatArg::Json => t8k_functions::trace::LogFormat::Json,
+    };
+    if let Err(why) = t8k_functions::trace::init(&cli.log, format) {
+        eprintln!("error: {why}");
+        return ExitCode::from(2);
+    }
     match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
+            if let Some(hint) = hint::for_error(&err) {
+                eprintln!("hint: {hint}");
+            }
             if err.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {

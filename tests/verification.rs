@@ -237,3 +237,61 @@ fn a_mail_server_that_is_down_refuses_the_sign_up_and_keeps_nothing() {
         .status
         == 202));
 }
+
+#[test]
+fn the_log_at_trace_level_holds_no_password_token_or_cookie() {
+    let mut root = Root::new();
+    root.env.push(("T8K_LOG".into(), "trace".into()));
+    root.run(&[
+        "init",
+        "--multi",
+        "--domain",
+        "example.com",
+        "--require-email-verification",
+    ])
+    .ok();
+    let log_path = root.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let srv = root.serve_to(&[], log.into());
+    assert_eq!(signup(&srv, "kims-kitchen", "kim@example.org").status, 202);
+    let token = token_of(&outbox(&root)[0]);
+    let page = get(
+        srv.port,
+        "example.com",
+        &format!("/api/register/verify?token={token}"),
+    );
+    assert_eq!(page.status, 200);
+    assert_eq!(confirm(&srv, &token).status, 201);
+    let host = "kims-kitchen.example.com";
+    let wrong = "wrong-horse-battery-staple";
+    let body = serde_json::json!({"username": "admin", "password": wrong}).to_string();
+    let refused = send_json(srv.port, "POST", host, "/api/auth/login", &[], &body);
+    assert_eq!(refused.status, 401);
+    let cookie = common::login_cookie(srv.port, host, "admin", PASSWORD);
+    let me = http(
+        srv.port,
+        "GET",
+        host,
+        "/api/auth/me",
+        &[("Cookie", &cookie)],
+    );
+    assert_eq!(me.status, 200);
+    let request_id = me
+        .header("x-request-id")
+        .expect("every answer names its request id");
+    drop(srv);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains(request_id) && log.contains("/api/auth/login"),
+        "requests are traced, by id and path: {log}"
+    );
+    let session = cookie.split_once('=').unwrap().1;
+    for (what, secret) in [
+        ("the password", PASSWORD),
+        ("a wrong password", wrong),
+        ("the verification token", token.as_str()),
+        ("the session token", session),
+    ] {
+        assert!(!log.contains(secret), "{what} is in the log");
+    }
+}

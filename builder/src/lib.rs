@@ -159,6 +159,7 @@ pub fn build_tenant(
     out: &Path,
     changed_only: bool,
 ) -> Outcome {
+    let started = std::time::Instant::now();
     let outcome = match try_build_tenant(inst, themes, id, out, changed_only) {
         Ok(o) => o,
         Err(e) => Outcome {
@@ -168,12 +169,19 @@ pub fn build_tenant(
             error: Some(e.to_string()),
         },
     };
-    remember(out, outcome)
+    remember(out, outcome, started)
 }
 
-/// Appends a build attempt to the site's history (skips are not attempts). A built site whose
-/// history cannot be written is reported as failed: the folder its bundle is in is not writable.
-fn remember(out: &Path, mut outcome: Outcome) -> Outcome {
+/// Logs a build and appends it to the site's history (skips are not attempts). A built site
+/// whose history cannot be written is reported as failed: its bundle's folder is not writable.
+fn remember(out: &Path, mut outcome: Outcome, started: std::time::Instant) -> Outcome {
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    match &outcome.error {
+        Some(e) => tracing::warn!(tenant = %outcome.tenant, ms, error = %e, "build failed"),
+        None => {
+            tracing::debug!(tenant = %outcome.tenant, status = ?outcome.status, pages = outcome.pages, ms, "build")
+        }
+    }
     let result = match outcome.status {
         Status::Skipped => return outcome,
         Status::Built => Ok(()),
@@ -314,6 +322,7 @@ fn write_media(
 
 /// Builds the main domain's site.
 pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only: bool) -> Outcome {
+    let started = std::time::Instant::now();
     let run = || -> Result<Outcome, BuildError> {
         let settings = inst.settings().map_err(|source| BuildError::Tenant {
             tenant: main_site::DIR.into(),
@@ -369,7 +378,7 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
         pages: 0,
         error: Some(e.to_string()),
     });
-    remember(out, outcome)
+    remember(out, outcome, started)
 }
 
 /// Builds every selected tenant on the rayon pool; `progress` is called once per tenant as it

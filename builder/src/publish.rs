@@ -148,6 +148,7 @@ pub fn publish_tenant(
     changed_only: bool,
     pool: &rayon::ThreadPool,
 ) -> TenantPublish {
+    let started = std::time::Instant::now();
     let tenant = site.folder();
     let mut out = TenantPublish {
         tenant: tenant.to_owned(),
@@ -158,6 +159,13 @@ pub fn publish_tenant(
         Err(e) => {
             out.status = PublishStatus::Failed;
             out.error = Some(format!("tenant '{tenant}': {e}"));
+        }
+    }
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    match &out.error {
+        Some(e) => tracing::warn!(tenant, ms, error = %e, "publish failed"),
+        None => {
+            tracing::debug!(tenant, status = ?out.status, uploaded = out.uploaded.len(), copied = out.copied, ms, "publish")
         }
     }
     // Advisory: publishing only reads the bundles, whose folder may be a read-only CI artifact;

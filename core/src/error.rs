@@ -1,5 +1,7 @@
-//! The typed errors of t8k-core. Every message says what went wrong and how to fix it, because
-//! the CLI and the functions show them to people as they are.
+//! The typed errors of t8k-core. Each message states what went wrong, neutrally: core does not
+//! know whether a person reads it in a terminal or an API client, so the remedy (a command to
+//! run, a route to call) is worded by each front end — the CLI's hints (`src/hint.rs`) and the
+//! functions' error mapping (`functions/src/error.rs`).
 
 use crate::name::NameError;
 use crate::store::StoreError;
@@ -14,52 +16,53 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] NameError),
 
-    #[error(
-        "no installation at {root}: run `t8k init --multi --domain example.com` first (or point --root / T8K_ROOT at an existing data root)"
-    )]
+    #[error("no installation at {root}")]
     NotInstalled { root: String },
 
-    #[error(
-        "an installation already exists at {root} ({key}); use another --root, or manage this one with `t8k tenant ...`"
-    )]
+    #[error("an installation already exists at {root} ({key})")]
     AlreadyInstalled { root: String, key: String },
 
     #[error("tenant '{0}' is already taken; choose another name")]
     AlreadyTaken(String),
 
-    #[error("tenant '{0}' does not exist; `t8k tenant list` shows the tenants")]
+    #[error("tenant '{0}' does not exist")]
     NoSuchTenant(String),
 
     #[error("story fragment {0:?} does not exist")]
     NoSuchPage(String),
 
-    #[error("there is no menu named {0:?}; GET /api/menus lists the menus")]
+    #[error("there is no menu named {0:?}")]
     NoSuchMenu(String),
 
-    #[error("there is no media file {0}; GET /api/media lists the files")]
+    #[error("there is no media file {0}")]
     NoSuchMedia(i64),
 
     #[error("tenant '{id}' is being {what} by another process; try again in a few seconds")]
     Busy { id: String, what: &'static str },
 
-    #[error(
-        "the installation is full: max_tenants is {max} and {used} tenants exist; raise it with MAX_TENANTS or `max_tenants` in config/t8k/tenants.json"
-    )]
+    #[error("the installation is full: max_tenants is {max} and {used} tenants exist")]
     MaxTenants { max: u64, used: u64 },
 
-    #[error(
-        "multi-tenant mode is off, so this installation holds exactly one tenant; enable it with ENABLE_MULTI_TENANT=true or `enable_multi_tenant: true` in config/t8k/tenants.json"
-    )]
+    #[error("multi-tenant mode is off, so this installation holds exactly one tenant")]
     SingleTenantMode,
 
-    #[error(
-        "{limit} limit reached for tenant '{tenant}': {detail}; raise it with `t8k tenant set-quota {tenant} ...`"
-    )]
+    #[error("{limit} limit reached for tenant '{tenant}': {detail}")]
     Quota {
         tenant: String,
         limit: crate::quota::QuotaKind,
         detail: String,
     },
+
+    #[error("{limit} {wanted} is below current usage of {used} for tenant '{tenant}'")]
+    BelowUsage {
+        tenant: String,
+        limit: crate::quota::QuotaKind,
+        used: String,
+        wanted: String,
+    },
+
+    #[error("no account {name:?} in tenant '{tenant}'")]
+    NoSuchUser { tenant: String, name: String },
 
     #[error("invalid {what}: {message}")]
     Invalid { what: String, message: String },
@@ -67,14 +70,10 @@ pub enum Error {
     #[error("{file} is not valid: {message}")]
     Corrupt { file: String, message: String },
 
-    #[error(
-        "this confirmation link for '{0}' was already used or replaced by a newer sign-up; if the site exists, log in there, else sign up again"
-    )]
+    #[error("this confirmation link for '{0}' was already used or replaced by a newer sign-up")]
     VerificationUsed(String),
 
-    #[error(
-        "this confirmation link for '{0}' has expired (links last 48 hours) and the name was released; sign up again"
-    )]
+    #[error("this confirmation link for '{0}' has expired and the name was released")]
     VerificationExpired(String),
 
     #[error("nothing to restore for tenant '{0}': no copy of it under trash/")]

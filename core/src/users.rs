@@ -142,7 +142,7 @@ fn check_username(name: &str) -> Result<String> {
     if BUILTINS.iter().any(|(b, _)| *b == n) {
         return Err(Error::invalid(
             "username",
-            format!("{n:?} is a built-in account; set its password with `t8k user passwd`"),
+            format!("{n:?} is the name of a built-in account; choose another"),
         ));
     }
     Ok(n)
@@ -231,10 +231,10 @@ pub fn set_password(
             .map_err(db.err())
     })?;
     if n == 0 {
-        return Err(Error::invalid(
-            "username",
-            format!("no account {name:?} in tenant '{id}'; `t8k user list {id}` shows them"),
-        ));
+        return Err(Error::NoSuchUser {
+            tenant: id.to_string(),
+            name: name.to_owned(),
+        });
     }
     Ok(())
 }

@@ -52,16 +52,20 @@ impl ApiError {
 }
 
 impl From<t8k_core::Error> for ApiError {
+    /// Core states what went wrong; this adds what an API client can do about it.
     fn from(e: t8k_core::Error) -> ApiError {
         use t8k_core::Error as E;
         let (status, code) = match &e {
-            E::Name(_) | E::Invalid { .. } | E::Import(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            E::Name(_) | E::Invalid { .. } | E::Import(_) | E::BelowUsage { .. } => {
+                (StatusCode::BAD_REQUEST, "invalid")
+            }
             E::AlreadyTaken(_) => (StatusCode::CONFLICT, "taken"),
             E::NoSuchTenant(_)
             | E::NothingInTrash(_)
             | E::NoSuchPage(_)
             | E::NoSuchMenu(_)
-            | E::NoSuchMedia(_) => (StatusCode::NOT_FOUND, "not_found"),
+            | E::NoSuchMedia(_)
+            | E::NoSuchUser { .. } => (StatusCode::NOT_FOUND, "not_found"),
             E::MaxTenants { .. } | E::SingleTenantMode => (StatusCode::CONFLICT, "full"),
             E::Quota {
                 limit: QuotaKind::Storage,
@@ -70,19 +74,74 @@ impl From<t8k_core::Error> for ApiError {
             E::Quota { .. } => (StatusCode::CONFLICT, "quota"),
             E::Busy { .. } => (StatusCode::CONFLICT, "busy"),
             E::VerificationUsed(_) | E::VerificationExpired(_) => (StatusCode::GONE, "gone"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            _ => return ApiError::internal(cause_chain(&e)),
         };
-        ApiError::new(status, code, e.to_string())
+        let remedy = match &e {
+            E::NoSuchMenu(_) => "; GET /api/menus lists the menus",
+            E::NoSuchMedia(_) => "; GET /api/media lists the files",
+            E::NoSuchUser { .. } => "; GET /api/users lists the accounts",
+            E::Quota {
+                limit: QuotaKind::Storage,
+                ..
+            } => {
+                "; delete pages or media to free space, or ask the installation's operator to raise it"
+            }
+            E::Quota { .. } => "; ask the installation's operator to raise it",
+            E::BelowUsage { .. } => "; free space first, or send \"force\": true to set it anyway",
+            E::MaxTenants { .. } | E::SingleTenantMode => {
+                "; no new sites can be created here until the operator makes room"
+            }
+            E::VerificationUsed(_) => "; if the site exists, log in there, else sign up again",
+            E::VerificationExpired(_) => "; sign up again",
+            _ => "",
+        };
+        ApiError::new(status, code, format!("{e}{remedy}"))
+    }
+}
+
+/// An error and every cause under it, for the log.
+fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
+tokio::task_local! {
+    /// The id of the request being handled (see [`crate::trace`]), for 500 bodies.
+    pub static REQUEST_ID: String;
+}
+
+impl ApiError {
+    /// The message a client may see, and the request id when it stands in for the cause. A
+    /// 500's cause goes to the log (here, once) and the client gets an id to quote, never a
+    /// path, a query or an internal message.
+    pub fn disclose(&self) -> (String, Option<String>) {
+        if self.status != StatusCode::INTERNAL_SERVER_ERROR {
+            return (self.message.clone(), None);
+        }
+        let id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
+        tracing::error!(request_id = %id, code = self.code, cause = %self.message, "request failed");
+        let message = format!(
+            "something went wrong on our side; if it persists, quote request id {id} to the site's operator"
+        );
+        (message, Some(id))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (
-            self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response();
+        let body = match self.disclose() {
+            (message, Some(id)) => {
+                json!({"error": {"code": self.code, "message": message, "request_id": id}})
+            }
+            (message, None) => json!({"error": {"code": self.code, "message": message}}),
+        };
+        let mut r = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));

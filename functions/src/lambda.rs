@@ -31,6 +31,8 @@ async fn installation() -> Result<Installation, Error> {
 
 /// Serves `f` until the runtime stops the process.
 pub async fn run(f: Function) -> Result<(), Error> {
+    let filter = std::env::var("T8K_LOG").unwrap_or_else(|_| "info".into());
+    crate::trace::init(&filter, crate::trace::LogFormat::Json)?;
     let state = Arc::new(AppState::new(installation().await?)?);
     lambda_http::run(function_app(f, state)).await
 }

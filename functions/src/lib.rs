@@ -25,6 +25,7 @@ pub mod register;
 pub mod router;
 pub mod state;
 pub mod token;
+pub mod trace;
 pub mod users;
 pub mod watch;
 

@@ -38,7 +38,7 @@ pub fn error(e: &ApiError) -> Response {
     page(
         e.status,
         "Something went wrong",
-        &format!("<p>{}</p>", esc(&e.message)),
+        &format!("<p>{}</p>", esc(&e.disclose().0)),
     )
 }
 

@@ -211,7 +211,7 @@ fn email_link(
         base_url(headers, settings),
         token::sign(&secret, &claims)
     );
-    let hours = (st.verify_ttl.as_secs() / 3600).max(1);
+    let hours = link_hours(st);
     let site = format!("{}.{}", r.id, settings.domain.value);
     // The person's name is the only text here a stranger chose: it is quoted and labelled as
     // typed into the form, never used as a greeting that could read as our own words (and
@@ -293,6 +293,27 @@ fn created(entry: &TenantEntry, html: bool) -> Response {
         .into_response()
 }
 
+/// How long a verification link works, in whole hours, as configured.
+fn link_hours(st: &AppState) -> u64 {
+    (st.verify_ttl.as_secs() / 3600).max(1)
+}
+
+/// A verification error worded for the person holding the link, with the configured
+/// lifetime.
+fn link_error(st: &AppState, e: t8k_core::Error) -> ApiError {
+    match e {
+        t8k_core::Error::VerificationExpired(id) => ApiError::new(
+            StatusCode::GONE,
+            "gone",
+            format!(
+                "this confirmation link for '{id}' has expired (links last {} hours) and the name was released; sign up again",
+                link_hours(st)
+            ),
+        ),
+        other => other.into(),
+    }
+}
+
 /// The reservation a verification token names, if its signature holds. Expiry is judged by
 /// the reservation, so an expired link gets "expired", not "invalid".
 fn read_token(st: &AppState, tok: &str) -> ApiResult<(t8k_core::TenantId, String)> {
@@ -306,7 +327,10 @@ fn read_token(st: &AppState, tok: &str) -> ApiResult<(t8k_core::TenantId, String
         })?;
     let id = t8k_core::TenantId::trusted(&claims.tenant).map_err(t8k_core::Error::from)?;
     if claims.exp <= t8k_core::timefmt::now().unix_timestamp() {
-        return Err(t8k_core::Error::VerificationExpired(id.to_string()).into());
+        return Err(link_error(
+            st,
+            t8k_core::Error::VerificationExpired(id.to_string()),
+        ));
     }
     Ok((id, claims.user))
 }
@@ -349,7 +373,10 @@ pub async fn verify(State(state): State<Shared>, headers: HeaderMap, body: Body)
         blocking(&state, move |st| {
             main_domain(st, &h)?;
             let (id, nonce) = read_token(st, &form.token)?;
-            let entry = st.inst.confirm_tenant(&id, &nonce)?;
+            let entry = st
+                .inst
+                .confirm_tenant(&id, &nonce)
+                .map_err(|e| link_error(st, e))?;
             t8k_core::queue::request_build(st.inst.store(), &id, "sign-up verified")?;
             Ok(entry)
         })

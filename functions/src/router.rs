@@ -203,7 +203,8 @@ fn finish(routes: Router<Shared>, state: Shared) -> Router {
         .with_state(state)
 }
 
-/// Every function, to be nested at `/api`.
+/// Every function, to be nested at `/api` (the caller adds [`crate::trace::layers`] around the
+/// whole, so spans see the full path).
 pub fn api(state: Shared) -> Router {
     let all = Function::ALL
         .into_iter()
@@ -213,10 +214,10 @@ pub fn api(state: Shared) -> Router {
 
 /// The functions at their public paths (`/api/...`).
 pub fn app(state: Shared) -> Router {
-    Router::new().nest("/api", api(state))
+    crate::trace::layers(Router::new().nest("/api", api(state)))
 }
 
 /// One function at its public paths, as its Lambda binary serves it.
 pub fn function_app(f: Function, state: Shared) -> Router {
-    Router::new().nest("/api", finish(f.routes(), state))
+    crate::trace::layers(Router::new().nest("/api", finish(f.routes(), state)))
 }

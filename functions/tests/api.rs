@@ -537,3 +537,29 @@ async fn beacons_for_another_site_or_in_bad_shape_store_nothing() {
     assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.json);
     assert_eq!(events(), 1);
 }
+
+#[tokio::test]
+async fn an_internal_error_shows_the_client_a_request_id_and_nothing_inside() {
+    let api = Api::new();
+    let env_json = api.dir.path().join("config/acme/env.json");
+    std::fs::write(&env_json, "{ not json").unwrap();
+    let body = json!({"username": "admin", "password": PASSWORD});
+    let a = api
+        .call(Method::POST, ACME, "/auth/login", Auth::None, Some(body))
+        .await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", a.json);
+    let id = a.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(
+        a.json["error"]["request_id"], id,
+        "the body quotes the id of the request"
+    );
+    let text = a.json.to_string();
+    for inside in [
+        "env.json",
+        "config/",
+        api.dir.path().to_str().unwrap(),
+        "expected",
+    ] {
+        assert!(!text.contains(inside), "{inside:?} leaked: {text}");
+    }
+}

@@ -298,13 +298,18 @@ impl Drop for Server {
 impl Root {
     /// Starts `t8k serve --port 0 --json` (plus `extra` args) and waits for it to listen.
     pub fn serve(&self, extra: &[&str]) -> Server {
+        self.serve_to(extra, Stdio::inherit())
+    }
+
+    /// [`Root::serve`] with the server's stderr (its log) sent to `stderr`.
+    pub fn serve_to(&self, extra: &[&str], stderr: Stdio) -> Server {
         use std::io::BufRead;
         let mut args = vec!["--json", "serve", "--port", "0"];
         args.extend_from_slice(extra);
         let mut child = self
             .cmd(&args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();

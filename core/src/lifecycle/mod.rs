@@ -18,7 +18,7 @@ use crate::db::SiteDb;
 use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
-use crate::quota::{self, Limits, Storage};
+use crate::quota::{self, Limits, QuotaKind, Storage};
 use crate::registry::{Registry, Status, TenantEntry};
 use crate::settings::{self, Env, Settings};
 use crate::store::{Condition, Store, StoreError, Version};
@@ -299,38 +299,37 @@ impl Installation {
     ) -> Result<Limits> {
         if storage.is_none() && pages.is_none() && users.is_none() {
             return Err(Error::invalid(
-                "set-quota",
-                "give at least one of --storage, --pages, --users",
+                "limits",
+                "give at least one limit to change (storage, pages or users)",
             ));
         }
         let (_, tid) = self.entry(id)?;
-        if let Some(s) = storage {
-            quota::parse_size(s, "--storage")?;
-        }
+        let storage_bytes = storage
+            .map(|s| quota::parse_size(s, QuotaKind::Storage.setting()))
+            .transpose()?;
         let usage = self.usage(id)?;
         if !force {
-            let over = |what: &str, used: String, limit: String| {
-                Err(Error::invalid(
-                    what,
-                    format!(
-                        "{limit} is below current usage of {used} for tenant '{id}'; free space first, or pass --force to set it anyway"
-                    ),
-                ))
+            let over = |limit, used: String, wanted: String| {
+                Err(Error::BelowUsage {
+                    tenant: id.to_owned(),
+                    limit,
+                    used,
+                    wanted,
+                })
             };
-            if let Some(s) = storage
-                && quota::parse_size(s, "--storage")? < usage.storage_bytes
+            if let (Some(s), Some(b)) = (storage, storage_bytes)
+                && b < usage.storage_bytes
             {
-                return over(
-                    "--storage",
-                    quota::format_size(usage.storage_bytes),
-                    s.to_owned(),
-                );
+                let used = quota::format_size(usage.storage_bytes);
+                return over(QuotaKind::Storage, used, s.to_owned());
             }
             if let Some(p) = pages.filter(|&p| p < usage.pages) {
-                return over("--pages", format!("{} pages", usage.pages), p.to_string());
+                let used = format!("{} pages", usage.pages);
+                return over(QuotaKind::Pages, used, p.to_string());
             }
             if let Some(u) = users.filter(|&u| u < usage.users) {
-                return over("--users", format!("{} users", usage.users), u.to_string());
+                let used = format!("{} users", usage.users);
+                return over(QuotaKind::Users, used, u.to_string());
             }
         }
         TenantConfig::update(self.store(), &tid, |cfg| {
