@@ -84,7 +84,8 @@ pub struct Cli {
     pub root: String,
 
     /// S3 endpoint for s3:// roots and targets (MinIO, moto, R2...); path-style addressing.
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    /// Default: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS itself.
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
     /// Print JSON for scripts instead of tables and sentences.

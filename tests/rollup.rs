@@ -60,7 +60,12 @@ fn events() -> Vec<Vec<Event>> {
 
 /// Stores the event objects in both roots under the same keys, as `t8k serve` would.
 fn store_events(a: &Root, b: &Root) {
-    let sa = t8k_core::store::open(a.path().to_str().unwrap(), None, false).unwrap();
+    let sa = t8k_core::store::open(
+        a.path().to_str().unwrap(),
+        &t8k_core::settings::Env::default(),
+        false,
+    )
+    .unwrap();
     let tenant = t8k_core::TenantId::trusted("acme").unwrap();
     for batch in events() {
         let key = write_batch(sa.as_ref(), &tenant, &batch).unwrap();

@@ -436,6 +436,37 @@ fn env_overrides_are_honoured_and_reported() {
 }
 
 #[test]
+fn a_bad_setting_in_the_environment_is_refused_by_name_before_anything_runs() {
+    let root = Root::new();
+    root.init_multi(10);
+    for (var, value, form) in [
+        ("T8K_DECODE_BUDGET", "lots", "500MB"),
+        ("T8K_SIGNUPS_PER_IP_HOUR", "0", "above 0"),
+        ("T8K_VERIFY_TTL_SECS", "two days", "whole number"),
+        ("T8K_TRACK_LOCALHOST", "yes", "1 nor 0"),
+        ("T8K_LOG", "t8k=loud", "log filter"),
+    ] {
+        let out = root
+            .cmd(&["tenant", "list"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{var}={value} was accepted");
+        assert!(
+            err.contains(var) && err.contains(form),
+            "{var}={value}: {err}"
+        );
+    }
+    let ok = root
+        .cmd(&["tenant", "list"])
+        .env("T8K_DECODE_BUDGET", "64MiB")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "a good value is taken");
+}
+
+#[test]
 fn single_tenant_mode_holds_exactly_one_tenant() {
     let root = Root::new();
     let pw = root.password_file();

@@ -31,7 +31,7 @@ fn markdown_with_raw_html_sanitised() -> usize {
 #[divan::bench]
 fn template_render_one_page(bencher: divan::Bencher) {
     let themes = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../themes");
-    let theme = Theme::load(&themes, "default").expect("the default theme loads");
+    let theme = Theme::load(&themes, "default", false).expect("the default theme loads");
     let html = render(BODY, &mut Ids::default(), false).html;
     let mut ctx = tera::Context::new();
     ctx.insert("site", &serde_json::json!({

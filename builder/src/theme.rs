@@ -71,7 +71,8 @@ fn files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, BuildError> {
 
 impl Theme {
     /// Loads and compiles `themes_dir/name`. Template syntax errors name the file and line.
-    pub fn load(themes_dir: &Path, name: &str) -> Result<Theme, BuildError> {
+    /// `track_localhost`: the tracker counts `localhost` previews too (for tests).
+    pub fn load(themes_dir: &Path, name: &str, track_localhost: bool) -> Result<Theme, BuildError> {
         if name.is_empty()
             || !name
                 .chars()
@@ -145,7 +146,6 @@ impl Theme {
             });
         }
         fp.update(meta_text.as_bytes());
-        let track_localhost = std::env::var("T8K_TRACK_LOCALHOST").is_ok_and(|v| v.trim() == "1");
         fp.update([u8::from(track_localhost)]);
         Ok(Theme {
             track_localhost,
@@ -167,6 +167,7 @@ fn escape_html(input: &str) -> String {
 /// Themes loaded on demand, each compiled once and shared.
 pub struct Themes {
     dir: PathBuf,
+    track_localhost: bool,
     loaded: std::sync::Mutex<BTreeMap<String, Arc<Theme>>>,
 }
 
@@ -174,8 +175,15 @@ impl Themes {
     pub fn new(dir: impl Into<PathBuf>) -> Themes {
         Themes {
             dir: dir.into(),
+            track_localhost: false,
             loaded: Default::default(),
         }
+    }
+
+    /// Themes whose tracker also counts `localhost` previews (`T8K_TRACK_LOCALHOST=1`).
+    pub fn tracking_localhost(mut self, on: bool) -> Themes {
+        self.track_localhost = on;
+        self
     }
 
     pub fn get(&self, name: &str) -> Result<Arc<Theme>, BuildError> {
@@ -186,7 +194,7 @@ impl Themes {
         if let Some(t) = loaded.get(name) {
             return Ok(t.clone());
         }
-        let theme = Arc::new(Theme::load(&self.dir, name)?);
+        let theme = Arc::new(Theme::load(&self.dir, name, self.track_localhost)?);
         loaded.insert(name.to_owned(), theme.clone());
         Ok(theme)
     }
@@ -218,8 +226,11 @@ mod tests {
         std::fs::create_dir_all(t.join("templates")).unwrap();
         std::fs::write(t.join("theme.toml"), "name = \"bad\"\n").unwrap();
         std::fs::write(t.join("templates/page.html"), "line one\n{% if %}\n").unwrap();
-        let err = Theme::load(dir.path(), "bad").err().unwrap().to_string();
+        let err = Theme::load(dir.path(), "bad", false)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("page.html") && err.contains("2:"), "{err}");
-        assert!(Theme::load(dir.path(), "../etc").is_err());
+        assert!(Theme::load(dir.path(), "../etc", false).is_err());
     }
 }

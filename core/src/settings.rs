@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,39 +34,185 @@ pub fn defaults() -> Defaults {
     serde_json::from_str(DEFAULTS_JSON).expect("config/defaults.json is valid (tested)")
 }
 
-/// The environment variables t8k reads, captured once so that one process sees one view and
-/// tests can supply their own.
-#[derive(Clone, Debug, Default)]
-pub struct Env(BTreeMap<String, String>);
+/// The environment t8k runs in, read once at start-up by [`Env::from_process`] — the only code
+/// allowed to call `std::env::var` (see `clippy.toml`) — and parsed into typed values, so a bad
+/// value is an error at start that names the variable and its accepted form, never a silent
+/// default. The installation overrides (`ENABLE_MULTI_TENANT`, `MAX_TENANTS`,
+/// `PUBLIC_ENABLE_MULTI_TENANT`) are kept as text and layered over the registry by
+/// [`Settings::resolve`].
+#[derive(Clone)]
+pub struct Env {
+    overrides: BTreeMap<String, String>,
+    /// Sign-ups per client address an hour (`T8K_SIGNUPS_PER_IP_HOUR`, 10).
+    pub signups_per_ip_hour: usize,
+    /// Sign-ups per e-mail address an hour (`T8K_SIGNUPS_PER_EMAIL_HOUR`, 3).
+    pub signups_per_email_hour: usize,
+    /// How long a sign-up's verification link works (`T8K_VERIFY_TTL_SECS`, 48 h).
+    pub verify_ttl: Duration,
+    /// Analytics beacons per tenant a second, bursts of twice that (`T8K_BEACON_PER_SECOND`).
+    pub beacon_per_second: NonZeroU32,
+    /// The largest media upload in bytes (`T8K_MAX_UPLOAD`, 10 MiB).
+    pub max_upload: usize,
+    /// Bytes of decoded images held at once, across requests (`T8K_DECODE_BUDGET`, 512 MiB).
+    pub decode_budget: u64,
+    /// How long an upload waits for decode budget before a 503 (`T8K_DECODE_WAIT_MS`, 3 s).
+    pub decode_wait: Duration,
+    /// The SMTP password (`T8K_SMTP_PASSWORD`); never stored, never printed.
+    pub smtp_password: Option<String>,
+    /// Count page views on `localhost` previews too (`T8K_TRACK_LOCALHOST=1`; for tests).
+    pub track_localhost: bool,
+    /// Where databases of a bucket root are cached (`T8K_CACHE`, else `~/.cache/t8k`).
+    pub cache_dir: PathBuf,
+    /// The S3 endpoint (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`; MinIO, moto, R2).
+    pub s3_endpoint: Option<String>,
+    /// The data root of a function (`T8K_ROOT`; the CLI reads it through `--root`).
+    pub root: Option<String>,
+    /// The log filter (`T8K_LOG`, EnvFilter syntax).
+    pub log: Option<String>,
+}
 
-pub const ENV_VARS: [&str; 3] = [
+/// Every variable [`Env::from_process`] reads.
+pub const ENV_VARS: [&str; 16] = [
+    "ENABLE_MULTI_TENANT",
+    "MAX_TENANTS",
+    "PUBLIC_ENABLE_MULTI_TENANT",
+    "T8K_SIGNUPS_PER_IP_HOUR",
+    "T8K_SIGNUPS_PER_EMAIL_HOUR",
+    "T8K_VERIFY_TTL_SECS",
+    "T8K_BEACON_PER_SECOND",
+    "T8K_MAX_UPLOAD",
+    "T8K_DECODE_BUDGET",
+    "T8K_DECODE_WAIT_MS",
+    "T8K_SMTP_PASSWORD",
+    "T8K_TRACK_LOCALHOST",
+    "T8K_CACHE",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+    "T8K_ROOT",
+];
+
+/// Read besides [`ENV_VARS`]: the log filter, and `HOME` for the default cache folder.
+const OTHER_VARS: [&str; 2] = ["T8K_LOG", "HOME"];
+
+const OVERRIDES: [&str; 3] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
 ];
 
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Env")
+            .field("overrides", &self.overrides)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Env {
+    /// No variables set: every default.
+    fn default() -> Env {
+        Env::parse(&BTreeMap::new()).expect("the defaults parse")
+    }
+}
+
 impl Env {
-    pub fn from_process() -> Env {
-        Env(ENV_VARS
+    /// Reads and parses the process environment; `Err` names the first bad variable.
+    pub fn from_process() -> Result<Env> {
+        #[allow(clippy::disallowed_methods)] // the one place the environment is read
+        let read = |k: &&str| std::env::var(k).ok().map(|v| (k.to_string(), v));
+        let vars: BTreeMap<String, String> = ENV_VARS
             .iter()
-            .filter_map(|k| {
-                std::env::var(k)
-                    .ok()
-                    .filter(|v| !v.trim().is_empty())
-                    .map(|v| (k.to_string(), v))
-            })
-            .collect())
+            .chain(OTHER_VARS.iter())
+            .filter_map(read)
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+        Env::parse(&vars)
     }
 
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
-        Env(pairs
+    /// The environment `pairs` describe (tests, embedding programs).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Env> {
+        let vars = pairs
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect())
+            .collect();
+        Env::parse(&vars)
+    }
+
+    fn parse(vars: &BTreeMap<String, String>) -> Result<Env> {
+        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let count = |k: &'static str, default: usize| -> Result<usize> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => v.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    Error::invalid(
+                        k,
+                        format!("{v:?} is not a whole number above 0, like {default}"),
+                    )
+                }),
+            }
+        };
+        let size = |k: &'static str, default: u64| match get(k) {
+            None => Ok(default),
+            Some(v) => crate::quota::parse_size(v, k),
+        };
+        let cache_dir = match get("T8K_CACHE") {
+            Some(dir) => PathBuf::from(dir),
+            None => get("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(std::env::temp_dir)
+                .join(".cache/t8k"),
+        };
+        let track_localhost = match get("T8K_TRACK_LOCALHOST") {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(v) => {
+                return Err(Error::invalid(
+                    "T8K_TRACK_LOCALHOST",
+                    format!("{v:?} is neither 1 nor 0"),
+                ));
+            }
+        };
+        let per_second = count("T8K_BEACON_PER_SECOND", 1000)?;
+        Ok(Env {
+            overrides: OVERRIDES
+                .iter()
+                .filter_map(|k| get(k).map(|v| (k.to_string(), v.to_owned())))
+                .collect(),
+            signups_per_ip_hour: count("T8K_SIGNUPS_PER_IP_HOUR", 10)?,
+            signups_per_email_hour: count("T8K_SIGNUPS_PER_EMAIL_HOUR", 3)?,
+            verify_ttl: Duration::from_secs(count("T8K_VERIFY_TTL_SECS", 48 * 3600)? as u64),
+            beacon_per_second: u32::try_from(per_second)
+                .ok()
+                .and_then(NonZeroU32::new)
+                .ok_or_else(|| {
+                    Error::invalid("T8K_BEACON_PER_SECOND", "must be at most 4294967295")
+                })?,
+            max_upload: usize::try_from(size("T8K_MAX_UPLOAD", 10 * 1024 * 1024)?)
+                .unwrap_or(usize::MAX),
+            decode_budget: size("T8K_DECODE_BUDGET", 512 * 1024 * 1024)?,
+            decode_wait: Duration::from_millis(match get("T8K_DECODE_WAIT_MS") {
+                None => 3000,
+                Some(v) => v.parse().map_err(|_| {
+                    Error::invalid(
+                        "T8K_DECODE_WAIT_MS",
+                        format!("{v:?} is not a whole number of milliseconds, like 3000"),
+                    )
+                })?,
+            }),
+            smtp_password: get("T8K_SMTP_PASSWORD").map(str::to_owned),
+            track_localhost,
+            cache_dir,
+            s3_endpoint: get("AWS_ENDPOINT_URL_S3")
+                .or_else(|| get("AWS_ENDPOINT_URL"))
+                .map(str::to_owned),
+            root: get("T8K_ROOT").map(str::to_owned),
+            log: get("T8K_LOG").map(str::to_owned),
+        })
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|s| s.trim())
+        self.overrides.get(name).map(|s| s.trim())
     }
 
     fn bool(&self, name: &'static str) -> Result<Option<bool>> {
@@ -306,7 +455,8 @@ mod tests {
         assert_eq!(s.public_enable_multi_tenant.source, Source::Default);
         assert_eq!(s.tenant_limit(), 100);
 
-        let env = Env::from_pairs([("ENABLE_MULTI_TENANT", "false"), ("MAX_TENANTS", "7")]);
+        let env =
+            Env::from_pairs([("ENABLE_MULTI_TENANT", "false"), ("MAX_TENANTS", "7")]).unwrap();
         let s = Settings::resolve(&reg, &env).unwrap();
         assert_eq!(
             (s.enable_multi_tenant.value, s.enable_multi_tenant.source),
@@ -321,12 +471,15 @@ mod tests {
 
     #[test]
     fn bad_env_values_are_named() {
-        let err = Settings::resolve(&registry(None), &Env::from_pairs([("MAX_TENANTS", "lots")]))
-            .unwrap_err();
+        let err = Settings::resolve(
+            &registry(None),
+            &Env::from_pairs([("MAX_TENANTS", "lots")]).unwrap(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("MAX_TENANTS"), "{err}");
         let err = Settings::resolve(
             &registry(None),
-            &Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")]),
+            &Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")]).unwrap(),
         )
         .unwrap_err();
         assert!(err.to_string().contains("ENABLE_MULTI_TENANT"), "{err}");

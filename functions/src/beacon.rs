@@ -85,12 +85,9 @@ struct Buffer {
 }
 
 impl Beacons {
-    pub fn new(batched: bool) -> Beacons {
-        let per_second = std::env::var("T8K_BEACON_PER_SECOND")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .and_then(NonZeroU32::new)
-            .unwrap_or(NonZeroU32::new(1000).expect("nonzero"));
+    /// `per_second`: each tenant's rate (`T8K_BEACON_PER_SECOND`); `batched`: buffer events
+    /// for [`Beacons::flush`] instead of writing each before its 202.
+    pub fn new(batched: bool, per_second: NonZeroU32) -> Beacons {
         let burst = per_second.saturating_mul(NonZeroU32::new(2).expect("nonzero"));
         Beacons {
             limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),

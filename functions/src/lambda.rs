@@ -17,22 +17,22 @@ pub type Error = lambda_http::Error;
 
 /// Opens the data root named by `T8K_ROOT`. The conditional-write probe is skipped: it costs
 /// several requests per cold start, and `t8k` runs it whenever the operator touches the root.
-async fn installation() -> Result<Installation, Error> {
-    let root = std::env::var("T8K_ROOT").map_err(|_| {
-        "T8K_ROOT is not set: give the function its data root, e.g. T8K_ROOT=s3://bucket/prefix"
-    })?;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
-    let store = tokio::task::spawn_blocking(move || {
-        t8k_core::store::open(&root, endpoint.as_deref(), false)
+async fn installation(env: Env) -> Result<Installation, Error> {
+    let root = env.root.clone().ok_or(
+        "T8K_ROOT is not set: give the function its data root, e.g. T8K_ROOT=s3://bucket/prefix",
+    )?;
+    tokio::task::spawn_blocking(move || {
+        let store = t8k_core::store::open(&root, &env, false)?;
+        Ok::<_, Error>(Installation::new(store, env))
     })
-    .await??;
-    Ok(Installation::new(store, Env::from_process()))
+    .await?
 }
 
 /// Serves `f` until the runtime stops the process.
 pub async fn run(f: Function) -> Result<(), Error> {
-    let filter = std::env::var("T8K_LOG").unwrap_or_else(|_| "info".into());
+    let env = Env::from_process()?;
+    let filter = env.log.clone().unwrap_or_else(|| "info".into());
     crate::trace::init(&filter, crate::trace::LogFormat::Json)?;
-    let state = Arc::new(AppState::new(installation().await?)?);
+    let state = Arc::new(AppState::new(installation(env).await?)?);
     lambda_http::run(function_app(f, state)).await
 }

@@ -55,7 +55,11 @@ fn message(from: &str, mail: &Mail) -> ApiResult<Message> {
         .map_err(|e| ApiError::internal(format!("could not compose the email: {e}")))
 }
 
-fn transport(cfg: &SmtpConfig) -> Result<SmtpTransport, lettre::transport::smtp::Error> {
+/// `password`: `T8K_SMTP_PASSWORD`, for a server that wants a login.
+fn transport(
+    cfg: &SmtpConfig,
+    password: Option<&str>,
+) -> Result<SmtpTransport, lettre::transport::smtp::Error> {
     let builder = match cfg.tls {
         SmtpTls::None => SmtpTransport::builder_dangerous(&cfg.host),
         SmtpTls::Starttls => SmtpTransport::starttls_relay(&cfg.host)?,
@@ -65,7 +69,7 @@ fn transport(cfg: &SmtpConfig) -> Result<SmtpTransport, lettre::transport::smtp:
         .port(cfg.port)
         .timeout(Some(Duration::from_secs(15)));
     if let Some(user) = &cfg.username {
-        let password = std::env::var("T8K_SMTP_PASSWORD").unwrap_or_default();
+        let password = password.unwrap_or_default().to_owned();
         builder = builder.credentials(Credentials::new(user.clone(), password));
     }
     Ok(builder.build())
@@ -77,7 +81,7 @@ pub fn send(inst: &Installation, mail: &Mail) -> ApiResult<Sent> {
     match &reg.smtp {
         Some(cfg) => {
             let msg = message(&cfg.from, mail)?;
-            transport(cfg)
+            transport(cfg, inst.env.smtp_password.as_deref())
                 .and_then(|t| t.send(&msg))
                 .map_err(|e| {
                     ApiError::new(

@@ -34,14 +34,6 @@ pub struct UploadQuery {
     pub alt: String,
 }
 
-fn max_upload() -> usize {
-    std::env::var("T8K_MAX_UPLOAD")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(10 * 1024 * 1024)
-}
-
 fn too_large(max: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -147,25 +139,6 @@ impl DecodeBudget {
         }
     }
 
-    /// From `T8K_DECODE_BUDGET` and `T8K_DECODE_WAIT_MS`; a value that does not parse is an
-    /// error naming the variable (never silently the default).
-    pub fn from_env() -> Result<DecodeBudget, t8k_core::Error> {
-        let total = match std::env::var("T8K_DECODE_BUDGET") {
-            Ok(v) => t8k_core::quota::parse_size(&v, "T8K_DECODE_BUDGET")?,
-            Err(_) => 512 * 1024 * 1024,
-        };
-        let wait = match std::env::var("T8K_DECODE_WAIT_MS") {
-            Ok(v) => v.trim().parse().map_err(|_| {
-                t8k_core::Error::invalid(
-                    "T8K_DECODE_WAIT_MS",
-                    format!("{v:?} is not a number of milliseconds"),
-                )
-            })?,
-            Err(_) => 3000,
-        };
-        Ok(DecodeBudget::new(total, Duration::from_millis(wait)))
-    }
-
     /// Reserves `bytes` of the budget (all of it for an image larger than the whole budget),
     /// waiting at most the configured time.
     pub async fn reserve(&self, bytes: u64) -> ApiResult<OwnedSemaphorePermit> {
@@ -192,7 +165,7 @@ pub async fn upload(
     Query(q): Query<UploadQuery>,
     body: Body,
 ) -> ApiResult<Response> {
-    let max = max_upload();
+    let max = state.inst.env.max_upload;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

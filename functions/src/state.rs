@@ -17,12 +17,11 @@ pub struct AppState {
     /// Failed logins per client address and per account: 5 a minute.
     pub login_by_ip: Window,
     pub login_by_account: Window,
-    /// Sign-ups per client address (10 an hour, `T8K_SIGNUPS_PER_IP_HOUR`) and per email
-    /// (3 an hour, `T8K_SIGNUPS_PER_EMAIL_HOUR`).
+    /// Sign-ups per client address and per email an hour ([`t8k_core::settings::Env`]).
     pub signup_by_ip: Window,
     pub signup_by_email: Window,
     pub session_ttl: Duration,
-    /// How long a sign-up's verification link works (48 h; `T8K_VERIFY_TTL_SECS`).
+    /// How long a sign-up's verification link works ([`t8k_core::settings::Env::verify_ttl`]).
     pub verify_ttl: Duration,
     /// Argon2id takes 19 MiB a hash: at most this many run at once (one per core), so a burst
     /// of logins queues instead of growing memory without bound.
@@ -42,31 +41,26 @@ pub struct AppState {
 pub type Shared = Arc<AppState>;
 
 impl AppState {
-    /// The shared state, with limits from the environment; a limit that does not parse is an
-    /// error naming its variable.
+    /// The shared state, with limits from the installation's parsed environment
+    /// ([`Installation::env`]).
     pub fn new(inst: Installation) -> Result<AppState, t8k_core::Error> {
         let inline_reads = inst
             .store()
             .local_path(&t8k_core::key::layout::registry())
             .is_some();
+        let env = &inst.env;
         Ok(AppState {
-            decoding: crate::media::DecodeBudget::from_env()?,
+            decoding: crate::media::DecodeBudget::new(env.decode_budget, env.decode_wait),
             cache: Default::default(),
             inline_reads,
-            beacons: crate::beacon::Beacons::new(false),
-            inst,
+            beacons: crate::beacon::Beacons::new(false, env.beacon_per_second),
             login_by_ip: Window::new(5, Duration::from_secs(60)),
             login_by_account: Window::new(5, Duration::from_secs(60)),
-            signup_by_ip: Window::new(
-                limit("T8K_SIGNUPS_PER_IP_HOUR", 10),
-                Duration::from_secs(3600),
-            ),
-            signup_by_email: Window::new(
-                limit("T8K_SIGNUPS_PER_EMAIL_HOUR", 3),
-                Duration::from_secs(3600),
-            ),
+            signup_by_ip: Window::new(env.signups_per_ip_hour, Duration::from_secs(3600)),
+            signup_by_email: Window::new(env.signups_per_email_hour, Duration::from_secs(3600)),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
-            verify_ttl: Duration::from_secs(limit("T8K_VERIFY_TTL_SECS", 48 * 3600) as u64),
+            verify_ttl: env.verify_ttl,
+            inst,
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
@@ -78,18 +72,9 @@ impl AppState {
     /// For a long-running server (`t8k serve`): beacons are buffered and written in batches by
     /// [`crate::beacon::Beacons::flush`], which the server calls every second and at shutdown.
     pub fn batching_beacons(mut self) -> AppState {
-        self.beacons = crate::beacon::Beacons::new(true);
+        self.beacons = crate::beacon::Beacons::new(true, self.inst.env.beacon_per_second);
         self
     }
-}
-
-/// A rate limit from the environment, else its default.
-fn limit(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
 }
 
 /// The tenant a request is for, from its `Host` header, checked against the registry now (so

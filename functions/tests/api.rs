@@ -31,7 +31,12 @@ struct Api {
 }
 
 fn installation(dir: &std::path::Path) -> Installation {
-    let store = t8k_core::store::open(dir.to_str().unwrap(), None, false).unwrap();
+    let store = t8k_core::store::open(
+        dir.to_str().unwrap(),
+        &t8k_core::settings::Env::default(),
+        false,
+    )
+    .unwrap();
     Installation::new(store, Env::default())
 }
 

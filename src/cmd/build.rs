@@ -68,7 +68,8 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
             .build_global()
             .context("cannot size the worker pool")?;
     }
-    let themes = Themes::new(themes_dir(&args.themes, root));
+    let themes =
+        Themes::new(themes_dir(&args.themes, root)).tracking_localhost(inst.env.track_localhost);
     let queued = if args.queued {
         queued_tenants(inst)?
     } else {

@@ -63,7 +63,8 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
     } else {
         create(inst, root, &args, json)?;
     }
-    let themes = Themes::new(themes_dir(&args.themes, root));
+    let themes =
+        Themes::new(themes_dir(&args.themes, root)).tracking_localhost(inst.env.track_localhost);
     let req = BuildRequest {
         tenants: vec![],
         changed_only: true,

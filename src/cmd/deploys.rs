@@ -9,15 +9,9 @@ use super::publish::with_target;
 use crate::cli::ToArgs;
 use crate::{UsageError, output};
 
-pub fn list(
-    inst: &Installation,
-    tenant: &str,
-    to: &ToArgs,
-    endpoint: Option<&str>,
-    json: bool,
-) -> Result<()> {
+pub fn list(inst: &Installation, tenant: &str, to: &ToArgs, json: bool) -> Result<()> {
     let name = site_name(inst, tenant)?;
-    let all = with_target(inst, to, endpoint, |store| Ok(deploys::list(store, &name)?))?;
+    let all = with_target(inst, to, |store| Ok(deploys::list(store, &name)?))?;
     output::emit(json, &all, || {
         if all.is_empty() {
             println!("'{name}' has no deploys yet; `t8k publish {name}` makes one.");
@@ -56,11 +50,10 @@ pub fn rollback(
     tenant: &str,
     deploy: Option<&str>,
     to: &ToArgs,
-    endpoint: Option<&str>,
     json: bool,
 ) -> Result<()> {
     let name = site_name(inst, tenant)?;
-    let m = with_target(inst, to, endpoint, |store| {
+    let m = with_target(inst, to, |store| {
         let m = deploys::rollback(store, &name, deploy)?;
         publish::write_routes(store, &inst.registry()?.0)?;
         Ok(m)
@@ -92,14 +85,7 @@ fn parse_duration(s: &str) -> Result<i64> {
     Ok(n * mult)
 }
 
-pub fn gc(
-    inst: &Installation,
-    keep: usize,
-    grace: &str,
-    to: &ToArgs,
-    endpoint: Option<&str>,
-    json: bool,
-) -> Result<()> {
+pub fn gc(inst: &Installation, keep: usize, grace: &str, to: &ToArgs, json: bool) -> Result<()> {
     if keep == 0 {
         return Err(UsageError(
             "--keep must be at least 1 (the live deploy is always kept anyway)".into(),
@@ -113,7 +99,7 @@ pub fn gc(
         .map(|t| Ok(SiteId::Tenant(t.tenant_id()?)))
         .collect::<Result<Vec<_>>>()?;
     names.push(SiteId::Main);
-    let reports = with_target(inst, to, endpoint, |store| {
+    let reports = with_target(inst, to, |store| {
         names
             .iter()
             .map(|n| Ok((n.to_string(), deploys::gc(store, n, keep, grace)?)))

@@ -32,8 +32,12 @@ pub fn open(root: &str, endpoint: Option<&str>) -> Result<Installation> {
         ))
         .into());
     }
-    let store = t8k_core::store::open(root, endpoint, true)?;
-    Ok(Installation::new(store, Env::from_process()))
+    let mut env = Env::from_process()?;
+    if let Some(url) = endpoint {
+        env.s3_endpoint = Some(url.to_owned());
+    }
+    let store = t8k_core::store::open(root, &env, true)?;
+    Ok(Installation::new(store, env))
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -48,12 +52,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             args.cmd,
             json,
         ),
-        Command::Tenant(cmd) => tenant::run(
-            &open(&cli.root, cli.endpoint_url.as_deref())?,
-            cmd,
-            cli.endpoint_url.as_deref(),
-            json,
-        ),
+        Command::Tenant(cmd) => {
+            tenant::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
         Command::Content(cmd) => {
             content::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }
@@ -68,15 +69,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &open(&cli.root, cli.endpoint_url.as_deref())?,
             &cli.root,
             args,
-            cli.endpoint_url.as_deref(),
             json,
         ),
-        Command::Publish(args) => publish::run(
-            &open(&cli.root, cli.endpoint_url.as_deref())?,
-            args,
-            cli.endpoint_url.as_deref(),
-            json,
-        ),
+        Command::Publish(args) => {
+            publish::run(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
+        }
         Command::Report { html } => {
             report::run(&open(&cli.root, cli.endpoint_url.as_deref())?, html, json)
         }
@@ -87,7 +84,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &open(&cli.root, cli.endpoint_url.as_deref())?,
             &tenant,
             &to,
-            cli.endpoint_url.as_deref(),
             json,
         ),
         Command::Rollback { tenant, deploy, to } => deploys::rollback(
@@ -95,7 +91,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &tenant,
             deploy.as_deref(),
             &to,
-            cli.endpoint_url.as_deref(),
             json,
         ),
         Command::Gc { keep, grace, to } => deploys::gc(
@@ -103,7 +98,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             keep,
             &grace,
             &to,
-            cli.endpoint_url.as_deref(),
             json,
         ),
         Command::Completions { shell } => shell::completions(shell),

@@ -14,24 +14,18 @@ use crate::{UsageError, output};
 pub fn with_target<R>(
     inst: &Installation,
     to: &ToArgs,
-    endpoint: Option<&str>,
     f: impl FnOnce(&dyn Store) -> Result<R>,
 ) -> Result<R> {
     match &to.to {
         Some(spec) => {
-            let store = t8k_core::store::open(spec, endpoint, false)?;
+            let store = t8k_core::store::open(spec, &inst.env, false)?;
             f(store.as_ref())
         }
         None => f(inst.store()),
     }
 }
 
-pub fn run(
-    inst: &Installation,
-    args: PublishArgs,
-    endpoint: Option<&str>,
-    json: bool,
-) -> Result<()> {
+pub fn run(inst: &Installation, args: PublishArgs, json: bool) -> Result<()> {
     if args.concurrency == 0 || args.concurrency > 1024 {
         return Err(UsageError("--concurrency must be 1–1024".into()).into());
     }
@@ -52,7 +46,7 @@ pub fn run(
             None => out_dir(inst, None)?,
         },
     };
-    let summary = with_target(inst, &args.to, endpoint, |target| {
+    let summary = with_target(inst, &args.to, |target| {
         let bar = ProgressBar::with_draw_target(
             None,
             if json {

@@ -14,14 +14,9 @@ use super::build::{out_dir, themes_dir};
 use crate::cli::ServeArgs;
 use crate::serve::{ServeState, Source, live_deploys, router};
 
-pub fn run(
-    inst: &Installation,
-    root: &str,
-    args: ServeArgs,
-    endpoint: Option<&str>,
-    json: bool,
-) -> Result<()> {
-    let themes = Themes::new(themes_dir(&args.themes, root));
+pub fn run(inst: &Installation, root: &str, args: ServeArgs, json: bool) -> Result<()> {
+    let themes =
+        Themes::new(themes_dir(&args.themes, root)).tracking_localhost(inst.env.track_localhost);
     let deploys_from = args
         .from
         .clone()
@@ -29,7 +24,7 @@ pub fn run(
     let source = match deploys_from {
         Some(spec) => {
             let store: Arc<dyn t8k_core::store::Store> =
-                Arc::from(t8k_core::store::open(&spec, endpoint, false)?);
+                Arc::from(t8k_core::store::open(&spec, &inst.env, false)?);
             Source::Deploys {
                 store,
                 live: RwLock::new(Arc::new(HashMap::new())),
@@ -37,7 +32,7 @@ pub fn run(
         }
         None => Source::Builds(out_dir(inst, args.out.clone())?),
     };
-    let functions = super::open(root, endpoint)?;
+    let functions = super::open(root, inst.env.s3_endpoint.as_deref())?;
     serve(
         inst,
         functions,

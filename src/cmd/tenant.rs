@@ -8,7 +8,7 @@ use super::publish::with_target;
 use crate::cli::TenantCmd;
 use crate::{UsageError, output, secrets};
 
-pub fn run(inst: &Installation, cmd: TenantCmd, endpoint: Option<&str>, json: bool) -> Result<()> {
+pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
     match cmd {
         TenantCmd::Create {
             id,
@@ -147,7 +147,7 @@ pub fn run(inst: &Installation, cmd: TenantCmd, endpoint: Option<&str>, json: bo
                 ))
                 .into());
             }
-            let trash = with_target(inst, &to, endpoint, |bundles| {
+            let trash = with_target(inst, &to, |bundles| {
                 let separate = to.to.is_some().then_some(bundles);
                 Ok(inst.delete_tenant_with(&id, separate)?)
             })?;
@@ -158,7 +158,7 @@ pub fn run(inst: &Installation, cmd: TenantCmd, endpoint: Option<&str>, json: bo
             );
         }
         TenantCmd::Restore { id, from, to } => {
-            let entry = with_target(inst, &to, endpoint, |bundles| {
+            let entry = with_target(inst, &to, |bundles| {
                 let separate = to.to.is_some().then_some(bundles);
                 Ok(inst.restore_tenant_with(&id, from.as_deref(), separate)?)
             })?;

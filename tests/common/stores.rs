@@ -16,6 +16,7 @@ fn moto_binary() -> PathBuf {
     if venv.is_file() {
         return venv;
     }
+    #[allow(clippy::disallowed_methods)] // a test looking for a tool, not t8k's configuration
     let on_path = std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
             .map(|d| d.join("moto_server"))

@@ -155,7 +155,12 @@ mod tests {
     #[test]
     fn salts_rotate_daily_and_none_outlives_two_days() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::open(dir.path().to_str().unwrap(), None, false).unwrap();
+        let store = crate::store::open(
+            dir.path().to_str().unwrap(),
+            &crate::settings::Env::default(),
+            false,
+        )
+        .unwrap();
         let s = store.as_ref();
         let d1 = datetime!(2026-11-28 10:00 UTC);
         let d2 = datetime!(2026-11-29 00:01 UTC);

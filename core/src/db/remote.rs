@@ -12,16 +12,13 @@ use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::store::{Store, Version};
 
-/// The local cache folder of a remote data root.
+/// The local cache folder of a remote data root (one per root under the store's cache folder,
+/// [`crate::settings::Env::cache_dir`]).
 pub fn cache_root(store: &dyn Store) -> PathBuf {
-    let base = std::env::var_os("T8K_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(std::env::temp_dir)
-                .join(".cache/t8k")
-        });
+    let base = store
+        .cache_dir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| std::env::temp_dir().join("t8k-cache"));
     base.join(&hex::encode(Sha256::digest(store.describe().as_bytes()))[..16])
 }
 

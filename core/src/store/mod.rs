@@ -9,7 +9,7 @@
 pub mod local;
 pub mod s3;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::key::Key;
 
@@ -119,14 +119,20 @@ pub trait Store: Send + Sync {
 
     /// A human-readable name for messages: the directory or the bucket URL.
     fn describe(&self) -> String;
+
+    /// The local folder that caches this store's databases, for stores whose objects are not
+    /// files (a bucket); `None` for a local directory.
+    fn cache_dir(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// Opens a data root or bundle store from `--root` / `--to`: a local directory, or
 /// `s3://bucket/prefix` (endpoint from `endpoint_url` or `AWS_ENDPOINT_URL`). With `probe`,
 /// an S3 store must prove that it honours conditional writes.
-pub fn open(spec: &str, endpoint_url: Option<&str>, probe: bool) -> StoreResult<Box<dyn Store>> {
+pub fn open(spec: &str, env: &crate::settings::Env, probe: bool) -> StoreResult<Box<dyn Store>> {
     if let Some(rest) = spec.strip_prefix("s3://") {
-        let store = s3::S3Store::open(rest, endpoint_url)?;
+        let store = s3::S3Store::open(rest, env.s3_endpoint.as_deref(), env.cache_dir.clone())?;
         if probe {
             store.probe_conditional_writes()?;
         }

@@ -26,6 +26,7 @@ pub struct S3Store {
     bucket: String,
     prefix: String,
     endpoint: String,
+    cache_dir: PathBuf,
 }
 
 fn status<E, R: HttpStatus>(err: &SdkError<E, R>) -> Option<u16> {
@@ -45,7 +46,13 @@ impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
 
 impl S3Store {
     /// `spec` is `bucket/prefix` (the part after `s3://`).
-    pub fn open(spec: &str, endpoint_url: Option<&str>) -> StoreResult<S3Store> {
+    /// `endpoint_url`: MinIO, moto, R2… (`None`: AWS); `cache_dir`: where databases read from
+    /// this bucket are cached.
+    pub fn open(
+        spec: &str,
+        endpoint_url: Option<&str>,
+        cache_dir: PathBuf,
+    ) -> StoreResult<S3Store> {
         let (bucket, prefix) = spec.split_once('/').unwrap_or((spec, ""));
         let bad = |m: &str| StoreError::Unsupported(format!("s3://{spec}: {m}"));
         if bucket.is_empty()
@@ -67,10 +74,7 @@ impl S3Store {
             .enable_all()
             .build()
             .map_err(|e| bad(&format!("cannot start the I/O runtime: {e}")))?;
-        let endpoint_url = endpoint_url
-            .map(str::to_owned)
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let endpoint_url = endpoint_url.map(str::to_owned);
         let client = rt.block_on(async {
             let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
             if let Some(url) = &endpoint_url {
@@ -97,6 +101,7 @@ impl S3Store {
             bucket: bucket.to_owned(),
             prefix,
             endpoint,
+            cache_dir,
         })
     }
 
@@ -366,6 +371,10 @@ impl Store for S3Store {
 
     fn local_path(&self, _key: &Key) -> Option<PathBuf> {
         None
+    }
+
+    fn cache_dir(&self) -> Option<&std::path::Path> {
+        Some(&self.cache_dir)
     }
 
     fn describe(&self) -> String {

@@ -9,7 +9,12 @@ use t8k_core::settings::Env;
 use t8k_core::store::Condition;
 
 fn installation(dir: &std::path::Path) -> Installation {
-    let store = t8k_core::store::open(dir.to_str().unwrap(), None, false).unwrap();
+    let store = t8k_core::store::open(
+        dir.to_str().unwrap(),
+        &t8k_core::settings::Env::default(),
+        false,
+    )
+    .unwrap();
     let inst = Installation::new(store, Env::default());
     inst.init(&InitOptions {
         domain: "aaaa.test".into(),
