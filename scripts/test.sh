@@ -46,4 +46,6 @@ log "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 log "cargo test"
-cargo test --workspace
+# Every outside program is installed above, so none may be skipped: a test that cannot find
+# one fails instead of printing SKIPPED (tests/common/mod.rs, `needs`).
+T8K_REQUIRE_ALL=1 cargo test --workspace

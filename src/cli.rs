@@ -93,15 +93,10 @@ pub struct Cli {
     pub json: bool,
 
     /// What to log to stderr, in EnvFilter syntax: warn, info, debug, t8k_builder=debug,…
-    /// (`t8k serve` logs each request at debug, builds and publishes per tenant at debug).
-    #[arg(
-        long,
-        global = true,
-        env = "T8K_LOG",
-        default_value = "warn",
-        value_name = "FILTER"
-    )]
-    pub log: String,
+    /// Default: info for `serve` and `demo`, warn otherwise. Requests are logged at debug,
+    /// builds and publishes per tenant (with durations) at debug.
+    #[arg(long, global = true, env = "T8K_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
 
     /// Log lines as human-readable text or as JSON objects (one per line).
     #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Human)]

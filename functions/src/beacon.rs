@@ -28,7 +28,7 @@ use t8k_core::store::Store;
 
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{Shared, read, tenant_at};
+use crate::state::{AppState, Shared, blocking, read, tenant_at};
 use t8k_core::hosts::Site;
 
 const MAX_BODY: usize = 4 * 1024;
@@ -96,6 +96,13 @@ impl Beacons {
         }
     }
 
+    /// Whether today's salt is in memory (so [`Beacons::salt`] reads nothing).
+    fn salt_is_current(&self) -> bool {
+        let today = analytics::day_of(t8k_core::timefmt::now());
+        let cached = self.salt.lock().unwrap_or_else(|p| p.into_inner());
+        cached.as_ref().is_some_and(|(day, _)| *day == today)
+    }
+
     fn salt(&self, store: &dyn Store) -> t8k_core::Result<String> {
         let now = t8k_core::timefmt::now();
         let today = analytics::day_of(now);
@@ -116,10 +123,7 @@ impl Beacons {
         let taken = std::mem::take(&mut *buffer.lock().unwrap_or_else(|p| p.into_inner()));
         for (tenant, events) in taken.events {
             if let Err(e) = analytics::write_batch(store, &tenant, &events) {
-                eprintln!(
-                    "beacon: cannot store {} events of {tenant}: {e}",
-                    events.len()
-                );
+                tracing::error!(%tenant, events = events.len(), error = %e, "cannot store beacon events; keeping them for the next flush");
                 let mut b = buffer.lock().unwrap_or_else(|p| p.into_inner());
                 b.count += events.len();
                 b.events.entry(tenant).or_default().extend(events);
@@ -127,24 +131,21 @@ impl Beacons {
         }
     }
 
-    fn accept(&self, store: &dyn Store, tenant: &TenantId, event: Event) -> ApiResult<()> {
+    /// Writes the event (unbuffered) or buffers it; `true` when the buffer is due a flush,
+    /// which the caller runs off the async threads.
+    fn accept(&self, store: &dyn Store, tenant: &TenantId, event: Event) -> ApiResult<bool> {
         match &self.buffer {
             None => {
                 analytics::write_batch(store, tenant, &[event])?;
+                Ok(false)
             }
             Some(buffer) => {
-                let full = {
-                    let mut b = buffer.lock().unwrap_or_else(|p| p.into_inner());
-                    b.events.entry(tenant.clone()).or_default().push(event);
-                    b.count += 1;
-                    b.count >= FLUSH_AT
-                };
-                if full {
-                    self.flush(store);
-                }
+                let mut b = buffer.lock().unwrap_or_else(|p| p.into_inner());
+                b.events.entry(tenant.clone()).or_default().push(event);
+                b.count += 1;
+                Ok(b.count >= FLUSH_AT)
             }
         }
-        Ok(())
     }
 }
 
@@ -246,23 +247,38 @@ pub async fn beacon(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    read(&state, move |st| {
+    // Validating and buffering are in-memory work and run inline on a local root; anything
+    // that writes — the day's first salt, an unbuffered event (Lambda), a full buffer's
+    // flush — runs on the blocking pool, never on the async threads.
+    let writes = state.beacons.buffer.is_none() || !state.beacons.salt_is_current();
+    let run = move |st: &AppState| {
         let fresh = st.cache.sync();
         let store = st.inst.store();
         let hosts = st.cache.registry(store, &fresh)?;
         let (tenant, _) = tenant_at(&hosts, &headers)?;
         if is_bot(&ua) {
-            return Ok(StatusCode::ACCEPTED); // dropped before any hashing or validation
+            return Ok(false); // dropped before any hashing or validation
         }
         let visitor = analytics::visitor_id(&st.beacons.salt(store)?, &tenant, &ip, &ua);
         let event = event_of(&tenant, b, visitor, &hosts.hosts)?;
         if st.beacons.limiter.check_key(&tenant).is_err() {
             return Err(ApiError::too_many(1));
         }
-        st.beacons.accept(store, &tenant, event)?;
-        Ok(StatusCode::ACCEPTED)
-    })
-    .await
+        st.beacons.accept(store, &tenant, event)
+    };
+    let flush_due = if writes {
+        blocking(&state, run).await?
+    } else {
+        read(&state, run).await?
+    };
+    if flush_due {
+        blocking(&state, |st| {
+            st.beacons.flush(st.inst.store());
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[cfg(test)]

@@ -21,11 +21,8 @@ async fn installation(env: Env) -> Result<Installation, Error> {
     let root = env.root.clone().ok_or(
         "T8K_ROOT is not set: give the function its data root, e.g. T8K_ROOT=s3://bucket/prefix",
     )?;
-    tokio::task::spawn_blocking(move || {
-        let store = t8k_core::store::open(&root, &env, false)?;
-        Ok::<_, Error>(Installation::new(store, env))
-    })
-    .await?
+    let store = t8k_core::store::open_async(&root, &env, false).await?;
+    Ok(Installation::new(store, env))
 }
 
 /// Serves `f` until the runtime stops the process.

@@ -107,10 +107,7 @@ pub fn send(inst: &Installation, mail: &Mail) -> ApiResult<Sent> {
             inst.store()
                 .put(&key, &msg.formatted(), Condition::IfAbsent)
                 .map_err(t8k_core::Error::from)?;
-            eprintln!(
-                "t8k: no SMTP server configured; mail to {} written to {key}",
-                mail.to
-            );
+            tracing::warn!(%key, "no SMTP server configured; mail written to the outbox");
             Ok(Sent::Outbox {
                 key: key.to_string(),
             })

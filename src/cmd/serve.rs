@@ -159,7 +159,7 @@ fn refresh_loop(
             last = Some(version);
         }
         if let Err(e) = reload_routes(state) {
-            eprintln!("serve: cannot read routes.json: {e:#}");
+            tracing::error!(error = format!("{e:#}"), "cannot read routes.json");
         }
         crate::serve::flush_bandwidth(inst.store(), state);
         fns.beacons.flush(fns.inst.store());
@@ -176,8 +176,10 @@ fn refresh_loop(
             outcomes.push(t8k_builder::build_main(inst, themes, out, true));
             for o in outcomes.iter().filter(|o| o.status != Status::Skipped) {
                 match &o.error {
-                    Some(e) => eprintln!("watch: {e}"),
-                    None => eprintln!("watch: rebuilt {} ({} pages)", o.tenant, o.pages),
+                    Some(e) => {
+                        tracing::warn!(tenant = %o.tenant, error = %e, "watch: rebuild failed")
+                    }
+                    None => tracing::info!(tenant = %o.tenant, pages = o.pages, "watch: rebuilt"),
                 }
             }
         }

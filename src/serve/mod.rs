@@ -56,7 +56,7 @@ pub fn flush_bandwidth(store: &dyn Store, state: &ServeState) {
     let month = bandwidth::month_of(t8k_core::timefmt::now());
     for (tenant, m) in taken {
         if let Err(e) = bandwidth::add(store, &tenant, &month, m) {
-            eprintln!("serve: cannot record bandwidth of {tenant}: {e}");
+            tracing::error!(%tenant, error = %e, "cannot record bandwidth; kept for the next flush");
             let mut served = state.served.lock().unwrap_or_else(|p| p.into_inner());
             *served.entry(tenant).or_default() += m;
         }

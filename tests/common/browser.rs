@@ -12,7 +12,12 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub fn start() -> Browser {
+    /// `None` (the test skips) when Chromium or its driver is missing, see [`needs`].
+    pub fn start() -> Option<Browser> {
+        let found = on_path("chromedriver").is_some() && on_path("chromium").is_some();
+        if !needs("chromium and chromedriver", found) {
+            return None;
+        }
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -42,7 +47,7 @@ impl Browser {
             .as_str()
             .expect("a WebDriver session")
             .to_owned();
-        b
+        Some(b)
     }
 
     fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {

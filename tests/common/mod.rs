@@ -341,6 +341,31 @@ pub fn served_platform() -> (Root, Server) {
     (root, srv)
 }
 
+/// Whether a test's outside program (a server, a browser) is here. When it is not, the test
+/// prints why and skips — unless `T8K_REQUIRE_ALL=1` (scripts/test.sh and so CI set it), where
+/// a missing program fails the test, so nothing is ever skipped silently there.
+pub fn needs(what: &str, found: bool) -> bool {
+    #[allow(clippy::disallowed_methods)] // the test harness's own switch, not t8k's config
+    let required = std::env::var("T8K_REQUIRE_ALL").is_ok_and(|v| v == "1");
+    if !found {
+        assert!(
+            !required,
+            "{what} is missing and T8K_REQUIRE_ALL=1: run ./scripts/test.sh, which installs it"
+        );
+        eprintln!("SKIPPED: {what} is not installed (./scripts/test.sh installs it)");
+    }
+    found
+}
+
+/// `name` in a folder of `PATH`.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    #[allow(clippy::disallowed_methods)] // a test looking for a tool, not t8k's configuration
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 /// Runs `n` requests at once (`request(i)` returns a status) and returns their statuses.
 pub fn race(n: usize, request: impl Fn(usize) -> u16 + Sync) -> Vec<u16> {
     std::thread::scope(|s| {

@@ -9,6 +9,7 @@ pub mod import;
 pub mod media;
 pub mod menus;
 pub mod pages;
+pub mod published;
 pub mod starter;
 
 use serde_json::{Map, Value};

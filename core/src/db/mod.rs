@@ -15,7 +15,9 @@ use crate::name::TenantId;
 use crate::store::{Condition, Store, StoreError};
 
 pub struct SiteDb {
-    pub conn: Connection,
+    /// Private to core: only core knows the tables ([`crate::content::published`] is what a
+    /// build reads).
+    pub(crate) conn: Connection,
     label: String,
 }
 

@@ -132,7 +132,7 @@ pub trait Store: Send + Sync {
 /// an S3 store must prove that it honours conditional writes.
 pub fn open(spec: &str, env: &crate::settings::Env, probe: bool) -> StoreResult<Box<dyn Store>> {
     if let Some(rest) = spec.strip_prefix("s3://") {
-        let store = s3::S3Store::open(rest, env.s3_endpoint.as_deref(), env.cache_dir.clone())?;
+        let store = s3::S3Store::open(rest, env)?;
         if probe {
             store.probe_conditional_writes()?;
         }
@@ -144,4 +144,17 @@ pub fn open(spec: &str, env: &crate::settings::Env, probe: bool) -> StoreResult<
         )));
     }
     Ok(Box::new(local::LocalStore::new(spec)))
+}
+
+/// [`open`] from async code: runs it on the blocking pool (opening a bucket loads credentials,
+/// and the probe makes requests).
+pub async fn open_async(
+    spec: &str,
+    env: &crate::settings::Env,
+    probe: bool,
+) -> StoreResult<Box<dyn Store>> {
+    let (owned, env) = (spec.to_owned(), env.clone());
+    tokio::task::spawn_blocking(move || open(&owned, &env, probe))
+        .await
+        .map_err(|e| StoreError::Unsupported(format!("opening {spec} stopped: {e}")))?
 }

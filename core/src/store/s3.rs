@@ -21,7 +21,10 @@ use super::{Condition, Entry, Object, PutMeta, Store, StoreError, StoreResult, V
 use crate::key::Key;
 
 pub struct S3Store {
-    rt: tokio::runtime::Runtime,
+    /// Owned so it lives as long as the store; dropped with `shutdown_background` (see `Drop`),
+    /// which is allowed on an async thread where dropping a runtime is not.
+    rt: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
     client: Client,
     bucket: String,
     prefix: String,
@@ -46,13 +49,12 @@ impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
 
 impl S3Store {
     /// `spec` is `bucket/prefix` (the part after `s3://`).
-    /// `endpoint_url`: MinIO, moto, R2… (`None`: AWS); `cache_dir`: where databases read from
-    /// this bucket are cached.
-    pub fn open(
-        spec: &str,
-        endpoint_url: Option<&str>,
-        cache_dir: PathBuf,
-    ) -> StoreResult<S3Store> {
+    /// The endpoint (MinIO, moto, R2…; none: AWS), region and cache folder come from `env`.
+    ///
+    /// Blocking, but safe to call from any thread, an async one included (it waits on a channel,
+    /// never `block_on`); async code should prefer [`crate::store::open_async`], which runs it
+    /// on the blocking pool.
+    pub fn open(spec: &str, env: &crate::settings::Env) -> StoreResult<S3Store> {
         let (bucket, prefix) = spec.split_once('/').unwrap_or((spec, ""));
         let bad = |m: &str| StoreError::Unsupported(format!("s3://{spec}: {m}"));
         if bucket.is_empty()
@@ -74,11 +76,16 @@ impl S3Store {
             .enable_all()
             .build()
             .map_err(|e| bad(&format!("cannot start the I/O runtime: {e}")))?;
-        let endpoint_url = endpoint_url.map(str::to_owned);
-        let client = rt.block_on(async {
+        let endpoint_url = env.s3_endpoint.clone();
+        let (url, region) = (endpoint_url.clone(), env.aws_region.clone());
+        let handle = rt.handle().clone();
+        let client = run_on(&handle, async move {
             let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(url) = &endpoint_url {
+            if let Some(url) = &url {
                 loader = loader.endpoint_url(url);
+            }
+            if let Some(r) = region {
+                loader = loader.region(aws_sdk_s3::config::Region::new(r));
             }
             let shared = loader.load().await;
             let region = shared
@@ -96,12 +103,13 @@ impl S3Store {
         });
         let endpoint = endpoint_url.unwrap_or_else(|| "AWS S3".into());
         Ok(S3Store {
-            rt,
+            rt: Some(rt),
+            handle,
             client,
             bucket: bucket.to_owned(),
             prefix,
             endpoint,
-            cache_dir,
+            cache_dir: env.cache_dir.clone(),
         })
     }
 
@@ -119,11 +127,7 @@ impl S3Store {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let (tx, rx) = mpsc::channel();
-        self.rt.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
-        rx.recv().expect("the S3 runtime outlives its requests")
+        run_on(&self.handle, fut)
     }
 
     fn remote<E: std::error::Error + 'static, R: std::fmt::Debug>(
@@ -172,6 +176,28 @@ impl S3Store {
             format!("s3://{}", self.bucket)
         } else {
             format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+/// Runs `fut` on `handle`'s runtime and waits for it on a channel: from any thread, an async
+/// one included (where `block_on` would panic).
+fn run_on<F, T>(handle: &tokio::runtime::Handle, fut: F) -> T
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    handle.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv().expect("the S3 runtime outlives its requests")
+}
+
+impl Drop for S3Store {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
         }
     }
 }
@@ -394,4 +420,30 @@ fn percent_encode_key(key: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Env;
+
+    /// Opening makes no request (credentials load lazily, the region is given), so no server
+    /// is needed; the endpoint is a closed loopback port.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_bucket_store_opens_and_drops_on_an_async_thread() {
+        let cache = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_REGION", "us-east-1"),
+            ("T8K_CACHE", cache.path().to_str().unwrap()),
+        ])
+        .unwrap();
+        let store = S3Store::open("t8k-test/prefix", &env).expect("opens from async code");
+        assert_eq!(store.cache_dir(), Some(cache.path()));
+        drop(store);
+        let store = crate::store::open_async("s3://t8k-test/p", &env, false)
+            .await
+            .expect("opens on the blocking pool");
+        drop(store);
+    }
 }

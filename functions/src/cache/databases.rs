@@ -118,11 +118,7 @@ impl OpenDbRef<'_> {
             return Ok(u.clone());
         }
         let db = &self.open.db;
-        let data_version: i64 = db
-            .conn
-            .prepare_cached("PRAGMA data_version")
-            .and_then(|mut st| st.query_row([], |r| r.get(0)))
-            .map_err(db.err())?;
+        let data_version = db.data_version()?;
         let stamp = Stamp {
             data_version,
             config: cfg.clone(),

@@ -1,0 +1,191 @@
+//! What a build reads from a tenant's database: the published (non-draft) pages with their
+//! panes, the menus with their entries, the site settings and the media keys — in the order the
+//! builder needs, with a handful of queries (not one per page). Only core knows the tables: a
+//! new column is a change here, not in the builder.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::Connection;
+use serde_json::{Map, Value};
+
+use crate::db::SiteDb;
+use crate::error::Result;
+
+/// A pane's Markdown and its options.
+pub type Pane = (String, Map<String, Value>);
+
+/// One published page.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub date: Option<String>,
+    pub created: String,
+    pub changed: String,
+    pub weight: i64,
+    pub social_image: Option<String>,
+    /// Name of the menu shown on the page.
+    pub menu: Option<String>,
+    pub panes: Vec<Pane>,
+}
+
+impl Page {
+    /// What "newest" means for listings and feeds: the page's date, else when it was created.
+    pub fn sort_date(&self) -> &str {
+        self.date.as_deref().unwrap_or(&self.created)
+    }
+}
+
+/// Where a menu entry leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A published page, by slug.
+    Page(String),
+    /// Any URL.
+    Url(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct MenuEntry {
+    pub label: String,
+    pub target: Target,
+}
+
+/// A tenant's published content.
+pub struct Published {
+    /// Newest first ([`Page::sort_date`]), ties by slug.
+    pub pages: Vec<Page>,
+    /// Menu name → entries in order (weight, label); entries of draft pages are left out,
+    /// they would be dead links.
+    pub menus: BTreeMap<String, Vec<MenuEntry>>,
+    pub settings: BTreeMap<String, String>,
+}
+
+impl SiteDb {
+    /// The published content (see [`Published`]).
+    pub fn published(&self) -> Result<Published> {
+        read(&self.conn).map_err(self.err())
+    }
+
+    /// The keys of the tenant's uploaded media files, sorted.
+    pub fn media_keys(&self) -> Result<Vec<String>> {
+        let read = || -> rusqlite::Result<Vec<String>> {
+            self.conn
+                .prepare("SELECT key FROM media_files ORDER BY key")?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        };
+        read().map_err(self.err())
+    }
+
+    /// SQLite's `data_version`: changes when another connection commits, so a cache keyed by
+    /// it knows its figures are stale.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(self.err())
+    }
+}
+
+fn read(conn: &Connection) -> rusqlite::Result<Published> {
+    let mut pages = pages(conn)?;
+    let mut panes = panes(conn)?;
+    for p in &mut pages {
+        p.panes = panes.remove(&p.id).unwrap_or_default();
+    }
+    pages.sort_by(|a, b| {
+        b.sort_date()
+            .cmp(a.sort_date())
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
+    let published: HashSet<i64> = pages.iter().map(|p| p.id).collect();
+    Ok(Published {
+        menus: menus(conn, &published)?,
+        settings: conn
+            .prepare("SELECT key, value FROM settings ORDER BY key")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?,
+        pages,
+    })
+}
+
+fn pages(conn: &Connection) -> rusqlite::Result<Vec<Page>> {
+    conn.prepare(
+        "SELECT sf.id, sf.slug, sf.title, sf.description, sf.date, sf.created, sf.changed, sf.weight, sf.social_image, m.name
+         FROM story_fragments sf LEFT JOIN menus m ON m.id = sf.menu_id WHERE sf.draft = 0",
+    )?
+    .query_map([], |r| {
+        Ok(Page {
+            id: r.get(0)?,
+            slug: r.get(1)?,
+            title: r.get(2)?,
+            description: r.get(3)?,
+            date: r.get(4)?,
+            created: r.get(5)?,
+            changed: r.get(6)?,
+            weight: r.get(7)?,
+            social_image: r.get(8)?,
+            menu: r.get(9)?,
+            panes: vec![],
+        })
+    })?
+    .collect()
+}
+
+/// Page id → its panes in order.
+fn panes(conn: &Connection) -> rusqlite::Result<HashMap<i64, Vec<Pane>>> {
+    let json = |s: String| serde_json::from_str::<Map<String, Value>>(&s).unwrap_or_default();
+    let mut stmt = conn.prepare(
+        "SELECT sp.story_fragment_id, p.markdown, p.options FROM story_fragment_panes sp
+         JOIN panes p ON p.id = sp.pane_id ORDER BY sp.story_fragment_id, sp.position",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut panes: HashMap<i64, Vec<Pane>> = HashMap::new();
+    for row in rows {
+        let (page, md, opts) = row?;
+        panes.entry(page).or_default().push((md, json(opts)));
+    }
+    Ok(panes)
+}
+
+fn menus(
+    conn: &Connection,
+    published: &HashSet<i64>,
+) -> rusqlite::Result<BTreeMap<String, Vec<MenuEntry>>> {
+    let mut stmt = conn.prepare(
+        "SELECT m.name, i.label, sf.slug, i.url, i.story_fragment_id FROM menu_items i JOIN menus m ON m.id = i.menu_id
+         LEFT JOIN story_fragments sf ON sf.id = i.story_fragment_id ORDER BY m.name, i.weight, i.label, i.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+        ))
+    })?;
+    let mut menus: BTreeMap<String, Vec<MenuEntry>> = BTreeMap::new();
+    for row in rows {
+        let (menu, label, slug, url, page) = row?;
+        let target = match (slug, url) {
+            (Some(slug), _) if page.is_some_and(|id| published.contains(&id)) => Target::Page(slug),
+            (None, Some(url)) => Target::Url(url),
+            _ => continue,
+        };
+        menus
+            .entry(menu)
+            .or_default()
+            .push(MenuEntry { label, target });
+    }
+    Ok(menus)
+}
