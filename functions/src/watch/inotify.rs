@@ -1,56 +1,12 @@
-//! Change notification for a local data root (Linux inotify), so the hot read path can trust
-//! its cached documents without a `statx` per document per request. The watcher is polled, not
-//! run on a thread: every cached read first drains the queue with one non-blocking `read`.
-//! The kernel queues an event inside the system call that made the change (the rename of a
-//! new env.json, a SQLite commit's write to the WAL), so any change that finished before a
-//! request began is seen by that request. When the queue overflows, everything counts as
-//! changed. Where a watch cannot be added (no inotify, watch limit reached), the cache falls
-//! back to checking each document with `statx`.
+//! The Linux watcher: one inotify instance, polled with a non-blocking `read`.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::Mutex;
 
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
-use t8k_core::TenantId;
 
-/// What a watched folder holds, and so which cached values its events invalidate.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// `config/t8k/`: the registry.
-    Registry,
-    /// `config/{tenant}/`: env.json.
-    Config(TenantId),
-    /// `db/{tenant}/`: the database and its WAL.
-    Db(TenantId),
-    /// `stats/{tenant}/bandwidth/`: bytes served per month.
-    Stats(TenantId),
-}
-
-impl Scope {
-    /// Whether an event about `name` in this folder can change what the cache holds.
-    fn cares_about(&self, name: Option<&OsStr>) -> bool {
-        let Some(name) = name.and_then(OsStr::to_str) else {
-            return true;
-        };
-        match self {
-            Scope::Registry => name == "tenants.json",
-            Scope::Config(_) => name == "env.json",
-            // The shared-memory index changes without data changing.
-            Scope::Db(_) => !name.ends_with("-shm"),
-            Scope::Stats(_) => name.ends_with(".json"),
-        }
-    }
-}
-
-/// What changed since the last poll.
-pub enum Changed {
-    Nothing,
-    Scopes(Vec<Scope>),
-    /// Events were lost (queue overflow) or the queue could not be read.
-    All,
-}
+use super::{Changed, Scope};
 
 struct Inner {
     inotify: Inotify,
