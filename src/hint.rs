@@ -8,6 +8,9 @@ pub fn for_error(err: &anyhow::Error) -> Option<String> {
     let e = err.chain().find_map(|c| c.downcast_ref::<E>())?;
     Some(match e {
         E::NotInstalled { .. } => "run `t8k init --multi --domain example.com` first, or point --root / T8K_ROOT at an existing data root".into(),
+        E::FolderNotEmpty(_) => {
+            "choose a new folder, or pass --force to overwrite files in it".into()
+        }
         E::AlreadyInstalled { .. } => "use another --root, or manage this one with `t8k tenant ...`".into(),
         E::NoSuchTenant(_) => "`t8k tenant list` shows the tenants".into(),
         E::NothingInTrash(_) => "`t8k tenant list` shows the tenants that exist".into(),

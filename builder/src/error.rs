@@ -23,13 +23,4 @@ pub enum BuildError {
 }
 
 /// A Tera error with its causes, which carry the useful part ("--> 2:4 ...").
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        cur = e.source();
-    }
-    out
-}
+pub use t8k_core::error::chain;

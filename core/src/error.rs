@@ -76,6 +76,9 @@ pub enum Error {
     #[error("this confirmation link for '{0}' has expired and the name was released")]
     VerificationExpired(String),
 
+    #[error("{0} is not empty")]
+    FolderNotEmpty(String),
+
     #[error("nothing to restore for tenant '{0}': no copy of it under trash/")]
     NothingInTrash(String),
 
@@ -107,6 +110,19 @@ impl Error {
         let db = db.into();
         move |source| Error::Db { db, source }
     }
+}
+
+/// An error and every cause under it, `: `-separated (for logs, and where the causes carry
+/// the useful part, like a template's line and column).
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        cur = e.source();
+    }
+    out
 }
 
 /// A problem in one input file, at a 1-based line.

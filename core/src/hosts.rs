@@ -96,8 +96,15 @@ impl HostMap {
         HostMap { domain, exact }
     }
 
+    /// The site `host` (a `Host` value: any case, a port, a trailing dot) is for. Runs on
+    /// every request, so a host already in lowercase is looked up without a copy.
     pub fn resolve(&self, host: &str) -> Option<&Site> {
-        self.exact.get(&normalise(host)?)
+        let name = host_name(host)?;
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.exact.get(&name.to_ascii_lowercase())
+        } else {
+            self.exact.get(name)
+        }
     }
 
     pub fn domain(&self) -> &str {

@@ -196,7 +196,7 @@ pub async fn login(
     Ok(r)
 }
 
-pub async fn logout(State(state): State<Shared>, SignedIn(s): SignedIn) -> ApiResult<Response> {
+pub async fn logout(State(state): State<Shared>, SignedIn(s, _): SignedIn) -> ApiResult<Response> {
     let host = blocking(&state, move |st| {
         users::revoke_sessions(st.inst.store(), &s.tenant, &s.claims.user)?;
         Ok(s.host)
@@ -208,7 +208,7 @@ pub async fn logout(State(state): State<Shared>, SignedIn(s): SignedIn) -> ApiRe
     Ok(r)
 }
 
-pub async fn me(SignedIn(s): SignedIn) -> ApiResult<Json<serde_json::Value>> {
+pub async fn me(SignedIn(s, _): SignedIn) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({"tenant": s.tenant, "user": s.claims.user, "role": s.claims.role, "expires": s.claims.exp}),
     ))

@@ -74,7 +74,7 @@ impl From<t8k_core::Error> for ApiError {
             E::Quota { .. } => (StatusCode::CONFLICT, "quota"),
             E::Busy { .. } => (StatusCode::CONFLICT, "busy"),
             E::VerificationUsed(_) | E::VerificationExpired(_) => (StatusCode::GONE, "gone"),
-            _ => return ApiError::internal(cause_chain(&e)),
+            _ => return ApiError::internal(t8k_core::error::chain(&e)),
         };
         let remedy = match &e {
             E::NoSuchMenu(_) => "; GET /api/menus lists the menus",
@@ -99,21 +99,9 @@ impl From<t8k_core::Error> for ApiError {
     }
 }
 
-/// An error and every cause under it, for the log.
-fn cause_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    out
-}
-
 tokio::task_local! {
     /// The id of the request being handled (see [`crate::trace`]), for 500 bodies.
-    pub static REQUEST_ID: String;
+    pub static REQUEST_ID: Option<HeaderValue>;
 }
 
 impl ApiError {
@@ -124,7 +112,11 @@ impl ApiError {
         if self.status != StatusCode::INTERNAL_SERVER_ERROR {
             return (self.message.clone(), None);
         }
-        let id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
+        let id = REQUEST_ID
+            .try_with(|id| id.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         tracing::error!(request_id = %id, code = self.code, cause = %self.message, "request failed");
         let message = format!(
             "something went wrong on our side; if it persists, quote request id {id} to the site's operator"

@@ -13,7 +13,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use t8k_core::users::Role;
 
-use crate::auth::{Session, session};
+use crate::auth::{Session, session, session_in};
+use crate::cache::Fresh;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Shared, on_main_domain, read};
 
@@ -28,8 +29,9 @@ pub enum Access {
     InstallationAdmin,
 }
 
-/// Any verified session of the request's tenant.
-pub struct SignedIn(pub Session);
+/// Any verified session of the request's tenant, with the proof that the request has taken in
+/// recent changes (so a handler reading the cache does not poll for them again).
+pub struct SignedIn(pub Session, pub Fresh);
 
 /// A session whose role includes [`Role::Editor`].
 pub struct Editor(pub Session);
@@ -67,7 +69,12 @@ fn with_role(s: Session, needed: Role) -> ApiResult<Session> {
 impl FromRequestParts<Shared> for SignedIn {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Self> {
-        check(parts, state, session).await.map(SignedIn)
+        let (s, fresh) = check(parts, state, |st, headers| {
+            let fresh = st.cache.sync();
+            Ok((session_in(st, headers, &fresh)?, fresh))
+        })
+        .await?;
+        Ok(SignedIn(s, fresh))
     }
 }
 

@@ -44,9 +44,11 @@ struct Bandwidth {
     note: &'static str,
 }
 
-pub async fn quota(State(state): State<Shared>, SignedIn(s): SignedIn) -> ApiResult<Json<Quota>> {
+pub async fn quota(
+    State(state): State<Shared>,
+    SignedIn(s, fresh): SignedIn,
+) -> ApiResult<Json<Quota>> {
     let (u, month, served) = read(&state, move |st| {
-        let fresh = st.cache.sync();
         let store = st.inst.store();
         let usage = match st.cache.usage(store, &s.tenant, &s.config, &fresh)? {
             Some(u) => u,

@@ -1,5 +1,5 @@
 //! Request tracing and logs. Every request gets an id (`x-request-id`: kept when a proxy in
-//! front already set one, else a new UUID), echoed in the response and carried by its span and
+//! front already set one, else a new one, [`Ids`]), echoed in the response and carried by its span and
 //! by every error logged while it runs; a 500 shows the client only that id
 //! ([`crate::error::ApiError::disclose`]).
 //!
@@ -10,15 +10,18 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::HeaderValue;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
-
-use crate::error::REQUEST_ID;
 
 /// How log lines look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +64,6 @@ pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
 /// Wraps a router in the request id and trace layers.
 pub fn layers(router: Router) -> Router {
     router
-        .layer(axum::middleware::from_fn(scope))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(span)
@@ -70,7 +72,50 @@ pub fn layers(router: Router) -> Router {
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(Ids::new()))
+}
+
+/// Request ids unique across processes without a system call per request (a UUID v4 reads the
+/// OS random source each time): the process's random prefix, then a counter —
+/// `3f9a0c1e52b7d4a8-1a2b`.
+#[derive(Clone)]
+pub struct Ids {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl Ids {
+    pub fn new() -> Ids {
+        let mut seed = [0u8; 8];
+        // Without the OS random source the time stands in; ids stay unique per process.
+        if getrandom::fill(&mut seed).is_err() {
+            seed = t8k_core::timefmt::now()
+                .unix_timestamp_nanos()
+                .to_le_bytes()[..8]
+                .try_into()
+                .unwrap_or_default();
+        }
+        Ids {
+            prefix: hex::encode(seed).into(),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl Default for Ids {
+    fn default() -> Ids {
+        Ids::new()
+    }
+}
+
+impl MakeRequestId for Ids {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{}-{n:x}", self.prefix);
+        HeaderValue::from_maybe_shared(axum::body::Bytes::from(id))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 fn request_id(req: &Request) -> &str {
@@ -96,10 +141,4 @@ fn on_response(r: &Response, latency: Duration, _: &Span) {
         ms = latency.as_secs_f64() * 1e3,
         "answered"
     );
-}
-
-/// Makes the request id known to everything the request runs (see [`REQUEST_ID`]).
-async fn scope(req: Request, next: Next) -> Response {
-    let id = request_id(&req).to_owned();
-    REQUEST_ID.scope(id, next.run(req)).await
 }

@@ -25,13 +25,7 @@ pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Resu
     if dir.exists() {
         let non_empty = std::fs::read_dir(dir).map_err(io)?.next().is_some();
         if non_empty && !force {
-            return Err(Error::invalid(
-                "export folder",
-                format!(
-                    "{} is not empty; choose a new folder or pass --force to overwrite files in it",
-                    dir.display()
-                ),
-            ));
+            return Err(Error::FolderNotEmpty(dir.display().to_string()));
         }
     }
     std::fs::create_dir_all(dir).map_err(io)?;

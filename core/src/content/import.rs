@@ -181,7 +181,7 @@ fn apply(
             }
             if slug == home_slug {
                 return Err(Error::invalid(
-                    "--prune",
+                    "pruning",
                     format!(
                         "it would delete the home page {slug:?} (HOME_SLUG); add {slug}.md to the folder or change HOME_SLUG"
                     ),

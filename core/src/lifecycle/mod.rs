@@ -146,7 +146,7 @@ impl Installation {
         let domain = check_domain(&opts.domain)?;
         let max_tenants = opts.max_tenants.unwrap_or(d.max_tenants);
         if max_tenants == 0 {
-            return Err(Error::invalid("--max-tenants", "must be at least 1"));
+            return Err(Error::invalid("max_tenants", "must be at least 1"));
         }
         let reg = Registry {
             max_tenants: if opts.multi { max_tenants } else { 1 },

@@ -166,7 +166,7 @@ impl S3Store {
         }
         Err(StoreError::Unsupported(format!(
             "{} (s3://{}) ignores conditional writes (If-None-Match / If-Match), so two sign-ups could both win a name and max_tenants could be exceeded. \
-             Keep the data root on a store with atomic conditional writes (AWS S3, MinIO, Cloudflare R2); a store without them (e.g. Garage) can hold published bundles (`t8k publish --to`) but not the data root",
+             Keep the data root on a store with atomic conditional writes (AWS S3, MinIO, Cloudflare R2); a store without them (e.g. Garage) can hold published bundles (a separate bundle store) but not the data root",
             self.endpoint, self.bucket
         )))
     }

@@ -113,6 +113,14 @@ impl Cache {
             });
             return Ok(Some(value));
         };
+        // A document never seen that does not exist (a month nothing was served in): one
+        // `statx`, and no watch attempt on a folder that is not there either. Absence is not
+        // cached, so the next request looks again.
+        if slot.is_none()
+            && matches!(std::fs::symlink_metadata(&path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        {
+            return Ok(None);
+        }
         let watched = self.watch(&path, &scope);
         if let Some(v) = slot.as_ref().filter(|v| v.trusted && watched) {
             return Ok(Some(v.value.clone()));
