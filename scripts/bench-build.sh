@@ -22,7 +22,8 @@ if ! command -v hugo >/dev/null; then
 fi
 cargo build --release --quiet
 T8K="${CARGO_TARGET_DIR:-target}/release/t8k"
-WORK=$(mktemp -d /tmp/t8k-bench.XXXXXX)
+# On /dev/shm for steady figures: TMPDIR=/dev/shm scripts/bench-build.sh (a noisy disk skews both tools).
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/t8k-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 PW="$WORK/pw"; echo "benchmark-password" > "$PW"
 
