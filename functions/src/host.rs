@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, REQUEST_ID};
+use crate::error::ApiError;
 
 use t8k_core::hosts::host_name;
 
@@ -51,8 +51,7 @@ pub fn target_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Result<&'a str, 
 /// What every function request passes before its handler: [`target_host`] (a 400 for an
 /// ambiguous request; an absolute-form target without `Host` gets the header, so every handler
 /// reading `Host` agrees), then, for methods that change something, the same-origin check
-/// ([`crate::origin::check`]); and it makes the request id known to the handler
-/// ([`REQUEST_ID`]). One layer, not several: this runs on every request.
+/// ([`crate::origin::check`]). Run by [`crate::trace::layer`], inside the request's span.
 pub async fn checks(mut req: Request, next: Next) -> Response {
     let missing = match target_host(req.headers(), req.uri()) {
         Err(why) => return ApiError::bad_request(why).into_response(),
@@ -71,9 +70,7 @@ pub async fn checks(mut req: Request, next: Next) -> Response {
     {
         return e.into_response();
     }
-    // The request id (set by the trace layers outside) for everything the handler runs.
-    let id = req.headers().get("x-request-id").cloned();
-    REQUEST_ID.scope(id, next.run(req)).await
+    next.run(req).await
 }
 
 #[cfg(test)]

@@ -193,18 +193,18 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
 }
 
 /// Every function's router ends the same way: a JSON 404 for unknown paths, and the request
-/// checks (one host, same-origin writes) in front of every handler.
+/// checks (one host, same-origin writes), with the request id and span, in front of every
+/// handler ([`crate::trace::layer`]).
 fn finish(routes: Router<Shared>, state: Shared) -> Router {
     routes
         .fallback(|| async {
             crate::error::ApiError::not_found("no such function; see the README for the API")
         })
-        .layer(axum::middleware::from_fn(crate::host::checks))
+        .layer(axum::middleware::from_fn(crate::trace::layer))
         .with_state(state)
 }
 
-/// Every function, to be nested at `/api` (the caller adds [`crate::trace::layers`] around the
-/// whole, so spans see the full path).
+/// Every function, to be nested at `/api`.
 pub fn api(state: Shared) -> Router {
     let all = Function::ALL
         .into_iter()
@@ -214,10 +214,10 @@ pub fn api(state: Shared) -> Router {
 
 /// The functions at their public paths (`/api/...`).
 pub fn app(state: Shared) -> Router {
-    crate::trace::layers(Router::new().nest("/api", api(state)))
+    Router::new().nest("/api", api(state))
 }
 
 /// One function at its public paths, as its Lambda binary serves it.
 pub fn function_app(f: Function, state: Shared) -> Router {
-    crate::trace::layers(Router::new().nest("/api", finish(f.routes(), state)))
+    Router::new().nest("/api", finish(f.routes(), state))
 }

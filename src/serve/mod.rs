@@ -77,11 +77,10 @@ pub fn live_deploys(routes: &Routes) -> HashMap<String, String> {
 pub fn router(state: Arc<ServeState>, functions: t8k_functions::Shared) -> Router {
     // `nest` (not `nest_service`) folds the functions' routes into this router, so an API
     // request is matched once, without rewriting its URI.
-    let all = Router::new()
+    Router::new()
         .fallback(handle)
         .with_state(state)
-        .nest("/api", t8k_functions::api(functions));
-    t8k_functions::trace::layers(all)
+        .nest("/api", t8k_functions::api(functions))
 }
 
 fn html(status: StatusCode, body: String, head: bool) -> Response {
