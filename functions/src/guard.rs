@@ -16,7 +16,7 @@ use t8k_core::users::Role;
 use crate::auth::{Session, session, session_in};
 use crate::cache::Fresh;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, on_main_domain, read};
+use crate::state::{AppState, Shared, blocking, on_main_domain};
 
 /// What a route asks of its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +53,7 @@ async fn check<T: Send + 'static>(
         return check(state, &parts.headers);
     }
     let headers = parts.headers.clone();
-    read(state, move |st| check(st, &headers)).await
+    blocking(state, move |st| check(st, &headers)).await
 }
 
 fn with_role(s: Session, needed: Role) -> ApiResult<Session> {
@@ -99,7 +99,7 @@ impl FromRequestParts<Shared> for InstallationAdmin {
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Self> {
         let headers = parts.headers.clone();
         // The key check reads the installation's secrets: always off the async threads.
-        crate::state::blocking(state, move |st| operator(st, &headers)).await?;
+        blocking(state, move |st| operator(st, &headers)).await?;
         Ok(InstallationAdmin)
     }
 }

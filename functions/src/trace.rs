@@ -1,6 +1,6 @@
-//! Request tracing and logs. Every function request gets an id (`x-request-id`: kept when a
-//! proxy in front already set one, else a new one, [`Ids`]), echoed in the response and carried by its span and
-//! by every error logged while it runs; a 500 shows the client only that id
+//! Request tracing and logs. Every function request gets an id (`x-request-id`: a proxy's is
+//! kept when it is a plain token, else a new one, [`Ids`]), echoed in the response and carried
+//! by its span and by every error logged while it runs; a 500 shows the client only that id
 //! ([`crate::error::ApiError::disclose`]).
 //!
 //! Spans and logs name the method, the path (never the query: verification tokens travel
@@ -72,8 +72,8 @@ static IDS: LazyLock<Ids> = LazyLock::new(Ids::new);
 /// the nested router sees.
 pub async fn layer(mut req: Request, next: Next) -> Response {
     let id = match req.headers().get(REQUEST_ID_HEADER) {
-        Some(id) => id.clone(),
-        None => {
+        Some(id) if plain_id(id.as_bytes()) => id.clone(),
+        _ => {
             let id = IDS.next();
             req.headers_mut().insert(REQUEST_ID_HEADER, id.clone());
             id
@@ -98,6 +98,15 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     }
     r.headers_mut().insert(REQUEST_ID_HEADER, id);
     r
+}
+
+/// An id from outside is kept only when it is a plain token (1–128 of `A–Z a–z 0–9 . _ -`),
+/// so nothing a client sends lands in a log line or an error body as it is.
+fn plain_id(id: &[u8]) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Request ids unique across processes without a system call per request (a UUID v4 reads the
@@ -137,5 +146,27 @@ impl Ids {
 impl Default for Ids {
     fn default() -> Ids {
         Ids::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_ids_from_outside_are_kept() {
+        assert!(plain_id(b"req-67a2-abc_def.9"));
+        for bad in [
+            &b""[..],
+            b"a b",
+            b"<script>",
+            &[b'a'; 129][..],
+            "é".as_bytes(),
+        ] {
+            assert!(!plain_id(bad), "{bad:?}");
+        }
+        let (a, b) = (IDS.next(), IDS.next());
+        assert_ne!(a, b);
+        assert!(plain_id(a.as_bytes()), "our own ids pass the same rule");
     }
 }

@@ -129,15 +129,30 @@ impl Api {
         }
     }
 
+    async fn get(&self, host: &str, path: &str, auth: Auth<'_>) -> Answer {
+        self.call(Method::GET, host, path, auth, None).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        host: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Value,
+    ) -> Answer {
+        self.call(method, host, path, auth, Some(body)).await
+    }
+
     /// Logs `user` in at `host`; returns the `Cookie` header value of the session.
     async fn login(&self, host: &str, user: &str) -> String {
         let a = self
-            .call(
+            .send(
                 Method::POST,
                 host,
                 "/auth/login",
                 Auth::None,
-                Some(json!({"username": user, "password": PASSWORD})),
+                json!({"username": user, "password": PASSWORD}),
             )
             .await;
         assert_eq!(a.status, StatusCode::OK, "login {user}@{host}: {}", a.json);
@@ -246,21 +261,19 @@ async fn every_route_refuses_callers_without_the_right_session() {
 async fn a_session_works_at_its_own_site_until_logout() {
     let api = Api::new();
     let cookie = api.login(ACME, "admin").await;
-    let me = api
-        .call(Method::GET, ACME, "/auth/me", Auth::Cookie(&cookie), None)
-        .await;
+    let me = api.get(ACME, "/auth/me", Auth::Cookie(&cookie)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(
         (me.json["tenant"].as_str(), me.json["role"].as_str()),
         (Some("acme"), Some("admin"))
     );
     let wrong = api
-        .call(
+        .send(
             Method::POST,
             ACME,
             "/auth/login",
             Auth::None,
-            Some(json!({"username": "admin", "password": "wrong"})),
+            json!({"username": "admin", "password": "wrong"}),
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -275,9 +288,7 @@ async fn a_session_works_at_its_own_site_until_logout() {
         )
         .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    let after = api
-        .call(Method::GET, ACME, "/auth/me", Auth::Cookie(&cookie), None)
-        .await;
+    let after = api.get(ACME, "/auth/me", Auth::Cookie(&cookie)).await;
     assert_eq!(
         after.status,
         StatusCode::UNAUTHORIZED,
@@ -292,82 +303,50 @@ async fn content_menus_and_quota_follow_each_edit() {
     let quota = |c: &str| {
         let c = c.to_owned();
         let api = &api;
-        async move {
-            api.call(Method::GET, ACME, "/quota", Auth::Cookie(&c), None)
-                .await
-                .json
-        }
+        async move { api.get(ACME, "/quota", Auth::Cookie(&c)).await.json }
     };
     let before = quota(&editor).await["pages"]["used"].as_u64().unwrap();
     let page = json!({"slug": "about", "title": "About us", "panes": [{"markdown": "Hello"}]});
     let made = api
-        .call(
-            Method::POST,
-            ACME,
-            "/pages",
-            Auth::Cookie(&editor),
-            Some(page),
-        )
+        .send(Method::POST, ACME, "/pages", Auth::Cookie(&editor), page)
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
     assert_eq!(
         quota(&editor).await["pages"]["used"].as_u64().unwrap(),
         before + 1
     );
-    let got = api
-        .call(
-            Method::GET,
-            ACME,
-            "/pages/about",
-            Auth::Cookie(&editor),
-            None,
-        )
-        .await;
+    let got = api.get(ACME, "/pages/about", Auth::Cookie(&editor)).await;
     assert_eq!(got.json["title"], "About us");
-    let elsewhere = api
-        .call(
-            Method::GET,
-            OTHER,
-            "/pages/about",
-            Auth::Cookie(&editor),
-            None,
-        )
-        .await;
+    let elsewhere = api.get(OTHER, "/pages/about", Auth::Cookie(&editor)).await;
     assert_eq!(
         elsewhere.status,
         StatusCode::UNAUTHORIZED,
         "acme's session at other's host"
     );
     let renamed = api
-        .call(
+        .send(
             Method::PUT,
             ACME,
             "/pages/about",
             Auth::Cookie(&editor),
-            Some(json!({"slug": "team", "title": "x"})),
+            json!({"slug": "team", "title": "x"}),
         )
         .await;
     assert_eq!(renamed.status, StatusCode::BAD_REQUEST);
     let menu = json!({"items": [{"label": "About", "page": "about"}]});
     let put = api
-        .call(
+        .send(
             Method::PUT,
             ACME,
             "/menus/main",
             Auth::Cookie(&editor),
-            Some(menu),
+            menu,
         )
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.json);
     let sly = json!({"items": [{"label": "x", "url": "\\\\evil.test/"}]});
     let bad = api
-        .call(
-            Method::PUT,
-            ACME,
-            "/menus/main",
-            Auth::Cookie(&editor),
-            Some(sly),
-        )
+        .send(Method::PUT, ACME, "/menus/main", Auth::Cookie(&editor), sly)
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.json);
     let gone = api
@@ -380,15 +359,7 @@ async fn content_menus_and_quota_follow_each_edit() {
         )
         .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
-    let missing = api
-        .call(
-            Method::GET,
-            ACME,
-            "/pages/about",
-            Auth::Cookie(&editor),
-            None,
-        )
-        .await;
+    let missing = api.get(ACME, "/pages/about", Auth::Cookie(&editor)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(
         quota(&editor).await["pages"]["used"].as_u64().unwrap(),
@@ -402,13 +373,7 @@ async fn users_are_managed_by_admins_within_max_users() {
     let admin = api.login(ACME, "admin").await;
     let owner = json!({"username": "ann", "password": PASSWORD, "role": "owner"});
     let bad = api
-        .call(
-            Method::POST,
-            ACME,
-            "/users",
-            Auth::Cookie(&admin),
-            Some(owner),
-        )
+        .send(Method::POST, ACME, "/users", Auth::Cookie(&admin), owner)
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(
@@ -423,37 +388,17 @@ async fn users_are_managed_by_admins_within_max_users() {
         .unwrap();
     let ann = json!({"username": "ann", "password": PASSWORD, "role": "editor"});
     let made = api
-        .call(
-            Method::POST,
-            ACME,
-            "/users",
-            Auth::Cookie(&admin),
-            Some(ann),
-        )
+        .send(Method::POST, ACME, "/users", Auth::Cookie(&admin), ann)
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
     let bob = json!({"username": "bob", "password": PASSWORD});
     let full = api
-        .call(
-            Method::POST,
-            ACME,
-            "/users",
-            Auth::Cookie(&admin),
-            Some(bob),
-        )
+        .send(Method::POST, ACME, "/users", Auth::Cookie(&admin), bob)
         .await;
     assert_eq!(full.status, StatusCode::CONFLICT, "{}", full.json);
     assert!(full.json.to_string().contains("MAX_USERS"));
     let ann_cookie = api.login(ACME, "ann").await;
-    let me = api
-        .call(
-            Method::GET,
-            ACME,
-            "/auth/me",
-            Auth::Cookie(&ann_cookie),
-            None,
-        )
-        .await;
+    let me = api.get(ACME, "/auth/me", Auth::Cookie(&ann_cookie)).await;
     assert_eq!(me.json["role"], "editor");
 }
 
@@ -461,26 +406,10 @@ async fn users_are_managed_by_admins_within_max_users() {
 async fn the_operator_key_opens_the_admin_api_on_the_main_domain_only() {
     let api = Api::new();
     let key = api.inst().rotate_admin_key().unwrap();
-    let list = api
-        .call(
-            Method::GET,
-            MAIN,
-            "/admin/tenants",
-            Auth::Bearer(&key),
-            None,
-        )
-        .await;
+    let list = api.get(MAIN, "/admin/tenants", Auth::Bearer(&key)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.json);
     assert_eq!(list.json["count"], 2);
-    let at_tenant = api
-        .call(
-            Method::GET,
-            ACME,
-            "/admin/tenants",
-            Auth::Bearer(&key),
-            None,
-        )
-        .await;
+    let at_tenant = api.get(ACME, "/admin/tenants", Auth::Bearer(&key)).await;
     assert_eq!(
         at_tenant.status,
         StatusCode::NOT_FOUND,
@@ -497,9 +426,7 @@ async fn the_operator_key_opens_the_admin_api_on_the_main_domain_only() {
         )
         .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.json);
-    let me = api
-        .call(Method::GET, ACME, "/auth/me", Auth::Cookie(&cookie), None)
-        .await;
+    let me = api.get(ACME, "/auth/me", Auth::Cookie(&cookie)).await;
     assert_eq!(
         me.status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -513,9 +440,7 @@ async fn the_operator_key_opens_the_admin_api_on_the_main_domain_only() {
         None,
     )
     .await;
-    let me = api
-        .call(Method::GET, ACME, "/auth/me", Auth::Cookie(&cookie), None)
-        .await;
+    let me = api.get(ACME, "/auth/me", Auth::Cookie(&cookie)).await;
     assert_eq!(me.status, StatusCode::OK);
 }
 
@@ -531,7 +456,7 @@ async fn beacons_for_another_site_or_in_bad_shape_store_nothing() {
             .unwrap()
             .len()
     };
-    let send = |body: Value| api.call(Method::POST, ACME, "/beacon", Auth::None, Some(body));
+    let send = |body: Value| api.send(Method::POST, ACME, "/beacon", Auth::None, body);
     let foreign = send(json!({"event": "PAGEVIEWED", "url": "https://other.example.com/"})).await;
     assert_eq!(foreign.status, StatusCode::BAD_REQUEST, "{}", foreign.json);
     let unknown =
@@ -550,7 +475,7 @@ async fn an_internal_error_shows_the_client_a_request_id_and_nothing_inside() {
     std::fs::write(&env_json, "{ not json").unwrap();
     let body = json!({"username": "admin", "password": PASSWORD});
     let a = api
-        .call(Method::POST, ACME, "/auth/login", Auth::None, Some(body))
+        .send(Method::POST, ACME, "/auth/login", Auth::None, body)
         .await;
     assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", a.json);
     let id = a.headers["x-request-id"].to_str().unwrap();
