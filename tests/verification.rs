@@ -26,8 +26,15 @@ fn signup(srv: &Server, name: &str, email: &str) -> common::HttpResponse {
     )
 }
 
-/// A verifying installation; `ttl` sets the link lifetime in seconds.
+/// A verifying installation, served; `ttl` sets the link lifetime in seconds.
 fn platform(max: u64, ttl: Option<u64>) -> (Root, Server) {
+    let root = verifying_root(max, ttl);
+    let srv = root.serve(&[]);
+    (root, srv)
+}
+
+/// A verifying installation (not served).
+fn verifying_root(max: u64, ttl: Option<u64>) -> Root {
     let mut root = Root::new();
     root.env
         .push(("T8K_SIGNUPS_PER_IP_HOUR".into(), "100".into()));
@@ -45,8 +52,7 @@ fn platform(max: u64, ttl: Option<u64>) -> (Root, Server) {
         "--require-email-verification",
     ])
     .ok();
-    let srv = root.serve(&[]);
-    (root, srv)
+    root
 }
 
 /// The mails in the data root's outbox (no SMTP server configured).
@@ -240,16 +246,8 @@ fn a_mail_server_that_is_down_refuses_the_sign_up_and_keeps_nothing() {
 
 #[test]
 fn the_log_at_trace_level_holds_no_password_token_or_cookie() {
-    let mut root = Root::new();
+    let mut root = verifying_root(100, None);
     root.env.push(("T8K_LOG".into(), "trace".into()));
-    root.run(&[
-        "init",
-        "--multi",
-        "--domain",
-        "example.com",
-        "--require-email-verification",
-    ])
-    .ok();
     let log_path = root.path().join("serve.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let srv = root.serve_to(&[], log.into());

@@ -96,20 +96,21 @@ impl Beacons {
         }
     }
 
-    /// Whether today's salt is in memory (so [`Beacons::salt`] reads nothing).
-    fn salt_is_current(&self) -> bool {
-        let today = analytics::day_of(t8k_core::timefmt::now());
-        let cached = self.salt.lock().unwrap_or_else(|p| p.into_inner());
-        cached.as_ref().is_some_and(|(day, _)| *day == today)
+    fn salt_slot(&self) -> std::sync::MutexGuard<'_, Option<(String, String)>> {
+        self.salt.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether today's salt is in memory (then [`Beacons::salt`] reads nothing).
+    fn has_salt_for(&self, today: &str) -> bool {
+        salt_of_day(&self.salt_slot(), today).is_some()
     }
 
     fn salt(&self, store: &dyn Store) -> t8k_core::Result<String> {
         let now = t8k_core::timefmt::now();
         let today = analytics::day_of(now);
-        let mut cached = self.salt.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((day, salt)) = cached.as_ref()
-            && *day == today
-        {
+        // Held while a new day's salt is made, so concurrent first beacons make one.
+        let mut cached = self.salt_slot();
+        if let Some(salt) = salt_of_day(&cached, &today) {
             return Ok(salt.clone());
         }
         let salt = analytics::salt_for(store, now)?;
@@ -147,6 +148,14 @@ impl Beacons {
             }
         }
     }
+}
+
+/// The salt in `cached` if it is `today`'s.
+fn salt_of_day<'a>(cached: &'a Option<(String, String)>, today: &str) -> Option<&'a String> {
+    cached
+        .as_ref()
+        .filter(|(day, _)| day == today)
+        .map(|(_, salt)| salt)
 }
 
 fn is_bot(user_agent: &str) -> bool {
@@ -250,7 +259,8 @@ pub async fn beacon(
     // Validating and buffering are in-memory work and run inline on a local root; anything
     // that writes — the day's first salt, an unbuffered event (Lambda), a full buffer's
     // flush — runs on the blocking pool, never on the async threads.
-    let writes = state.beacons.buffer.is_none() || !state.beacons.salt_is_current();
+    let today = analytics::day_of(t8k_core::timefmt::now());
+    let writes = state.beacons.buffer.is_none() || !state.beacons.has_salt_for(&today);
     let run = move |st: &AppState| {
         let fresh = st.cache.sync();
         let store = st.inst.store();

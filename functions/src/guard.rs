@@ -42,8 +42,9 @@ pub struct Admin(pub Session);
 /// The installation's operator: the admin API key on the main domain.
 pub struct InstallationAdmin;
 
-/// Runs `check` on the request's parts: inline on a local data root, on the blocking pool
-/// otherwise (see [`AppState::inline_reads`]).
+/// Runs `check` on the request's headers: inline on a local data root, on the blocking pool
+/// otherwise — [`crate::state::read`], except that the inline path borrows the headers
+/// instead of copying them (this runs on every guarded request).
 async fn check<T: Send + 'static>(
     parts: &Parts,
     state: &Shared,

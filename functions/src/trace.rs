@@ -41,7 +41,7 @@ pub fn init(filter: &str, format: LogFormat) -> Result<(), String> {
         directives.push_str(&format!(",{c}=info"));
     }
     let filter = EnvFilter::try_new(&directives).map_err(|e| {
-        format!("T8K_LOG={filter:?} is not a log filter ({e}); write it like info, debug or t8k_builder=debug,warn")
+        format!("the log filter {filter:?} (--log or T8K_LOG) is not a log filter ({e}); write it like info, debug or t8k_builder=debug,warn")
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
