@@ -179,7 +179,7 @@ impl Env {
             }
         };
         let per_second = count("T8K_BEACON_PER_SECOND", 1000)?;
-        Ok(Env {
+        let env = Env {
             overrides: OVERRIDES
                 .iter()
                 .filter_map(|k| get(k).map(|v| (k.to_string(), v.to_owned())))
@@ -216,7 +216,12 @@ impl Env {
                 .map(str::to_owned),
             root: get("T8K_ROOT").map(str::to_owned),
             log: get("T8K_LOG").map(str::to_owned),
-        })
+        };
+        // The overrides are layered later (Settings::resolve), but refused now if bad.
+        env.bool("ENABLE_MULTI_TENANT")?;
+        env.bool("PUBLIC_ENABLE_MULTI_TENANT")?;
+        env.u64("MAX_TENANTS")?;
+        Ok(env)
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -479,17 +484,10 @@ mod tests {
 
     #[test]
     fn bad_env_values_are_named() {
-        let err = Settings::resolve(
-            &registry(None),
-            &Env::from_pairs([("MAX_TENANTS", "lots")]).unwrap(),
-        )
-        .unwrap_err();
+        // Refused when the environment is read, before any setting is resolved.
+        let err = Env::from_pairs([("MAX_TENANTS", "lots")]).unwrap_err();
         assert!(err.to_string().contains("MAX_TENANTS"), "{err}");
-        let err = Settings::resolve(
-            &registry(None),
-            &Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")]).unwrap(),
-        )
-        .unwrap_err();
+        let err = Env::from_pairs([("ENABLE_MULTI_TENANT", "maybe")]).unwrap_err();
         assert!(err.to_string().contains("ENABLE_MULTI_TENANT"), "{err}");
     }
 

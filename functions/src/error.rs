@@ -54,46 +54,60 @@ impl ApiError {
 impl From<t8k_core::Error> for ApiError {
     /// Core states what went wrong; this adds what an API client can do about it.
     fn from(e: t8k_core::Error) -> ApiError {
+        use StatusCode as S;
         use t8k_core::Error as E;
-        let (status, code) = match &e {
-            E::Name(_) | E::Invalid { .. } | E::Import(_) | E::BelowUsage { .. } => {
-                (StatusCode::BAD_REQUEST, "invalid")
+        let (status, code, remedy) = match &e {
+            E::Name(_) | E::Invalid { .. } | E::Import(_) => (S::BAD_REQUEST, "invalid", ""),
+            E::BelowUsage { .. } => (
+                S::BAD_REQUEST,
+                "invalid",
+                "; free space first, or send \"force\": true to set it anyway",
+            ),
+            E::AlreadyTaken(_) => (S::CONFLICT, "taken", ""),
+            E::NoSuchTenant(_) | E::NothingInTrash(_) | E::NoSuchPage(_) => {
+                (S::NOT_FOUND, "not_found", "")
             }
-            E::AlreadyTaken(_) => (StatusCode::CONFLICT, "taken"),
-            E::NoSuchTenant(_)
-            | E::NothingInTrash(_)
-            | E::NoSuchPage(_)
-            | E::NoSuchMenu(_)
-            | E::NoSuchMedia(_)
-            | E::NoSuchUser { .. } => (StatusCode::NOT_FOUND, "not_found"),
-            E::MaxTenants { .. } | E::SingleTenantMode => (StatusCode::CONFLICT, "full"),
+            E::NoSuchMenu(_) => (
+                S::NOT_FOUND,
+                "not_found",
+                "; GET /api/menus lists the menus",
+            ),
+            E::NoSuchMedia(_) => (
+                S::NOT_FOUND,
+                "not_found",
+                "; GET /api/media lists the files",
+            ),
+            E::NoSuchUser { .. } => (
+                S::NOT_FOUND,
+                "not_found",
+                "; GET /api/users lists the accounts",
+            ),
+            E::MaxTenants { .. } | E::SingleTenantMode => (
+                S::CONFLICT,
+                "full",
+                "; no new sites can be created here until the operator makes room",
+            ),
             E::Quota {
                 limit: QuotaKind::Storage,
                 ..
-            } => (StatusCode::PAYLOAD_TOO_LARGE, "quota"),
-            E::Quota { .. } => (StatusCode::CONFLICT, "quota"),
-            E::Busy { .. } => (StatusCode::CONFLICT, "busy"),
-            E::VerificationUsed(_) | E::VerificationExpired(_) => (StatusCode::GONE, "gone"),
+            } => (
+                S::PAYLOAD_TOO_LARGE,
+                "quota",
+                "; delete pages or media to free space, or ask the installation's operator to raise it",
+            ),
+            E::Quota { .. } => (
+                S::CONFLICT,
+                "quota",
+                "; ask the installation's operator to raise it",
+            ),
+            E::Busy { .. } => (S::CONFLICT, "busy", ""),
+            E::VerificationUsed(_) => (
+                S::GONE,
+                "gone",
+                "; if the site exists, log in there, else sign up again",
+            ),
+            E::VerificationExpired(_) => (S::GONE, "gone", "; sign up again"),
             _ => return ApiError::internal(t8k_core::error::chain(&e)),
-        };
-        let remedy = match &e {
-            E::NoSuchMenu(_) => "; GET /api/menus lists the menus",
-            E::NoSuchMedia(_) => "; GET /api/media lists the files",
-            E::NoSuchUser { .. } => "; GET /api/users lists the accounts",
-            E::Quota {
-                limit: QuotaKind::Storage,
-                ..
-            } => {
-                "; delete pages or media to free space, or ask the installation's operator to raise it"
-            }
-            E::Quota { .. } => "; ask the installation's operator to raise it",
-            E::BelowUsage { .. } => "; free space first, or send \"force\": true to set it anyway",
-            E::MaxTenants { .. } | E::SingleTenantMode => {
-                "; no new sites can be created here until the operator makes room"
-            }
-            E::VerificationUsed(_) => "; if the site exists, log in there, else sign up again",
-            E::VerificationExpired(_) => "; sign up again",
-            _ => "",
         };
         ApiError::new(status, code, format!("{e}{remedy}"))
     }
