@@ -48,16 +48,23 @@ COOKIE=$(curl -s -D - -o /dev/null -H 'Host: acme.localhost' -H 'Content-Type: a
 curl -sf -H 'Host: acme.localhost' -H "Cookie: $COOKIE" "http://127.0.0.1:$PORT/api/quota" >/dev/null
 
 echo
-echo "== GET /api/quota (valid session) vs a minimal hyper server"
-q=$(WRK_HOST=acme.localhost WRK_COOKIE="$COOKIE" wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk.lua "http://127.0.0.1:$PORT/api/quota" | grep RESULT)
-h=$(wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk.lua "http://127.0.0.1:$HPORT/" | grep RESULT)
-for row in "t8k /api/quota|$q" "hyper hello|$h"; do
-  name=${row%%|*}; r=${row#*|}
-  printf '%-16s %10s req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  non-2xx %s\n' "$name" \
-    "$(echo "$r" | field rps)" "$(echo "$r" | field p50 | awk '{print $1/1000}')" \
-    "$(echo "$r" | field p99 | awk '{print $1/1000}')" "$(echo "$r" | field errors)" "$(echo "$r" | field non2xx)"
+echo "== GET /api/quota (valid session) vs a minimal hyper server, three alternating pairs"
+# The two servers share the cores with wrk and with whatever else the host runs, so one pair
+# can be skewed by a burst of noise: the pairs alternate, and the middle ratio is reported.
+ratios=()
+for pair in 1 2 3; do
+  q=$(WRK_HOST=acme.localhost WRK_COOKIE="$COOKIE" wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk.lua "http://127.0.0.1:$PORT/api/quota" | grep RESULT)
+  h=$(wrk -t2 -c"$CONC" -d"${SECS}s" -s bench/wrk.lua "http://127.0.0.1:$HPORT/" | grep RESULT)
+  for row in "t8k /api/quota|$q" "hyper hello|$h"; do
+    name=${row%%|*}; r=${row#*|}
+    printf 'pair %s  %-16s %10s req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  non-2xx %s\n' "$pair" "$name" \
+      "$(echo "$r" | field rps)" "$(echo "$r" | field p50 | awk '{print $1/1000}')" \
+      "$(echo "$r" | field p99 | awk '{print $1/1000}')" "$(echo "$r" | field errors)" "$(echo "$r" | field non2xx)"
+  done
+  ratios+=("$(awk -v a="$(echo "$q" | field rps)" -v b="$(echo "$h" | field rps)" 'BEGIN{printf "%.1f", 100*a/b}')")
 done
-awk -v a="$(echo "$q" | field rps)" -v b="$(echo "$h" | field rps)" 'BEGIN{printf "quota / hello = %.0f%%\n", 100*a/b}'
+printf 'quota / hello per pair: %s%%; median %s%%\n' "$(IFS=/; echo "${ratios[*]}" | sed 's|/|%, |g')" \
+  "$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)"
 
 echo
 echo "== Lambda cold start (exec → first response, 30 runs each)"

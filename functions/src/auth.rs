@@ -37,7 +37,7 @@ pub struct Session {
     pub tenant: TenantId,
     /// The `Host` it was presented at (decides the cookie's name when it is replaced).
     pub host: String,
-    pub claims: Claims,
+    pub claims: std::sync::Arc<Claims>,
     /// The tenant's env.json the session was checked against.
     pub config: std::sync::Arc<crate::cache::ConfigDoc>,
 }
@@ -45,7 +45,7 @@ pub struct Session {
 /// The session cookie's value, if the request carries one: the credential a browser sends
 /// on its own, which is why writes that carry it must prove where they come from
 /// ([`crate::origin`]).
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     // A malformed cookie part is skipped, not allowed to hide the session cookie after it.
     for v in headers.get_all(header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
@@ -53,14 +53,14 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
             if let Some((k, val)) = part.trim().split_once('=')
                 && (k == COOKIE || k == COOKIE_LOCAL)
             {
-                return Some(val.to_owned());
+                return Some(val);
             }
         }
     }
     None
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+fn cookie_value(headers: &HeaderMap) -> Option<&str> {
     if let Some(c) = session_cookie(headers) {
         return Some(c);
     }
@@ -68,7 +68,6 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned)
 }
 
 /// The session of a request, verified against the request's tenant: signature with that
@@ -88,18 +87,19 @@ pub fn session_in(
     let store = state.inst.store();
     let doc = state.cache.config(store, &tenant, fresh)?;
     let now = t8k_core::timefmt::now().unix_timestamp();
-    let claims = match doc.verified(&token) {
+    let claims = match doc.verified(token) {
         Some(c) => c,
         None => {
-            if token::claimed_tenant(&token).as_deref() != Some(tenant.as_str()) {
+            if token::claimed_tenant(token).as_deref() != Some(tenant.as_str()) {
                 return Err(ApiError::unauthorized(
                     "this session belongs to another site; log in here",
                 ));
             }
-            let c = token::verify(&doc.cfg.signing_secret, &token, now).ok_or_else(|| {
+            let c = token::verify(&doc.cfg.signing_secret, token, now).ok_or_else(|| {
                 ApiError::unauthorized("the session is invalid or expired; log in again")
             })?;
-            doc.remember(&token, &c);
+            let c = std::sync::Arc::new(c);
+            doc.remember(token, &c);
             c
         }
     };

@@ -3,8 +3,6 @@
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
@@ -51,10 +49,11 @@ pub fn target_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Result<&'a str, 
 /// What every function request passes before its handler: [`target_host`] (a 400 for an
 /// ambiguous request; an absolute-form target without `Host` gets the header, so every handler
 /// reading `Host` agrees), then, for methods that change something, the same-origin check
-/// ([`crate::origin::check`]). Run by [`crate::trace::layer`], inside the request's span.
-pub async fn checks(mut req: Request, next: Next) -> Response {
+/// ([`crate::origin::check`]). Run by [`crate::trace::Traced`], inside the
+/// request's span.
+pub fn checks(req: &mut Request) -> Result<(), ApiError> {
     let missing = match target_host(req.headers(), req.uri()) {
-        Err(why) => return ApiError::bad_request(why).into_response(),
+        Err(why) => return Err(ApiError::bad_request(why)),
         Ok(_) if req.headers().contains_key(header::HOST) => None,
         Ok(h) => Some(HeaderValue::from_str(h).map_err(|e| e.to_string())),
     };
@@ -62,15 +61,13 @@ pub async fn checks(mut req: Request, next: Next) -> Response {
         Some(Ok(h)) => {
             req.headers_mut().insert(header::HOST, h);
         }
-        Some(Err(why)) => return ApiError::bad_request(why).into_response(),
+        Some(Err(why)) => return Err(ApiError::bad_request(why)),
         None => {}
     }
-    if !req.method().is_safe()
-        && let Err(e) = crate::origin::check(req.headers())
-    {
-        return e.into_response();
+    if !req.method().is_safe() {
+        crate::origin::check(req.headers())?;
     }
-    next.run(req).await
+    Ok(())
 }
 
 #[cfg(test)]

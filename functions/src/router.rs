@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::routing::{MethodFilter, MethodRouter, any, on};
 
 use crate::guard::Access;
 use crate::state::Shared;
@@ -33,12 +33,14 @@ impl Function {
         Function::Beacon,
     ];
 
-    /// The function's routes, relative to `/api`.
+    /// The function's routes, at their public paths (`/api` + the table's path).
     fn routes(self) -> Router<Shared> {
         endpoints()
             .into_iter()
             .filter(|(e, _)| e.function == self)
-            .fold(Router::new(), |r, (e, handler)| r.route(e.path, handler))
+            .fold(Router::new(), |r, (e, handler)| {
+                r.route(&format!("/api{}", e.path), handler)
+            })
     }
 }
 
@@ -115,19 +117,24 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
     ]
 }
 
-/// Every function's router ends the same way: a JSON 404 for unknown paths, and the request
-/// checks (one host, same-origin writes), with the request id and span, in front of every
-/// handler ([`crate::trace::layer`]).
+/// Every function's router ends the same way: a JSON 404 for unknown paths under `/api`, and
+/// the request checks (one host, same-origin writes), with the request id and span, in front
+/// of every handler ([`crate::trace::Trace`]). The routes carry their full paths, so a router
+/// merged into `t8k serve`'s is matched once, with no prefix stripped from the URI (axum's
+/// `nest` rewrites it on every request).
 fn finish(routes: Router<Shared>, state: Shared) -> Router {
-    routes
-        .fallback(|| async {
-            crate::error::ApiError::not_found("no such function; see the README for the API")
-        })
-        .layer(axum::middleware::from_fn(crate::trace::layer))
+    let unknown = || async {
+        crate::error::ApiError::not_found("no such function; see the README for the API")
+    };
+    ["/api", "/api/", "/api/{*rest}"]
+        .into_iter()
+        .fold(routes, |r, path| r.route(path, any(unknown)))
+        .layer(crate::trace::Trace)
         .with_state(state)
 }
 
-/// Every function, to be nested at `/api`.
+/// Every function at its public paths (`/api/...`), to be merged into a router that serves
+/// everything else ([`app`] serves nothing else).
 pub fn api(state: Shared) -> Router {
     let all = Function::ALL
         .into_iter()
@@ -135,12 +142,12 @@ pub fn api(state: Shared) -> Router {
     finish(all, state)
 }
 
-/// The functions at their public paths (`/api/...`).
+/// The functions alone, as the tests and a single process serve them.
 pub fn app(state: Shared) -> Router {
-    Router::new().nest("/api", api(state))
+    api(state)
 }
 
 /// One function at its public paths, as its Lambda binary serves it.
 pub fn function_app(f: Function, state: Shared) -> Router {
-    Router::new().nest("/api", finish(f.routes(), state))
+    finish(f.routes(), state)
 }

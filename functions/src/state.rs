@@ -36,6 +36,8 @@ pub struct AppState {
     pub inline_reads: bool,
     /// Analytics beacons: rate limits, the day's salt, the event buffer.
     pub beacons: crate::beacon::Beacons,
+    /// The last `/api/quota` answer per tenant.
+    pub quota_answers: crate::quota::Answers,
 }
 
 pub type Shared = Arc<AppState>;
@@ -52,6 +54,7 @@ impl AppState {
         Ok(AppState {
             decoding: crate::media::DecodeBudget::new(env.decode_budget, env.decode_wait),
             cache: Default::default(),
+            quota_answers: Default::default(),
             inline_reads,
             beacons: crate::beacon::Beacons::new(false, env.beacon_per_second),
             login_by_ip: Window::new(5, Duration::from_secs(60)),

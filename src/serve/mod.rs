@@ -72,15 +72,14 @@ pub fn live_deploys(routes: &Routes) -> HashMap<String, String> {
         .collect()
 }
 
-/// Static files by `Host`, with the functions mounted at `/api/` for every host (each
-/// function resolves its tenant from `Host` itself).
+/// Static files by `Host`, with the functions at `/api/` for every host (each function
+/// resolves its tenant from `Host` itself). The functions' routes carry their full paths and
+/// are merged in, so an API request is matched once and its URI is never rewritten.
 pub fn router(state: Arc<ServeState>, functions: t8k_functions::Shared) -> Router {
-    // `nest` (not `nest_service`) folds the functions' routes into this router, so an API
-    // request is matched once, without rewriting its URI.
     Router::new()
         .fallback(handle)
         .with_state(state)
-        .nest("/api", t8k_functions::api(functions))
+        .merge(t8k_functions::api(functions))
 }
 
 fn html(status: StatusCode, body: String, head: bool) -> Response {

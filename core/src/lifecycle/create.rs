@@ -3,7 +3,8 @@
 //! 1. **Claim** — one compare-and-swap adds the entry as `status: creating` with a claim
 //!    (holder token, process identity, lease). Uniqueness and `max_tenants` are checked inside
 //!    that swap, so of N racing creators exactly the allowed number win.
-//! 2. **Write** — env.json, site.db (schema + starter content, one transaction), media folder.
+//! 2. **Write** — env.json, site.db (schema + starter content, one transaction), media and
+//!    bandwidth folders.
 //! 3. **Finish** — a second swap turns the claim into `status: active`.
 //!
 //! A crash between 1 and 3 leaves a claim whose holder is dead (or whose lease runs out); list
@@ -317,11 +318,15 @@ impl Installation {
                 .map_err(Error::db(id.as_str()))
         })?;
 
-        if let Some(media) = self.store.local_path(&layout::media_dir(id)) {
-            std::fs::create_dir_all(&media).map_err(|source| Error::Io {
-                path: media.display().to_string(),
-                source,
-            })?;
+        // The bandwidth folder too, empty: a server watching it knows "nothing served this
+        // month yet" without looking again on every quota request.
+        for dir in [layout::media_dir(id), layout::bandwidth_dir(id)] {
+            if let Some(path) = self.store.local_path(&dir) {
+                std::fs::create_dir_all(&path).map_err(|source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            }
         }
         Ok(())
     }

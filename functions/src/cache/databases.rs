@@ -16,7 +16,7 @@ use crate::watch::Scope;
 pub(super) struct OpenDb {
     db: SiteDb,
     inode: u64,
-    usage: Option<(Stamp, Usage)>,
+    usage: Option<(Stamp, Arc<Usage>)>,
     /// Usage measured while the folder was watched, and no event has arrived since.
     pub(super) trusted: bool,
 }
@@ -45,6 +45,24 @@ impl Cache {
         _: &Fresh,
         f: impl FnOnce(&mut OpenDbRef) -> Result<R>,
     ) -> Result<Option<R>> {
+        // Opened while its folder was watched and no event has come since: neither the path
+        // nor the watch need looking at (see [`super::versioned::trusted`] for why).
+        let known = self
+            .dbs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned();
+        if let Some(slot) = known {
+            let mut open = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if open.trusted {
+                return f(&mut OpenDbRef {
+                    open: &mut open,
+                    watched: true,
+                })
+                .map(Some);
+            }
+        }
         let Some(path) = store.local_path(&layout::site_db(id)) else {
             return Ok(None);
         };
@@ -88,7 +106,7 @@ impl Cache {
         id: &TenantId,
         cfg: &Arc<ConfigDoc>,
         fresh: &Fresh,
-    ) -> Result<Option<Usage>> {
+    ) -> Result<Option<Arc<Usage>>> {
         self.with_db(store, id, fresh, |db| db.usage(store, id, cfg))
     }
 }
@@ -109,7 +127,12 @@ impl OpenDbRef<'_> {
         &self.open.db
     }
 
-    fn usage(&mut self, store: &dyn Store, id: &TenantId, cfg: &Arc<ConfigDoc>) -> Result<Usage> {
+    fn usage(
+        &mut self,
+        store: &dyn Store,
+        id: &TenantId,
+        cfg: &Arc<ConfigDoc>,
+    ) -> Result<Arc<Usage>> {
         if self.open.trusted
             && self.watched
             && let Some((s, u)) = &self.open.usage
@@ -130,14 +153,14 @@ impl OpenDbRef<'_> {
             return Ok(u.clone());
         }
         let storage = Storage::measure(store, id)?;
-        let usage = Usage {
+        let usage = Arc::new(Usage {
             tenant: id.to_string(),
             pages: db.page_count()?,
             users: t8k_core::users::count(&cfg.cfg, db)?,
             storage_bytes: storage.total(),
             storage,
             limits: Limits::of(&cfg.cfg)?,
-        };
+        });
         self.open.usage = Some((stamp, usage.clone()));
         self.open.trusted = self.watched;
         Ok(usage)

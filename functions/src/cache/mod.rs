@@ -10,7 +10,9 @@
 //! was parsed from: the store replaces
 //! documents only by rename, and the cache keeps that file open, which pins its inode number
 //! (no new file can reuse it while it is open); size, mtime and ctime are compared as well,
-//! for hand edits in place. That is one `statx` a document per request. Documents not pinned
+//! for hand edits in place. That is one `statx` a document per request. A document found
+//! missing while its folder is watched is remembered as missing (a month nothing was served
+//! in: tenant creation makes the empty bandwidth folder so it can be watched). Documents not pinned
 //! (past [`MAX_PINNED`] open files) and documents in a bucket are re-read and compared byte
 //! for byte. Usage is reused only while the database is the same file and SQLite's
 //! `data_version` says no connection has committed since, and env.json is the same document;
@@ -37,7 +39,7 @@ use t8k_core::hosts::HostMap;
 use databases::OpenDb;
 pub use databases::OpenDbRef;
 pub use versioned::MAX_PINNED;
-use versioned::{Versioned, parse};
+use versioned::{Versioned, parse, trusted};
 
 /// The registry as last read, with its host table.
 pub struct RegistryDoc {
@@ -51,7 +53,7 @@ pub struct ConfigDoc {
     /// Token → its verified claims. Only tokens whose signature checked out with this
     /// document's secret are here, so a new document (a rotated secret) starts empty. Expiry
     /// and token versions are still checked on every request.
-    sessions: Mutex<HashMap<String, crate::token::Claims>>,
+    sessions: Mutex<HashMap<String, Arc<crate::token::Claims>>>,
 }
 
 /// Verified tokens kept per tenant before the memo is cleared.
@@ -66,18 +68,26 @@ impl ConfigDoc {
     }
 
     /// The claims of a token verified earlier against this document.
-    pub fn verified(&self, token: &str) -> Option<crate::token::Claims> {
+    pub fn verified(&self, token: &str) -> Option<Arc<crate::token::Claims>> {
         let memo = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         memo.get(token).cloned()
     }
 
-    pub fn remember(&self, token: &str, claims: &crate::token::Claims) {
+    pub fn remember(&self, token: &str, claims: &Arc<crate::token::Claims>) {
         let mut memo = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         if memo.len() >= MAX_SESSIONS {
             memo.clear();
         }
         memo.insert(token.to_owned(), claims.clone());
     }
+}
+
+/// A tenant's bandwidth figures for the month last asked for; the key is kept because a month
+/// nothing was served in is looked up again on every request.
+struct MonthSlot {
+    month: String,
+    key: t8k_core::key::Key,
+    doc: Option<Versioned<Month>>,
 }
 
 /// Proof that a request has taken in the changes made before it began ([`Cache::sync`]).
@@ -88,7 +98,7 @@ pub struct Cache {
     registry: Mutex<Option<Versioned<RegistryDoc>>>,
     configs: Mutex<HashMap<TenantId, Versioned<ConfigDoc>>>,
     dbs: Mutex<HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
-    bandwidth: Mutex<HashMap<(TenantId, String), Versioned<Month>>>,
+    bandwidth: Mutex<HashMap<TenantId, MonthSlot>>,
     pinned: std::sync::atomic::AtomicUsize,
     watcher: std::sync::OnceLock<Option<Watcher>>,
 }
@@ -143,13 +153,15 @@ impl Cache {
                 db.lock().unwrap_or_else(|p| p.into_inner()).trusted = false;
             }
         }
-        for ((id, _), v) in self
+        for (id, slot) in self
             .bandwidth
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter_mut()
         {
-            if hit(&Scope::Stats(id.clone())) {
+            if let Some(v) = slot.doc.as_mut()
+                && hit(&Scope::Stats(id.clone()))
+            {
                 v.trusted = false;
             }
         }
@@ -157,27 +169,43 @@ impl Cache {
     }
 
     pub fn registry(&self, store: &dyn Store, _: &Fresh) -> Result<Arc<RegistryDoc>> {
-        let key = layout::registry();
         let mut slot = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
-            let reg: Registry = parse(&key, bytes)?;
-            Ok(RegistryDoc {
-                hosts: reg.hosts(),
-                reg,
-            })
-        })?
-        .ok_or_else(|| Error::NotInstalled {
+        let doc = match trusted(slot.as_ref()) {
+            Some(doc) => doc,
+            None => {
+                let key = layout::registry();
+                self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
+                    let reg: Registry = parse(&key, bytes)?;
+                    Ok(RegistryDoc {
+                        hosts: reg.hosts(),
+                        reg,
+                    })
+                })?
+            }
+        };
+        doc.ok_or_else(|| Error::NotInstalled {
             root: store.describe(),
         })
     }
 
     pub fn config(&self, store: &dyn Store, id: &TenantId, _: &Fresh) -> Result<Arc<ConfigDoc>> {
-        let key = layout::env_json(id);
-        let scope = Scope::Config(id.clone());
-        self.load_keyed(&self.configs, id.clone(), store, &key, scope, |bytes| {
-            Ok(ConfigDoc::new(parse(&key, bytes)?))
-        })?
-        .ok_or_else(|| Error::NoSuchTenant(id.to_string()))
+        let known = trusted(
+            self.configs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(id),
+        );
+        let doc = match known {
+            Some(doc) => doc,
+            None => {
+                let key = layout::env_json(id);
+                let scope = Scope::Config(id.clone());
+                self.load_keyed(&self.configs, id.clone(), store, &key, scope, |bytes| {
+                    Ok(ConfigDoc::new(parse(&key, bytes)?))
+                })?
+            }
+        };
+        doc.ok_or_else(|| Error::NoSuchTenant(id.to_string()))
     }
 
     /// Bytes served to the tenant in `month` as `t8k serve` recorded them; `None` when nothing
@@ -189,12 +217,25 @@ impl Cache {
         month: &str,
         _: &Fresh,
     ) -> Result<Option<Month>> {
-        let key = t8k_core::bandwidth::month_key(id, month)?;
-        let slot = (id.clone(), month.to_owned());
+        let mut map = self.bandwidth.lock().unwrap_or_else(|p| p.into_inner());
+        if map.get(id).is_none_or(|s| s.month != month) {
+            // Another month: its own file. What was read for the last one is kept (the open
+            // file pins its inode) but trusted no more, so it is only reused for an identical
+            // file.
+            let key = t8k_core::bandwidth::month_key(id, month)?;
+            let mut doc = map.remove(id).and_then(|s| s.doc);
+            if let Some(d) = doc.as_mut() {
+                d.trusted = false;
+            }
+            let month = month.to_owned();
+            map.insert(id.clone(), MonthSlot { month, key, doc });
+        }
+        let MonthSlot { key, doc, .. } = map.get_mut(id).expect("inserted above");
+        if let Some(served) = trusted(doc.as_ref()) {
+            return Ok(served.map(|m| *m));
+        }
         let scope = Scope::Stats(id.clone());
-        let loaded = self.load_keyed(&self.bandwidth, slot, store, &key, scope, |bytes| {
-            parse(&key, bytes)
-        })?;
+        let loaded = self.load(store, key, scope, doc, |bytes| parse(key, bytes))?;
         Ok(loaded.map(|m| *m))
     }
 }

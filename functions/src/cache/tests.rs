@@ -146,3 +146,85 @@ fn usage_follows_writes_by_other_connections() {
         );
     }
 }
+
+#[test]
+fn a_month_nothing_was_served_in_is_seen_when_traffic_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = installation(dir.path());
+    inst.create_tenant("acme", |id| NewTenant {
+        id,
+        site_name: "Acme".into(),
+        email: "a@acme.test".into(),
+        admin_password: None,
+        editor_password: None,
+        theme: None,
+        organisation: None,
+    })
+    .unwrap();
+    assert!(
+        dir.path().join("stats/acme/bandwidth").is_dir(),
+        "creation makes the folder a server watches"
+    );
+    let id = TenantId::trusted("acme").unwrap();
+    let served = |bytes| Month { bytes, requests: 1 };
+    for (n, cache) in caches().into_iter().enumerate() {
+        let (this, next) = (
+            format!("2026-0{}", 1 + 2 * n),
+            format!("2026-0{}", 2 + 2 * n),
+        );
+        let read = |month: &str| {
+            cache
+                .bandwidth(inst.store(), &id, month, &cache.sync())
+                .unwrap()
+        };
+        assert_eq!(read(&this), None, "nothing served yet");
+        assert_eq!(
+            read(&this),
+            None,
+            "still nothing (now known without looking, when watched)"
+        );
+        t8k_core::bandwidth::add(inst.store(), &id, &this, served(100)).unwrap();
+        assert_eq!(read(&this), Some(served(100)), "the first traffic shows");
+        assert_eq!(read(&next), None, "another month has its own file");
+        t8k_core::bandwidth::add(inst.store(), &id, &next, served(7)).unwrap();
+        assert_eq!(read(&next), Some(served(7)));
+        assert_eq!(read(&this), Some(served(100)), "and back");
+        t8k_core::bandwidth::add(inst.store(), &id, &this, served(1)).unwrap();
+        assert_eq!(read(&this).map(|m| m.bytes), Some(101));
+    }
+}
+
+#[test]
+fn a_tenant_folder_removed_and_made_again_is_read_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = installation(dir.path());
+    let id = TenantId::trusted("gone").unwrap();
+    for cache in caches() {
+        let cfg = dir.path().join("config/gone");
+        let read = || {
+            cache
+                .config(inst.store(), &id, &cache.sync())
+                .map(|d| d.cfg.site_name.clone())
+        };
+        std::fs::create_dir_all(&cfg).unwrap();
+        assert!(read().is_err(), "an empty folder: no such tenant");
+        assert!(read().is_err(), "and again, from what the cache knows");
+        let doc = |name: &str| {
+            serde_json::to_vec(&serde_json::json!({
+                "TENANT_ID": "gone", "SITE_URL": "https://gone.aaaa.test", "SITE_NAME": name,
+                "HOME_SLUG": "hello", "STORAGE_QUOTA": "1GB", "MAX_PAGES": 10, "MAX_USERS": 2,
+                "SIGNING_SECRET": "00", "THEME": "default",
+            }))
+            .unwrap()
+        };
+        std::fs::write(cfg.join("env.json"), doc("First")).unwrap();
+        assert_eq!(read().unwrap(), "First", "a document appearing is seen");
+        std::fs::rename(&cfg, dir.path().join("config/gone.old")).unwrap();
+        assert!(read().is_err(), "the folder moved away");
+        std::fs::create_dir_all(&cfg).unwrap();
+        std::fs::write(cfg.join("env.json"), doc("Second")).unwrap();
+        assert_eq!(read().unwrap(), "Second", "a new folder is watched afresh");
+        std::fs::remove_dir_all(dir.path().join("config/gone.old")).unwrap();
+        std::fs::remove_dir_all(&cfg).unwrap();
+    }
+}

@@ -21,6 +21,8 @@ pub(super) enum Source {
     Pinned { id: FileId, _file: std::fs::File },
     /// The bytes themselves (a bucket, or past [`MAX_PINNED`]).
     Bytes(Vec<u8>),
+    /// No document, seen while its folder was watched: one appearing is an event.
+    Absent,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,8 @@ impl FileId {
 
 pub(super) struct Versioned<T> {
     pub(super) source: Source,
-    pub(super) value: Arc<T>,
+    /// `None` for [`Source::Absent`].
+    pub(super) value: Option<Arc<T>>,
     /// Read while its folder was watched, and no event has arrived since.
     pub(super) trusted: bool,
 }
@@ -64,6 +67,15 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(key: &Key, bytes: &[u8]) -> 
         file: key.to_string(),
         message: e.to_string(),
     })
+}
+
+/// The value of a document read while its folder was watched, with no event since: no system
+/// call and no key to build. Sound only after [`Cache::sync`] ran for the request (the caller
+/// holds its [`super::Fresh`]), and because a watch that goes away (its folder deleted or
+/// moved) is itself an event that clears `trusted`.
+/// The outer `None` is "not known without looking"; the inner one, a trusted absence.
+pub(super) fn trusted<T>(slot: Option<&Versioned<T>>) -> Option<Option<Arc<T>>> {
+    slot.filter(|v| v.trusted).map(|v| v.value.clone())
 }
 
 impl Cache {
@@ -103,31 +115,33 @@ impl Cache {
             if let Some(v) = slot.as_ref()
                 && matches!(&v.source, Source::Bytes(b) if *b == bytes)
             {
-                return Ok(Some(v.value.clone()));
+                return Ok(v.value.clone());
             }
             let value = Arc::new(build(&bytes)?);
-            *slot = Some(Versioned {
-                source: Source::Bytes(bytes),
-                value: value.clone(),
-                trusted: false,
-            });
+            self.replace(slot, Source::Bytes(bytes), Some(value.clone()), false);
             return Ok(Some(value));
         };
-        // A document never seen that does not exist (a month nothing was served in): one
-        // `statx`, and no watch attempt on a folder that is not there either. Absence is not
-        // cached, so the next request looks again.
-        if slot.is_none()
-            && matches!(std::fs::symlink_metadata(&path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
-        {
+        // A document never seen that does not exist (a month nothing was served in) and whose
+        // folder is not there either: one `statx` and one failed watch, and the next request
+        // looks again. Where the folder is there, the code below watches it and keeps the
+        // absence.
+        let missing = |path: &std::path::Path| matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if slot.is_none() && missing(&path) && !self.watch(&path, &scope) {
             return Ok(None);
         }
         let watched = self.watch(&path, &scope);
         if let Some(v) = slot.as_ref().filter(|v| v.trusted && watched) {
-            return Ok(Some(v.value.clone()));
+            return Ok(v.value.clone());
         }
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Watched before looking, so a file created since is an event.
+                if watched {
+                    self.replace(slot, Source::Absent, None, true);
+                }
+                return Ok(None);
+            }
             Err(e) => return Err(io_err(&path)(e)),
         };
         let id = FileId::of(&meta);
@@ -135,7 +149,7 @@ impl Cache {
             && matches!(&v.source, Source::Pinned { id: cur, .. } if *cur == id)
         {
             v.trusted = watched;
-            return Ok(Some(v.value.clone()));
+            return Ok(v.value.clone());
         }
         let mut file = match std::fs::File::open(&path) {
             Ok(f) => f,
@@ -149,31 +163,51 @@ impl Cache {
             && matches!(&v.source, Source::Bytes(b) if *b == bytes)
         {
             v.trusted = watched;
-            return Ok(Some(v.value.clone()));
+            return Ok(v.value.clone());
         }
         let value = Arc::new(build(&bytes)?);
-        use std::sync::atomic::Ordering::Relaxed;
-        let was_pinned = matches!(
-            slot,
-            Some(Versioned {
-                source: Source::Pinned { .. },
-                ..
-            })
-        );
-        let source = if was_pinned || self.pinned.fetch_add(1, Relaxed) < MAX_PINNED {
+        let source = if self.pin() {
             Source::Pinned {
                 id: opened,
                 _file: file,
             }
         } else {
-            self.pinned.fetch_sub(1, Relaxed);
             Source::Bytes(bytes)
         };
+        self.replace(slot, source, Some(value.clone()), watched);
+        Ok(Some(value))
+    }
+
+    /// Takes one of the [`MAX_PINNED`] open files, if one is left.
+    fn pin(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.pinned.fetch_add(1, Relaxed) < MAX_PINNED {
+            return true;
+        }
+        self.pinned.fetch_sub(1, Relaxed);
+        false
+    }
+
+    /// Puts a new version in `slot`, giving back the open file of the one it replaces.
+    fn replace<T>(
+        &self,
+        slot: &mut Option<Versioned<T>>,
+        source: Source,
+        value: Option<Arc<T>>,
+        trusted: bool,
+    ) {
+        if let Some(Versioned {
+            source: Source::Pinned { .. },
+            ..
+        }) = slot
+        {
+            self.pinned
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
         *slot = Some(Versioned {
             source,
-            value: value.clone(),
-            trusted: watched,
+            value,
+            trusted,
         });
-        Ok(Some(value))
     }
 }
