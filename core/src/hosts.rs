@@ -6,8 +6,6 @@
 //! `{id}.localhost` (local preview); the main site at `{domain}`, `www.{domain}` and
 //! `localhost`. Hosts are lowercased, without port or trailing dot.
 
-use std::collections::HashMap;
-
 use crate::name::TenantId;
 use crate::registry::Registry;
 
@@ -33,7 +31,7 @@ pub enum Reach {
 #[derive(Clone, Debug, Default)]
 pub struct HostMap {
     domain: String,
-    exact: HashMap<String, Site>,
+    exact: foldhash::HashMap<String, Site>,
 }
 
 /// The name in a `Host` value, without port and trailing dot, if it is a plausible host name
@@ -69,7 +67,7 @@ pub fn is_local(host: &str) -> bool {
 impl HostMap {
     pub fn new(reg: &Registry) -> HostMap {
         let domain = reg.domain.to_ascii_lowercase();
-        let mut exact = HashMap::new();
+        let mut exact = foldhash::HashMap::default();
         for t in reg.tenants.iter().filter(|t| t.is_complete()) {
             let Ok(id) = t.tenant_id() else { continue };
             let site = Site::Tenant {

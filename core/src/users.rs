@@ -345,8 +345,10 @@ fn is_builtin(username: &str) -> bool {
 /// For a built-in account (`admin`, `editor`): `Some` of its session state from env.json
 /// (`Some(None)` when it has no password, so no sessions). `None` for a named account.
 pub fn builtin_state(cfg: &TenantConfig, username: &str) -> Option<Option<(Role, i64)>> {
-    let name = username.trim().to_ascii_lowercase();
-    let (_, role) = BUILTINS.iter().find(|(b, _)| *b == name)?;
+    let name = username.trim();
+    let (_, role) = BUILTINS
+        .iter()
+        .find(|(b, _)| b.eq_ignore_ascii_case(name))?;
     if builtin_hash(cfg, *role).is_empty() {
         return Some(None);
     }

@@ -3,7 +3,6 @@
 //! reported as unknown rather than invented. No bandwidth limit exists yet, so its limit is
 //! null.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -74,7 +73,7 @@ pub async fn quota(
 /// pointer, which is exact because the memo holds it (a live allocation is never reused) and
 /// the cache makes a new one whenever the database or env.json changes.
 #[derive(Default)]
-pub struct Answers(Mutex<HashMap<TenantId, Answer>>);
+pub struct Answers(Mutex<foldhash::HashMap<TenantId, Answer>>);
 
 struct Answer {
     usage: Arc<Usage>,

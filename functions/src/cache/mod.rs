@@ -23,7 +23,6 @@
 mod databases;
 mod versioned;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use t8k_core::bandwidth::Month;
@@ -53,7 +52,7 @@ pub struct ConfigDoc {
     /// Token → its verified claims. Only tokens whose signature checked out with this
     /// document's secret are here, so a new document (a rotated secret) starts empty. Expiry
     /// and token versions are still checked on every request.
-    sessions: Mutex<HashMap<String, Arc<crate::token::Claims>>>,
+    sessions: Mutex<foldhash::HashMap<String, Arc<crate::token::Claims>>>,
 }
 
 /// Verified tokens kept per tenant before the memo is cleared.
@@ -96,9 +95,9 @@ pub struct Fresh(());
 #[derive(Default)]
 pub struct Cache {
     registry: Mutex<Option<Versioned<RegistryDoc>>>,
-    configs: Mutex<HashMap<TenantId, Versioned<ConfigDoc>>>,
-    dbs: Mutex<HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
-    bandwidth: Mutex<HashMap<TenantId, MonthSlot>>,
+    configs: Mutex<foldhash::HashMap<TenantId, Versioned<ConfigDoc>>>,
+    dbs: Mutex<foldhash::HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
+    bandwidth: Mutex<foldhash::HashMap<TenantId, MonthSlot>>,
     pinned: std::sync::atomic::AtomicUsize,
     watcher: std::sync::OnceLock<Option<Watcher>>,
 }

@@ -1,7 +1,6 @@
 //! Which stored version a parsed document came from, and reading a document again only when
 //! that version changed (see the module above for why this is exact).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use t8k_core::key::Key;
@@ -82,7 +81,7 @@ impl Cache {
     /// [`Cache::load`] for a document cached in `map` under `slot`.
     pub(super) fn load_keyed<K: std::hash::Hash + Eq, T>(
         &self,
-        map: &Mutex<HashMap<K, Versioned<T>>>,
+        map: &Mutex<foldhash::HashMap<K, Versioned<T>>>,
         slot: K,
         store: &dyn Store,
         key: &Key,
