@@ -9,7 +9,7 @@ case "${CARGO_TARGET_DIR:-target}" in
 esac
 WORK=$(mktemp -d /tmp/t8k-bench.XXXXXX)
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 # A field of wrk's RESULT line, e.g. `echo "$out" | field rps`.

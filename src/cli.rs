@@ -370,8 +370,16 @@ pub enum TenantCmd {
         #[command(flatten)]
         passwords: PasswordArgs,
     },
-    /// List tenants.
-    List,
+    /// List tenants, in id order. With --limit, one page at a time: the output ends with the
+    /// id to pass as --after for the next page (in --json: `{"tenants": [...], "next": ID|null}`).
+    List {
+        /// At most this many tenants.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Only tenants whose id sorts after this one (the `next` of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+    },
     /// Show one tenant: settings, usage, content version.
     Show { id: String },
     /// Let a deactivated tenant be served again.

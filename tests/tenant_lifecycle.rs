@@ -548,3 +548,42 @@ fn completions_and_manual_pages_cover_every_subcommand() {
     assert!(page.contains("admin\\-password\\-file"), "{page}");
     assert!(!root.path().join("config").exists(), "no data root touched");
 }
+
+#[test]
+fn tenant_list_pages_in_id_order_and_says_how_to_go_on() {
+    let root = Root::new();
+    root.init_multi(10);
+    for id in ["zeta", "acme", "mint"] {
+        root.create(id).ok();
+    }
+    let all = root.run(&["--json", "tenant", "list"]).ok().json();
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["acme", "mint", "zeta"],
+        "without --limit: the whole list, an array"
+    );
+    let first = root
+        .run(&["--json", "tenant", "list", "--limit", "2"])
+        .ok()
+        .json();
+    assert_eq!(first["tenants"].as_array().unwrap().len(), 2, "{first}");
+    assert_eq!(first["next"], "mint");
+    let rest = root
+        .run(&[
+            "--json", "tenant", "list", "--limit", "2", "--after", "mint",
+        ])
+        .ok()
+        .json();
+    assert_eq!(rest["tenants"][0]["id"], "zeta");
+    assert!(rest["next"].is_null(), "the last page: {rest}");
+    let human = root.run(&["tenant", "list", "--limit", "1"]).ok().stdout;
+    assert!(human.contains("--after acme"), "{human}");
+    root.run(&["tenant", "list", "--limit", "0"])
+        .fails(1, "1 or more");
+}

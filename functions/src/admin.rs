@@ -6,12 +6,13 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::guard::InstallationAdmin;
 use crate::state::{Shared, blocking};
 
@@ -36,11 +37,41 @@ fn usage_json(u: &t8k_core::lifecycle::Usage) -> Value {
     })
 }
 
-pub async fn list(State(state): State<Shared>, _: InstallationAdmin) -> ApiResult<Json<Value>> {
+/// `?limit=&after=` of the tenant list.
+#[derive(Deserialize)]
+pub struct Paging {
+    limit: Option<usize>,
+    after: Option<String>,
+}
+
+/// Tenants a page when the caller names no limit, and the most one page may hold: each row
+/// measures the tenant's usage (opens its database), so a page is bounded work.
+const PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+
+/// One page of tenants in id order, with usage; `next` is the `after` of the next page.
+pub async fn list(
+    State(state): State<Shared>,
+    _: InstallationAdmin,
+    paging: Result<Query<Paging>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(paging) = paging.map_err(|e| {
+        ApiError::bad_request(format!(
+            "{}; page with ?limit=N (1-{MAX_PAGE}) and ?after=ID (the `next` of the previous page)",
+            e.body_text()
+        ))
+    })?;
+    let limit = paging.limit.unwrap_or(PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit={limit} is out of range; ask for 1 to {MAX_PAGE} tenants a page"
+        )));
+    }
     blocking(&state, move |st| {
         let settings = st.inst.settings()?;
+        let page = st.inst.list_page(paging.after.as_deref(), limit)?;
         let mut tenants = vec![];
-        for t in st.inst.list()? {
+        for t in page.tenants {
             // One damaged tenant must not hide the others from the operator.
             let usage = match st.inst.usage(&t.id) {
                 Ok(u) => usage_json(&u),
@@ -51,6 +82,7 @@ pub async fn list(State(state): State<Shared>, _: InstallationAdmin) -> ApiResul
         Ok(Json(json!({
             "max_tenants": settings.max_tenants.value,
             "count": tenants.len(),
+            "next": page.next,
             "pending": st.inst.pending_signups()?.len(),
             "tenants": tenants,
         })))

@@ -403,6 +403,54 @@ async fn users_are_managed_by_admins_within_max_users() {
 }
 
 #[tokio::test]
+async fn the_operator_pages_through_tenants_in_id_order() {
+    let api = Api::new();
+    let key = api.inst().rotate_admin_key().unwrap();
+    api.inst()
+        .create_tenant("bakery", |id| NewTenant {
+            id,
+            site_name: "Bakery".into(),
+            email: "owner@bakery.test".into(),
+            admin_password: None,
+            editor_password: None,
+            theme: None,
+            organisation: None,
+        })
+        .unwrap();
+    let (mut seen, mut after) = (vec![], String::new());
+    loop {
+        let path = format!("/admin/tenants?limit=1{after}");
+        let page = api.get(MAIN, &path, Auth::Bearer(&key)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.json);
+        assert_eq!(page.json["count"], 1, "{}", page.json);
+        seen.push(page.json["tenants"][0]["id"].as_str().unwrap().to_owned());
+        match page.json["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["acme", "bakery", "other"],
+        "each tenant once, in id order"
+    );
+    let all = api.get(MAIN, "/admin/tenants", Auth::Bearer(&key)).await;
+    assert_eq!(all.json["count"], 3);
+    assert!(all.json["next"].is_null(), "one page holds them all");
+    for bad in ["limit=0", "limit=1001", "limit=many"] {
+        let refused = api
+            .get(MAIN, &format!("/admin/tenants?{bad}"), Auth::Bearer(&key))
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        let message = refused.json["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("1 to 1000") || message.contains("?limit=N"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_operator_key_opens_the_admin_api_on_the_main_domain_only() {
     let api = Api::new();
     let key = api.inst().rotate_admin_key().unwrap();

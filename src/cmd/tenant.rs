@@ -1,7 +1,7 @@
 //! `t8k tenant ...`: the tenant lifecycle.
 
 use anyhow::Result;
-use t8k_core::lifecycle::{Installation, NewTenant, Usage};
+use t8k_core::lifecycle::{Installation, NewTenant, TenantPage, Usage};
 use t8k_core::quota::format_size;
 
 use super::publish::with_target;
@@ -34,36 +34,7 @@ pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
                 )
             });
         }
-        TenantCmd::List => {
-            let tenants = inst.list()?;
-            output::emit(json, &tenants, || {
-                if tenants.is_empty() {
-                    println!(
-                        "No tenants yet. Create one with `t8k tenant create ID --name NAME --email EMAIL --admin-password-stdin`."
-                    );
-                    return;
-                }
-                let rows = tenants
-                    .iter()
-                    .map(|t| {
-                        vec![
-                            t.id.clone(),
-                            t.domain.clone(),
-                            t.status.as_str().into(),
-                            t.created.clone(),
-                            t.custom_domains.join(", "),
-                        ]
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    output::table(
-                        &["tenant", "domain", "status", "created", "custom domains"],
-                        rows
-                    )
-                );
-            });
-        }
+        TenantCmd::List { limit, after } => list(inst, limit, after.as_deref(), json)?,
         TenantCmd::Pending => {
             let pending: Vec<_> = inst
                 .pending_signups()?
@@ -244,4 +215,50 @@ fn print_usage(u: &Usage) {
         "{}",
         output::table(&["resource", "used", "limit", "use"], rows)
     );
+}
+
+/// `tenant list`: every tenant, or with `--limit` one page of them.
+fn list(inst: &Installation, limit: Option<usize>, after: Option<&str>, json: bool) -> Result<()> {
+    let page = inst.list_page(after, limit.unwrap_or(usize::MAX))?;
+    if json {
+        // Without --limit, the array scripts read before there were pages.
+        match limit {
+            Some(_) => output::json(&page),
+            None => output::json(&page.tenants),
+        }
+        return Ok(());
+    }
+    let TenantPage { tenants, next } = page;
+    if tenants.is_empty() && after.is_none() {
+        println!(
+            "No tenants yet. Create one with `t8k tenant create ID --name NAME --email EMAIL --admin-password-stdin`."
+        );
+        return Ok(());
+    }
+    let rows = tenants
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.clone(),
+                t.domain.clone(),
+                t.status.as_str().into(),
+                t.created.clone(),
+                t.custom_domains.join(", "),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        output::table(
+            &["tenant", "domain", "status", "created", "custom domains"],
+            rows
+        )
+    );
+    if let Some(next) = next {
+        println!(
+            "More follow: `t8k tenant list --limit {} --after {next}`.",
+            tenants.len()
+        );
+    }
+    Ok(())
 }

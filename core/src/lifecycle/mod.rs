@@ -24,6 +24,14 @@ use crate::settings::{self, Env, Settings};
 use crate::store::{Condition, Store, StoreError, Version};
 use crate::tenant_config::TenantConfig;
 
+/// A page of [`Installation::list_page`].
+#[derive(Debug, Serialize)]
+pub struct TenantPage {
+    pub tenants: Vec<TenantEntry>,
+    /// The last id of this page when more follow: pass it as `after`.
+    pub next: Option<String>,
+}
+
 pub struct Installation {
     pub store: Box<dyn Store>,
     pub env: Env,
@@ -202,6 +210,28 @@ impl Installation {
             .into_iter()
             .filter(TenantEntry::is_complete)
             .collect())
+    }
+
+    /// One page of complete tenants in id order: at most `limit`, those after the id `after`
+    /// (exclusive), and the id to pass as `after` for the next page (`None` on the last).
+    /// The paging contract (not the current registry's single document) is what callers hold
+    /// to, so a layout with one entry per tenant can list them without holding all of them.
+    pub fn list_page(&self, after: Option<&str>, limit: usize) -> Result<TenantPage> {
+        if limit == 0 {
+            return Err(Error::invalid(
+                "limit",
+                "a page of 0 tenants lists nothing; ask for 1 or more",
+            ));
+        }
+        let mut tenants: Vec<TenantEntry> = self
+            .list()?
+            .into_iter()
+            .filter(|t| after.is_none_or(|a| t.id.as_str() > a))
+            .collect();
+        tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        let next = (tenants.len() > limit).then(|| tenants[limit - 1].id.clone());
+        tenants.truncate(limit);
+        Ok(TenantPage { tenants, next })
     }
 
     /// Looks a tenant up; only complete tenants count.
