@@ -72,6 +72,13 @@ impl AppState {
 }
 
 impl AppState {
+    /// With an allocator that keeps freed memory a while (see
+    /// [`crate::media::DecodeBudget::giving_memory_back_with`]).
+    pub fn giving_memory_back_with(mut self, give_back: fn()) -> AppState {
+        self.decoding = self.decoding.giving_memory_back_with(give_back);
+        self
+    }
+
     /// For a long-running server (`t8k serve`): beacons are buffered and written in batches by
     /// [`crate::beacon::Beacons::flush`], which the server calls every second and at shutdown.
     pub fn batching_beacons(mut self) -> AppState {

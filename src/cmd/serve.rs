@@ -75,7 +75,10 @@ pub fn serve(
         })?;
     announce(inst, listener.local_addr()?.port(), json)?;
 
-    let fns = Arc::new(t8k_functions::AppState::new(functions)?.batching_beacons());
+    let fns = t8k_functions::AppState::new(functions)?
+        .batching_beacons()
+        .giving_memory_back_with(crate::give_freed_memory_back);
+    let fns = Arc::new(fns);
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let reloader = scope.spawn(|| refresh_loop(inst, &state, &fns, &themes, watch, &stop));

@@ -29,6 +29,22 @@ fn installation(dir: &std::path::Path) -> Installation {
     inst
 }
 
+/// An installation with one tenant, `acme`.
+fn with_acme(dir: &std::path::Path) -> Installation {
+    let inst = installation(dir);
+    inst.create_tenant("acme", |id| NewTenant {
+        id,
+        site_name: "Acme".into(),
+        email: "a@acme.test".into(),
+        admin_password: None,
+        editor_password: None,
+        theme: None,
+        organisation: None,
+    })
+    .unwrap();
+    inst
+}
+
 #[test]
 fn every_replacement_of_the_registry_is_seen_even_at_the_same_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,17 +109,7 @@ fn edits_in_place_are_seen() {
 #[test]
 fn usage_follows_writes_by_other_connections() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = installation(dir.path());
-    inst.create_tenant("acme", |id| NewTenant {
-        id,
-        site_name: "Acme".into(),
-        email: "a@acme.test".into(),
-        admin_password: None,
-        editor_password: None,
-        theme: None,
-        organisation: None,
-    })
-    .unwrap();
+    let inst = with_acme(dir.path());
     let id = TenantId::trusted("acme").unwrap();
     for (n, cache) in caches().into_iter().enumerate() {
         let usage = |cache: &Cache| {
@@ -150,17 +156,7 @@ fn usage_follows_writes_by_other_connections() {
 #[test]
 fn a_month_nothing_was_served_in_is_seen_when_traffic_arrives() {
     let dir = tempfile::tempdir().unwrap();
-    let inst = installation(dir.path());
-    inst.create_tenant("acme", |id| NewTenant {
-        id,
-        site_name: "Acme".into(),
-        email: "a@acme.test".into(),
-        admin_password: None,
-        editor_password: None,
-        theme: None,
-        organisation: None,
-    })
-    .unwrap();
+    let inst = with_acme(dir.path());
     assert!(
         dir.path().join("stats/acme/bandwidth").is_dir(),
         "creation makes the folder a server watches"

@@ -120,14 +120,6 @@ impl Cache {
             self.replace(slot, Source::Bytes(bytes), Some(value.clone()), false);
             return Ok(Some(value));
         };
-        // A document never seen that does not exist (a month nothing was served in) and whose
-        // folder is not there either: one `statx` and one failed watch, and the next request
-        // looks again. Where the folder is there, the code below watches it and keeps the
-        // absence.
-        let missing = |path: &std::path::Path| matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
-        if slot.is_none() && missing(&path) && !self.watch(&path, &scope) {
-            return Ok(None);
-        }
         let watched = self.watch(&path, &scope);
         if let Some(v) = slot.as_ref().filter(|v| v.trusted && watched) {
             return Ok(v.value.clone());
@@ -135,7 +127,9 @@ impl Cache {
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Watched before looking, so a file created since is an event.
+                // Watched before looking, so a file created since is an event: the absence is
+                // kept (a month nothing was served in). Without a watch (no folder either),
+                // the next request looks again.
                 if watched {
                     self.replace(slot, Source::Absent, None, true);
                 }
