@@ -7,7 +7,8 @@ case "${CARGO_TARGET_DIR:-target}" in
   /*) BIN="$CARGO_TARGET_DIR/release" ;;
   *) BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release" ;;
 esac
-WORK=$(mktemp -d /tmp/t8k-bench.XXXXXX)
+# Scratch space under TMPDIR (e.g. TMPDIR=/dev/shm: the disk here is noisy).
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/t8k-bench.XXXXXX")
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

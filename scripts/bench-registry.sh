@@ -19,9 +19,6 @@ SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(100 10000 100000)
 CONCURRENT=${CONCURRENT:-50}
 . scripts/bench-lib.sh
-rm -rf "$WORK"  # bench-lib's scratch folder: this one lives under TMPDIR instead
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/t8k-registry.XXXXXX")
-trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b-a}'; }
