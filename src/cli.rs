@@ -116,6 +116,13 @@ pub enum Command {
     /// Create, list, inspect, (de)activate, limit, delete and restore tenants.
     #[command(subcommand)]
     Tenant(TenantCmd),
+    /// A tenant's custom domains: add, list, remove (each domain serves one tenant).
+    #[command(subcommand)]
+    Domain(DomainCmd),
+    /// The registry: one entry per tenant under config/t8k/tenants/, and the tenant view in
+    /// config/t8k/tenants.json.
+    #[command(subcommand)]
+    Registry(RegistryCmd),
     /// Import and export a tenant's pages as Markdown files with front matter.
     #[command(subcommand)]
     Content(ContentCmd),
@@ -246,9 +253,17 @@ pub struct BuildArgs {
     /// Build every active tenant and the main site (the default when no tenant is named).
     #[arg(long, conflicts_with = "tenants")]
     pub all: bool,
-    /// Skip tenants whose source fingerprint (content, env.json, theme, builder) is unchanged.
+    /// Build only what changed since the last `--changed` run into this folder: tenants in the
+    /// build queue (every content or settings change queues its tenant), tenants with no bundle
+    /// yet, and every tenant after a theme or t8k upgrade — each skipped if its source
+    /// fingerprint (content, env.json, theme, builder) is unchanged. A no-op costs two listings,
+    /// not one database per tenant.
     #[arg(long)]
     pub changed: bool,
+    /// With --changed: fingerprint every active tenant instead of trusting the queue (finds
+    /// changes made behind t8k's back, e.g. a database edited by hand).
+    #[arg(long, requires = "changed")]
+    pub rescan: bool,
     /// Build the tenants that asked for a build (queue/builds/: sign-ups, content edits) and
     /// clear their requests.
     #[arg(long, conflicts_with_all = ["tenants", "all"])]
@@ -347,6 +362,29 @@ pub struct PasswordArgs {
     pub editor_password: Option<String>,
     #[arg(long, hide = true, value_name = "PASSWORD")]
     pub password: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DomainCmd {
+    /// Give a tenant a custom domain (claimed atomically: a domain another tenant holds is
+    /// refused). Needs enable_custom_domains; at most MAX_CUSTOM_DOMAINS (5) per tenant.
+    #[command(after_help = "Example:\n  t8k domain add acme www.acme-bakery.test")]
+    Add { tenant: String, host: String },
+    /// List a tenant's domains: its subdomain and custom domains.
+    List { tenant: String },
+    /// Take a custom domain from a tenant; the domain is free for others at once.
+    Remove { tenant: String, host: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCmd {
+    /// Regenerate `tenants[]` in config/t8k/tenants.json from the per-tenant entries. Every
+    /// change refreshes it while the installation has at most 1,000 tenants; above that, run
+    /// this from cron or CI (it shows the first 1,000 and notes the true count).
+    #[command(
+        after_help = "Example (cron, hourly):\n  0 * * * *  t8k --root /srv/t8k registry compact --json"
+    )]
+    Compact,
 }
 
 #[derive(Subcommand, Debug)]

@@ -291,10 +291,11 @@ fn builds_are_deterministic() {
 fn changed_skips_untouched_tenants_and_rebuilds_touched_ones() {
     let root = fixture();
     build(&root, &[]);
+    // Nothing queued, every tenant built: only the main site is even looked at.
     let again = build(&root, &["--changed"]);
     assert_eq!(
         (again["built"].as_u64(), again["skipped"].as_u64()),
-        (Some(0), Some(3)),
+        (Some(0), Some(1)),
         "{again}"
     );
 
@@ -307,17 +308,65 @@ fn changed_skips_untouched_tenants_and_rebuilds_touched_ones() {
         .ok();
     let after = build(&root, &["--changed"]);
     assert_eq!(
-        (after["built"].as_u64(), after["skipped"].as_u64()),
+        (after["built"].as_u64(), after["tenants"].as_u64()),
         (Some(1), Some(2)),
-        "{after}"
+        "acme and the main site: {after}"
     );
     assert!(root.file("build/acme/extra/index.html").is_file());
 
-    // A config change (env.json) also counts.
+    // A config change (env.json) also counts, and so does a tenant not built yet.
     root.run(&["tenant", "set-quota", "gazette", "--pages", "50"])
         .ok();
+    root.create("newbie").ok();
     let after = build(&root, &["--changed"]);
-    assert_eq!(after["built"].as_u64(), Some(1), "{after}");
+    assert_eq!(after["built"].as_u64(), Some(2), "{after}");
+    assert!(root.file("build/newbie/index.html").is_file());
+
+    // A change behind t8k's back leaves no trace in the queue; --rescan finds it.
+    let env_path = root.file("config/gazette/env.json");
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&env_path).unwrap()).unwrap();
+    env["SITE_NAME"] = "Edited by hand".into();
+    std::fs::write(&env_path, serde_json::to_vec(&env).unwrap()).unwrap();
+    assert_eq!(build(&root, &["--changed"])["built"].as_u64(), Some(0));
+    let rescanned = build(&root, &["--changed", "--rescan"]);
+    assert_eq!(
+        (rescanned["built"].as_u64(), rescanned["tenants"].as_u64()),
+        (Some(1), Some(4)),
+        "{rescanned}"
+    );
+
+    // A theme edit makes every tenant on it a candidate again.
+    let theme = root.dir.path().join("themes");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"),
+        &theme,
+    );
+    let css = theme.join("editorial/static/editorial.css");
+    let mut bytes = std::fs::read(&css).unwrap();
+    bytes.extend_from_slice(b"\n/* edited */\n");
+    std::fs::write(&css, bytes).unwrap();
+    let t = theme.to_str().unwrap();
+    let first = build(&root, &["--changed", "--themes", t]);
+    assert_eq!(
+        first["tenants"].as_u64(),
+        Some(4),
+        "a new pass looks at all: {first}"
+    );
+    let second = build(&root, &["--changed", "--themes", t]);
+    assert_eq!(second["tenants"].as_u64(), Some(1), "{second}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
 }
 
 #[test]

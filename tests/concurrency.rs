@@ -41,6 +41,7 @@ fn twenty_racing_creates_of_one_id_have_exactly_one_winner() {
         assert!(err.contains("already taken"), "loser said: {err}");
     }
     assert_eq!(root.registry()["tenants"].as_array().unwrap().len(), 1);
+    assert_eq!(root.entries().len(), 1, "the losers left no entry");
     assert_eq!(root.listed_ids(), ["same-id"]);
     root.run(&["tenant", "show", "same-id"]).ok();
 }
@@ -115,12 +116,7 @@ fn creates_killed_at_random_moments_leave_no_half_tenant() {
         // The registry still parses, and every listed tenant is complete.
         let reg = root.registry();
         assert!(reg["tenants"].is_array());
-        if reg["tenants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["id"] == id.as_str() && t["status"] == "creating")
-        {
+        if root.entry(&id).is_some_and(|e| e["status"] == "creating") {
             killed_while_claimed += 1;
             claimed_delays.push(delay);
         }
@@ -156,15 +152,21 @@ fn creates_killed_at_random_moments_leave_no_half_tenant() {
         killed_while_claimed >= 3,
         "only {killed_while_claimed} kills left a claim behind; the recovery path was not exercised"
     );
-    // No claim is left behind once every id has been created again.
-    let reg = root.registry();
-    assert!(
-        reg["tenants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|t| t["status"] == "active"),
-        "{reg}"
-    );
+    // No claim is left behind once every id has been created again, and each tenant holds
+    // exactly one place of max_tenants.
+    let entries = root.entries();
+    let unfinished: Vec<_> = entries.iter().filter(|t| t["status"] != "active").collect();
+    assert!(unfinished.is_empty(), "{unfinished:#?}");
     assert_eq!(root.listed_ids().len() as u64, trial + 4);
+    let mut places: Vec<u64> = entries
+        .iter()
+        .map(|e| e["slot"].as_u64().unwrap())
+        .collect();
+    places.sort();
+    places.dedup();
+    assert_eq!(
+        places.len(),
+        entries.len(),
+        "two tenants on one place: {entries:#?}"
+    );
 }

@@ -182,11 +182,8 @@ fn inactive_tenants_get_503_and_registry_changes_apply_live() {
     assert_eq!(get(srv.port, "other.localhost", "/").status, 200);
 
     // A custom domain added to the registry routes to its tenant.
-    let reg_path = root.file("config/t8k/tenants.json");
-    let mut reg: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&reg_path).unwrap()).unwrap();
-    reg["tenants"][1]["custom_domains"] = serde_json::json!(["www.other-site.test"]);
-    std::fs::write(&reg_path, serde_json::to_vec_pretty(&reg).unwrap()).unwrap();
+    root.run(&["domain", "add", "other", "www.other-site.test"])
+        .ok();
     assert!(
         eventually(5, || get(srv.port, "www.other-site.test", "/").status
             == 200),

@@ -85,11 +85,7 @@ fn confirm(srv: &Server, token: &str) -> common::HttpResponse {
 }
 
 fn status_of(root: &Root, id: &str) -> Option<String> {
-    root.registry()["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id)
+    root.entry(id)
         .map(|t| t["status"].as_str().unwrap().to_owned())
 }
 

@@ -14,6 +14,7 @@ pub mod history;
 pub mod http;
 pub mod main_site;
 pub mod markdown;
+pub mod plan;
 pub mod publish;
 pub mod render;
 pub mod sink;
@@ -76,6 +77,9 @@ pub struct BuildRequest {
     pub out: PathBuf,
     /// Also build the main domain's site (`{out}/_main/`).
     pub include_main: bool,
+    /// Exactly these tenants, already found active (a `--changed` [`plan`]); `tenants` is
+    /// then ignored.
+    pub planned: Option<Vec<TenantId>>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -120,13 +124,14 @@ pub fn default_out(inst: &Installation) -> Option<PathBuf> {
     )
 }
 
-/// Which tenants a request covers, in registry order; unknown or inactive named tenants are
+/// Which tenants a request covers, in id order; unknown or inactive named tenants are
 /// errors before anything is built.
 pub fn select(inst: &Installation, req: &BuildRequest) -> Result<Vec<TenantId>, t8k_core::Error> {
-    let all = inst.list()?;
     let mut out = vec![];
-    if req.tenants.is_empty() {
-        for e in all.iter().filter(|e| e.active) {
+    if let Some(planned) = &req.planned {
+        out = planned.clone();
+    } else if req.tenants.is_empty() {
+        for e in inst.list()?.iter().filter(|e| e.active) {
             out.push(e.tenant_id()?);
         }
     } else {

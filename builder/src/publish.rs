@@ -342,6 +342,7 @@ pub fn publish(
         shard: req.shard,
         out: req.bundles.clone(),
         include_main: false,
+        planned: None,
     };
     let mut sites: Vec<SiteId> = crate::select(inst, &build_req)?
         .into_iter()
@@ -361,8 +362,7 @@ pub fn publish(
         progress(&d);
         details.push(d);
     }
-    let (reg, _) = inst.registry()?;
-    write_routes(target, &reg)?;
+    write_routes(target, &inst.host_map()?)?;
     let count = |s: PublishStatus| details.iter().filter(|d| d.status == s).count();
     Ok(PublishSummary {
         tenants: details.len(),

@@ -199,6 +199,19 @@ impl Themes {
         Ok(theme)
     }
 
+    /// The themes in the folder (sub-folders with a `theme.toml`), sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|d| d.path().join("theme.toml").is_file())
+            .filter_map(|d| d.file_name().to_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Drops compiled themes so the next `get` reloads them (for `serve --watch`).
     pub fn reload(&self) {
         self.loaded.lock().expect("theme cache lock").clear();

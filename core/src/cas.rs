@@ -11,7 +11,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::{Error, Result};
 use crate::key::Key;
-use crate::store::{Condition, Store, StoreError, Version};
+use crate::store::{Condition, PutMeta, Store, StoreError, Version};
 
 /// How many lost races to tolerate before giving up. Each retry sleeps a little longer, with
 /// jitter, so that many writers (20 racing sign-ups) drain in well under a second or two.
@@ -51,7 +51,21 @@ pub fn update_json<T, R>(
 where
     T: Serialize + DeserializeOwned,
 {
-    swap(store, key, || Err(missing()), change)
+    swap(store, key, &PutMeta::default(), || Err(missing()), change)
+}
+
+/// [`update_json`] writing HTTP metadata with the document (an edge reads it: `routes.json`).
+pub fn update_json_with<T, R>(
+    store: &dyn Store,
+    key: &Key,
+    meta: &PutMeta,
+    missing: impl Fn() -> Error,
+    change: impl FnMut(&mut T) -> Result<Option<R>>,
+) -> Result<Option<R>>
+where
+    T: Serialize + DeserializeOwned,
+{
+    swap(store, key, meta, || Err(missing()), change)
 }
 
 /// [`update_json`] for a document that may not exist yet: `change` is applied to
@@ -65,13 +79,14 @@ pub fn upsert_json<T, R>(
 where
     T: Serialize + DeserializeOwned + Default,
 {
-    swap(store, key, || Ok(T::default()), change)
+    swap(store, key, &PutMeta::default(), || Ok(T::default()), change)
 }
 
 /// The compare-and-swap loop; `absent` says what a missing document starts from.
 fn swap<T, R>(
     store: &dyn Store,
     key: &Key,
+    meta: &PutMeta,
     absent: impl Fn() -> Result<T>,
     mut change: impl FnMut(&mut T) -> Result<Option<R>>,
 ) -> Result<Option<R>>
@@ -86,7 +101,7 @@ where
         let Some(result) = change(&mut doc)? else {
             return Ok(None);
         };
-        match store.put(key, &to_json_bytes(&doc), condition) {
+        match store.put_with(key, &to_json_bytes(&doc), condition, meta) {
             Ok(_) => return Ok(Some(result)),
             Err(StoreError::PreconditionFailed { .. }) => backoff(attempt),
             Err(e) => return Err(e.into()),

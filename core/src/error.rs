@@ -28,6 +28,9 @@ pub enum Error {
     #[error("tenant '{0}' does not exist")]
     NoSuchTenant(String),
 
+    #[error("{host} is already a host of tenant '{tenant}'")]
+    HostTaken { host: String, tenant: String },
+
     #[error("story fragment {0:?} does not exist")]
     NoSuchPage(String),
 

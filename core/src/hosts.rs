@@ -1,13 +1,15 @@
-//! The host table: which site each host name is, computed once from the registry. `t8k serve`,
-//! the functions and `routes.json` (and every edge configuration made from it) all read this
-//! one table, so a host that routes in one place routes the same everywhere.
+//! The host table: which site each host name is, computed in one place from the registry's
+//! entries. `routes.json` (and every edge configuration made from it) is made from this table;
+//! `t8k serve` and the functions resolve one host at a time with [`resolve_with`], which
+//! applies the same rules to one entry, so a host that routes in one place routes the same
+//! everywhere.
 //!
 //! Every complete tenant answers at its registry domain, `{id}.{domain}`, its custom domains and
 //! `{id}.localhost` (local preview); the main site at `{domain}`, `www.{domain}` and
 //! `localhost`. Hosts are lowercased, without port or trailing dot.
 
 use crate::name::TenantId;
-use crate::registry::Registry;
+use crate::registry::TenantEntry;
 
 /// The site a host is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,29 +66,66 @@ pub fn is_local(host: &str) -> bool {
     h == "localhost" || h.ends_with(".localhost")
 }
 
+/// The hosts of one complete tenant: its domain, custom domains, `{id}.{domain}` and
+/// `{id}.localhost` (normalised), with its site.
+pub fn tenant_hosts(domain: &str, t: &TenantEntry) -> Option<(Site, Vec<String>)> {
+    if !t.is_complete() {
+        return None;
+    }
+    let id = t.tenant_id().ok()?;
+    let own = [format!("{id}.localhost"), format!("{id}.{domain}")];
+    let hosts = own
+        .into_iter()
+        .chain(t.own_hosts().map(str::to_owned))
+        .filter_map(|h| normalise(&h))
+        .collect();
+    Some((
+        Site::Tenant {
+            id,
+            active: t.active,
+        },
+        hosts,
+    ))
+}
+
+/// The main site's hosts: the domain, `www.` and `localhost` (tenants are previewed as
+/// `{id}.localhost`). A tenant that lists one of them (a single-tenant installation's tenant
+/// on the main domain) takes it.
+pub fn main_hosts(domain: &str) -> [String; 3] {
+    let d = domain.to_ascii_lowercase();
+    ["localhost".into(), format!("www.{d}"), d]
+}
+
+/// Which site `host` is for, given a way to find the tenant entry that claims a host (a host
+/// key) or has an id (`{id}.localhost`, `{id}.{domain}`): the rules of [`HostMap`] for one
+/// host, for callers that cannot hold every entry.
+pub fn resolve_with(
+    domain: &str,
+    host: &str,
+    entry_for_host: impl FnOnce(&str) -> Option<TenantEntry>,
+) -> Option<Site> {
+    let name = normalise(host)?;
+    if let Some(e) = entry_for_host(&name)
+        && let Some((site, hosts)) = tenant_hosts(domain, &e)
+        && hosts.contains(&name)
+    {
+        return Some(site);
+    }
+    main_hosts(domain).contains(&name).then_some(Site::Main)
+}
+
 impl HostMap {
-    pub fn new(reg: &Registry) -> HostMap {
-        let domain = reg.domain.to_ascii_lowercase();
+    pub fn new<'a>(domain: &str, entries: impl IntoIterator<Item = &'a TenantEntry>) -> HostMap {
+        let domain = domain.to_ascii_lowercase();
         let mut exact = foldhash::HashMap::default();
-        for t in reg.tenants.iter().filter(|t| t.is_complete()) {
-            let Ok(id) = t.tenant_id() else { continue };
-            let site = Site::Tenant {
-                id: id.clone(),
-                active: t.active,
-            };
-            let own = [
-                t.domain.clone(),
-                format!("{id}.localhost"),
-                format!("{id}.{domain}"),
-            ];
-            for h in own.into_iter().chain(t.custom_domains.iter().cloned()) {
-                if let Some(h) = normalise(&h) {
+        for t in entries {
+            if let Some((site, hosts)) = tenant_hosts(&domain, t) {
+                for h in hosts {
                     exact.insert(h, site.clone());
                 }
             }
         }
-        // The main domain; `localhost` too when tenants are previewed as `{id}.localhost`.
-        for h in [domain.clone(), "localhost".into(), format!("www.{domain}")] {
+        for h in main_hosts(&domain) {
             if let Some(h) = normalise(&h) {
                 exact.entry(h).or_insert(Site::Main);
             }
@@ -122,19 +161,12 @@ impl HostMap {
     }
 }
 
-impl Registry {
-    /// The host table of this registry (see [`HostMap`]).
-    pub fn hosts(&self) -> HostMap {
-        HostMap::new(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn registry() -> Registry {
-        serde_json::from_value(serde_json::json!({
+    fn registry() -> HostMap {
+        let reg: crate::registry::Registry = serde_json::from_value(serde_json::json!({
             "max_tenants": 10, "default_quota": "1GB", "enable_custom_domains": true,
             "require_email_verification": false, "auto_ssl": false, "domain": "Example.com",
             "tenants": [
@@ -143,12 +175,13 @@ mod tests {
                 {"id": "half", "domain": "half.example.com", "created": "x", "active": false, "status": "creating"}
             ]
         }))
-        .unwrap()
+        .unwrap();
+        HostMap::new(&reg.domain, &reg.tenants)
     }
 
     #[test]
     fn resolves_every_form_of_host() {
-        let map = registry().hosts();
+        let map = registry();
         let acme = Some(Site::Tenant {
             id: TenantId::trusted("acme").unwrap(),
             active: true,
@@ -185,7 +218,7 @@ mod tests {
 
     #[test]
     fn public_hosts_are_normalised_and_previews_marked() {
-        let map = registry().hosts();
+        let map = registry();
         let mut public: Vec<_> = map
             .iter()
             .filter(|(_, _, r)| *r == Reach::Public)

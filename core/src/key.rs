@@ -79,6 +79,25 @@ pub mod layout {
     pub fn registry() -> Key {
         key("config/t8k/tenants.json".into())
     }
+    /// The folder of per-tenant registry entries: `{id}` (JSON), without a suffix so that
+    /// keys sort as ids do and a listing pages in id order.
+    pub fn tenant_entries() -> Key {
+        key("config/t8k/tenants".into())
+    }
+    pub fn tenant_entry(id: &TenantId) -> Key {
+        key(format!("config/t8k/tenants/{id}"))
+    }
+    /// The places of `max_tenants` (`{n}.json`).
+    pub fn slots() -> Key {
+        key("config/t8k/slots".into())
+    }
+    pub fn slot(n: u64) -> Key {
+        key(format!("config/t8k/slots/{n}.json"))
+    }
+    /// Host → tenant keys (`{host}.json`); the host is checked by `registry::host_keys`.
+    pub fn host_keys() -> Key {
+        key("config/t8k/hosts".into())
+    }
     pub fn tenant_config_dir(id: &TenantId) -> Key {
         key(format!("config/{id}"))
     }
@@ -100,6 +119,10 @@ pub mod layout {
     /// The installation's own secrets (signing key for verification links, admin API key hash).
     pub fn installation_secrets() -> Key {
         key("config/t8k/secrets.json".into())
+    }
+    /// Sign-ups awaiting email verification.
+    pub fn pending_dir() -> Key {
+        key("config/t8k/pending".into())
     }
     /// A sign-up awaiting email verification: the new tenant's details, password hashed.
     pub fn pending_signup(id: &TenantId) -> Key {

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::hosts::{Reach, Site};
+use crate::hosts::{HostMap, Reach, Site};
 use crate::key::{Key, layout};
 use crate::name::{NameError, TenantId};
-use crate::registry::Registry;
+use crate::registry::TenantEntry;
 use crate::store::{Condition, PutMeta, Store};
 
 /// The folder of the installation's own site (landing page, sign-up) in `build/` and `sites/`.
@@ -97,14 +97,14 @@ pub fn routes_key() -> Key {
     layout::routes()
 }
 
-/// Rebuilds the edge map from the registry and every tenant's live pointer. Run after each
+/// Rebuilds the edge map from the host table and every tenant's live pointer. Run after each
 /// flip (and by rollback).
-pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
+pub fn write_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
     // Another publisher may flip between our reads and our write and then be overwritten by
     // our older view; so after writing, read the pointers again and rewrite until they agree.
     let mut written = crate::cas::read_json::<Routes>(target, &routes_key())?.map(|(r, _)| r);
     for _ in 0..5 {
-        let routes = collect_routes(target, reg)?;
+        let routes = collect_routes(target, hosts)?;
         if written.as_ref() == Some(&routes) {
             return Ok(routes);
         }
@@ -112,11 +112,7 @@ pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
             &routes_key(),
             &crate::cas::to_json_bytes(&routes),
             Condition::None,
-            &PutMeta {
-                content_type: Some("application/json".into()),
-                cache_control: Some("no-cache".into()),
-                sha256: None,
-            },
+            &routes_meta(),
         )?;
         written = Some(routes);
     }
@@ -125,10 +121,10 @@ pub fn write_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
 
 /// Every public host of the registry's host table → its site's live deploy. Hosts of a site
 /// with no live deploy are left out (there is nothing to serve).
-fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
+fn collect_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
     let mut live = BTreeMap::new();
     let mut routes = Routes::default();
-    for (host, site, reach) in reg.hosts().iter() {
+    for (host, site, reach) in hosts.iter() {
         if reach != Reach::Public {
             continue;
         }
@@ -152,17 +148,79 @@ fn collect_routes(target: &dyn Store, reg: &Registry) -> Result<Routes> {
     Ok(routes)
 }
 
-/// After a registry change that affects routing: regenerates `routes.json` in `store` if the
-/// store has one (bundles are published there), so the edge map follows the registry at once.
-/// The registry is asked for only then, so a store nothing was published to costs one HEAD.
-pub fn refresh_if_published(
+/// After a change to one tenant's entry (create, delete, restore, activate, deactivate): if
+/// `store` has a `routes.json` (bundles are published there), its routes for this tenant are
+/// made to match `entry` (`None`: deleted) and its live pointer, by compare-and-swap — no other
+/// tenant's entry or pointer is read. A store nothing was published to costs one HEAD.
+pub fn refresh_tenant(
     store: &dyn Store,
-    reg: impl FnOnce() -> Result<Registry>,
+    id: &TenantId,
+    entry: Option<&TenantEntry>,
+    domain: impl FnOnce() -> Result<String>,
 ) -> Result<()> {
-    if store.head(&routes_key())?.is_some() {
-        write_routes(store, &reg()?)?;
+    if store.head(&routes_key())?.is_none() {
+        return Ok(());
     }
+    let domain = domain()?;
+    let site = SiteId::Tenant(id.clone());
+    let live = read_live(store, &site)?;
+    let main = read_live(store, &SiteId::Main)?;
+    let mine = entry.and_then(|e| crate::hosts::tenant_hosts(&domain, e));
+    crate::cas::update_json_with(
+        store,
+        &routes_key(),
+        &routes_meta(),
+        || crate::Error::Corrupt {
+            file: routes_key().to_string(),
+            message: "it vanished while being updated; publish again to regenerate it".into(),
+        },
+        |routes: &mut Routes| {
+            let before = routes.clone();
+            routes.routes.retain(|_, r| r.tenant != id.as_str());
+            // A main-site host this tenant held goes back to the main site.
+            for h in crate::hosts::main_hosts(&domain) {
+                if let (false, Some(l), Reach::Public) =
+                    (routes.routes.contains_key(&h), &main, reach_of(&h))
+                {
+                    routes.routes.insert(h, route(MAIN_SITE, l, true));
+                }
+            }
+            if let (Some((Site::Tenant { active, .. }, hosts)), Some(l)) = (&mine, &live) {
+                for h in hosts.iter().filter(|h| reach_of(h) == Reach::Public) {
+                    routes
+                        .routes
+                        .insert(h.clone(), route(id.as_str(), l, *active));
+                }
+            }
+            Ok((*routes != before).then_some(()))
+        },
+    )?;
     Ok(())
+}
+
+/// `routes.json` is read by edges: JSON, never cached stale.
+fn routes_meta() -> PutMeta {
+    PutMeta {
+        content_type: Some("application/json".into()),
+        cache_control: Some("no-cache".into()),
+        sha256: None,
+    }
+}
+
+fn reach_of(host: &str) -> Reach {
+    if crate::hosts::is_local(host) {
+        Reach::Preview
+    } else {
+        Reach::Public
+    }
+}
+
+fn route(tenant: &str, live: &Live, active: bool) -> Route {
+    Route {
+        tenant: tenant.to_owned(),
+        deploy: live.deploy.clone(),
+        active,
+    }
 }
 
 #[cfg(test)]

@@ -72,13 +72,16 @@ pub struct Env {
     pub root: Option<String>,
     /// The log filter (`T8K_LOG`, EnvFilter syntax).
     pub log: Option<String>,
+    /// Custom domains a tenant may hold (`MAX_CUSTOM_DOMAINS`, 5).
+    pub max_custom_domains: usize,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 18] = [
+pub const ENV_VARS: [&str; 19] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
+    "MAX_CUSTOM_DOMAINS",
     "T8K_SIGNUPS_PER_IP_HOUR",
     "T8K_SIGNUPS_PER_EMAIL_HOUR",
     "T8K_VERIFY_TTL_SECS",
@@ -216,6 +219,10 @@ impl Env {
                 .map(str::to_owned),
             root: get("T8K_ROOT").map(str::to_owned),
             log: get("T8K_LOG").map(str::to_owned),
+            max_custom_domains: count(
+                "MAX_CUSTOM_DOMAINS",
+                crate::lifecycle::DEFAULT_MAX_CUSTOM_DOMAINS,
+            )?,
         };
         // The overrides are layered later (Settings::resolve), but refused now if bad.
         env.bool("ENABLE_MULTI_TENANT")?;
@@ -452,6 +459,8 @@ mod tests {
             tenant_name_min_length: None,
             tenant_name_max_length: None,
             smtp: None,
+            registry_layout: crate::registry::LAYOUT,
+            tenants_view: None,
             tenants: vec![],
             extra: Default::default(),
         }

@@ -60,7 +60,12 @@ impl TenantConfig {
         change: impl FnMut(&mut TenantConfig) -> Result<Option<R>>,
     ) -> Result<Option<R>> {
         let key = layout::env_json(id);
-        cas::update_json(store, &key, || Error::NoSuchTenant(id.to_string()), change)
+        let done = cas::update_json(store, &key, || Error::NoSuchTenant(id.to_string()), change)?;
+        if done.is_some() {
+            // env.json is an input of the bundle: `build --changed` learns of it from the queue.
+            crate::queue::request_build(store, id, "settings changed")?;
+        }
+        Ok(done)
     }
 }
 

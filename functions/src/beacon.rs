@@ -28,7 +28,7 @@ use t8k_core::store::Store;
 
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Shared, blocking, read, tenant_at};
+use crate::state::{AppState, Shared, blocking, read, tenant_in};
 use t8k_core::hosts::Site;
 
 const MAX_BODY: usize = 4 * 1024;
@@ -190,7 +190,7 @@ fn event_of(
     tenant: &TenantId,
     b: Beacon,
     visitor: String,
-    hosts: &t8k_core::hosts::HostMap,
+    site_of: impl Fn(&str) -> ApiResult<Option<Site>>,
 ) -> ApiResult<Event> {
     if !VERBS.contains(&b.event.as_str()) {
         return Err(ApiError::bad_request(format!(
@@ -199,7 +199,7 @@ fn event_of(
         )));
     }
     let (host, path) = host_and_path("url", &b.url)?;
-    let own = matches!(hosts.resolve(&host), Some(Site::Tenant { id, .. }) if id == tenant);
+    let own = matches!(site_of(&host)?, Some(Site::Tenant { id, .. }) if id == *tenant);
     if !own {
         return Err(ApiError::bad_request(format!(
             "url {host:?} is not on this site; beacons report this site's pages only"
@@ -264,13 +264,13 @@ pub async fn beacon(
     let run = move |st: &AppState| {
         let fresh = st.cache.sync();
         let store = st.inst.store();
-        let hosts = st.cache.registry(store, &fresh)?;
-        let (tenant, _) = tenant_at(&hosts, &headers)?;
+        let (tenant, _) = tenant_in(st, &headers, &fresh)?;
         if is_bot(&ua) {
             return Ok(false); // dropped before any hashing or validation
         }
         let visitor = analytics::visitor_id(&st.beacons.salt(store)?, &tenant, &ip, &ua);
-        let event = event_of(&tenant, b, visitor, &hosts.hosts)?;
+        let site_of = |h: &str| Ok(st.cache.site(store, h, &fresh)?);
+        let event = event_of(&tenant, b, visitor, site_of)?;
         if st.beacons.limiter.check_key(&tenant).is_err() {
             return Err(ApiError::too_many(1));
         }

@@ -64,6 +64,11 @@ impl From<t8k_core::Error> for ApiError {
                 "; free space first, or send \"force\": true to set it anyway",
             ),
             E::AlreadyTaken(_) => (S::CONFLICT, "taken", ""),
+            E::HostTaken { .. } => (
+                S::CONFLICT,
+                "taken",
+                "; a domain serves one site: remove it from the other first",
+            ),
             E::NoSuchTenant(_) | E::NothingInTrash(_) | E::NoSuchPage(_) => {
                 (S::NOT_FOUND, "not_found", "")
             }

@@ -78,8 +78,7 @@ pub async fn check(
             Err(t8k_core::Error::Name(e)) => json!({"name": q.name, "available": false, "rule": e.rule, "message": e.message}),
             Err(e) => return Err(e.into()),
             Ok(id) => {
-                let now = t8k_core::timefmt::now().unix_timestamp();
-                let taken = doc.reg.is_taken(id.as_str(), now);
+                let taken = st.inst.is_taken(&id)?;
                 json!({"name": id, "available": !taken, "rule": if taken { Some("taken") } else { None }, "message": if taken { "this name is taken" } else { "available" }})
             }
         }))

@@ -99,8 +99,9 @@ pub fn tenant_in(
     headers: &HeaderMap,
     fresh: &crate::cache::Fresh,
 ) -> ApiResult<(TenantId, String)> {
-    let doc = state.cache.registry(state.inst.store(), fresh)?;
-    tenant_at(&doc, headers)
+    let host = host_of(headers);
+    let site = state.cache.site(state.inst.store(), host, fresh)?;
+    tenant_for(site, host)
 }
 
 /// The request's `Host` header ("" when missing or not text: no site has that name).
@@ -118,22 +119,31 @@ pub fn on_main_domain(
     headers: &HeaderMap,
     what: &str,
 ) -> ApiResult<Arc<RegistryDoc>> {
-    let doc = state
-        .cache
-        .registry(state.inst.store(), &state.cache.sync())?;
-    if doc.hosts.resolve(host_of(headers)) != Some(&Site::Main) {
+    let (store, fresh) = (state.inst.store(), state.cache.sync());
+    if state.cache.site(store, host_of(headers), &fresh)? != Some(Site::Main) {
         return Err(ApiError::not_found(format!(
             "{what} lives on the main domain"
         )));
     }
-    Ok(doc)
+    Ok(state.cache.registry(store, &fresh)?)
 }
 
-/// [`tenant_in`] against a registry the caller already holds (and needs for more).
-pub fn tenant_at(doc: &RegistryDoc, headers: &HeaderMap) -> ApiResult<(TenantId, String)> {
-    let host = host_of(headers).to_owned();
-    match doc.hosts.resolve(&host) {
-        Some(Site::Tenant { id, active: true }) => Ok((id.clone(), host)),
+/// Which site `host` is for, with the registry document (its domain names the main site): for
+/// the static side of `t8k serve`, which routes by the same keys as the functions. Call it
+/// through [`read`] (a bucket's keys are read over the network).
+pub fn site_of_host(
+    state: &AppState,
+    host: &str,
+) -> t8k_core::Result<(Option<Site>, Arc<RegistryDoc>)> {
+    let (store, fresh) = (state.inst.store(), state.cache.sync());
+    let site = state.cache.site(store, host, &fresh)?;
+    Ok((site, state.cache.registry(store, &fresh)?))
+}
+
+/// The tenant of a resolved host, or why the request has none.
+fn tenant_for(site: Option<Site>, host: &str) -> ApiResult<(TenantId, String)> {
+    match site {
+        Some(Site::Tenant { id, active: true }) => Ok((id, host.to_owned())),
         Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

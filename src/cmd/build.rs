@@ -81,6 +81,27 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
         });
         return Ok(());
     }
+    let out = out_dir(inst, args.out)?;
+    // A build of every tenant is a pass: it serves the queue and is recorded, so the next
+    // `--changed` (planned from the queue and two listings) can trust both.
+    let every = args.tenants.is_empty() && !args.queued;
+    let pass = every
+        .then(|| t8k_builder::plan::Pass::current(&themes))
+        .flatten();
+    let plan = match every && args.changed && !args.rescan {
+        true => Some(t8k_builder::plan::changed(
+            inst,
+            pass.as_ref(),
+            &out,
+            shard,
+        )?),
+        false => None,
+    };
+    let queued = match (&plan, every) {
+        (Some(p), _) => p.queued.clone(),
+        (None, true) => t8k_core::queue::pending(inst.store())?,
+        (None, false) => queued,
+    };
     let tenants = if args.queued {
         queued.iter().map(|(id, _)| id.to_string()).collect()
     } else {
@@ -91,13 +112,26 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
         tenants,
         changed_only: args.changed,
         shard,
-        out: out_dir(inst, args.out)?,
+        out,
+        planned: plan.filter(|p| !p.rescan).map(|p| p.tenants),
     };
     let summary = run_build(inst, &themes, &req, json)?;
     for (id, seen) in &queued {
-        if !summary.failures.iter().any(|f| f.tenant == id.as_str()) {
+        // A request is served when its tenant was built (or found unchanged) without error.
+        let built = match &req.planned {
+            Some(p) => p.contains(id),
+            None => {
+                shard.is_none_or(|s| s.contains(id.as_str()))
+                    && inst.entry(id.as_str()).is_ok_and(|(e, _)| e.active)
+            }
+        };
+        if built && !summary.failures.iter().any(|f| f.tenant == id.as_str()) {
             t8k_core::queue::done(inst.store(), id, seen)?;
         }
+    }
+    if let (Some(pass), 0) = (&pass, summary.failed) {
+        pass.record(&req.out, shard)
+            .with_context(|| format!("cannot record the pass in {}", req.out.display()))?;
     }
     output::emit(json, &summary, || print_summary(&summary));
     if summary.failed > 0 {

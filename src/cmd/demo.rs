@@ -71,6 +71,7 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
         shard: None,
         out: out_dir(inst, None)?,
         include_main: true,
+        planned: None,
     };
     let summary = run_build(inst, &themes, &req, json)?;
     if !json {

@@ -55,7 +55,7 @@ pub fn rollback(
     let name = site_name(inst, tenant)?;
     let m = with_target(inst, to, |store| {
         let m = deploys::rollback(store, &name, deploy)?;
-        publish::write_routes(store, &inst.registry()?.0)?;
+        publish::write_routes(store, &inst.host_map()?)?;
         Ok(m)
     })?;
     output::emit(

@@ -6,6 +6,7 @@ mod config;
 mod content;
 mod demo;
 mod deploys;
+mod domain;
 mod init;
 mod publish;
 mod report;
@@ -54,6 +55,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Tenant(cmd) => {
             tenant::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::Domain(cmd) => {
+            domain::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::Registry(crate::cli::RegistryCmd::Compact) => {
+            domain::compact(&open(&cli.root, cli.endpoint_url.as_deref())?, json)
         }
         Command::Content(cmd) => {
             content::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)

@@ -54,10 +54,14 @@ pub fn serve(
     watch: bool,
     json: bool,
 ) -> Result<()> {
-    let (reg, _) = inst.registry()?;
+    inst.registry()?; // migrates a wave-1 registry before anything reads the keys
+    let fns = t8k_functions::AppState::new(functions)?
+        .batching_beacons()
+        .giving_memory_back_with(crate::give_freed_memory_back);
+    let fns = Arc::new(fns);
     let state = Arc::new(ServeState {
         source,
-        hosts: RwLock::new(Arc::new(reg.hosts())),
+        functions: fns.clone(),
         served: Default::default(),
     });
     reload_routes(&state)?;
@@ -74,11 +78,6 @@ pub fn serve(
             format!("cannot listen on {addr}; is another server using the port? Try --port 0")
         })?;
     announce(inst, listener.local_addr()?.port(), json)?;
-
-    let fns = t8k_functions::AppState::new(functions)?
-        .batching_beacons()
-        .giving_memory_back_with(crate::give_freed_memory_back);
-    let fns = Arc::new(fns);
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let reloader = scope.spawn(|| refresh_loop(inst, &state, &fns, &themes, watch, &stop));
@@ -143,8 +142,8 @@ fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Once a second: rebuild the host table if the registry changed, and with `--watch` rebuild
-/// every tenant whose fingerprint changed (themes are reloaded, so template edits count).
+/// Once a second: re-read `routes.json`, flush counts, and with `--watch` rebuild every
+/// tenant whose fingerprint changed (themes are reloaded, so template edits count).
 fn refresh_loop(
     inst: &Installation,
     state: &ServeState,
@@ -153,14 +152,7 @@ fn refresh_loop(
     watch: bool,
     stop: &std::sync::atomic::AtomicBool,
 ) {
-    let mut last = inst.registry().ok().map(|(_, v)| v);
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        if let Ok((reg, version)) = inst.registry()
-            && last.as_ref() != Some(&version)
-        {
-            *state.hosts.write().expect("host table lock") = Arc::new(reg.hosts());
-            last = Some(version);
-        }
         if let Err(e) = reload_routes(state) {
             tracing::error!(error = format!("{e:#}"), "cannot read routes.json");
         }

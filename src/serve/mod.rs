@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use t8k_builder::publish::{Routes, SiteId, object_key};
 use t8k_core::TenantId;
 use t8k_core::bandwidth::{self, Month};
-use t8k_core::hosts::{HostMap, Site};
+use t8k_core::hosts::Site;
 use t8k_core::store::Store;
 
 /// Where pages come from.
@@ -34,7 +34,9 @@ pub enum Source {
 
 pub struct ServeState {
     pub source: Source,
-    pub hosts: RwLock<Arc<HostMap>>,
+    /// The functions' state: its cache resolves hosts from the registry's host and tenant
+    /// keys, so pages and `/api/` route by the same table.
+    pub functions: t8k_functions::Shared,
     /// Bytes and requests served per tenant since the last flush to the data root
     /// ([`flush_bandwidth`]; the refresh loop calls it every second and once at shutdown).
     pub served: std::sync::Mutex<HashMap<TenantId, Month>>,
@@ -182,8 +184,23 @@ async fn handle(
         Ok(h) => h,
         Err(why) => return html(StatusCode::BAD_REQUEST, pages::bad_request(&why), head),
     };
-    let hosts = state.hosts.read().expect("host table lock").clone();
-    match hosts.resolve(host) {
+    let owned = host.to_owned();
+    let resolved = t8k_functions::state::read(&state.functions, move |st| {
+        Ok(t8k_functions::state::site_of_host(st, &owned)?)
+    })
+    .await;
+    let (site, registry) = match resolved {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(host, error = ?e, "cannot resolve the host");
+            return html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::bad_request("the registry could not be read; see the server log"),
+                head,
+            );
+        }
+    };
+    match &site {
         None => html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
         Some(Site::Tenant { id, active: false }) => html(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -197,7 +214,8 @@ async fn handle(
             r
         }
         Some(Site::Main) => {
-            serve_site(&state, &SiteId::Main, hosts.domain(), &uri, &headers, head).await
+            let domain = registry.reg.domain.as_str();
+            serve_site(&state, &SiteId::Main, domain, &uri, &headers, head).await
         }
     }
 }

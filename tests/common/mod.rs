@@ -206,6 +206,24 @@ impl Root {
             .unwrap()
     }
 
+    /// A tenant's registry entry (`config/t8k/tenants/{id}`), if it has one.
+    pub fn entry(&self, id: &str) -> Option<serde_json::Value> {
+        let bytes = std::fs::read(self.path().join("config/t8k/tenants").join(id)).ok()?;
+        Some(serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// Every registry entry, claims included.
+    pub fn entries(&self) -> Vec<serde_json::Value> {
+        let Ok(dir) = std::fs::read_dir(self.path().join("config/t8k/tenants")) else {
+            return vec![];
+        };
+        // Dot files are a killed writer's temporary files, not entries.
+        dir.map(|f| f.unwrap().path())
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    }
+
     pub fn listed_ids(&self) -> Vec<String> {
         let list = self.run(&["--json", "tenant", "list"]).ok().json();
         list.as_array()

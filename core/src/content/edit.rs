@@ -104,8 +104,7 @@ pub fn transact<R>(
         tx.commit().map_err(Error::db(id.as_str()))?;
         Ok(out)
     })?;
-    crate::queue::request_build(store, id, "content edit")?;
-    Ok(out)
+    Ok(out) // the write queued a build (db::with_write)
 }
 
 /// Creates (`Mode::Create`: the slug must be free) or replaces (`Mode::Update`: it must exist)
@@ -153,5 +152,5 @@ pub fn delete(store: &dyn Store, id: &TenantId, slug: &str) -> Result<()> {
     if !gone {
         return Err(Error::NoSuchPage(slug.to_owned()));
     }
-    crate::queue::request_build(store, id, "content edit")
+    Ok(()) // the write queued a build (db::with_write)
 }

@@ -52,13 +52,32 @@ const REMOTE_WRITE_ATTEMPTS: u32 = 20;
 /// in place. Remote: on a private copy uploaded with `If-Match` (or `If-None-Match: *` when the
 /// database is new); if another writer got there first, `f` runs again on a fresh copy — so it
 /// must derive everything from the database it is given and do its work in one transaction.
+///
+/// A write that changes the content (the schema's triggers bump `content_version`) also
+/// queues a build of the tenant: the queue is how `t8k build --changed` learns what changed
+/// without opening every tenant's database, so no write path can forget it.
 pub fn with_write<R>(
     store: &dyn Store,
     id: &TenantId,
-    f: impl FnMut(&mut SiteDb) -> Result<R>,
+    mut f: impl FnMut(&mut SiteDb) -> Result<R>,
 ) -> Result<R> {
     let key = layout::site_db(id);
-    with_write_file(store, &key, |p| SiteDb::open_path(p, key.to_string()), f)
+    let mut changed = false;
+    let r = with_write_file(
+        store,
+        &key,
+        |p| SiteDb::open_path(p, key.to_string()),
+        |db| {
+            let before = db.content_version()?;
+            let r = f(db)?;
+            changed = db.content_version()? != before;
+            Ok(r)
+        },
+    )?;
+    if changed {
+        crate::queue::request_build(store, id, "content changed")?;
+    }
+    Ok(r)
 }
 
 /// A database file t8k writes through [`with_write_file`].

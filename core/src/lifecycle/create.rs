@@ -1,15 +1,18 @@
-//! Tenant creation, crash-safe and race-safe:
+//! Tenant creation, crash-safe and race-safe, writing only small objects:
 //!
-//! 1. **Claim** — one compare-and-swap adds the entry as `status: creating` with a claim
-//!    (holder token, process identity, lease). Uniqueness and `max_tenants` are checked inside
-//!    that swap, so of N racing creators exactly the allowed number win.
+//! 1. **Claim** — the entry `config/t8k/tenants/{id}` is written create-only as
+//!    `status: creating` with a claim (holder token, process identity, lease): of N racing
+//!    creators of one name exactly one wins. Then a place of `max_tenants` is claimed
+//!    create-only and recorded in the entry ([`crate::registry::slots`]), and the tenant's host
+//!    ([`crate::registry::host_keys`]).
 //! 2. **Write** — env.json, site.db (schema + starter content, one transaction), media and
 //!    bandwidth folders.
-//! 3. **Finish** — a second swap turns the claim into `status: active`.
+//! 3. **Finish** — a compare-and-swap on the entry turns the claim into `status: active`.
 //!
 //! A crash between 1 and 3 leaves a claim whose holder is dead (or whose lease runs out); list
-//! hides it, and the next create of that id (or any create needing the slot) reaps it. Files a
-//! crashed attempt left behind are moved to `trash/leftovers/`, never unlinked.
+//! hides it, the next create of that id takes the entry over, and any create that needs a place
+//! reaps the place it held. Files a crashed attempt left behind are moved to
+//! `trash/leftovers/`, never unlinked.
 
 use rusqlite::TransactionBehavior;
 
@@ -21,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::key::{Key, layout};
 use crate::name::TenantId;
 use crate::password;
-use crate::registry::{Claim, Registry, Status, TenantEntry};
+use crate::registry::{Claim, Registry, Status, TenantEntry, entries, host_keys, slots};
 use crate::settings::{self, Settings};
 use crate::store::Condition;
 use crate::tenant_config::{TenantConfig, new_secret};
@@ -99,15 +102,6 @@ fn check_email(email: &str) -> Result<String> {
     }
 }
 
-/// Drops claims whose holders are gone and sign-ups whose links expired, so their slots and
-/// names are free again.
-fn reap_stale_claims(reg: &mut Registry, now: i64) {
-    reg.tenants.retain(|t| {
-        !(matches!(t.status, Status::Creating | Status::Pending)
-            && t.claim.as_ref().is_none_or(|c| c.is_stale(now)))
-    });
-}
-
 impl Installation {
     /// Validates the name, then creates the tenant.
     pub fn create_tenant(
@@ -155,49 +149,87 @@ impl Installation {
             active: false,
             status: Status::Creating,
             claim: Some(claim),
+            slot: None,
             extra: Default::default(),
         })
     }
 
-    /// The first swap of create and restore: frees stale claims, checks that the name is free
-    /// and the installation has room, and adds `entry(...)` (which carries the claim).
+    /// The first step of create, restore and sign-up: takes the name (or a stale claim on
+    /// it), a place of `max_tenants` and the tenant's hosts for `entry(...)` (which carries
+    /// the claim). On any refusal, what was taken is given back.
     pub(super) fn claim_with(
         &self,
         id: &TenantId,
         holder: &str,
         entry: impl Fn(&Registry, &Settings, Claim) -> TenantEntry,
     ) -> Result<(Registry, Settings)> {
+        let (reg, _) = self.registry()?;
+        let settings = Settings::resolve(&reg, &self.env)?;
         let now = timefmt::now().unix_timestamp();
         let claim = Claim {
             holder: holder.to_owned(),
             process: process::current(),
             expires: now + CLAIM_LEASE_SECS,
         };
-        self.update_registry(|reg: &mut Registry| {
-            let settings = Settings::resolve(reg, &self.env)?;
-            reap_stale_claims(reg, now);
-            if reg.find(id.as_str()).is_some() {
-                return Err(Error::AlreadyTaken(id.to_string()));
-            }
-            let used = reg.tenants.len() as u64;
-            if used >= settings.tenant_limit() {
-                return Err(if settings.enable_multi_tenant.value {
-                    Error::MaxTenants {
-                        max: settings.max_tenants.value,
-                        used,
-                    }
-                } else {
-                    Error::SingleTenantMode
+        let new = TenantEntry {
+            slot: None,
+            ..entry(&reg, &settings, claim)
+        };
+        let before = self.take_name(&new, now)?;
+        let limit = settings.tenant_limit();
+        let Some(n) = slots::claim(self.store(), &new, before, limit, now)? else {
+            self.release_claim(id, holder)?;
+            return Err(if settings.enable_multi_tenant.value {
+                Error::MaxTenants {
+                    max: limit,
+                    used: limit,
+                }
+            } else {
+                Error::SingleTenantMode
+            });
+        };
+        let ours = |e: &TenantEntry| e.claim.as_ref().is_some_and(|c| c.holder == holder);
+        entries::update(self.store(), id, |e| {
+            if !ours(e) {
+                return Err(Error::Busy {
+                    id: id.to_string(),
+                    what: "created",
                 });
             }
-            let new = entry(reg, &settings, claim.clone());
-            reg.tenants.push(new);
-            Ok(Some((reg.clone(), settings)))
-        })
-        .map(|r| r.expect("claim always writes"))
+            e.slot = Some(n);
+            Ok(Some(()))
+        })?;
+        for host in new.own_hosts() {
+            if let Err(e) = host_keys::claim(self.store(), host, id) {
+                self.release_claim(id, holder)?;
+                return Err(e);
+            }
+        }
+        Ok((reg, settings))
     }
 
-    /// The last swap of create and restore: turns our claim into a finished entry.
+    /// Writes `new` as the name's entry: create-only, or over a claim whose holder is gone.
+    /// Returns the place the stale claim held, if any.
+    fn take_name(&self, new: &TenantEntry, now: i64) -> Result<Option<u64>> {
+        let id = new.tenant_id()?;
+        for _ in 0..3 {
+            if entries::create(self.store(), new)?.is_some() {
+                return Ok(None);
+            }
+            let Some((old, version)) = entries::read(self.store(), &id)? else {
+                continue; // deleted meanwhile
+            };
+            if old.holds_name(now) {
+                break;
+            }
+            if entries::replace(self.store(), new, version)?.is_some() {
+                return Ok(old.slot);
+            }
+        }
+        Err(Error::AlreadyTaken(id.to_string()))
+    }
+
+    /// The last step of create and restore: turns our claim into a finished entry.
     pub(super) fn finish_claim(
         &self,
         id: &TenantId,
@@ -205,14 +237,13 @@ impl Installation {
         active: bool,
         what: &'static str,
     ) -> Result<TenantEntry> {
-        let done = self.update_registry(|reg: &mut Registry| {
-            let entry = reg
-                .find_mut(id.as_str())
-                .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == holder))
-                .ok_or(Error::Busy {
+        let done = entries::update(self.store(), id, |entry| {
+            if entry.claim.as_ref().is_none_or(|c| c.holder != holder) {
+                return Err(Error::Busy {
                     id: id.to_string(),
                     what,
-                })?;
+                });
+            }
             entry.status = if active {
                 Status::Active
             } else {
@@ -222,18 +253,31 @@ impl Installation {
             entry.claim = None;
             Ok(Some(entry.clone()))
         })?;
-        self.routing_changed()?;
+        self.entry_changed(id)?;
         Ok(done.expect("finish always writes"))
     }
 
+    /// Gives up our claim on a name: its place, its hosts, then the entry (a place or host is
+    /// held only while the entry says so, so the entry goes last).
     pub(super) fn release_claim(&self, id: &TenantId, holder: &str) -> Result<()> {
-        self.update_registry(|reg: &mut Registry| {
-            let before = reg.tenants.len();
-            reg.tenants.retain(|t| {
-                !(t.id == id.as_str() && t.claim.as_ref().is_some_and(|c| c.holder == holder))
-            });
-            Ok((reg.tenants.len() != before).then_some(()))
-        })?;
+        let Some((e, _)) = entries::read(self.store(), id)? else {
+            return Ok(());
+        };
+        if e.claim.as_ref().is_none_or(|c| c.holder != holder) {
+            return Ok(());
+        }
+        self.release_keys(id, &e)?;
+        entries::remove(self.store(), id)
+    }
+
+    /// Gives back the place and hosts an entry holds.
+    pub(super) fn release_keys(&self, id: &TenantId, e: &TenantEntry) -> Result<()> {
+        if let Some(n) = e.slot {
+            slots::release(self.store(), n, id)?;
+        }
+        for host in e.own_hosts() {
+            host_keys::release(self.store(), host, id)?;
+        }
         Ok(())
     }
 

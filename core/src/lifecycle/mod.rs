@@ -3,23 +3,25 @@
 //! operations are safe to run from many processes at once.
 
 mod create;
+mod domains;
 mod pending;
 pub mod process;
 mod trash;
 
 pub use create::NewTenant;
+pub use domains::DEFAULT_MAX_CUSTOM_DOMAINS;
 pub use pending::{PendingSignup, Reservation};
 pub use trash::TrashItem;
 
 use serde::Serialize;
 
-use crate::cas::{read_json, to_json_bytes};
+use crate::cas::to_json_bytes;
 use crate::db::SiteDb;
 use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
 use crate::quota::{self, Limits, QuotaKind, Storage};
-use crate::registry::{Registry, Status, TenantEntry};
+use crate::registry::{Registry, Status, TenantEntry, entries, view};
 use crate::settings::{self, Env, Settings};
 use crate::store::{Condition, Store, StoreError, Version};
 use crate::tenant_config::TenantConfig;
@@ -113,15 +115,25 @@ impl Installation {
         self.store.as_ref()
     }
 
+    /// The registry document (installation settings and the generated tenant view). A wave-1
+    /// registry is migrated to one entry per tenant first ([`crate::registry::migrate`]).
     pub fn registry(&self) -> Result<(Registry, Version)> {
-        read_json(self.store(), &layout::registry())?.ok_or_else(|| self.not_installed())
+        let (reg, version) =
+            view::read_document(self.store())?.ok_or_else(|| self.not_installed())?;
+        if reg.registry_layout >= crate::registry::LAYOUT {
+            return Ok((reg, version));
+        }
+        crate::registry::migrate::run(self.store(), &reg)?;
+        view::read_document(self.store())?.ok_or_else(|| self.not_installed())
     }
 
-    /// Changes the registry by compare-and-swap (see [`cas::update_json`]).
+    /// Changes the registry document by compare-and-swap (see [`cas::update_json`]): the
+    /// installation's settings. Tenants are changed through their entries.
     pub(crate) fn update_registry<R>(
         &self,
         change: impl FnMut(&mut Registry) -> Result<Option<R>>,
     ) -> Result<Option<R>> {
+        self.registry()?;
         crate::cas::update_json(
             self.store(),
             &layout::registry(),
@@ -130,12 +142,20 @@ impl Installation {
         )
     }
 
-    /// After a registry change that affects routing (create, delete, restore, activate,
-    /// deactivate): the data root's `routes.json`, if bundles are published there, follows at
-    /// once — a CDN reading it must not keep serving a deactivated or deleted tenant until the
-    /// next publish.
-    pub(crate) fn routing_changed(&self) -> Result<()> {
-        crate::routes::refresh_if_published(self.store(), || Ok(self.registry()?.0))
+    /// After a change to a tenant's entry: the generated view in tenants.json and, if bundles
+    /// are published to the data root, its `routes.json` follow at once (a CDN reading it must
+    /// not keep serving a deactivated or deleted tenant until the next publish). Both touch
+    /// only this tenant's part.
+    pub(crate) fn entry_changed(&self, id: &TenantId) -> Result<()> {
+        view::record(self.store(), id)?;
+        self.routing_changed(self.store(), id)
+    }
+
+    /// `routes.json` in `store`, if there is one, for this tenant's current entry.
+    pub(crate) fn routing_changed(&self, store: &dyn Store, id: &TenantId) -> Result<()> {
+        let entry = entries::read(self.store(), id)?.map(|(e, _)| e);
+        let domain = || Ok(self.registry()?.0.domain);
+        crate::routes::refresh_tenant(store, id, entry.as_ref(), domain)
     }
 
     pub(crate) fn not_installed(&self) -> Error {
@@ -170,6 +190,8 @@ impl Installation {
             tenant_name_min_length: None,
             tenant_name_max_length: None,
             smtp: None,
+            registry_layout: crate::registry::LAYOUT,
+            tenants_view: Some(view::note(true, 0)),
             tenants: vec![],
             extra: Default::default(),
         };
@@ -178,7 +200,10 @@ impl Installation {
             .store
             .put(&key, &to_json_bytes(&reg), Condition::IfAbsent)
         {
-            Ok(_) => Ok(reg),
+            Ok(_) => {
+                crate::registry::make_folders(self.store())?;
+                Ok(reg)
+            }
             Err(StoreError::PreconditionFailed { .. }) => Err(Error::AlreadyInstalled {
                 root: self.store.describe(),
                 key: key.to_string(),
@@ -201,21 +226,30 @@ impl Installation {
         self.registry()?.0.validate_name(input)
     }
 
-    /// Tenants whose creation finished, in registry order.
+    /// Tenants whose creation finished, in id order. Holds them all: for a command that needs
+    /// every tenant at once; [`Installation::list_page`] and [`entries::each`] do not.
     pub fn list(&self) -> Result<Vec<TenantEntry>> {
-        Ok(self
-            .registry()?
-            .0
-            .tenants
-            .into_iter()
-            .filter(TenantEntry::is_complete)
-            .collect())
+        self.registry()?;
+        let mut out = vec![];
+        entries::each(self.store(), |e| {
+            if e.is_complete() {
+                out.push(e);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The whole host table, from every entry (read a page at a time): for outputs that map
+    /// every host at once (`routes.json` after a publish, edge configurations).
+    pub fn host_map(&self) -> Result<crate::hosts::HostMap> {
+        let (reg, _) = self.registry()?;
+        Ok(crate::hosts::HostMap::new(&reg.domain, &self.list()?))
     }
 
     /// One page of complete tenants in id order: at most `limit`, those after the id `after`
     /// (exclusive), and the id to pass as `after` for the next page (`None` on the last).
-    /// The paging contract (not the current registry's single document) is what callers hold
-    /// to, so a layout with one entry per tenant can list them without holding all of them.
+    /// Reads a page of entries, not the registry: memory is flat in the number of tenants.
     pub fn list_page(&self, after: Option<&str>, limit: usize) -> Result<TenantPage> {
         if limit == 0 {
             return Err(Error::invalid(
@@ -223,42 +257,67 @@ impl Installation {
                 "a page of 0 tenants lists nothing; ask for 1 or more",
             ));
         }
-        let mut tenants: Vec<TenantEntry> = self
-            .list()?
-            .into_iter()
-            .filter(|t| after.is_none_or(|a| t.id.as_str() > a))
-            .collect();
-        tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        self.registry()?;
+        let mut from = match after {
+            Some(a) => Some(TenantId::trusted(a).map_err(|_| {
+                Error::invalid(
+                    "after",
+                    format!("{a:?} is not a tenant id; pass the `next` of the previous page"),
+                )
+            })?),
+            None => None,
+        };
+        let mut tenants = vec![];
+        // One more than asked, to know whether a next page exists.
+        while tenants.len() <= limit {
+            let want = (limit - tenants.len()).saturating_add(1);
+            let (page, next) = entries::page(self.store(), from.as_ref(), want)?;
+            tenants.extend(page.into_iter().filter(TenantEntry::is_complete));
+            match next {
+                Some(n) => from = Some(n),
+                None => break,
+            }
+        }
         let next = (tenants.len() > limit).then(|| tenants[limit - 1].id.clone());
         tenants.truncate(limit);
         Ok(TenantPage { tenants, next })
     }
 
+    /// Whether a name is held: by a tenant, or by a live claim (a creation in progress or a
+    /// sign-up awaiting verification).
+    pub fn is_taken(&self, id: &TenantId) -> Result<bool> {
+        let now = crate::timefmt::now().unix_timestamp();
+        Ok(entries::read(self.store(), id)?.is_some_and(|(e, _)| e.holds_name(now)))
+    }
+
     /// Looks a tenant up; only complete tenants count.
     pub fn entry(&self, id: &str) -> Result<(TenantEntry, TenantId)> {
-        let (reg, _) = self.registry()?;
-        let entry = reg
-            .find(id)
-            .filter(|e| e.is_complete())
-            .cloned()
-            .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
-        let tid = entry.tenant_id()?;
+        let missing = || Error::NoSuchTenant(id.to_owned());
+        let tid = TenantId::trusted(id).map_err(|_| missing())?;
+        self.registry()?;
+        let (entry, _) = entries::read(self.store(), &tid)?
+            .filter(|(e, _)| e.is_complete())
+            .ok_or_else(missing)?;
         Ok((entry, tid))
     }
 
-    /// Changes one complete tenant's registry entry by compare-and-swap.
+    /// Changes one complete tenant's entry by compare-and-swap, then the views that follow it.
     fn update_entry<R>(
         &self,
         id: &str,
         mut change: impl FnMut(&mut TenantEntry) -> Result<Option<R>>,
     ) -> Result<Option<R>> {
-        self.update_registry(|reg: &mut Registry| {
-            let entry = reg
-                .find_mut(id)
-                .filter(|e| e.is_complete())
-                .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
-            change(entry)
-        })
+        let (_, tid) = self.entry(id)?;
+        let done = entries::update(self.store(), &tid, |e| {
+            if !e.is_complete() {
+                return Err(Error::NoSuchTenant(id.to_owned()));
+            }
+            change(e)
+        })?;
+        if done.is_some() {
+            self.entry_changed(&tid)?;
+        }
+        Ok(done)
     }
 
     /// Activates or deactivates a tenant; returns false when it already was.
@@ -275,7 +334,11 @@ impl Installation {
             };
             Ok(Some(()))
         })?;
-        self.routing_changed()?;
+        if active && changed.is_some() {
+            // Its bundle may be older than its content: `build --changed` looks at it again.
+            let (_, tid) = self.entry(id)?;
+            crate::queue::request_build(self.store(), &tid, "activated")?;
+        }
         Ok(changed.is_some())
     }
 

@@ -1,8 +1,8 @@
-//! Sign-ups that wait for email verification. The name is reserved in the registry as
-//! `status: pending` by the same compare-and-swap that claims a name for creation, so
-//! uniqueness and `max_tenants` hold for reservations too. The reservation's lease is the
+//! Sign-ups that wait for email verification. The name is reserved as an entry with
+//! `status: pending`, taken the same way as a name for creation (with a place of
+//! `max_tenants`), so uniqueness and `max_tenants` hold for reservations too. The reservation's lease is the
 //! link's lifetime (48 h by default): once it runs out, the next claim reaps it and the name is
-//! free. The link carries a random nonce; the registry keeps only its SHA-256, and confirming
+//! free. The link carries a random nonce; the entry keeps only its SHA-256, and confirming
 //! swaps the reservation into a creation claim, so each link works once.
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use crate::cas::{read_json, to_json_bytes};
 use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
-use crate::registry::{Claim, Registry, Status, TenantEntry};
+use crate::registry::{Claim, Status, TenantEntry, entries};
 use crate::secrets::sha256_hex;
 use crate::store::Condition;
 use crate::tenant_config::new_secret;
@@ -64,6 +64,7 @@ impl Installation {
                 expires,
                 ..claim
             }),
+            slot: None,
             extra: Default::default(),
         })?;
         let record = PendingSignup {
@@ -95,12 +96,13 @@ impl Installation {
         let want = sha256_hex(nonce);
         let holder = new_secret();
         let now = timefmt::now().unix_timestamp();
-        self.update_registry(|reg: &mut Registry| {
-            let entry = reg
-                .find_mut(id.as_str())
-                .filter(|e| e.status == Status::Pending)
-                .filter(|e| e.claim.as_ref().is_some_and(|c| c.holder == want))
-                .ok_or_else(|| Error::VerificationUsed(id.to_string()))?;
+        let used = || Error::VerificationUsed(id.to_string());
+        entries::update(self.store(), id, |entry| {
+            if entry.status != Status::Pending
+                || entry.claim.as_ref().is_none_or(|c| c.holder != want)
+            {
+                return Err(used());
+            }
             if entry.claim.as_ref().is_some_and(|c| c.is_stale(now)) {
                 return Err(Error::VerificationExpired(id.to_string()));
             }
@@ -111,6 +113,10 @@ impl Installation {
                 expires: now + CLAIM_LEASE_SECS,
             });
             Ok(Some(()))
+        })
+        .map_err(|e| match e {
+            Error::NoSuchTenant(_) => used(),
+            e => e,
         })?;
         let key = layout::pending_signup(id);
         let record = match read_json::<PendingSignup>(self.store(), &key) {
@@ -131,21 +137,29 @@ impl Installation {
         Ok(entry)
     }
 
-    /// Sign-ups still waiting for verification, oldest first.
+    /// Sign-ups still waiting for verification, oldest first. Their records are listed (one
+    /// key per pending sign-up), not every tenant's entry.
     pub fn pending_signups(&self) -> Result<Vec<(TenantEntry, Option<PendingSignup>)>> {
-        let (reg, _) = self.registry()?;
+        self.registry()?;
         let now = timefmt::now().unix_timestamp();
         let mut out = vec![];
-        for e in reg.tenants {
+        for k in self.store.list(&layout::pending_dir())? {
+            let Some(id) = k.key.file_name().strip_suffix(".json") else {
+                continue;
+            };
+            let Ok(id) = TenantId::trusted(id) else {
+                continue;
+            };
+            let Some((e, _)) = entries::read(self.store(), &id)? else {
+                continue;
+            };
             if e.status != Status::Pending || e.claim.as_ref().is_none_or(|c| c.is_stale(now)) {
                 continue;
             }
-            let record = match e.tenant_id() {
-                Ok(id) => read_json(self.store(), &layout::pending_signup(&id))?.map(|(r, _)| r),
-                Err(_) => None,
-            };
+            let record = read_json(self.store(), &k.key)?.map(|(r, _)| r);
             out.push((e, record));
         }
+        out.sort_by(|a, b| a.0.created.cmp(&b.0.created));
         Ok(out)
     }
 }

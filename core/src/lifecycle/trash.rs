@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::key::layout::{self, Family};
 use crate::name::TenantId;
-use crate::registry::{Registry, Status, TenantEntry};
+use crate::registry::{Status, TenantEntry, entries};
 use crate::store::{Condition, Store};
 use crate::tenant_config::new_secret;
 use crate::timefmt;
@@ -58,7 +58,7 @@ impl Installation {
             (&sites, &saved)
         };
         bundles.move_prefix(from, to)?;
-        crate::routes::refresh_if_published(bundles, || Ok(self.registry()?.0))
+        self.routing_changed(bundles, id)
     }
 
     /// Moves a tenant to the trash and removes it from the registry; returns the trash key.
@@ -75,24 +75,25 @@ impl Installation {
             &new_secret()[..8]
         );
         let deleted = timefmt::now_rfc3339();
-        let (entry, trash) = self
-            .update_registry(|reg: &mut Registry| {
-                let e = reg
-                    .find_mut(id)
-                    .filter(|e| e.is_complete() || e.status == Status::Deleting)
-                    .ok_or_else(|| Error::NoSuchTenant(id.to_owned()))?;
-                let trash = match e.extra.get(TRASH_FIELD).and_then(|v| v.as_str()) {
-                    Some(t) => t.to_owned(), // resuming an interrupted delete
-                    None => {
-                        e.extra.insert(TRASH_FIELD.into(), fresh.clone().into());
-                        e.extra.insert("deleted".into(), deleted.clone().into());
-                        fresh.clone()
-                    }
-                };
-                e.status = Status::Deleting;
-                Ok(Some((e.clone(), trash)))
-            })?
-            .expect("delete always writes");
+        let missing = || Error::NoSuchTenant(id.to_owned());
+        let tid = TenantId::trusted(id).map_err(|_| missing())?;
+        self.registry()?;
+        let (entry, trash) = entries::update(self.store(), &tid, |e| {
+            if !(e.is_complete() || e.status == Status::Deleting) {
+                return Err(missing());
+            }
+            let trash = match e.extra.get(TRASH_FIELD).and_then(|v| v.as_str()) {
+                Some(t) => t.to_owned(), // resuming an interrupted delete
+                None => {
+                    e.extra.insert(TRASH_FIELD.into(), fresh.clone().into());
+                    e.extra.insert("deleted".into(), deleted.clone().into());
+                    fresh.clone()
+                }
+            };
+            e.status = Status::Deleting;
+            Ok(Some((e.clone(), trash)))
+        })?
+        .expect("delete always writes");
         let tid = entry.tenant_id()?;
         let trash_key = Key::new(&trash)?;
         let manifest = trash_key.join("tenant.json")?;
@@ -104,12 +105,9 @@ impl Installation {
             let to = trash_key.join(family.trash_name)?;
             move_family(self.store(), &family, &family.key, &to)?;
         }
-        self.update_registry(|reg: &mut Registry| {
-            let before = reg.tenants.len();
-            reg.tenants.retain(|t| t.id != tid.as_str());
-            Ok((reg.tenants.len() != before).then_some(()))
-        })?;
-        self.routing_changed()?;
+        self.release_keys(&tid, &entry)?;
+        entries::remove(self.store(), &tid)?;
+        self.entry_changed(&tid)?;
         if let Some(bundles) = bundles {
             self.move_deploys(bundles, &tid, &trash_key, false)?;
         }
@@ -193,6 +191,7 @@ impl Installation {
             entry.status = Status::Creating;
             entry.active = false;
             entry.claim = Some(claim);
+            entry.slot = None;
             entry.extra.remove(TRASH_FIELD);
             entry.extra.remove("deleted");
             entry

@@ -372,6 +372,51 @@ impl Store for S3Store {
         Ok(out)
     }
 
+    fn list_page(
+        &self,
+        prefix: &Key,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> StoreResult<Vec<Entry>> {
+        let full_prefix = format!("{}/", self.full(prefix.as_str()));
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let mut out = vec![];
+        let mut start = after.map(|a| self.full(a.as_str()));
+        while out.len() < limit {
+            let mut req = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&full_prefix)
+                .max_keys((limit - out.len()).min(1000) as i32);
+            if let Some(s) = &start {
+                req = req.start_after(s);
+            }
+            let page = self
+                .run(req.send())
+                .map_err(|e| self.remote("LIST", prefix.as_str(), e))?;
+            for obj in page.contents() {
+                let Some(k) = obj.key() else { continue };
+                start = Some(k.to_owned());
+                let Ok(key) = Key::new(&k[strip.min(k.len())..]) else {
+                    continue;
+                };
+                out.push(Entry {
+                    key,
+                    size: obj.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+            if !page.is_truncated().unwrap_or(false) || page.contents().is_empty() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Copies every object, then deletes the originals: until the copies are all made the
     /// source stays whole, so an interrupted move can be rerun.
     fn move_prefix(&self, from: &Key, to: &Key) -> StoreResult<()> {

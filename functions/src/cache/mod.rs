@@ -21,6 +21,7 @@
 //! files shows at the next write.)
 
 mod databases;
+mod sites;
 mod versioned;
 
 use std::sync::{Arc, Mutex};
@@ -33,17 +34,18 @@ use t8k_core::tenant_config::TenantConfig;
 use t8k_core::{Error, Result, TenantId};
 
 use crate::watch::{Changed, Scope, Watcher};
-use t8k_core::hosts::HostMap;
+use t8k_core::hosts::Site;
+use t8k_core::registry::TenantEntry;
+use t8k_core::registry::host_keys::HostRecord;
 
 use databases::OpenDb;
 pub use databases::OpenDbRef;
 pub use versioned::MAX_PINNED;
 use versioned::{Versioned, parse, trusted};
 
-/// The registry as last read, with its host table.
+/// The registry document (the installation's settings) as last read.
 pub struct RegistryDoc {
     pub reg: Registry,
-    pub hosts: HostMap,
 }
 
 /// A tenant's env.json as last read, with the session tokens already verified against it.
@@ -95,6 +97,11 @@ pub struct Fresh(());
 #[derive(Default)]
 pub struct Cache {
     registry: Mutex<Option<Versioned<RegistryDoc>>>,
+    entries: Mutex<foldhash::HashMap<TenantId, Versioned<TenantEntry>>>,
+    host_keys: Mutex<foldhash::HashMap<String, Versioned<HostRecord>>>,
+    /// Resolved hosts ([`sites`]), valid while nothing they were read from changed.
+    sites: Mutex<foldhash::HashMap<String, Option<Site>>>,
+    sites_generation: std::sync::atomic::AtomicU64,
     configs: Mutex<foldhash::HashMap<TenantId, Versioned<ConfigDoc>>>,
     dbs: Mutex<foldhash::HashMap<TenantId, Arc<Mutex<OpenDb>>>>,
     bandwidth: Mutex<foldhash::HashMap<TenantId, MonthSlot>>,
@@ -128,7 +135,24 @@ impl Cache {
             Changed::All => None,
         };
         let hit = |s: &Scope| scopes.as_ref().is_none_or(|v| v.contains(s));
-        if hit(&Scope::Registry)
+        let (registry, entries, hosts) = (
+            hit(&Scope::Registry),
+            hit(&Scope::Entries),
+            hit(&Scope::Hosts),
+        );
+        if registry || entries || hosts {
+            let mut memo = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+            self.sites_generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            memo.clear();
+        }
+        if entries {
+            untrust_all(&self.entries);
+        }
+        if hosts {
+            untrust_all(&self.host_keys);
+        }
+        if registry
             && let Some(v) = self
                 .registry
                 .lock()
@@ -174,10 +198,8 @@ impl Cache {
             None => {
                 let key = layout::registry();
                 self.load(store, &key, Scope::Registry, &mut slot, |bytes| {
-                    let reg: Registry = parse(&key, bytes)?;
                     Ok(RegistryDoc {
-                        hosts: reg.hosts(),
-                        reg,
+                        reg: parse(&key, bytes)?,
                     })
                 })?
             }
@@ -236,6 +258,12 @@ impl Cache {
         let scope = Scope::Stats(id.clone());
         let loaded = self.load(store, key, scope, doc, |bytes| parse(key, bytes))?;
         Ok(loaded.map(|m| *m))
+    }
+}
+
+fn untrust_all<K, T>(map: &Mutex<foldhash::HashMap<K, Versioned<T>>>) {
+    for v in map.lock().unwrap_or_else(|p| p.into_inner()).values_mut() {
+        v.trusted = false;
     }
 }
 

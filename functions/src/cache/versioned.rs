@@ -171,6 +171,16 @@ impl Cache {
         Ok(Some(value))
     }
 
+    /// Empties a map of documents, giving back their open files.
+    pub(super) fn forget<K, T>(&self, map: &mut foldhash::HashMap<K, Versioned<T>>) {
+        for (_, v) in map.drain() {
+            if matches!(v.source, Source::Pinned { .. }) {
+                self.pinned
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Takes one of the [`MAX_PINNED`] open files, if one is left.
     fn pin(&self) -> bool {
         use std::sync::atomic::Ordering::Relaxed;

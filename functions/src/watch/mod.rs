@@ -25,8 +25,12 @@ pub use polling::Watcher;
 /// What a watched folder holds, and so which cached values its events invalidate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
-    /// `config/t8k/`: the registry.
+    /// `config/t8k/`: the registry document.
     Registry,
+    /// `config/t8k/tenants/`: one entry per tenant.
+    Entries,
+    /// `config/t8k/hosts/`: host → tenant keys.
+    Hosts,
     /// `config/{tenant}/`: env.json.
     Config(TenantId),
     /// `db/{tenant}/`: the database and its WAL.
@@ -43,6 +47,7 @@ impl Scope {
         };
         match self {
             Scope::Registry => name == "tenants.json",
+            Scope::Entries | Scope::Hosts => true,
             Scope::Config(_) => name == "env.json",
             // The shared-memory index changes without data changing.
             Scope::Db(_) => !name.ends_with("-shm"),

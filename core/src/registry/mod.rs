@@ -1,11 +1,27 @@
-//! The tenant registry, `config/t8k/tenants.json`, with the field names TractStack documents
-//! (`max_tenants`, `default_quota`, `enable_custom_domains`, `require_email_verification`,
-//! `auto_ssl`, `tenants[]`) plus t8k's own settings. Unknown fields are kept on rewrite.
+//! The tenant registry. `config/t8k/tenants.json` holds the installation's settings with the
+//! field names TractStack documents (`max_tenants`, `default_quota`, `enable_custom_domains`,
+//! `require_email_verification`, `auto_ssl`, `tenants[]`) plus t8k's own; unknown fields are
+//! kept on rewrite. The tenants themselves live one small object each, so that what a create,
+//! sign-up or status change writes does not grow with the number of tenants:
 //!
-//! A tenant appears in the registry before its files exist, as a *claim* (`status: creating`)
-//! taken by compare-and-swap; that is what makes uniqueness and `max_tenants` hold under
-//! concurrency. Claims carry their holder's identity and a lease, so one left behind by a
-//! crashed process is recognised as stale and can be taken over.
+//! ```text
+//! config/t8k/tenants/{id}        the tenant's entry (what tenants[] holds), created create-only
+//! config/t8k/slots/{n}.json      one of max_tenants places, claimed create-only (slots)
+//! config/t8k/hosts/{host}.json   host -> tenant, claimed create-only (host_keys)
+//! ```
+//!
+//! `tenants[]` in tenants.json is a generated view of the entries ([`view`]); a wave-1
+//! registry, where it was the source of truth, is migrated on first use ([`migrate`]).
+//!
+//! A tenant's entry exists before its files do, as a *claim* (`status: creating`); claims
+//! carry their holder's identity and a lease, so one left behind by a crashed process is
+//! recognised as stale and can be taken over.
+
+pub mod entries;
+pub mod host_keys;
+pub mod migrate;
+pub mod slots;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -37,10 +53,38 @@ pub struct Registry {
     /// Outgoing mail (sign-up verification). Without it, mail is written to `outbox/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpConfig>,
+    /// 2 once the tenants live one entry each under `config/t8k/tenants/` (absent in a wave-1
+    /// registry, whose `tenants[]` is the source of truth until [`migrate`] runs).
+    #[serde(default)]
+    pub registry_layout: u32,
+    /// What `tenants[]` shows and where the live entries are, for people reading the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenants_view: Option<view::ViewNote>,
+    /// A generated view of the tenants ([`view`]); never read to decide anything.
     #[serde(default)]
     pub tenants: Vec<TenantEntry>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The registry layout this t8k writes.
+pub const LAYOUT: u32 = 2;
+
+/// Makes the folders of entries and host keys on a local root, so a server can watch them
+/// from the start (a missing folder cannot be watched, and every lookup would look again).
+pub fn make_folders(store: &dyn crate::store::Store) -> crate::Result<()> {
+    for dir in [
+        crate::key::layout::tenant_entries(),
+        crate::key::layout::host_keys(),
+    ] {
+        if let Some(path) = store.local_path(&dir) {
+            std::fs::create_dir_all(&path).map_err(|source| crate::Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The SMTP server the installation sends mail through. The password is never stored here: it
@@ -103,6 +147,9 @@ pub struct TenantEntry {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// The place of `max_tenants` this tenant holds ([`slots`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u64>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -119,6 +166,18 @@ impl TenantEntry {
 
     pub fn tenant_id(&self) -> Result<TenantId, crate::name::NameError> {
         TenantId::trusted(&self.id)
+    }
+
+    /// True when the entry holds its name: a finished tenant, one being deleted, or a claim
+    /// whose holder is alive and within its lease.
+    pub fn holds_name(&self, now: i64) -> bool {
+        !matches!(self.status, Status::Creating | Status::Pending)
+            || self.claim.as_ref().is_some_and(|c| !c.is_stale(now))
+    }
+
+    /// The host names that lead to this tenant by its entry: its domain and custom domains.
+    pub fn own_hosts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.domain.as_str()).chain(self.custom_domains.iter().map(String::as_str))
     }
 }
 
@@ -140,25 +199,6 @@ impl Claim {
 }
 
 impl Registry {
-    /// True when `id` is held by a tenant or a live claim (a pending sign-up whose link has
-    /// expired, or a creation whose holder died, no longer holds it).
-    pub fn is_taken(&self, id: &str, now: i64) -> bool {
-        self.find(id).is_some_and(|t| {
-            !matches!(t.status, Status::Creating | Status::Pending)
-                || t.claim.as_ref().is_some_and(|c| !c.is_stale(now))
-        })
-    }
-
-    pub fn find(&self, id: &str) -> Option<&TenantEntry> {
-        self.tenants.iter().find(|t| t.id.eq_ignore_ascii_case(id))
-    }
-
-    pub fn find_mut(&mut self, id: &str) -> Option<&mut TenantEntry> {
-        self.tenants
-            .iter_mut()
-            .find(|t| t.id.eq_ignore_ascii_case(id))
-    }
-
     pub fn name_policy(&self) -> Result<NamePolicy, String> {
         NamePolicy::new(
             self.tenant_name_min_length
@@ -186,3 +226,6 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
