@@ -18,20 +18,11 @@ fn twenty_tenants_racing_for_one_domain_leave_it_with_exactly_one() {
     for id in &ids {
         root.create(id).ok();
     }
-    let children: Vec<_> = ids
+    let adds: Vec<Vec<&str>> = ids
         .iter()
-        .map(|id| {
-            root.cmd(&["domain", "add", id, "WWW.Bakery.test"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|id| vec!["domain", "add", id, "WWW.Bakery.test"])
         .collect();
-    let outcomes: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let outcomes = root.at_once(&adds);
     let winners: Vec<&String> = ids
         .iter()
         .zip(&outcomes)

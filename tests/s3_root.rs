@@ -156,11 +156,28 @@ fn concurrency_proofs_hold_on_the_bucket() {
     )
     .unwrap();
     assert_eq!(won, 9, "{registry}");
-    assert_eq!(
-        root.listed_ids().len(),
-        10,
-        "every winner is listed: {registry}"
-    );
+    let ids = root.listed_ids();
+    assert_eq!(ids.len(), 10, "every winner is listed: {registry}");
+
+    // The ten tenants race for one custom domain: its host key goes to exactly one.
+    let adds: Vec<Vec<&str>> = ids
+        .iter()
+        .map(|id| vec!["domain", "add", id, "shop.bakery.test"])
+        .collect();
+    let outcomes = root.at_once(&adds);
+    let holders: Vec<&String> = ids
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.status.success())
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(holders.len(), 1, "{outcomes:#?}");
+    let key = String::from_utf8(
+        s3.object("t8k-test", "race/config/t8k/hosts/shop.bakery.test.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(key.contains(&format!("\"{}\"", holders[0])), "{key}");
 }
 
 /// A stand-in for Garage, which ignores If-None-Match / If-Match (verified; it takes 13 minutes

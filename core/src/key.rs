@@ -94,6 +94,10 @@ pub mod layout {
     pub fn slot(n: u64) -> Key {
         key(format!("config/t8k/slots/{n}.json"))
     }
+    /// A hint: the first place never handed out.
+    pub fn slots_high_water() -> Key {
+        key("config/t8k/slots-next.json".into())
+    }
     /// Host → tenant keys (`{host}.json`); the host is checked by `registry::host_keys`.
     pub fn host_keys() -> Key {
         key("config/t8k/hosts".into())

@@ -97,9 +97,15 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
         )?),
         false => None,
     };
+    // The build requests this build serves: all of them for every tenant, the named tenants'
+    // for a named build.
     let queued = match (&plan, every) {
         (Some(p), _) => p.queued.clone(),
         (None, true) => t8k_core::queue::pending(inst.store())?,
+        (None, false) if !args.queued => t8k_core::queue::pending(inst.store())?
+            .into_iter()
+            .filter(|(id, _)| args.tenants.iter().any(|t| t == id.as_str()))
+            .collect(),
         (None, false) => queued,
     };
     let tenants = if args.queued {

@@ -129,11 +129,18 @@ fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
             tenants.len()
         );
         println!("  main site  {main}");
-        for (t, url) in tenants.iter().zip(&urls) {
+        const SHOWN: usize = 20;
+        for (t, url) in tenants.iter().zip(&urls).take(SHOWN) {
             println!(
                 "  {:<10} {url}{}",
                 t.id,
                 if t.active { "" } else { "  (inactive: 503)" }
+            );
+        }
+        if tenants.len() > SHOWN {
+            println!(
+                "  … and {} more at http://{{id}}.localhost:{port}/ (t8k tenant list)",
+                tenants.len() - SHOWN
             );
         }
     }

@@ -137,6 +137,24 @@ impl Root {
         c
     }
 
+    /// Starts every command at once (each a real `t8k` process) and waits for all.
+    pub fn at_once(&self, commands: &[Vec<&str>]) -> Vec<std::process::Output> {
+        let children: Vec<_> = commands
+            .iter()
+            .map(|args| {
+                self.cmd(args)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd(args).output().unwrap())
     }

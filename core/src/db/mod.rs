@@ -53,6 +53,17 @@ const REMOTE_WRITE_ATTEMPTS: u32 = 20;
 /// database is new); if another writer got there first, `f` runs again on a fresh copy — so it
 /// must derive everything from the database it is given and do its work in one transaction.
 ///
+/// [`with_write`] for a tenant being created: its starter content queues nothing (a tenant
+/// with no bundle yet is found by `build --changed` without a request).
+pub(crate) fn with_write_new<R>(
+    store: &dyn Store,
+    id: &TenantId,
+    f: impl FnMut(&mut SiteDb) -> Result<R>,
+) -> Result<R> {
+    let key = layout::site_db(id);
+    with_write_file(store, &key, |p| SiteDb::open_path(p, key.to_string()), f)
+}
+
 /// A write that changes the content (the schema's triggers bump `content_version`) also
 /// queues a build of the tenant: the queue is how `t8k build --changed` learns what changed
 /// without opening every tenant's database, so no write path can forget it.

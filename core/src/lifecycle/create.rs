@@ -349,7 +349,7 @@ impl Installation {
             Condition::IfAbsent,
         )?;
 
-        crate::db::with_write(self.store(), id, |db: &mut SiteDb| {
+        crate::db::with_write_new(self.store(), id, |db: &mut SiteDb| {
             let tx = db
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)

@@ -93,27 +93,22 @@ pub fn page(
     Ok((out, next))
 }
 
-/// Every entry, a page at a time: memory stays flat in the number of tenants.
+/// Every entry, in id order: one listing of the keys, then each entry read as it is visited
+/// (the entries themselves are never all held at once).
 pub fn each(store: &dyn Store, mut visit: impl FnMut(TenantEntry) -> Result<()>) -> Result<()> {
-    const PAGE: usize = 1000;
-    let mut after: Option<TenantId> = None;
-    loop {
-        let (entries, next) = page(store, after.as_ref(), PAGE)?;
-        for e in entries {
+    for id in ids(store)? {
+        if let Some((e, _)) = read(store, &id)? {
             visit(e)?;
         }
-        match next {
-            Some(n) => after = Some(n),
-            None => return Ok(()),
-        }
     }
+    Ok(())
 }
 
 /// Just the ids of every entry (a listing, no reads): what a no-op build or a count needs.
 pub fn ids(store: &dyn Store) -> Result<Vec<TenantId>> {
     Ok(store
-        .list(&layout::tenant_entries())?
+        .list_keys(&layout::tenant_entries())?
         .iter()
-        .filter_map(|e| id_of(&e.key))
+        .filter_map(id_of)
         .collect())
 }

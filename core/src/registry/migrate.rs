@@ -10,7 +10,7 @@
 //! holder died are not carried over (their names are free, as they were); pending sign-ups
 //! keep their reservation.
 
-use super::{LAYOUT, Registry, entries, host_keys, slots::SlotRecord, view};
+use super::{LAYOUT, Registry, entries, host_keys, slots, view};
 use crate::cas::{self, to_json_bytes};
 use crate::error::{Error, Result};
 use crate::key::layout;
@@ -47,19 +47,8 @@ pub fn run(store: &dyn Store, reg: &Registry) -> Result<Option<Migrated>> {
         entry.slot = Some(i as u64);
         done.tenants += 1;
         done.written += usize::from(entries::create(store, &entry)?.is_some());
-        let record = SlotRecord {
-            tenant: entry.id.clone(),
-            holder: entry
-                .claim
-                .as_ref()
-                .map(|c| c.holder.clone())
-                .unwrap_or_default(),
-        };
-        match store.put(
-            &layout::slot(i as u64),
-            &to_json_bytes(&record),
-            Condition::IfAbsent,
-        ) {
+        let record = to_json_bytes(&slots::record_of(&entry));
+        match store.put(&layout::slot(i as u64), &record, Condition::IfAbsent) {
             Ok(_) => done.written += 1,
             Err(StoreError::PreconditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -67,12 +56,16 @@ pub fn run(store: &dyn Store, reg: &Registry) -> Result<Option<Migrated>> {
         for host in entry.own_hosts() {
             match host_keys::claim(store, host, &id) {
                 Ok(()) => done.written += 1,
-                // A host two wave-1 tenants both listed stays with the first.
-                Err(Error::HostTaken { .. }) => {}
+                // A host two wave-1 tenants both listed stays with the first; one that is not
+                // a DNS name (hand-written) gets no key and routes by the tenant's id only.
+                Err(Error::HostTaken { .. } | Error::Invalid { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
     }
+    // Places 0..len are the wave-1 tenants': new ones start above.
+    let mark = to_json_bytes(&serde_json::json!({ "next": reg.tenants.len() }));
+    store.put(&layout::slots_high_water(), &mark, Condition::None)?;
     cas::update_json(
         store,
         &layout::registry(),

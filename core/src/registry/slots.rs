@@ -4,6 +4,11 @@
 //! succeed — the store's own guarantee, as for names — and no write grows with the number of
 //! tenants.
 //!
+//! A claim tries places above a high-water mark first (`config/t8k/slots-next.json`, a hint
+//! of the first place never used), then random places, and lists the places only when those
+//! are taken: a create costs the same at 100 or 100,000 tenants unless the installation is
+//! nearly full and its free places are ones given back by deletes.
+//!
 //! A place is held while its tenant's entry records it (`slot: n`), or while the creator that
 //! claimed it is still alive and its claim current (between claiming the place and recording
 //! it). A place left by a crash is taken over by compare-and-swap on the place itself, so two
@@ -55,9 +60,14 @@ pub fn claim(
     if limit == 0 {
         return Ok(None);
     }
-    for _ in 0..PROBES {
-        let n = random_below(limit);
+    // Above the high-water mark places have never been used: a probe there nearly always
+    // lands, however full the installation is below it (racers spread over a few places).
+    let mark = high_water(store)?;
+    let fresh = (0..PROBES as u64).map(|i| mark + i * 4 + random_below(4));
+    let random = (0..PROBES).map(|_| random_below(limit));
+    for n in fresh.filter(|&n| n < limit).chain(random) {
         if put(n, Condition::IfAbsent)? {
+            raise_high_water(store, mark, n)?;
             return Ok(Some(n));
         }
     }
@@ -77,6 +87,26 @@ pub fn claim(
     Ok(None)
 }
 
+/// The first place never handed out, as last recorded (a hint: claims stay create-only).
+fn high_water(store: &dyn Store) -> Result<u64> {
+    Ok(read_json::<HighWater>(store, &layout::slots_high_water())?.map_or(0, |(h, _)| h.next))
+}
+
+/// Moves the mark past `n`. Racers may write it out of order; a mark a little low only costs
+/// a probe that finds its place taken.
+fn raise_high_water(store: &dyn Store, mark: u64, n: u64) -> Result<()> {
+    if n >= mark {
+        let bytes = to_json_bytes(&HighWater { next: n + 1 });
+        store.put(&layout::slots_high_water(), &bytes, Condition::None)?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+struct HighWater {
+    next: u64,
+}
+
 /// Gives a place back (its tenant is deleted, or its creation failed): only if the place is
 /// still this tenant's.
 pub fn release(store: &dyn Store, n: u64, tenant: &TenantId) -> Result<()> {
@@ -92,9 +122,9 @@ pub fn release(store: &dyn Store, n: u64, tenant: &TenantId) -> Result<()> {
 /// Places in use, as listed (numbers only).
 pub fn held_places(store: &dyn Store) -> Result<std::collections::BTreeSet<u64>> {
     Ok(store
-        .list(&layout::slots())?
+        .list_keys(&layout::slots())?
         .iter()
-        .filter_map(|e| number_of(&e.key))
+        .filter_map(number_of)
         .collect())
 }
 
@@ -105,7 +135,8 @@ fn number_of(key: &Key) -> Option<u64> {
         .ok()
 }
 
-fn record_of(entry: &TenantEntry) -> SlotRecord {
+/// The record of a place taken for `entry`: its id and its claim's holder.
+pub(super) fn record_of(entry: &TenantEntry) -> SlotRecord {
     SlotRecord {
         tenant: entry.id.clone(),
         holder: entry

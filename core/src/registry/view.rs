@@ -56,39 +56,43 @@ pub(crate) fn note(complete: bool, count: u64) -> ViewNote {
 /// The entry is read after the registry document, so whichever patch lands last carries the
 /// entry's latest state.
 pub fn record(store: &dyn Store, id: &TenantId) -> Result<()> {
-    cas::update_json(
-        store,
-        &layout::registry(),
-        || crate::Error::NotInstalled {
-            root: store.describe(),
-        },
-        |reg: &mut Registry| {
-            if reg.tenants_view.as_ref().is_some_and(|v| !v.complete) {
-                return Ok(None);
+    update_document(store, |reg| {
+        if reg.tenants_view.as_ref().is_some_and(|v| !v.complete) {
+            return Ok(None);
+        }
+        let now = entries::read(store, id)?
+            .map(|(e, _)| e)
+            .filter(TenantEntry::is_complete);
+        let at = reg
+            .tenants
+            .binary_search_by(|t| t.id.as_str().cmp(id.as_str()));
+        match (at, now) {
+            (Ok(i), Some(e)) => reg.tenants[i] = e,
+            (Ok(i), None) => {
+                reg.tenants.remove(i);
             }
-            let now = entries::read(store, id)?
-                .map(|(e, _)| e)
-                .filter(TenantEntry::is_complete);
-            let at = reg
-                .tenants
-                .binary_search_by(|t| t.id.as_str().cmp(id.as_str()));
-            match (at, now) {
-                (Ok(i), Some(e)) => reg.tenants[i] = e,
-                (Ok(i), None) => {
-                    reg.tenants.remove(i);
-                }
-                (Err(_), Some(_)) if reg.tenants.len() >= SMALL => {
-                    reg.tenants_view = Some(note(false, reg.tenants.len() as u64 + 1));
-                }
-                (Err(i), Some(e)) => reg.tenants.insert(i, e),
-                (Err(_), None) => return Ok(None),
+            (Err(_), Some(_)) if reg.tenants.len() >= SMALL => {
+                reg.tenants_view = Some(note(false, reg.tenants.len() as u64 + 1));
             }
-            if reg.tenants_view.as_ref().is_none_or(|v| v.complete) {
-                reg.tenants_view = Some(note(true, reg.tenants.len() as u64));
-            }
-            Ok(Some(()))
-        },
-    )?;
+            (Err(i), Some(e)) => reg.tenants.insert(i, e),
+            (Err(_), None) => return Ok(None),
+        }
+        if reg.tenants_view.as_ref().is_none_or(|v| v.complete) {
+            reg.tenants_view = Some(note(true, reg.tenants.len() as u64));
+        }
+        Ok(Some(()))
+    })
+}
+
+/// Changes the registry document by compare-and-swap.
+fn update_document(
+    store: &dyn Store,
+    change: impl FnMut(&mut Registry) -> Result<Option<()>>,
+) -> Result<()> {
+    let missing = || crate::Error::NotInstalled {
+        root: store.describe(),
+    };
+    cas::update_json(store, &layout::registry(), missing, change)?;
     Ok(())
 }
 
@@ -119,18 +123,11 @@ pub fn compact(store: &dyn Store) -> Result<Compacted> {
         shown: shown.len(),
         complete,
     };
-    cas::update_json(
-        store,
-        &layout::registry(),
-        || crate::Error::NotInstalled {
-            root: store.describe(),
-        },
-        |reg: &mut Registry| {
-            reg.tenants = shown.clone();
-            reg.tenants_view = Some(note(complete, count));
-            Ok(Some(()))
-        },
-    )?;
+    update_document(store, |reg| {
+        reg.tenants = shown.clone();
+        reg.tenants_view = Some(note(complete, count));
+        Ok(Some(()))
+    })?;
     Ok(done)
 }
 

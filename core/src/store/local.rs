@@ -31,6 +31,44 @@ impl LocalStore {
         self.root.join(key.as_str())
     }
 
+    /// Every file under `prefix` that is a valid key, sorted, as `make` turns it into a value.
+    fn walk<T>(
+        &self,
+        prefix: &Key,
+        make: impl Fn(&walkdir::DirEntry, Key) -> T,
+    ) -> StoreResult<Vec<T>> {
+        let base = self.path(prefix);
+        let mut out = Vec::new();
+        for item in walkdir::WalkDir::new(&base).sort_by_file_name() {
+            let item = match item {
+                Ok(item) => item,
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|io| io.kind() == ErrorKind::NotFound) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        key: prefix.to_string(),
+                        source: e.into(),
+                    });
+                }
+            };
+            if !item.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = item.path().strip_prefix(&self.root) else {
+                continue;
+            };
+            // Temp files and anything else that is not a valid key (dot files) are not objects.
+            let Some(rel) = rel.to_str() else { continue };
+            let Ok(key) = Key::new(rel) else { continue };
+            out.push(make(&item, key));
+        }
+        Ok(out)
+    }
+
     fn lock(&self, key: &Key) -> StoreResult<File> {
         let dir = self.root.join(LOCK_DIR);
         fs::create_dir_all(&dir).map_err(StoreError::io(key))?;
@@ -128,37 +166,34 @@ impl Store for LocalStore {
     }
 
     fn list(&self, prefix: &Key) -> StoreResult<Vec<Entry>> {
-        let base = self.path(prefix);
-        let mut out = Vec::new();
-        for item in walkdir::WalkDir::new(&base).sort_by_file_name() {
-            let item = match item {
-                Ok(item) => item,
-                Err(e)
-                    if e.io_error()
-                        .is_some_and(|io| io.kind() == ErrorKind::NotFound) =>
-                {
-                    continue;
-                }
-                Err(e) => {
-                    return Err(StoreError::Io {
-                        key: prefix.to_string(),
-                        source: e.into(),
-                    });
-                }
-            };
-            if !item.file_type().is_file() {
-                continue;
-            }
-            let Ok(rel) = item.path().strip_prefix(&self.root) else {
-                continue;
-            };
-            // Temp files and anything else that is not a valid key (dot files) are not objects.
-            let Some(rel) = rel.to_str() else { continue };
-            let Ok(key) = Key::new(rel) else { continue };
-            let size = item.metadata().map(|m| m.len()).unwrap_or(0);
-            out.push(Entry { key, size });
-        }
-        Ok(out)
+        self.walk(prefix, |item, key| Entry {
+            key,
+            size: item.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+    }
+
+    fn list_keys(&self, prefix: &Key) -> StoreResult<Vec<Key>> {
+        self.walk(prefix, |_, key| key)
+    }
+
+    fn list_page(
+        &self,
+        prefix: &Key,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> StoreResult<Vec<Entry>> {
+        // The folder is read whole (a directory cannot be read from a name on), but only the
+        // page's files are measured.
+        let keys = self.list_keys(prefix)?;
+        let from = after.map_or(0, |a| keys.partition_point(|k| k <= a));
+        Ok(keys[from..]
+            .iter()
+            .take(limit)
+            .map(|key| Entry {
+                size: fs::metadata(self.path(key)).map_or(0, |m| m.len()),
+                key: key.clone(),
+            })
+            .collect())
     }
 
     fn move_prefix(&self, from: &Key, to: &Key) -> StoreResult<()> {

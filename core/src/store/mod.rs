@@ -110,6 +110,12 @@ pub trait Store: Send + Sync {
     /// Every object under `prefix` (recursively), sorted by key.
     fn list(&self, prefix: &Key) -> StoreResult<Vec<Entry>>;
 
+    /// The keys of [`Store::list`] without their sizes (a folder then needs no `stat` per
+    /// object: a listing of 100,000 registry entries is one `getdents` loop).
+    fn list_keys(&self, prefix: &Key) -> StoreResult<Vec<Key>> {
+        Ok(self.list(prefix)?.into_iter().map(|e| e.key).collect())
+    }
+
     /// At most `limit` objects under `prefix` whose keys sort after `after` (a key under
     /// `prefix`; exclusive), in key order: one page of a listing too large to hold. A bucket
     /// asks for just that page (`StartAfter`, `MaxKeys`); a folder is read and cut.

@@ -333,43 +333,8 @@ impl Store for S3Store {
     }
 
     fn list(&self, prefix: &Key) -> StoreResult<Vec<Entry>> {
-        let full_prefix = format!("{}/", self.full(prefix.as_str()));
-        let strip = if self.prefix.is_empty() {
-            0
-        } else {
-            self.prefix.len() + 1
-        };
-        let mut out = vec![];
-        let mut token: Option<String> = None;
-        loop {
-            let mut req = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(&full_prefix);
-            if let Some(t) = &token {
-                req = req.continuation_token(t);
-            }
-            let page = self
-                .run(req.send())
-                .map_err(|e| self.remote("LIST", prefix.as_str(), e))?;
-            for obj in page.contents() {
-                let Some(k) = obj.key() else { continue };
-                let Ok(key) = Key::new(&k[strip.min(k.len())..]) else {
-                    continue;
-                };
-                out.push(Entry {
-                    key,
-                    size: obj.size().unwrap_or(0).max(0) as u64,
-                });
-            }
-            match page.next_continuation_token() {
-                Some(t) if page.is_truncated().unwrap_or(false) => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
+        // A bucket lists in key order (UTF-8 bytes), the order of `Key`.
+        self.list_page(prefix, None, usize::MAX)
     }
 
     fn list_page(

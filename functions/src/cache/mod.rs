@@ -191,7 +191,19 @@ impl Cache {
         Fresh(())
     }
 
-    pub fn registry(&self, store: &dyn Store, _: &Fresh) -> Result<Arc<RegistryDoc>> {
+    /// The registry document. A wave-1 registry (every tenant in one document) is migrated
+    /// to one entry per tenant first, so a function that starts before any command still
+    /// finds the hosts' keys.
+    pub fn registry(&self, store: &dyn Store, fresh: &Fresh) -> Result<Arc<RegistryDoc>> {
+        let doc = self.registry_as_stored(store, fresh)?;
+        if doc.reg.registry_layout >= t8k_core::registry::LAYOUT {
+            return Ok(doc);
+        }
+        t8k_core::registry::migrate::run(store, &doc.reg)?;
+        self.registry_as_stored(store, fresh)
+    }
+
+    fn registry_as_stored(&self, store: &dyn Store, _: &Fresh) -> Result<Arc<RegistryDoc>> {
         let mut slot = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         let doc = match trusted(slot.as_ref()) {
             Some(doc) => doc,
