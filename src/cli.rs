@@ -141,12 +141,19 @@ pub enum Command {
     /// and `t8k publish` append to on this machine; a tenant shows "last build failed" until
     /// a later build succeeds.
     #[command(
-        after_help = "Examples:\n  t8k report\n  t8k report --json | jq '.tenants[] | select(.problems != [])'\n  t8k report --json | jq '.tenants[] | {tenant, failures_30d, recent_failures}'\n  t8k report --html report.html"
+        after_help = "Examples:\n  t8k report\n  t8k report --json | jq '.tenants[] | select(.problems != [])'\n  t8k report --json | jq '.tenants[] | {tenant, failures_30d, recent_failures}'\n  t8k report --html report.html\n  t8k report --limit 100 --after acme"
     )]
     Report {
         /// Also write the report as an HTML page with charts.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Rows for at most this many tenants (the totals still cover every tenant); the
+        /// output names the id to pass as --after for the next page.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Only rows of tenants whose id sorts after this one.
+        #[arg(long)]
+        after: Option<String>,
     },
     /// Preview every built site locally, routed by Host ({tenant}.localhost:8080).
     Serve(ServeArgs),

@@ -71,6 +71,22 @@ fn the_report_shows_health_usage_capacity_and_sign_ups() {
         human.stdout
     );
 
+    // A page of rows; the totals still count every tenant.
+    let page = root
+        .run(&["--json", "report", "--limit", "1", "--after", "acme"])
+        .ok()
+        .json();
+    assert_eq!(page["tenants"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["tenants"][0]["tenant"], "cove");
+    assert_eq!(page["next"], "cove", "harbor follows");
+    assert_eq!(page["count"], 3);
+    let last = root
+        .run(&["--json", "report", "--limit", "5", "--after", "cove"])
+        .ok()
+        .json();
+    assert_eq!(last["tenants"][0]["tenant"], "harbor");
+    assert!(last.get("next").is_none(), "{last}");
+
     let html = root.dir.path().join("report.html");
     root.run(&["report", "--html", html.to_str().unwrap()]).ok();
     let text = std::fs::read_to_string(&html).unwrap();

@@ -81,9 +81,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Publish(args) => {
             publish::run(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
         }
-        Command::Report { html } => {
-            report::run(&open(&cli.root, cli.endpoint_url.as_deref())?, html, json)
-        }
+        Command::Report { html, limit, after } => report::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            html,
+            &report::Page { limit, after },
+            json,
+        ),
         Command::Analytics(cmd) => {
             analytics::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+use crate::UsageError;
 use serde::Serialize;
 use t8k_builder::history::{self, Attempt, Stage};
 use t8k_core::analytics::report as traffic;
@@ -44,7 +46,11 @@ struct TenantRow {
 
 #[derive(Serialize)]
 struct Report {
+    /// Every tenant's row, or with `--limit` one page of them (the totals cover every tenant).
     tenants: Vec<TenantRow>,
+    /// With `--limit`, when more rows follow: pass it as `--after`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
     count: usize,
     max_tenants: u64,
     pending_signups: usize,
@@ -178,7 +184,16 @@ fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
     })
 }
 
-fn collect(inst: &Installation) -> Result<Report> {
+/// Which rows to keep: all, or a page (`--limit`, `--after`).
+#[derive(Clone, Default)]
+pub struct Page {
+    pub limit: Option<usize>,
+    pub after: Option<String>,
+}
+
+/// Reports on every tenant one at a time: the totals cover them all, the rows kept are the
+/// page's, so memory does not grow with the installation.
+fn collect(inst: &Installation, page: &Page) -> Result<Report> {
     let now = t8k_core::timefmt::now();
     let out = t8k_builder::default_out(inst);
     let scan = Scan {
@@ -190,15 +205,25 @@ fn collect(inst: &Installation) -> Result<Report> {
             .map(|(t, _)| t)
             .collect(),
     };
-    let tenants = inst.list()?;
-    let mut rows = vec![];
-    for e in &tenants {
-        rows.push(row(&scan, e).with_context(|| format!("reporting on tenant '{}'", e.id))?);
-    }
     let mut signups: BTreeMap<String, u64> = (0..8)
         .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))
         .collect();
-    for e in &tenants {
+    let (mut rows, mut next) = (vec![], None);
+    let (mut count, mut storage_bytes, mut analytics_bytes) = (0, 0, 0);
+    let in_page = |id: &str| page.after.as_deref().is_none_or(|a| id > a);
+    let mut failure = None;
+    let walked = inst.each_tenant(|e| {
+        let r = match row(&scan, &e) {
+            Ok(r) => r,
+            Err(err) => {
+                failure = Some(err.context(format!("reporting on tenant '{}'", e.id)));
+                // Stops the walk; the error reported is the one kept above.
+                return Err(t8k_core::Error::invalid("report", "stopped"));
+            }
+        };
+        count += 1;
+        storage_bytes += r.storage.map_or(0, |s| s.0);
+        analytics_bytes += r.analytics_bytes.unwrap_or(0);
         let created =
             time::OffsetDateTime::parse(&e.created, &time::format_description::well_known::Rfc3339);
         if let Ok(c) = created
@@ -206,13 +231,28 @@ fn collect(inst: &Installation) -> Result<Report> {
         {
             *n += 1;
         }
+        match page.limit {
+            _ if !in_page(&e.id) => {}
+            Some(limit) if rows.len() >= limit => {
+                next = next
+                    .take()
+                    .or_else(|| rows.last().map(|r: &TenantRow| r.tenant.clone()));
+            }
+            _ => rows.push(r),
+        }
+        Ok(())
+    });
+    if let Some(err) = failure {
+        return Err(err);
     }
+    walked?;
     Ok(Report {
-        count: rows.len(),
+        count,
+        next,
         max_tenants: inst.settings()?.max_tenants.value,
         pending_signups: inst.pending_signups()?.len(),
-        storage_bytes: rows.iter().filter_map(|r| r.storage.map(|s| s.0)).sum(),
-        analytics_bytes: rows.iter().filter_map(|r| r.analytics_bytes).sum(),
+        storage_bytes,
+        analytics_bytes,
         signups_per_week: signups,
         tenants: rows,
     })
@@ -229,8 +269,11 @@ fn fig(f: Option<(u64, u64)>, size: bool) -> String {
     f.map_or("?".into(), |(u, l)| format!("{} / {}", fmt(u), fmt(l)))
 }
 
-pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()> {
-    let r = collect(inst)?;
+pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool) -> Result<()> {
+    if paging.limit == Some(0) {
+        return Err(UsageError("--limit 0 reports nothing; give 1 or more".into()).into());
+    }
+    let r = collect(inst, paging)?;
     if let Some(path) = html {
         std::fs::write(&path, page(&r))
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -279,6 +322,9 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, json: bool) -> Result<()>
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if let (Some(next), Some(limit)) = (&r.next, paging.limit) {
+            println!("More rows: t8k report --limit {limit} --after {next}");
+        }
     });
     Ok(())
 }

@@ -176,9 +176,30 @@ impl Installation {
             ..entry(&reg, &settings, claim)
         };
         let before = self.take_name(&new, now)?;
+        self.take_place(&new, before, &settings, now)?;
+        for host in new.own_hosts() {
+            if let Err(e) = host_keys::claim(self.store(), host, id) {
+                self.release_claim(id, holder)?;
+                return Err(e);
+            }
+        }
+        Ok((reg, settings))
+    }
+
+    /// Claims a place of `max_tenants` for the entry we just took and records it there; with
+    /// none free, gives the name back and says the installation is full.
+    fn take_place(
+        &self,
+        new: &TenantEntry,
+        before: Option<u64>,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<()> {
+        let id = new.tenant_id()?;
+        let holder = new.claim.as_ref().map_or("", |c| c.holder.as_str());
         let limit = settings.tenant_limit();
-        let Some(n) = slots::claim(self.store(), &new, before, limit, now)? else {
-            self.release_claim(id, holder)?;
+        let Some(n) = slots::claim(self.store(), new, before, limit, now)? else {
+            self.release_claim(&id, holder)?;
             return Err(if settings.enable_multi_tenant.value {
                 Error::MaxTenants {
                     max: limit,
@@ -188,9 +209,8 @@ impl Installation {
                 Error::SingleTenantMode
             });
         };
-        let ours = |e: &TenantEntry| e.claim.as_ref().is_some_and(|c| c.holder == holder);
-        entries::update(self.store(), id, |e| {
-            if !ours(e) {
+        entries::update(self.store(), &id, |e| {
+            if e.claim.as_ref().is_none_or(|c| c.holder != holder) {
                 return Err(Error::Busy {
                     id: id.to_string(),
                     what: "created",
@@ -199,13 +219,7 @@ impl Installation {
             e.slot = Some(n);
             Ok(Some(()))
         })?;
-        for host in new.own_hosts() {
-            if let Err(e) = host_keys::claim(self.store(), host, id) {
-                self.release_claim(id, holder)?;
-                return Err(e);
-            }
-        }
-        Ok((reg, settings))
+        Ok(())
     }
 
     /// Writes `new` as the name's entry: create-only, or over a claim whose holder is gone.

@@ -229,15 +229,21 @@ impl Installation {
     /// Tenants whose creation finished, in id order. Holds them all: for a command that needs
     /// every tenant at once; [`Installation::list_page`] and [`entries::each`] do not.
     pub fn list(&self) -> Result<Vec<TenantEntry>> {
-        self.registry()?;
         let mut out = vec![];
-        entries::each(self.store(), |e| {
-            if e.is_complete() {
-                out.push(e);
-            }
+        self.each_tenant(|e| {
+            out.push(e);
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// Visits every tenant whose creation finished, in id order, one entry at a time.
+    pub fn each_tenant(&self, mut visit: impl FnMut(TenantEntry) -> Result<()>) -> Result<()> {
+        self.registry()?;
+        entries::each(self.store(), |e| match e.is_complete() {
+            true => visit(e),
+            false => Ok(()),
+        })
     }
 
     /// The whole host table, from every entry (read a page at a time): for outputs that map
