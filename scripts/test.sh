@@ -28,13 +28,18 @@ if ! installed; then
   fi
 fi
 
-# A real browser for the browser tests: Debian's Chromium and its WebDriver.
-if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
-  log "installing chromium and chromium-driver (apt)"
+# Real servers from Debian: Chromium and its WebDriver for the browser tests, dnsmasq (the
+# binary only, no system service) as the DNS server of the custom-domain tests.
+export PATH="$PATH:/usr/sbin"
+APT=()
+{ command -v chromedriver >/dev/null && command -v chromium >/dev/null; } || APT+=(chromium chromium-driver)
+command -v dnsmasq >/dev/null || APT+=(dnsmasq-base)
+if [ ${#APT[@]} -gt 0 ]; then
+  log "installing ${APT[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get update -qq >/dev/null && apt-get install -y -qq "${APT[@]}" >/dev/null
   else
-    echo "the browser tests need chromium and chromium-driver: run as root, or apt-get install them" >&2
+    echo "the tests need ${APT[*]}: run as root, or apt-get install them" >&2
     exit 1
   fi
 fi

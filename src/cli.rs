@@ -373,14 +373,35 @@ pub struct PasswordArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum DomainCmd {
-    /// Give a tenant a custom domain (claimed atomically: a domain another tenant holds is
-    /// refused). Needs enable_custom_domains; at most MAX_CUSTOM_DOMAINS (5) per tenant.
-    #[command(after_help = "Example:\n  t8k domain add acme www.acme-bakery.test")]
-    Add { tenant: String, host: String },
-    /// List a tenant's domains: its subdomain and custom domains.
+    /// Give a tenant a custom domain, `pending` until `t8k domain verify` finds its DNS
+    /// records (printed here). Claimed atomically: a domain another tenant holds is refused.
+    /// Needs enable_custom_domains; at most MAX_CUSTOM_DOMAINS (5) per tenant.
+    #[command(
+        after_help = "Example:\n  t8k domain add acme www.acme-bakery.test\n  # create the two records it prints, then:\n  t8k domain verify acme www.acme-bakery.test"
+    )]
+    Add {
+        tenant: String,
+        host: String,
+        /// Active at once, without DNS checks: you, the operator, vouch for the domain.
+        #[arg(long)]
+        trust: bool,
+    },
+    /// Look the domain up in DNS (T8K_DNS_SERVERS, else the system's name servers): its TXT
+    /// record proves ownership (→ verified), its CNAME or addresses the routing (→ active, the
+    /// only state that is served). Exit 1 while it is not active.
+    Verify { tenant: String, host: String },
+    /// List a tenant's domains: its subdomain, and each custom domain with its state and the
+    /// DNS records it needs.
     List { tenant: String },
     /// Take a custom domain from a tenant; the domain is free for others at once.
     Remove { tenant: String, host: String },
+    /// Look every domain up again (all tenants', or one's): for cron. An active domain whose
+    /// records have been gone for 72 hours is detached and its tenant's admin mailed; one
+    /// pending for 7 days expires. Domains added with --trust are not checked.
+    #[command(
+        after_help = "Example (cron, hourly):\n  0 * * * *  t8k --root /srv/t8k domain check --json"
+    )]
+    Check { tenant: Option<String> },
 }
 
 #[derive(Subcommand, Debug)]

@@ -47,23 +47,39 @@ fn twenty_tenants_racing_for_one_domain_leave_it_with_exactly_one() {
     .unwrap();
     assert_eq!(key["tenant"], winner.as_str());
     for id in &ids {
-        let listed = root.entry(id).unwrap()["custom_domains"].clone();
-        let want = if id == winner {
-            json!(["www.bakery.test"])
+        let entry = root.entry(id).unwrap();
+        let held: Vec<&str> = entry["domains"].as_array().map_or(vec![], |d| {
+            d.iter().map(|d| d["host"].as_str().unwrap()).collect()
+        });
+        let want: &[&str] = if id == winner {
+            &["www.bakery.test"]
         } else {
-            json!([])
+            &[]
         };
-        assert_eq!(listed, want, "{id}");
+        assert_eq!(held, want, "{id}");
+        assert_eq!(
+            entry["custom_domains"],
+            json!([]),
+            "pending domains do not route"
+        );
     }
     // Given up, the domain is free for another tenant at once.
     root.run(&["domain", "remove", winner, "www.bakery.test"])
         .ok();
     let other = ids.iter().find(|id| *id != winner).unwrap();
     let added = root
-        .run(&["--json", "domain", "add", other, "www.bakery.test"])
+        .run(&[
+            "--json",
+            "domain",
+            "add",
+            other,
+            "www.bakery.test",
+            "--trust",
+        ])
         .ok()
         .json();
     assert_eq!(added["custom_domains"], json!(["www.bakery.test"]));
+    assert_eq!(added["domains"][0]["status"], "active");
     for bad in ["127.0.0.1", "x.example.com", "bad_name.test"] {
         root.run(&["domain", "add", other, bad]).fails(1, bad);
     }

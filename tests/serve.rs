@@ -182,7 +182,7 @@ fn inactive_tenants_get_503_and_registry_changes_apply_live() {
     assert_eq!(get(srv.port, "other.localhost", "/").status, 200);
 
     // A custom domain added to the registry routes to its tenant.
-    root.run(&["domain", "add", "other", "www.other-site.test"])
+    root.run(&["domain", "add", "other", "www.other-site.test", "--trust"])
         .ok();
     assert!(
         eventually(5, || get(srv.port, "www.other-site.test", "/").status

@@ -16,6 +16,9 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] NameError),
 
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
+
     #[error("no installation at {root}")]
     NotInstalled { root: String },
 

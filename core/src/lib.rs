@@ -11,6 +11,7 @@ pub mod bandwidth;
 pub mod cas;
 pub mod content;
 pub mod db;
+pub mod dns;
 pub mod error;
 pub mod hosts;
 pub mod key;

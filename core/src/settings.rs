@@ -74,14 +74,18 @@ pub struct Env {
     pub log: Option<String>,
     /// Custom domains a tenant may hold (`MAX_CUSTOM_DOMAINS`, 5).
     pub max_custom_domains: usize,
+    /// The name servers domain checks ask (`T8K_DNS_SERVERS`, `ip:port,…`; default: the
+    /// system's).
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 19] = [
+pub const ENV_VARS: [&str; 20] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
     "MAX_CUSTOM_DOMAINS",
+    "T8K_DNS_SERVERS",
     "T8K_SIGNUPS_PER_IP_HOUR",
     "T8K_SIGNUPS_PER_EMAIL_HOUR",
     "T8K_VERIFY_TTL_SECS",
@@ -223,6 +227,19 @@ impl Env {
                 "MAX_CUSTOM_DOMAINS",
                 crate::lifecycle::DEFAULT_MAX_CUSTOM_DOMAINS,
             )?,
+            dns_servers: match get("T8K_DNS_SERVERS") {
+                None => vec![],
+                Some(v) => v
+                    .split(',')
+                    .map(|s| s.trim().parse())
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|_| {
+                        Error::invalid(
+                            "T8K_DNS_SERVERS",
+                            format!("{v:?} is not a list of ip:port, like 127.0.0.1:53"),
+                        )
+                    })?,
+            },
         };
         // The overrides are layered later (Settings::resolve), but refused now if bad.
         env.bool("ENABLE_MULTI_TENANT")?;
@@ -459,6 +476,7 @@ mod tests {
             tenant_name_min_length: None,
             tenant_name_max_length: None,
             smtp: None,
+            edge_target: None,
             registry_layout: crate::registry::LAYOUT,
             tenants_view: None,
             tenants: vec![],

@@ -106,6 +106,7 @@ impl From<t8k_core::Error> for ApiError {
                 "; ask the installation's operator to raise it",
             ),
             E::Busy { .. } => (S::CONFLICT, "busy", ""),
+            E::Dns(_) => (S::SERVICE_UNAVAILABLE, "dns_unsure", ""),
             E::VerificationUsed(_) => (
                 S::GONE,
                 "gone",

@@ -10,6 +10,8 @@ pub mod cache;
 pub mod client;
 pub mod content;
 pub mod dashboard;
+pub mod domains;
+pub mod edge;
 pub mod error;
 pub mod guard;
 pub mod host;

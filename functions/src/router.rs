@@ -8,7 +8,9 @@ use axum::routing::{MethodFilter, MethodRouter, any, on};
 
 use crate::guard::Access;
 use crate::state::Shared;
-use crate::{admin, auth, beacon, content, dashboard, media, menus, quota, register, users};
+use crate::{
+    admin, auth, beacon, content, dashboard, domains, edge, media, menus, quota, register, users,
+};
 
 /// Each function, deployable on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +110,12 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Users, M::GET, "/users", Admin, users::list),
         ep(F::Users, M::POST, "/users", Admin, users::create),
         ep(F::Users, M::PATCH, "/users/{username}", Admin, users::update),
+        ep(F::Users, M::GET, "/domains", Admin, domains::list),
+        ep(F::Users, M::POST, "/domains", Admin, domains::add),
+        ep(F::Users, M::POST, "/domains/{host}/verify", Admin, domains::verify),
+        ep(F::Users, M::DELETE, "/domains/{host}", Admin, domains::remove),
         ep(F::Beacon, M::POST, "/beacon", Public, beacon::beacon),
+        ep(F::Auth, M::GET, "/edge/ask", Public, edge::ask),
         ep(F::Admin, M::GET, "/admin/tenants", InstallationAdmin, admin::list),
         ep(F::Admin, M::GET, "/admin/tenants/{id}", InstallationAdmin, admin::show),
         ep(F::Admin, M::POST, "/admin/tenants/{id}/activate", InstallationAdmin, admin::activate),

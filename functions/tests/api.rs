@@ -197,6 +197,7 @@ async fn every_route_refuses_callers_without_the_right_session() {
         (Method::GET, "/register/verify"),
         (Method::POST, "/register/verify"),
         (Method::POST, "/beacon"),
+        (Method::GET, "/edge/ask"),
     ];
     assert!(table.len() >= 30, "the table lists every route");
     for e in &table {
@@ -400,6 +401,122 @@ async fn users_are_managed_by_admins_within_max_users() {
     let ann_cookie = api.login(ACME, "ann").await;
     let me = api.get(ACME, "/auth/me", Auth::Cookie(&ann_cookie)).await;
     assert_eq!(me.json["role"], "editor");
+}
+
+#[tokio::test]
+async fn tenant_admins_add_and_remove_custom_domains_one_tenant_each() {
+    let api = Api::new();
+    let admin = api.login(ACME, "admin").await;
+    let shop = json!({"host": "Shop.Acme.test"});
+    let added = api
+        .send(Method::POST, ACME, "/domains", Auth::Cookie(&admin), shop)
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.json);
+    let d = &added.json["domains"][0];
+    assert_eq!(d["host"], "shop.acme.test");
+    assert_eq!(d["status"], "pending");
+    assert_eq!(d["records"]["txt_name"], "_t8k-verify.shop.acme.test");
+    assert!(
+        d["records"]["txt_value"]
+            .as_str()
+            .unwrap()
+            .starts_with("t8k-")
+    );
+    assert_eq!(
+        added.json["custom_domains"],
+        json!([]),
+        "pending domains do not route"
+    );
+
+    // The other tenant cannot have it; bad hosts are refused with the reason.
+    let rival = api.login(OTHER, "admin").await;
+    let taken = json!({"host": "shop.acme.test"});
+    let taken = api
+        .send(Method::POST, OTHER, "/domains", Auth::Cookie(&rival), taken)
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.json);
+    assert!(
+        taken.json.to_string().contains("tenant 'acme'"),
+        "{}",
+        taken.json
+    );
+    for bad in ["10.1.2.3", "x.example.com", "*.acme.test"] {
+        let r = api
+            .send(
+                Method::POST,
+                OTHER,
+                "/domains",
+                Auth::Cookie(&rival),
+                json!({"host": bad}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.json);
+    }
+
+    // Caddy's on-demand TLS asks before each certificate: only hosts that route say yes.
+    let ask = |host: &str| format!("/edge/ask?domain={host}");
+    for (host, want) in [
+        ("acme.example.com", StatusCode::OK),
+        ("example.com", StatusCode::OK),
+        ("shop.acme.test", StatusCode::NOT_FOUND),
+        ("unknown.test", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            api.get(MAIN, &ask(host), Auth::None).await.status,
+            want,
+            "{host}"
+        );
+    }
+    api.inst()
+        .add_domain("acme", "www.acme.test", true)
+        .unwrap();
+    assert_eq!(
+        api.get(MAIN, &ask("www.acme.test"), Auth::None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    api.inst().set_active("acme", false).unwrap();
+    let inactive = api
+        .get(MAIN, &ask("www.acme.test"), Auth::None)
+        .await
+        .status;
+    assert_eq!(inactive, StatusCode::NOT_FOUND);
+    api.inst().set_active("acme", true).unwrap();
+    assert_eq!(
+        api.get(MAIN, "/edge/ask", Auth::None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let listed = api.get(ACME, "/domains", Auth::Cookie(&admin)).await;
+    assert_eq!(listed.json["domains"].as_array().unwrap().len(), 2);
+    let gone = api
+        .send(
+            Method::DELETE,
+            ACME,
+            "/domains/shop.acme.test",
+            Auth::Cookie(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.json);
+    let left: Vec<&Value> = gone.json["domains"].as_array().unwrap().iter().collect();
+    assert_eq!(left.len(), 1, "only www.acme.test is left: {}", gone.json);
+    let freed = api
+        .send(
+            Method::POST,
+            OTHER,
+            "/domains",
+            Auth::Cookie(&rival),
+            json!({"host": "shop.acme.test"}),
+        )
+        .await;
+    assert_eq!(
+        freed.status,
+        StatusCode::CREATED,
+        "free for others at once: {}",
+        freed.json
+    );
 }
 
 #[tokio::test]

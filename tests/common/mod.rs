@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod browser;
+mod dns;
 mod http;
 mod images;
 mod smtp;
@@ -14,6 +15,7 @@ mod snapshot;
 mod stores;
 
 pub use browser::Browser;
+pub use dns::Dnsmasq;
 pub use http::*;
 pub use images::*;
 pub use smtp::*;

@@ -150,6 +150,7 @@ impl Installation {
             status: Status::Creating,
             claim: Some(claim),
             slot: None,
+            domains: vec![],
             extra: Default::default(),
         })
     }
@@ -177,7 +178,7 @@ impl Installation {
         };
         let before = self.take_name(&new, now)?;
         self.take_place(&new, before, &settings, now)?;
-        for host in new.own_hosts() {
+        for host in new.claimed_hosts() {
             if let Err(e) = host_keys::claim(self.store(), host, id) {
                 self.release_claim(id, holder)?;
                 return Err(e);
@@ -289,7 +290,7 @@ impl Installation {
         if let Some(n) = e.slot {
             slots::release(self.store(), n, id)?;
         }
-        for host in e.own_hosts() {
+        for host in e.claimed_hosts() {
             host_keys::release(self.store(), host, id)?;
         }
         Ok(())

@@ -1,20 +1,91 @@
-//! A tenant's custom domains, claimed through the registry's host keys: the domain is added to
-//! the tenant's entry, then its host key is written create-only, so of several tenants racing
-//! for one domain exactly one holds it; the others take it back out of their entries and are
-//! told who holds it. (Ownership checks by DNS come with the domains issue; this is the
-//! operator's path.)
+//! A tenant's custom domains. Adding one claims its host key in the registry (the domain is
+//! put in the tenant's entry first, then the key is written create-only, so of several
+//! tenants racing for one domain exactly one holds it; the others take it back out and are told
+//! who holds it) and leaves it `pending`. Verifying looks in DNS for
+//!
+//! - **ownership**: a TXT record `_t8k-verify.{host}` holding a token derived from the
+//!   installation's secret and the (tenant, host) pair, so it cannot be guessed or reused for
+//!   another tenant — `pending` until it is there, then `verified`;
+//! - **routing**: the host is an alias (CNAME, followed through a chain) of the installation's
+//!   `edge_target` (default the main domain), or has the target's addresses — then `active`, the
+//!   only state that routes (`custom_domains`).
+//!
+//! A look-up that gives no answer (timeout, SERVFAIL) changes nothing: try again later. The
+//! operator may vouch for a domain (`--trust`): active at once, without DNS.
+
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
 
 use super::Installation;
+use crate::dns::Dns;
 use crate::error::{Error, Result};
-use crate::registry::{TenantEntry, entries, host_keys};
+use crate::registry::{DomainState, DomainStatus, TenantEntry, entries, host_keys};
+use crate::timefmt;
 
 /// Custom domains a tenant may hold unless `MAX_CUSTOM_DOMAINS` says otherwise.
 pub const DEFAULT_MAX_CUSTOM_DOMAINS: usize = 5;
 
+/// Aliases followed before giving up on a CNAME chain.
+const MAX_ALIASES: usize = 8;
+
+/// How long an active domain's records may be missing before it is detached (takeover
+/// protection: a domain left pointing here must not stay claimable forever).
+pub const DETACH_AFTER_SECS: i64 = 72 * 3600;
+
+/// How long a domain may stay pending.
+pub const PENDING_FOR_SECS: i64 = 7 * 24 * 3600;
+
+/// What one check did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Checked {
+    #[serde(flatten)]
+    pub state: DomainState,
+    /// Removed from the tenant: its records were gone past the grace period, or it was
+    /// pending too long.
+    pub detached: bool,
+}
+
+/// One domain of [`Installation::check_domains`]: the check, or why DNS gave no answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub tenant: String,
+    pub host: String,
+    #[serde(flatten, serialize_with = "outcome")]
+    pub outcome: std::result::Result<Checked, String>,
+}
+
+fn outcome<S: serde::Serializer>(
+    o: &std::result::Result<Checked, String>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match o {
+        Ok(c) => c.serialize(s),
+        Err(why) => serde_json::json!({ "unsure": why }).serialize(s),
+    }
+}
+
+/// Whether the RFC 3339 time `since` is more than `secs` before `now` (an unreadable time
+/// counts as old).
+fn older_than(since: &str, now: time::OffsetDateTime, secs: i64) -> bool {
+    time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339)
+        .map_or(true, |t| (now - t).whole_seconds() > secs)
+}
+
+/// The DNS records a tenant creates for a domain, ready to copy.
+#[derive(Clone, Debug, Serialize)]
+pub struct DnsRecords {
+    /// `_t8k-verify.{host}` TXT `{token}`: proves the tenant owns the domain.
+    pub txt_name: String,
+    pub txt_value: String,
+    /// `{host}` CNAME `{target}` (or the target's A/AAAA records at an apex).
+    pub cname_target: String,
+}
+
 impl Installation {
-    /// Adds `host` to tenant `id`; returns the tenant's entry. Adding a domain it already has
-    /// changes nothing.
-    pub fn add_domain(&self, id: &str, host: &str) -> Result<TenantEntry> {
+    /// Adds `host` to tenant `id`, `pending` (or, with `trust`, `active` at once: the operator
+    /// vouches for it). Adding a domain it already has changes nothing.
+    pub fn add_domain(&self, id: &str, host: &str, trust: bool) -> Result<TenantEntry> {
         let (_, tid) = self.entry(id)?;
         let (reg, _) = self.registry()?;
         if !reg.enable_custom_domains {
@@ -26,16 +97,30 @@ impl Installation {
         let host = check_custom_domain(host, &reg.domain)?;
         let max = self.env.max_custom_domains;
         let added = entries::update(self.store(), &tid, |e| {
-            if e.custom_domains.contains(&host) {
+            if e.claimed_hosts().any(|h| h == host) {
                 return Ok(None);
             }
-            if e.custom_domains.len() >= max {
+            if e.domains.len() + e.custom_domains.len() >= max {
                 return Err(Error::invalid(
                     "custom domains",
                     format!("tenant '{id}' has {max}, the most MAX_CUSTOM_DOMAINS allows"),
                 ));
             }
-            e.custom_domains.push(host.clone());
+            let status = if trust {
+                e.custom_domains.push(host.clone());
+                DomainStatus::Active
+            } else {
+                DomainStatus::Pending
+            };
+            e.domains.push(DomainState {
+                host: host.clone(),
+                status,
+                added: timefmt::now_rfc3339(),
+                checked: None,
+                problem: None,
+                failing_since: None,
+                trusted: trust,
+            });
             Ok(Some(()))
         })?;
         if let Err(e) = host_keys::claim(self.store(), &host, &tid) {
@@ -48,11 +133,131 @@ impl Installation {
         Ok(self.entry(id)?.0)
     }
 
+    /// The records tenant `id` creates in DNS for `host`.
+    pub fn dns_records(&self, id: &str, host: &str) -> Result<DnsRecords> {
+        let (_, tid) = self.entry(id)?;
+        let host = crate::lifecycle::check_domain(host)?;
+        let reg = self.registry()?.0;
+        let secret = self.secrets()?.signing_secret;
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+        mac.update(format!("t8k-verify\0{tid}\0{host}").as_bytes());
+        Ok(DnsRecords {
+            txt_name: format!("_t8k-verify.{host}"),
+            txt_value: format!("t8k-{}", &hex::encode(mac.finalize().into_bytes())[..32]),
+            cname_target: reg.edge_target.unwrap_or(reg.domain),
+        })
+    }
+
+    /// Looks `host` up in DNS and moves it along `pending → verified → active`. An active
+    /// domain whose records went away stays active for [`DETACH_AFTER_SECS`], then is detached
+    /// (removed, its host freed); one pending for [`PENDING_FOR_SECS`] expires the same way. A
+    /// look-up without an answer is an error and changes nothing.
+    pub fn verify_domain(&self, id: &str, host: &str, dns: &Dns) -> Result<Checked> {
+        let (entry, tid) = self.entry(id)?;
+        let host = crate::lifecycle::check_domain(host)?;
+        if !entry.domains.iter().any(|d| d.host == host) {
+            return Err(Error::invalid(
+                "domain",
+                format!("{host} is not a domain of tenant '{id}'; `t8k domain add` it first"),
+            ));
+        }
+        let records = self.dns_records(id, &host)?;
+        let owned = dns.txt(&records.txt_name)?.contains(&records.txt_value);
+        let routed = owned && points_at(dns, &host, &records.cname_target)?;
+        let (status, problem) = match (owned, routed) {
+            (false, _) => (
+                DomainStatus::Pending,
+                format!("no TXT record {} = {}", records.txt_name, records.txt_value),
+            ),
+            (true, false) => (
+                DomainStatus::Verified,
+                format!(
+                    "{host} is not a CNAME of {0} and does not have {0}'s addresses",
+                    records.cname_target
+                ),
+            ),
+            (true, true) => (DomainStatus::Active, String::new()),
+        };
+        let now = timefmt::now();
+        let checked = timefmt::now_rfc3339();
+        let mut detach = false;
+        let state = entries::update(self.store(), &tid, |e| {
+            let Some(d) = e.domains.iter_mut().find(|d| d.host == host) else {
+                return Err(Error::invalid(
+                    "domain",
+                    format!("{host} was removed meanwhile"),
+                ));
+            };
+            d.checked = Some(checked.clone());
+            d.problem = (!problem.is_empty()).then(|| problem.clone());
+            detach = false;
+            match (d.status, status) {
+                // A live domain whose records went away stays up through a grace period.
+                (DomainStatus::Active, DomainStatus::Pending | DomainStatus::Verified) => {
+                    let since = d.failing_since.get_or_insert_with(|| checked.clone());
+                    detach = older_than(since, now, DETACH_AFTER_SECS);
+                }
+                (_, DomainStatus::Pending) => {
+                    d.status = status;
+                    detach = older_than(&d.added, now, PENDING_FOR_SECS);
+                }
+                _ => {
+                    d.status = status;
+                    d.failing_since = None;
+                }
+            }
+            let state = d.clone();
+            e.custom_domains.retain(|h| *h != host);
+            if state.status == DomainStatus::Active {
+                e.custom_domains.push(host.clone());
+            }
+            Ok(Some(state))
+        })?
+        .expect("a check always writes");
+        if detach {
+            self.drop_domain(&tid, &host)?;
+            host_keys::release(self.store(), &host, &tid)?;
+        }
+        self.entry_changed(&tid)?;
+        Ok(Checked {
+            state,
+            detached: detach,
+        })
+    }
+
+    /// Checks every domain in DNS (of one tenant, or all): what `t8k domain check` runs from
+    /// cron. Domains the operator vouched for are not looked up; a look-up without an answer
+    /// leaves its domain as it was and is reported.
+    pub fn check_domains(&self, only: Option<&str>, dns: &Dns) -> Result<Vec<CheckReport>> {
+        let mut out = vec![];
+        let mut visit = |e: TenantEntry| -> Result<()> {
+            for d in e.domains.iter().filter(|d| !d.trusted) {
+                let outcome = match self.verify_domain(&e.id, &d.host, dns) {
+                    Ok(c) => Ok(c),
+                    Err(Error::Dns(err)) => Err(err.to_string()),
+                    Err(err) => return Err(err),
+                };
+                out.push(CheckReport {
+                    tenant: e.id.clone(),
+                    host: d.host.clone(),
+                    outcome,
+                });
+            }
+            Ok(())
+        };
+        match only {
+            Some(id) => visit(self.entry(id)?.0)?,
+            None => self.each_tenant(&mut visit)?,
+        }
+        Ok(out)
+    }
+
     /// Removes `host` from tenant `id` and frees it for others.
     pub fn remove_domain(&self, id: &str, host: &str) -> Result<TenantEntry> {
         let (entry, tid) = self.entry(id)?;
         let host = crate::lifecycle::check_domain(host)?;
-        if !entry.custom_domains.contains(&host) {
+        if !entry.claimed_hosts().skip(1).any(|h| h == host) {
             return Err(Error::invalid(
                 "domain",
                 format!("{host} is not a custom domain of tenant '{id}'"),
@@ -66,12 +271,28 @@ impl Installation {
 
     fn drop_domain(&self, tid: &crate::TenantId, host: &str) -> Result<()> {
         entries::update(self.store(), tid, |e| {
-            let before = e.custom_domains.len();
+            let before = e.custom_domains.len() + e.domains.len();
             e.custom_domains.retain(|d| d != host);
-            Ok((e.custom_domains.len() != before).then_some(()))
+            e.domains.retain(|d| d.host != host);
+            Ok((e.custom_domains.len() + e.domains.len() != before).then_some(()))
         })?;
         Ok(())
     }
+}
+
+/// Whether `host` routes to `target`: an alias of it (through a chain of CNAMEs), or with
+/// the same addresses.
+fn points_at(dns: &Dns, host: &str, target: &str) -> Result<bool> {
+    let mut name = host.to_owned();
+    for _ in 0..MAX_ALIASES {
+        match dns.cname(&name)? {
+            Some(next) if next == target => return Ok(true),
+            Some(next) => name = next,
+            None => break,
+        }
+    }
+    let mine = dns.addresses(host)?;
+    Ok(!mine.is_empty() && mine == dns.addresses(target)?)
 }
 
 /// A custom domain: a DNS name (lowercase, ASCII), not an IP address, not the installation's

@@ -9,7 +9,7 @@ pub mod process;
 mod trash;
 
 pub use create::NewTenant;
-pub use domains::DEFAULT_MAX_CUSTOM_DOMAINS;
+pub use domains::{CheckReport, Checked, DEFAULT_MAX_CUSTOM_DOMAINS, DnsRecords};
 pub use pending::{PendingSignup, Reservation};
 pub use trash::TrashItem;
 
@@ -190,6 +190,7 @@ impl Installation {
             tenant_name_min_length: None,
             tenant_name_max_length: None,
             smtp: None,
+            edge_target: None,
             registry_layout: crate::registry::LAYOUT,
             tenants_view: Some(view::note(true, 0)),
             tenants: vec![],

@@ -65,6 +65,7 @@ impl Installation {
                 ..claim
             }),
             slot: None,
+            domains: vec![],
             extra: Default::default(),
         })?;
         let record = PendingSignup {

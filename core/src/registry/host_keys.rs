@@ -78,7 +78,9 @@ fn still_listed(store: &dyn Store, tenant: &str, key: &Key) -> Result<bool> {
     };
     let now = crate::timefmt::now().unix_timestamp();
     Ok(entries::read(store, &id)?.is_some_and(|(e, _)| {
-        e.holds_name(now) && e.own_hosts().any(|h| key_of(h).is_ok_and(|k| &k == key))
+        e.holds_name(now)
+            && e.claimed_hosts()
+                .any(|h| key_of(h).is_ok_and(|k| &k == key))
     }))
 }
 

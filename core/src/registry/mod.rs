@@ -50,6 +50,10 @@ pub struct Registry {
     pub tenant_name_min_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_name_max_length: Option<usize>,
+    /// The name custom domains point at (CNAME, or the same A/AAAA records); default the
+    /// main domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_target: Option<String>,
     /// Outgoing mail (sign-up verification). Without it, mail is written to `outbox/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpConfig>,
@@ -147,6 +151,10 @@ pub struct TenantEntry {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// Custom domains being set up or checked, each with its state; `custom_domains` lists
+    /// the active ones (the hosts that route).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<DomainState>,
     /// The place of `max_tenants` this tenant holds ([`slots`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<u64>,
@@ -179,6 +187,43 @@ impl TenantEntry {
     pub fn own_hosts(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.domain.as_str()).chain(self.custom_domains.iter().map(String::as_str))
     }
+
+    /// Every host whose key this tenant holds: its own hosts and domains still being set up.
+    pub fn claimed_hosts(&self) -> impl Iterator<Item = &str> {
+        self.own_hosts()
+            .chain(self.domains.iter().map(|d| d.host.as_str()))
+    }
+}
+
+/// A custom domain's progress: `pending` until its TXT record proves the tenant owns it,
+/// `verified` until it also points at the installation (and, with `auto_ssl`, has a
+/// certificate), then `active`: only active domains route.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainState {
+    pub host: String,
+    pub status: DomainStatus,
+    pub added: String,
+    /// When DNS was last looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<String>,
+    /// What the last check found missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// Since when an active domain's records have been missing (it is detached after a
+    /// grace period, so a DNS hiccup does not take a site down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    /// Vouched for by the operator (`--trust`): never checked in DNS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trusted: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainStatus {
+    Pending,
+    Verified,
+    Active,
 }
 
 /// Who is creating (or deleting) a tenant, and until when the claim holds.

@@ -53,6 +53,7 @@ fn a_full_installation_reaps_the_place_of_a_crashed_creation() {
             expires: 1,
         }),
         slot: None,
+        domains: vec![],
         extra: Default::default(),
     };
     entries::create(inst.store(), &dead).unwrap();
@@ -86,7 +87,7 @@ fn one_host_at_a_time_resolves_as_the_whole_table_does() {
     create(&inst, "acme").unwrap();
     create(&inst, "gone").unwrap();
     inst.set_active("gone", false).unwrap();
-    inst.add_domain("acme", "www.acme.test").unwrap();
+    inst.add_domain("acme", "www.acme.test", true).unwrap();
     let table = inst.host_map().unwrap();
     let probes = [
         "acme.example.com",
