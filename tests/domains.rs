@@ -37,9 +37,15 @@ fn a_domain_goes_live_only_once_dns_proves_ownership_and_routing() {
     assert_eq!(d["records"]["cname_target"], "example.com");
     assert_eq!(get(srv.port, "shop.acme.test", "/").status, 404);
 
-    // No records yet: still pending, and the command says what is missing.
+    // No records yet: still pending, and the command (and the report) says what is missing.
     root.run(&["domain", "verify", "acme", "shop.acme.test"])
         .fails(1, &token);
+    let report = root.run(&["--json", "report"]).ok().json();
+    let problems = common::report_row(&report, "acme")["problems"].to_string();
+    assert!(
+        problems.contains("domain shop.acme.test is pending") && problems.contains(&token),
+        "{problems}"
+    );
 
     // Another tenant's token, or the right one on the wrong name, proves nothing.
     root.create("rival").ok();
@@ -90,6 +96,9 @@ fn a_domain_goes_live_only_once_dns_proves_ownership_and_routing() {
     assert_eq!(checked[0]["detached"], false);
     let entry = root.entry("acme").unwrap();
     assert!(entry["domains"][0]["failing_since"].is_string(), "{entry}");
+    let report = root.run(&["--json", "report"]).ok().json();
+    let problems = common::report_row(&report, "acme")["problems"].to_string();
+    assert!(problems.contains("has lost its DNS records"), "{problems}");
     assert_eq!(get(srv.port, "shop.acme.test", "/").status, 200);
     // ...and is detached once the grace period is over: the host is free, the admin told.
     age(&root, "acme", "failing_since", 4);

@@ -14,7 +14,7 @@ use serde::Serialize;
 use t8k_builder::history::{self, Attempt, Stage};
 use t8k_core::analytics::report as traffic;
 use t8k_core::lifecycle::Installation;
-use t8k_core::registry::TenantEntry;
+use t8k_core::registry::{DomainStatus, TenantEntry};
 use t8k_core::{TenantId, bandwidth, quota};
 use t8k_functions::page::{FIGURES_STYLE, bars, esc, table};
 
@@ -103,6 +103,28 @@ struct Scan<'a> {
     queued: HashSet<TenantId>,
 }
 
+/// Custom domains that do not serve (yet), or whose records went missing.
+fn domain_problems(e: &TenantEntry) -> impl Iterator<Item = String> + '_ {
+    e.domains.iter().filter_map(|d| {
+        let why = d.problem.as_deref().unwrap_or("not checked yet");
+        match (&d.status, &d.failing_since) {
+            (DomainStatus::Active, None) => None,
+            (DomainStatus::Active, Some(since)) => Some(format!(
+                "domain {} has lost its DNS records since {since} ({why}); detached after 72 h",
+                d.host
+            )),
+            (status, _) => Some(format!(
+                "domain {} is {}: {why}",
+                d.host,
+                match status {
+                    DomainStatus::Pending => "pending",
+                    _ => "verified, not pointed here",
+                }
+            )),
+        }
+    })
+}
+
 fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
     let Scan { inst, out, now, .. } = *scan;
     let id: TenantId = e.tenant_id()?;
@@ -161,6 +183,7 @@ fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
     if published.is_none() && e.active {
         problems.push("never published".into());
     }
+    problems.extend(domain_problems(e));
     let t = traffic::report(inst.store(), &id, 30, now)?;
     Ok(TenantRow {
         tenant: e.id.clone(),
