@@ -136,7 +136,7 @@ impl Installation {
     /// The records tenant `id` creates in DNS for `host`.
     pub fn dns_records(&self, id: &str, host: &str) -> Result<DnsRecords> {
         let (_, tid) = self.entry(id)?;
-        let host = crate::lifecycle::check_domain(host)?;
+        let host = ascii_domain(host)?;
         let reg = self.registry()?.0;
         let secret = self.secrets()?.signing_secret;
         let mut mac =
@@ -155,7 +155,7 @@ impl Installation {
     /// look-up without an answer is an error and changes nothing.
     pub fn verify_domain(&self, id: &str, host: &str, dns: &Dns) -> Result<Checked> {
         let (entry, tid) = self.entry(id)?;
-        let host = crate::lifecycle::check_domain(host)?;
+        let host = ascii_domain(host)?;
         if !entry.domains.iter().any(|d| d.host == host) {
             return Err(Error::invalid(
                 "domain",
@@ -256,7 +256,7 @@ impl Installation {
     /// Removes `host` from tenant `id` and frees it for others.
     pub fn remove_domain(&self, id: &str, host: &str) -> Result<TenantEntry> {
         let (entry, tid) = self.entry(id)?;
-        let host = crate::lifecycle::check_domain(host)?;
+        let host = ascii_domain(host)?;
         if !entry.claimed_hosts().skip(1).any(|h| h == host) {
             return Err(Error::invalid(
                 "domain",
@@ -295,10 +295,50 @@ fn points_at(dns: &Dns, host: &str, target: &str) -> Result<bool> {
     Ok(!mine.is_empty() && mine == dns.addresses(target)?)
 }
 
+/// A domain name in its ASCII form: an internationalised name (`bäckerei.example`) through
+/// IDNA (UTS 46) to punycode (`xn--bckerei-5wa.example`), then checked as a DNS name. A label
+/// that mixes scripts — in the name as typed or behind its punycode — is refused: `аpple`
+/// with a Cyrillic `а` is a look-alike of `apple`, the way tenant names refuse them.
+fn ascii_domain(host: &str) -> Result<String> {
+    let host = host.trim().trim_end_matches('.');
+    let (unicode, decoded) = idna::domain_to_unicode(host);
+    let bad = |m: String| Err(Error::invalid("domain", format!("{host:?} {m}")));
+    if decoded.is_err() {
+        return bad("is not a valid international domain name".into());
+    }
+    for label in unicode.split('.') {
+        let scripts = scripts_of(label);
+        if scripts.len() > 1 {
+            let names: Vec<&str> = scripts.iter().map(|s| s.full_name()).collect();
+            return bad(format!(
+                "mixes scripts ({}) in {label:?}: a look-alike of another name; use one script a label",
+                names.join(" and ")
+            ));
+        }
+    }
+    let Ok(ascii) = idna::domain_to_ascii(host) else {
+        return bad("is not a valid international domain name".into());
+    };
+    crate::lifecycle::check_domain(&ascii)
+}
+
+/// The scripts of a label's letters (digits, hyphens and marks belong to none).
+fn scripts_of(label: &str) -> Vec<unicode_script::Script> {
+    use unicode_script::{Script, UnicodeScript};
+    let mut out: Vec<Script> = vec![];
+    for c in label.chars() {
+        let s = c.script();
+        if !matches!(s, Script::Common | Script::Inherited | Script::Unknown) && !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// A custom domain: a DNS name (lowercase, ASCII), not an IP address, not the installation's
 /// domain or a name under it.
 fn check_custom_domain(host: &str, main: &str) -> Result<String> {
-    let h = crate::lifecycle::check_domain(host)?;
+    let h = ascii_domain(host)?;
     let bad = |m: String| Err(Error::invalid("domain", m));
     if h.rsplit('.')
         .next()
@@ -330,6 +370,18 @@ mod tests {
             check_custom_domain("WWW.Acme.test.", "example.com").unwrap(),
             "www.acme.test"
         );
+        assert_eq!(
+            check_custom_domain("Bäckerei.Example", "example.com").unwrap(),
+            "xn--bckerei-5wa.example"
+        );
+        // A Cyrillic "а" among Latin letters, typed or in punycode.
+        for look_alike in ["\u{430}pple.test", "xn--pple-43d.test"] {
+            let err = check_custom_domain(look_alike, "example.com").unwrap_err();
+            assert!(
+                err.to_string().contains("mixes scripts"),
+                "{look_alike}: {err}"
+            );
+        }
         for bad in [
             "127.0.0.1",
             "example.com",
