@@ -72,6 +72,7 @@ pub fn serve(
     let addr: SocketAddr = format!("{bind}:{port}")
         .parse()
         .with_context(|| format!("--bind {bind} --port {port} is not an address"))?;
+    let stop_signal = shutdown(&runtime)?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(addr))
         .with_context(|| {
@@ -85,7 +86,7 @@ pub fn serve(
             router(state.clone(), fns.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = runtime.block_on(async {
             axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown())
+                .with_graceful_shutdown(stop_signal)
                 .await
         });
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -194,18 +195,25 @@ fn refresh_loop(
     }
 }
 
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed here, before anything is served: a signal
+/// that arrives between the first answer and the first poll of the shutdown future (the server
+/// polls it from a task of its own) must stop the server gracefully, not kill it unflushed.
+fn shutdown(runtime: &tokio::runtime::Runtime) -> Result<impl Future<Output = ()> + use<>> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _guard = runtime.enter();
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle Ctrl-C")?;
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    {
+        let _ = runtime;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
