@@ -118,18 +118,10 @@ pub trait Store: Send + Sync {
 
     /// At most `limit` objects under `prefix` whose keys sort after `after` (a key under
     /// `prefix`; exclusive), in key order: one page of a listing too large to hold. A bucket
-    /// asks for just that page (`StartAfter`, `MaxKeys`); a folder is read and cut.
-    fn list_page(
-        &self,
-        prefix: &Key,
-        after: Option<&Key>,
-        limit: usize,
-    ) -> StoreResult<Vec<Entry>> {
-        let mut all = self.list(prefix)?;
-        all.retain(|e| after.is_none_or(|a| e.key > *a));
-        all.truncate(limit);
-        Ok(all)
-    }
+    /// asks for just that page (`StartAfter`, `MaxKeys`); a folder is read whole (a directory
+    /// cannot be read from a name on) but only the page's files are measured.
+    fn list_page(&self, prefix: &Key, after: Option<&Key>, limit: usize)
+    -> StoreResult<Vec<Entry>>;
 
     /// Moves every object under `from` to the same relative key under `to`. Used by tenant
     /// delete/restore; `to` must not exist yet.

@@ -1,0 +1,161 @@
+//! Tenants and the registry: `tenant`, `domain`, `registry`, and how passwords are given.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::ToArgs;
+
+/// How passwords reach t8k: from a file or standard input, never the command line.
+#[derive(Args, Debug, Default)]
+pub struct PasswordArgs {
+    /// Read the admin password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "admin_password_stdin")]
+    pub admin_password_file: Option<PathBuf>,
+    /// Read the admin password from the first line of standard input.
+    #[arg(long)]
+    pub admin_password_stdin: bool,
+    /// Create the tenant with its admin account disabled until `t8k user passwd ID admin`.
+    #[arg(long, conflicts_with_all = ["admin_password_file", "admin_password_stdin"])]
+    pub no_admin_password: bool,
+    /// Read the editor password from the first line of FILE (else the editor account stays
+    /// disabled until set).
+    #[arg(long, value_name = "FILE")]
+    pub editor_password_file: Option<PathBuf>,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub admin_password: Option<String>,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub editor_password: Option<String>,
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub password: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DomainCmd {
+    /// Give a tenant a custom domain, `pending` until `t8k domain verify` finds its DNS
+    /// records (printed here). Claimed atomically: a domain another tenant holds is refused.
+    /// Needs enable_custom_domains; at most MAX_CUSTOM_DOMAINS (5) per tenant.
+    #[command(
+        after_help = "Example:\n  t8k domain add acme www.acme-bakery.test\n  # create the two records it prints, then:\n  t8k domain verify acme www.acme-bakery.test"
+    )]
+    Add {
+        tenant: String,
+        host: String,
+        /// Active at once, without DNS checks: you, the operator, vouch for the domain.
+        #[arg(long)]
+        trust: bool,
+    },
+    /// Look the domain up in DNS (T8K_DNS_SERVERS, else the system's name servers): its TXT
+    /// record proves ownership (→ verified), its CNAME or addresses the routing (→ active, the
+    /// only state that is served). Exit 1 while it is not active.
+    Verify { tenant: String, host: String },
+    /// List a tenant's domains: its subdomain, and each custom domain with its state and the
+    /// DNS records it needs.
+    List { tenant: String },
+    /// Take a custom domain from a tenant; the domain is free for others at once.
+    Remove { tenant: String, host: String },
+    /// Look every domain up again (all tenants', or one's): for cron. An active domain whose
+    /// records have been gone for 72 hours is detached and its tenant's admin mailed; one
+    /// pending for 7 days expires. Domains added with --trust are not checked.
+    #[command(
+        after_help = "Example (cron, hourly):\n  0 * * * *  t8k --root /srv/t8k domain check --json"
+    )]
+    Check { tenant: Option<String> },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCmd {
+    /// Regenerate `tenants[]` in config/t8k/tenants.json from the per-tenant entries. Every
+    /// change refreshes it while the installation has at most 1,000 tenants; above that, run
+    /// this from cron or CI (it shows the first 1,000 and notes the true count).
+    #[command(
+        after_help = "Example (cron, hourly):\n  0 * * * *  t8k --root /srv/t8k registry compact --json"
+    )]
+    Compact,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantCmd {
+    /// Create a tenant: registry entry, config/ID/env.json, db/ID/site.db with starter content.
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' \"$PW\" | t8k tenant create acme --name \"Acme Bakery\" --email owner@acme.test --admin-password-stdin"
+    )]
+    Create {
+        /// The tenant id: its subdomain (3–32 of a–z, 0–9, hyphen).
+        id: String,
+        /// The site's name.
+        #[arg(long)]
+        name: String,
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// Theme (a folder in themes/).
+        #[arg(long)]
+        theme: Option<String>,
+        #[command(flatten)]
+        passwords: PasswordArgs,
+    },
+    /// List tenants, in id order. With --limit, one page at a time: the output ends with the
+    /// id to pass as --after for the next page (in --json: `{"tenants": [...], "next": ID|null}`).
+    List {
+        /// At most this many tenants.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Only tenants whose id sorts after this one (the `next` of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Show one tenant: settings, usage, content version.
+    Show { id: String },
+    /// Let a deactivated tenant be served again.
+    Activate { id: String },
+    /// Stop serving a tenant; its data is kept.
+    Deactivate { id: String },
+    /// Change a tenant's limits.
+    #[command(
+        after_help = "Example:\n  t8k tenant set-quota acme --storage 2GB --pages 200 --users 10"
+    )]
+    SetQuota {
+        id: String,
+        /// Storage for database and media, e.g. 2GB, 500MB.
+        #[arg(long, value_name = "SIZE")]
+        storage: Option<String>,
+        /// Maximum number of story fragments (pages).
+        #[arg(long, value_name = "N")]
+        pages: Option<u64>,
+        /// Maximum number of accounts.
+        #[arg(long, value_name = "N")]
+        users: Option<u64>,
+        /// Allow a limit below current usage.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show a tenant's usage against its limits.
+    Usage { id: String },
+    /// Move a tenant to the trash (restorable with `t8k tenant restore`).
+    Delete {
+        id: String,
+        /// Confirm.
+        #[arg(long)]
+        yes: bool,
+        /// Also move its deploys out of this bundle store (where `t8k publish --to` put them);
+        /// deploys in the data root always go.
+        #[command(flatten)]
+        to: ToArgs,
+    },
+    /// Bring a deleted tenant back from the trash.
+    Restore {
+        id: String,
+        /// Which trashed copy (a key from `t8k tenant trash`); default the newest.
+        #[arg(long, value_name = "KEY")]
+        from: Option<String>,
+        /// Also bring its deploys back in this bundle store (as given to `tenant delete --to`).
+        #[command(flatten)]
+        to: ToArgs,
+    },
+    /// List deleted tenants that can be restored.
+    Trash,
+    /// List sign-ups waiting for their email to be verified (the name is held until the link
+    /// expires).
+    Pending,
+}
