@@ -30,6 +30,17 @@ pub enum Reach {
     Preview,
 }
 
+impl Reach {
+    /// Whether `host` (normalised) is a preview name or one an edge serves.
+    pub fn of(host: &str) -> Reach {
+        if is_local(host) {
+            Reach::Preview
+        } else {
+            Reach::Public
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct HostMap {
     domain: String,
@@ -150,14 +161,9 @@ impl HostMap {
 
     /// Every host with its site and reach, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Site, Reach)> {
-        self.exact.iter().map(|(h, s)| {
-            let reach = if is_local(h) {
-                Reach::Preview
-            } else {
-                Reach::Public
-            };
-            (h.as_str(), s, reach)
-        })
+        self.exact
+            .iter()
+            .map(|(h, s)| (h.as_str(), s, Reach::of(h)))
     }
 }
 

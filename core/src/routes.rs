@@ -180,13 +180,13 @@ pub fn refresh_tenant(
             // A main-site host this tenant held goes back to the main site.
             for h in crate::hosts::main_hosts(&domain) {
                 if let (false, Some(l), Reach::Public) =
-                    (routes.routes.contains_key(&h), &main, reach_of(&h))
+                    (routes.routes.contains_key(&h), &main, Reach::of(&h))
                 {
                     routes.routes.insert(h, route(MAIN_SITE, l, true));
                 }
             }
             if let (Some((Site::Tenant { active, .. }, hosts)), Some(l)) = (&mine, &live) {
-                for h in hosts.iter().filter(|h| reach_of(h) == Reach::Public) {
+                for h in hosts.iter().filter(|h| Reach::of(h) == Reach::Public) {
                     routes
                         .routes
                         .insert(h.clone(), route(id.as_str(), l, *active));
@@ -204,14 +204,6 @@ fn routes_meta() -> PutMeta {
         content_type: Some("application/json".into()),
         cache_control: Some("no-cache".into()),
         sha256: None,
-    }
-}
-
-fn reach_of(host: &str) -> Reach {
-    if crate::hosts::is_local(host) {
-        Reach::Preview
-    } else {
-        Reach::Public
     }
 }
 
