@@ -2,6 +2,7 @@
 //! plain values ([`cli`]), turned into an [`t8k_core::lifecycle::Installation`], and handed to
 //! one module per subcommand ([`cmd`]).
 
+mod acme;
 mod cli;
 mod cmd;
 mod hint;

@@ -6,14 +6,36 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `bytes` to `path` atomically (creating its folder).
+/// Writes `bytes` to `path` atomically (creating its folder), readable by its owner only.
 pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_file_as(path, bytes, Readers::Owner)
+}
+
+/// Who may read a file t8k writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readers {
+    /// The owner only (0600): data, secrets, keys — the default.
+    Owner,
+    /// Anyone the umask allows (0644 usually): published output a web server running as
+    /// another user (nginx's www-data) serves.
+    Everyone,
+}
+
+/// [`write_file`], choosing who may read the file.
+pub fn write_file_as(path: &Path, bytes: &[u8], readers: Readers) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-");
+    #[cfg(unix)]
+    if readers == Readers::Everyone {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -9,6 +9,7 @@ pub mod analytics;
 pub mod atomic;
 pub mod bandwidth;
 pub mod cas;
+pub mod certs;
 pub mod content;
 pub mod db;
 pub mod dns;

@@ -77,15 +77,19 @@ pub struct Env {
     /// The name servers domain checks ask (`T8K_DNS_SERVERS`, `ip:port,…`; default: the
     /// system's).
     pub dns_servers: Vec<std::net::SocketAddr>,
+    /// A PEM file of extra roots for the ACME server's own HTTPS (`T8K_ACME_CA_CERT`): a test
+    /// CA such as Pebble, trusted by t8k's ACME client only, never by the system.
+    pub acme_ca_cert: Option<PathBuf>,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 20] = [
+pub const ENV_VARS: [&str; 21] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
     "MAX_CUSTOM_DOMAINS",
     "T8K_DNS_SERVERS",
+    "T8K_ACME_CA_CERT",
     "T8K_SIGNUPS_PER_IP_HOUR",
     "T8K_SIGNUPS_PER_EMAIL_HOUR",
     "T8K_VERIFY_TTL_SECS",
@@ -227,6 +231,7 @@ impl Env {
                 "MAX_CUSTOM_DOMAINS",
                 crate::lifecycle::DEFAULT_MAX_CUSTOM_DOMAINS,
             )?,
+            acme_ca_cert: get("T8K_ACME_CA_CERT").map(PathBuf::from),
             dns_servers: match get("T8K_DNS_SERVERS") {
                 None => vec![],
                 Some(v) => v
@@ -477,6 +482,9 @@ mod tests {
             tenant_name_max_length: None,
             smtp: None,
             edge_target: None,
+            acme_directory: None,
+            acme_email: None,
+            acme_dns_hook: None,
             registry_layout: crate::registry::LAYOUT,
             tenants_view: None,
             tenants: vec![],

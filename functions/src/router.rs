@@ -12,6 +12,9 @@ use crate::{
     admin, auth, beacon, content, dashboard, domains, edge, media, menus, quota, register, users,
 };
 
+/// HTTP-01 answers, on every host (served by the auth function).
+pub const ACME_CHALLENGE: &str = "/.well-known/acme-challenge/{token}";
+
 /// Each function, deployable on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Function {
@@ -37,12 +40,17 @@ impl Function {
 
     /// The function's routes, at their public paths (`/api` + the table's path).
     fn routes(self) -> Router<Shared> {
-        endpoints()
+        let routes = endpoints()
             .into_iter()
             .filter(|(e, _)| e.function == self)
             .fold(Router::new(), |r, (e, handler)| {
                 r.route(&format!("/api{}", e.path), handler)
-            })
+            });
+        match self {
+            // Outside /api: where an ACME CA looks (RFC 8555 §8.3).
+            Function::Auth => routes.route(ACME_CHALLENGE, axum::routing::get(edge::challenge)),
+            _ => routes,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ mod tenants;
 
 pub use content::{AnalyticsCmd, ContentCmd, OnePassword, RoleArg, UserCmd};
 pub use sites::{BuildArgs, PublishArgs, ServeArgs, ThemeArgs, ToArgs};
-pub use tenants::{DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
+pub use tenants::{CertsCmd, DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
 
 #[derive(Args, Debug)]
 pub struct ConfigArgs {
@@ -28,9 +28,32 @@ pub enum ConfigCmd {
 t8k config smtp --host 127.0.0.1 --port 2525 --tls none --from no-reply@example.com\n  t8k config smtp --off"
     )]
     Smtp(SmtpArgs),
+    /// Automatic TLS: turn auto_ssl on or off, choose the ACME directory, the account's
+    /// contact address and the DNS hook for the subdomains' wildcard certificate.
+    #[command(
+        after_help = "Examples:\n  t8k config acme --auto-ssl on --email ops@example.com\n  t8k config acme --directory https://acme-staging-v02.api.letsencrypt.org/directory\n  t8k config acme --dns-hook /usr/local/bin/t8k-dns-hook   # called as HOOK set|unset NAME VALUE"
+    )]
+    Acme(AcmeArgs),
     /// Make a new installation admin API key for /api/admin (replacing any earlier one). It is
     /// printed once; only its hash is kept. Send it as `Authorization: Bearer <key>`.
     AdminKey,
+}
+
+#[derive(Args, Debug)]
+pub struct AcmeArgs {
+    /// Obtain certificates for custom domains; a domain is served only once it has one.
+    #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+    pub auto_ssl: Option<bool>,
+    /// The ACME directory URL (default Let's Encrypt production).
+    #[arg(long, value_name = "URL")]
+    pub directory: Option<String>,
+    /// The ACME account's contact address.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// A command run as `HOOK set|unset NAME VALUE` to publish DNS-01 answers (the
+    /// wildcard certificate); an empty string removes it.
+    #[arg(long, value_name = "COMMAND")]
+    pub dns_hook: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +150,9 @@ pub enum Command {
     /// A tenant's custom domains: add, list, remove (each domain serves one tenant).
     #[command(subcommand)]
     Domain(DomainCmd),
+    /// TLS certificates for custom domains over ACME (auto_ssl): list and renew.
+    #[command(subcommand)]
+    Certs(CertsCmd),
     /// The registry: one entry per tenant under config/t8k/tenants/, and the tenant view in
     /// config/t8k/tenants.json.
     #[command(subcommand)]

@@ -97,6 +97,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,
+    /// Also serve HTTPS on this port (0 picks a free one), with the certificates in the data
+    /// root's certs/ (`t8k certs renew`): the client's SNI picks the certificate; hosts
+    /// without one, or that this installation does not serve, fail the handshake.
+    #[arg(long, value_name = "PORT")]
+    pub tls_port: Option<u16>,
     /// Rebuild a tenant when its database, config or theme changes.
     #[arg(long)]
     pub watch: bool,

@@ -63,6 +63,37 @@ pub enum DomainCmd {
     Check { tenant: Option<String> },
 }
 
+/// `t8k certs`: the TLS certificates of custom domains (and the subdomains' wildcard).
+#[derive(Subcommand, Debug)]
+pub enum CertsCmd {
+    /// Every stored certificate: the names it covers, until when, whether it is due, and the
+    /// last failure.
+    List,
+    /// Obtain or renew certificates over ACME (needs auto_ssl: `t8k config acme --auto-ssl
+    /// on`): for each custom domain that waits for one (it becomes active) and each active one
+    /// with a third or less of its lifetime left. HTTP-01: the CA fetches
+    /// http://HOST/.well-known/acme-challenge/TOKEN, which `t8k serve` and the generated edge
+    /// configurations answer from the data root. Exit 1 if any attempt failed (it is retried
+    /// after a backoff and shown by `t8k report`).
+    #[command(
+        after_help = "Examples (cron, twice a day):\n  0 */12 * * *  t8k --root /srv/t8k certs renew --json\n  t8k certs renew acme                # one tenant's domains\n  t8k certs renew --wildcard          # *.DOMAIN over DNS-01 (acme_dns_hook)\n  t8k certs renew --staging --force   # try the whole path against Let's Encrypt staging"
+    )]
+    Renew {
+        /// Only this tenant's domains.
+        tenant: Option<String>,
+        /// Also the wildcard certificate for the tenants' subdomains (*.DOMAIN and DOMAIN),
+        /// proved over DNS-01 by the acme_dns_hook command.
+        #[arg(long)]
+        wildcard: bool,
+        /// Ask even for certificates that are not due, and past a failure's backoff.
+        #[arg(long)]
+        force: bool,
+        /// Use Let's Encrypt's staging directory instead of acme_directory.
+        #[arg(long)]
+        staging: bool,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 pub enum RegistryCmd {
     /// Regenerate `tenants[]` in config/t8k/tenants.json from the per-tenant entries. Every

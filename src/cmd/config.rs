@@ -5,13 +5,14 @@ use anyhow::{Context, Result};
 use t8k_core::lifecycle::Installation;
 use t8k_core::registry::{SmtpConfig, SmtpTls};
 
-use crate::cli::{ConfigCmd, SmtpArgs, TlsMode};
+use crate::cli::{AcmeArgs, ConfigCmd, SmtpArgs, TlsMode};
 use crate::output;
 
 pub fn run(inst: &Installation, root: &str, cmd: Option<ConfigCmd>, json: bool) -> Result<()> {
     match cmd {
         None => show(inst, root, json),
         Some(ConfigCmd::Smtp(args)) => smtp(inst, args, json),
+        Some(ConfigCmd::Acme(args)) => acme(inst, args, json),
         Some(ConfigCmd::AdminKey) => {
             let key = inst.rotate_admin_key()?;
             output::emit(json, &serde_json::json!({ "admin_key": key }), || {
@@ -23,6 +24,43 @@ pub fn run(inst: &Installation, root: &str, cmd: Option<ConfigCmd>, json: bool) 
             Ok(())
         }
     }
+}
+
+/// Sets the ACME settings in tenants.json; what is not given stays as it was.
+fn acme(inst: &Installation, args: AcmeArgs, json: bool) -> Result<()> {
+    if let Some(url) = &args.directory {
+        let parsed = url::Url::parse(url).ok();
+        if parsed.is_none_or(|u| u.scheme() != "https") {
+            return Err(crate::UsageError(format!(
+                "--directory {url:?} is not an https:// URL of an ACME directory"
+            ))
+            .into());
+        }
+    }
+    if let Some(email) = args.email.as_deref().filter(|e| !e.is_empty()) {
+        t8k_functions::mail::check_address(email)
+            .map_err(|e| crate::UsageError(format!("--email {email:?} is not an address: {e}")))?;
+    }
+    let reg = inst.set_acme(&t8k_core::lifecycle::AcmeChange {
+        auto_ssl: args.auto_ssl,
+        directory: args.directory,
+        email: args.email,
+        dns_hook: args.dns_hook,
+    })?;
+    let value = serde_json::json!({
+        "auto_ssl": reg.auto_ssl,
+        "acme_directory": reg.acme_directory.as_deref().unwrap_or(t8k_core::registry::LETS_ENCRYPT),
+        "acme_email": reg.acme_email,
+        "acme_dns_hook": reg.acme_dns_hook,
+    });
+    output::emit(json, &value, || {
+        println!(
+            "auto_ssl {}; certificates from {}",
+            if reg.auto_ssl { "on" } else { "off" },
+            value["acme_directory"].as_str().unwrap_or_default()
+        );
+    });
+    Ok(())
 }
 
 fn smtp(inst: &Installation, args: SmtpArgs, json: bool) -> Result<()> {

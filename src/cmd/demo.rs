@@ -89,7 +89,11 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
         functions,
         Source::Builds(req.out),
         themes,
-        ("127.0.0.1", args.port),
+        &super::serve::Listen {
+            bind: "127.0.0.1",
+            port: args.port,
+            tls_port: None,
+        },
         true,
         json,
     )

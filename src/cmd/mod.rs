@@ -2,6 +2,7 @@
 
 mod analytics;
 mod build;
+mod certs;
 mod config;
 mod content;
 mod demo;
@@ -58,6 +59,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Domain(cmd) => {
             domain::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::Certs(cmd) => {
+            certs::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }
         Command::Registry(crate::cli::RegistryCmd::Compact) => {
             domain::compact(&open(&cli.root, cli.endpoint_url.as_deref())?, json)

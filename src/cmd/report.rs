@@ -103,26 +103,44 @@ struct Scan<'a> {
     queued: HashSet<TenantId>,
 }
 
-/// Custom domains that do not serve (yet), or whose records went missing.
-fn domain_problems(e: &TenantEntry) -> impl Iterator<Item = String> + '_ {
-    e.domains.iter().filter_map(|d| {
-        let why = d.problem.as_deref().unwrap_or("not checked yet");
-        match (&d.status, &d.failing_since) {
-            (DomainStatus::Active, None) => None,
-            (DomainStatus::Active, Some(since)) => Some(format!(
-                "domain {} has lost its DNS records since {since} ({why}); detached after 72 h",
-                d.host
-            )),
-            (status, _) => Some(format!(
-                "domain {} is {}: {why}",
-                d.host,
-                match status {
-                    DomainStatus::Pending => "pending",
-                    _ => "verified, not pointed here",
-                }
-            )),
-        }
-    })
+/// Custom domains that do not serve (yet), whose records went missing, or whose last
+/// certificate attempt failed.
+fn domain_problems<'a>(
+    inst: &'a Installation,
+    e: &'a TenantEntry,
+) -> impl Iterator<Item = String> + 'a {
+    let certificates = e.domains.iter().filter_map(move |d| {
+        let state = t8k_core::certs::state(inst.store(), &d.host).ok()?;
+        let error = state.last_error?;
+        Some(format!(
+            "certificate for {} failed {} time(s): {error}; next attempt after {}",
+            d.host,
+            state.failures,
+            state.retry_after.unwrap_or_default()
+        ))
+    });
+    e.domains
+        .iter()
+        .filter_map(|d| {
+            let why = d.problem.as_deref().unwrap_or("not checked yet");
+            match (&d.status, &d.failing_since) {
+                (DomainStatus::Active, None) => None,
+                (DomainStatus::Active, Some(since)) => Some(format!(
+                    "domain {} has lost its DNS records since {since} ({why}); detached after 72 h",
+                    d.host
+                )),
+                (status, _) => Some(format!(
+                    "domain {} is {}: {why}",
+                    d.host,
+                    match (status, d.awaiting_certificate) {
+                        (DomainStatus::Pending, _) => "pending",
+                        (_, true) => "verified",
+                        _ => "verified, not pointed here",
+                    }
+                )),
+            }
+        })
+        .chain(certificates)
 }
 
 fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
@@ -183,7 +201,7 @@ fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
     if published.is_none() && e.active {
         problems.push("never published".into());
     }
-    problems.extend(domain_problems(e));
+    problems.extend(domain_problems(inst, e));
     let t = traffic::report(inst.store(), &id, 30, now)?;
     Ok(TenantRow {
         tenant: e.id.clone(),

@@ -38,10 +38,21 @@ pub fn run(inst: &Installation, root: &str, args: ServeArgs, json: bool) -> Resu
         functions,
         source,
         themes,
-        (&args.bind, args.port),
+        &Listen {
+            bind: &args.bind,
+            port: args.port,
+            tls_port: args.tls_port,
+        },
         args.watch,
         json,
     )
+}
+
+/// Where `serve` listens: HTTP on `port`, and HTTPS on `tls_port` if given.
+pub struct Listen<'a> {
+    pub bind: &'a str,
+    pub port: u16,
+    pub tls_port: Option<u16>,
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -50,7 +61,7 @@ pub fn serve(
     functions: Installation,
     source: Source,
     themes: Themes,
-    (bind, port): (&str, u16),
+    listen: &Listen<'_>,
     watch: bool,
     json: bool,
 ) -> Result<()> {
@@ -69,25 +80,48 @@ pub fn serve(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let addr: SocketAddr = format!("{bind}:{port}")
-        .parse()
-        .with_context(|| format!("--bind {bind} --port {port} is not an address"))?;
     let stop_signal = shutdown(&runtime)?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(addr))
-        .with_context(|| {
-            format!("cannot listen on {addr}; is another server using the port? Try --port 0")
-        })?;
-    announce(inst, listener.local_addr()?.port(), json)?;
+    let listener = bind(&runtime, listen.bind, listen.port)?;
+    let tls = match listen.tls_port {
+        Some(port) => Some(bind(&runtime, listen.bind, port)?),
+        None => None,
+    };
+    let tls_port = tls.as_ref().map(|l| l.local_addr()).transpose()?;
+    announce(
+        inst,
+        listener.local_addr()?.port(),
+        tls_port.map(|a| a.port()),
+        json,
+    )?;
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let reloader = scope.spawn(|| refresh_loop(inst, &state, &fns, &themes, watch, &stop));
-        let app =
-            router(state.clone(), fns.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(state.clone(), fns.clone());
+        if let Some(tls) = tls {
+            let config = crate::serve::tls::config(fns.clone(), &inst.registry()?.0.domain);
+            runtime.spawn(crate::serve::tls::serve(
+                tls,
+                config,
+                app.clone(),
+                stopped.clone(),
+            ));
+        }
+        let mut plain_stop = stopped;
         let served = runtime.block_on(async {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop_signal)
-                .await
+            let signal = async move {
+                stop_signal.await;
+                let _ = stopping.send(true);
+            };
+            tokio::spawn(signal);
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = plain_stop.changed().await;
+            })
+            .await
         });
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = reloader.join();
@@ -95,6 +129,21 @@ pub fn serve(
         fns.beacons.flush(fns.inst.store());
         served.context("the preview server stopped with an error")
     })
+}
+
+fn bind(
+    runtime: &tokio::runtime::Runtime,
+    bind: &str,
+    port: u16,
+) -> Result<tokio::net::TcpListener> {
+    let addr: SocketAddr = format!("{bind}:{port}")
+        .parse()
+        .with_context(|| format!("--bind {bind} --port {port} is not an address"))?;
+    runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .with_context(|| {
+            format!("cannot listen on {addr}; is another server using the port? Try port 0")
+        })
 }
 
 /// Re-reads `routes.json` (deploys mode): which deploy each site serves.
@@ -112,7 +161,7 @@ fn reload_routes(state: &ServeState) -> Result<()> {
     Ok(())
 }
 
-fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
+fn announce(inst: &Installation, port: u16, tls_port: Option<u16>, json: bool) -> Result<()> {
     let tenants = inst.list()?;
     let urls: Vec<String> = tenants
         .iter()
@@ -122,13 +171,21 @@ fn announce(inst: &Installation, port: u16, json: bool) -> Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::json!({"listening": format!("http://127.0.0.1:{port}"), "main": main, "sites": urls})
+            serde_json::json!({
+                "listening": format!("http://127.0.0.1:{port}"),
+                "tls": tls_port.map(|p| format!("https://127.0.0.1:{p}")),
+                "main": main,
+                "sites": urls,
+            })
         );
     } else {
         println!(
             "Serving {} sites on http://127.0.0.1:{port} (Ctrl-C stops):",
             tenants.len()
         );
+        if let Some(p) = tls_port {
+            println!("  HTTPS on port {p} for hosts with a certificate (t8k certs list)");
+        }
         println!("  main site  {main}");
         const SHOWN: usize = 20;
         for (t, url) in tenants.iter().zip(&urls).take(SHOWN) {

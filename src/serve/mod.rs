@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod pages;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

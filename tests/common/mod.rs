@@ -10,6 +10,7 @@ mod browser;
 mod dns;
 mod http;
 mod images;
+mod pebble;
 mod smtp;
 mod snapshot;
 mod stores;
@@ -18,6 +19,7 @@ pub use browser::Browser;
 pub use dns::Dnsmasq;
 pub use http::*;
 pub use images::*;
+pub use pebble::Pebble;
 pub use smtp::*;
 pub use snapshot::*;
 pub use stores::*;
@@ -324,6 +326,8 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
 pub struct Server {
     pub child: std::process::Child,
     pub port: u16,
+    /// The HTTPS port, with `--tls-port`.
+    pub tls_port: Option<u16>,
 }
 
 impl Drop for Server {
@@ -356,15 +360,14 @@ impl Root {
             .unwrap();
         let v: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
-        let port = v["listening"]
-            .as_str()
-            .unwrap()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        Server { child, port }
+        let port_of = |url: &serde_json::Value| -> Option<u16> {
+            url.as_str()?.rsplit(':').next()?.parse().ok()
+        };
+        Server {
+            port: port_of(&v["listening"]).unwrap(),
+            tls_port: port_of(&v["tls"]),
+            child,
+        }
     }
 }
 

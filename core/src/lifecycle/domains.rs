@@ -18,6 +18,7 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use super::Installation;
+use crate::certs;
 use crate::dns::Dns;
 use crate::error::{Error, Result};
 use crate::registry::{DomainState, DomainStatus, TenantEntry, entries, host_keys};
@@ -106,20 +107,26 @@ impl Installation {
                     format!("tenant '{id}' has {max}, the most MAX_CUSTOM_DOMAINS allows"),
                 ));
             }
-            let status = if trust {
-                e.custom_domains.push(host.clone());
-                DomainStatus::Active
-            } else {
-                DomainStatus::Pending
+            // The operator vouches for ownership and routing; with `auto_ssl` the domain
+            // still waits for its certificate.
+            let awaiting = trust && reg.auto_ssl && !has_certificate(self, &host);
+            let status = match (trust, awaiting) {
+                (false, _) => DomainStatus::Pending,
+                (true, true) => DomainStatus::Verified,
+                (true, false) => {
+                    e.custom_domains.push(host.clone());
+                    DomainStatus::Active
+                }
             };
             e.domains.push(DomainState {
                 host: host.clone(),
                 status,
                 added: timefmt::now_rfc3339(),
                 checked: None,
-                problem: None,
+                problem: awaiting.then(|| WAITING_FOR_CERTIFICATE.to_owned()),
                 failing_since: None,
                 trusted: trust,
+                awaiting_certificate: awaiting,
             });
             Ok(Some(()))
         })?;
@@ -165,6 +172,7 @@ impl Installation {
         let records = self.dns_records(id, &host)?;
         let owned = dns.txt(&records.txt_name)?.contains(&records.txt_value);
         let routed = owned && points_at(dns, &host, &records.cname_target)?;
+        let gated = routed && self.registry()?.0.auto_ssl && !has_certificate(self, &host);
         let (status, problem) = match (owned, routed) {
             (false, _) => (
                 DomainStatus::Pending,
@@ -191,8 +199,17 @@ impl Installation {
             };
             d.checked = Some(checked.clone());
             d.problem = (!problem.is_empty()).then(|| problem.clone());
+            d.awaiting_certificate = false;
             detach = false;
             match (d.status, status) {
+                // Proved and pointed here, but not served without its certificate (a live
+                // domain keeps serving while its renewal is under way).
+                (DomainStatus::Pending | DomainStatus::Verified, DomainStatus::Active) if gated => {
+                    d.status = DomainStatus::Verified;
+                    d.problem = Some(WAITING_FOR_CERTIFICATE.to_owned());
+                    d.awaiting_certificate = true;
+                    d.failing_since = None;
+                }
                 // A live domain whose records went away stays up through a grace period.
                 (DomainStatus::Active, DomainStatus::Pending | DomainStatus::Verified) => {
                     let since = d.failing_since.get_or_insert_with(|| checked.clone());
@@ -218,6 +235,7 @@ impl Installation {
         if detach {
             self.drop_domain(&tid, &host)?;
             host_keys::release(self.store(), &host, &tid)?;
+            certs::remove(self.store(), &host)?;
         }
         self.entry_changed(&tid)?;
         Ok(Checked {
@@ -265,8 +283,35 @@ impl Installation {
         }
         self.drop_domain(&tid, &host)?;
         host_keys::release(self.store(), &host, &tid)?;
+        certs::remove(self.store(), &host)?;
         self.entry_changed(&tid)?;
         Ok(self.entry(id)?.0)
+    }
+
+    /// Makes `host` of tenant `id` active now that its certificate is stored, if it was only
+    /// waiting for one. Returns whether it changed.
+    pub fn certificate_obtained(&self, id: &str, host: &str) -> Result<bool> {
+        let (_, tid) = self.entry(id)?;
+        let changed = entries::update(self.store(), &tid, |e| {
+            let Some(d) = e
+                .domains
+                .iter_mut()
+                .find(|d| d.host == host && d.awaiting_certificate)
+            else {
+                return Ok(None);
+            };
+            d.status = DomainStatus::Active;
+            d.awaiting_certificate = false;
+            d.problem = None;
+            e.custom_domains.retain(|h| h != host);
+            e.custom_domains.push(host.to_owned());
+            Ok(Some(()))
+        })?
+        .is_some();
+        if changed {
+            self.entry_changed(&tid)?;
+        }
+        Ok(changed)
     }
 
     fn drop_domain(&self, tid: &crate::TenantId, host: &str) -> Result<()> {
@@ -278,6 +323,15 @@ impl Installation {
         })?;
         Ok(())
     }
+}
+
+/// Why a domain that DNS proves is not served yet with `auto_ssl` on.
+pub const WAITING_FOR_CERTIFICATE: &str =
+    "points here; waiting for its certificate (`t8k certs renew` obtains it)";
+
+/// Whether a certificate for `host` is stored and within its validity.
+fn has_certificate(inst: &Installation, host: &str) -> bool {
+    certs::state(inst.store(), host).is_ok_and(|s| s.is_valid(timefmt::now()))
 }
 
 /// Whether `host` routes to `target`: an alias of it (through a chain of CNAMEs), or with

@@ -106,6 +106,15 @@ pub struct TenantDetails {
     pub usage: Usage,
 }
 
+/// The automatic-TLS settings to change (`None`: leave as is; an empty text: remove).
+#[derive(Clone, Debug, Default)]
+pub struct AcmeChange {
+    pub auto_ssl: Option<bool>,
+    pub directory: Option<String>,
+    pub email: Option<String>,
+    pub dns_hook: Option<String>,
+}
+
 impl Installation {
     pub fn new(store: Box<dyn Store>, env: Env) -> Installation {
         Installation { store, env }
@@ -191,6 +200,9 @@ impl Installation {
             tenant_name_max_length: None,
             smtp: None,
             edge_target: None,
+            acme_directory: None,
+            acme_email: None,
+            acme_dns_hook: None,
             registry_layout: crate::registry::LAYOUT,
             tenants_view: Some(view::note(true, 0)),
             tenants: vec![],
@@ -220,6 +232,28 @@ impl Installation {
             Ok(Some(()))
         })?;
         Ok(())
+    }
+
+    /// Changes the automatic-TLS settings given (an empty text removes that setting) and
+    /// returns the registry as written.
+    pub fn set_acme(&self, change: &AcmeChange) -> Result<Registry> {
+        let some = |s: &Option<String>| s.as_ref().map(|v| (!v.is_empty()).then(|| v.clone()));
+        self.update_registry(|reg: &mut Registry| {
+            if let Some(on) = change.auto_ssl {
+                reg.auto_ssl = on;
+            }
+            if let Some(v) = some(&change.directory) {
+                reg.acme_directory = v;
+            }
+            if let Some(v) = some(&change.email) {
+                reg.acme_email = v;
+            }
+            if let Some(v) = some(&change.dns_hook) {
+                reg.acme_dns_hook = v;
+            }
+            Ok(Some(reg.clone()))
+        })?
+        .ok_or_else(|| self.not_installed())
     }
 
     /// Validates a proposed tenant name against this installation's policy.

@@ -28,6 +28,11 @@ use serde_json::{Map, Value};
 
 use crate::name::{NamePolicy, TenantId};
 
+/// Let's Encrypt's production ACME directory.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+/// Let's Encrypt's staging directory (untrusted certificates, generous rate limits).
+pub const LETS_ENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Registry {
     pub max_tenants: u64,
@@ -54,6 +59,18 @@ pub struct Registry {
     /// main domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge_target: Option<String>,
+    /// The ACME directory certificates come from (`auto_ssl`); default Let's Encrypt's
+    /// production directory ([`LETS_ENCRYPT`]); `t8k certs renew --staging` uses its staging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme_directory: Option<String>,
+    /// The contact address of the ACME account (expiry warnings from the CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme_email: Option<String>,
+    /// A command that publishes DNS-01 answers for the wildcard certificate of the tenants'
+    /// subdomains: run as `HOOK set NAME VALUE` (returning once the TXT record is served)
+    /// and `HOOK unset NAME VALUE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme_dns_hook: Option<String>,
     /// Outgoing mail (sign-up verification). Without it, mail is written to `outbox/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpConfig>,
@@ -216,6 +233,10 @@ pub struct DomainState {
     /// Vouched for by the operator (`--trust`): never checked in DNS.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted: bool,
+    /// Proved and pointed here, held back only by its certificate (`auto_ssl`): the next
+    /// `t8k certs renew` obtains one and makes it active.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_certificate: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

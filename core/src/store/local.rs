@@ -103,8 +103,20 @@ fn read_optional(path: &Path, key: &Key) -> StoreResult<Option<Vec<u8>>> {
 }
 
 /// Writes `bytes` to `path` via temp file + fsync + rename + directory fsync.
+fn published(key: &Key) -> bool {
+    key.as_str().starts_with("sites/") || key.as_str() == "routes.json"
+}
+
+/// Objects are readable by the owner only, except published output an edge serves straight
+/// from the folder (`sites/`, `routes.json`), which anyone may read.
 fn write_atomic(path: &Path, bytes: &[u8], key: &Key) -> StoreResult<()> {
-    crate::atomic::write_file(path, bytes).map_err(StoreError::io(key))
+    use crate::atomic::Readers;
+    let readers = if published(key) {
+        Readers::Everyone
+    } else {
+        Readers::Owner
+    };
+    crate::atomic::write_file_as(path, bytes, readers).map_err(StoreError::io(key))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -151,6 +163,13 @@ impl Store for LocalStore {
         let _ = fs::remove_file(&dst);
         if fs::hard_link(&src, &dst).is_err() {
             fs::copy(&src, &dst).map_err(StoreError::io(from))?;
+        }
+        // A deploy carried over from one written before published output was world-readable.
+        #[cfg(unix)]
+        if published(to) {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&dst, fs::Permissions::from_mode(0o644))
+                .map_err(StoreError::io(to))?;
         }
         Ok(())
     }
