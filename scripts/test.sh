@@ -31,13 +31,16 @@ fi
 # Real servers from Debian: Chromium and its WebDriver for the browser tests, dnsmasq (the
 # binary only, no system service) as the DNS server of the custom-domain tests, Pebble (an
 # ACME CA, with pebble-challtestsrv as its DNS) for the certificate tests, curl as their
-# HTTPS client.
+# HTTPS client, nginx and Caddy for the edge tests (their packages' services are not started:
+# each test runs its own server on loopback).
 export PATH="$PATH:/usr/sbin"
 APT=()
 { command -v chromedriver >/dev/null && command -v chromium >/dev/null; } || APT+=(chromium chromium-driver)
 command -v dnsmasq >/dev/null || APT+=(dnsmasq-base)
 command -v pebble >/dev/null || APT+=(pebble)
 command -v curl >/dev/null || APT+=(curl)
+command -v nginx >/dev/null || APT+=(nginx)
+command -v caddy >/dev/null || APT+=(caddy)
 if [ ${#APT[@]} -gt 0 ]; then
   log "installing ${APT[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then

@@ -5,6 +5,7 @@
 mod acme;
 mod cli;
 mod cmd;
+mod edge;
 mod hint;
 mod output;
 mod secrets;

@@ -7,24 +7,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{Pebble, Root, get};
 
 /// `curl https://HOST:PORT/` to 127.0.0.1, trusting `root_pem` only: (exit code, body).
 fn https(root_pem: &Path, host: &str, port: u16) -> (i32, String) {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10", "--cacert"])
-        .arg(root_pem)
-        .arg("--resolve")
-        .arg(format!("{host}:{port}:127.0.0.1"))
-        .arg(format!("https://{host}:{port}/"))
-        .output()
-        .expect("curl runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (code, _, body) = common::https_get(root_pem, host, port, "/");
+    (code, body)
 }
 
 fn outcome<'a>(outcomes: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {

@@ -9,7 +9,7 @@ mod sites;
 mod tenants;
 
 pub use content::{AnalyticsCmd, ContentCmd, OnePassword, RoleArg, UserCmd};
-pub use sites::{BuildArgs, PublishArgs, ServeArgs, ThemeArgs, ToArgs};
+pub use sites::{BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs};
 pub use tenants::{CertsCmd, DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
 
 #[derive(Args, Debug)]
@@ -150,6 +150,10 @@ pub enum Command {
     /// A tenant's custom domains: add, list, remove (each domain serves one tenant).
     #[command(subcommand)]
     Domain(DomainCmd),
+    /// Configuration for a real edge (nginx, Caddy, CloudFront) from the host table, kept
+    /// current with --watch.
+    #[command(subcommand)]
+    Edge(EdgeCmd),
     /// TLS certificates for custom domains over ACME (auto_ssl): list and renew.
     #[command(subcommand)]
     Certs(CertsCmd),

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 /// The bundle store deploys go to.
 #[derive(Args, Debug, Clone, Default)]
@@ -114,4 +114,88 @@ pub struct ServeArgs {
     pub from: Option<String>,
     #[command(flatten)]
     pub themes: ThemeArgs,
+}
+
+/// `t8k edge`: the configuration a real edge runs, made from the host table.
+#[derive(Subcommand, Debug)]
+pub enum EdgeCmd {
+    /// nginx: an include file for nginx's http {} block mapping Host to each tenant's live
+    /// deploy (a `root` per deploy from a local bundle store, or a proxy to a bucket with
+    /// --origin), the tenants' 404 pages, 503 for inactive tenants, 404 for unknown hosts,
+    /// TLS with the certificates of certs/, the ACME challenge and /api/ proxied to the
+    /// functions.
+    #[command(
+        after_help = "Examples:\n  t8k edge nginx --out /etc/nginx/t8k --functions 127.0.0.1:8080\n  # in nginx.conf, inside http {}:  include /etc/nginx/t8k/t8k.conf;\n  t8k edge nginx --out /etc/nginx/t8k --watch --reload 'nginx -s reload'"
+    )]
+    Nginx {
+        #[command(flatten)]
+        common: EdgeArgs,
+        /// Where nginx listens for HTTP.
+        #[arg(long, default_value = "80", value_name = "ADDR")]
+        listen: String,
+        /// Where nginx listens for HTTPS (hosts with a certificate; others are refused).
+        #[arg(long, default_value = "443", value_name = "ADDR")]
+        tls_listen: String,
+        /// Proxy to the bundle store at this URL (path-style: https://s3.example.com/bucket
+        /// or with a prefix) instead of serving its files from disk.
+        #[arg(long, value_name = "URL")]
+        origin: Option<String>,
+    },
+    /// Caddy: a Caddyfile with on-demand TLS (Caddy obtains certificates itself, asking
+    /// /api/edge/ask which hosts it may) and the same routing as nginx.
+    #[command(
+        after_help = "Example:\n  t8k edge caddy --out /etc/caddy/t8k --functions 127.0.0.1:8080 && caddy run --config /etc/caddy/t8k/Caddyfile"
+    )]
+    Caddy {
+        #[command(flatten)]
+        common: EdgeArgs,
+        /// Where Caddy listens for HTTP.
+        #[arg(long, default_value_t = 80)]
+        http_port: u16,
+        /// Where Caddy listens for HTTPS.
+        #[arg(long, default_value_t = 443)]
+        https_port: u16,
+        /// The ACME directory Caddy uses (default: Caddy's own, Let's Encrypt and ZeroSSL).
+        #[arg(long, value_name = "URL")]
+        acme_ca: Option<String>,
+        /// A PEM root Caddy trusts for the ACME directory (a test CA).
+        #[arg(long, value_name = "FILE")]
+        acme_ca_root: Option<PathBuf>,
+        /// Caddy's admin endpoint (`caddy reload` talks to it).
+        #[arg(long, default_value = "localhost:2019", value_name = "ADDR")]
+        admin: String,
+    },
+    /// CloudFront: a viewer-request CloudFront Function that rewrites each request to its
+    /// tenant's live prefix in the bundle bucket, and the KeyValueStore import file (host →
+    /// deploy) it reads.
+    #[command(
+        after_help = "Example:\n  t8k edge cloudfront --out edge/ --kvs-id $KVS_ARN\n  # then, as the README shows: aws cloudfront-keyvaluestore put-key … or import edge/kvs.json"
+    )]
+    Cloudfront {
+        #[command(flatten)]
+        common: EdgeArgs,
+        /// The KeyValueStore's ARN or id the function reads.
+        #[arg(long, value_name = "ARN", default_value = "KVS_ARN")]
+        kvs_id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct EdgeArgs {
+    /// The folder the configuration is written to (each file atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The bundle store the deploys and routes.json are in (default: the data root).
+    #[arg(long, value_name = "DIR|S3")]
+    pub from: Option<String>,
+    /// Where the functions listen (`t8k serve`), for /api/ and the ACME challenge.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub functions: String,
+    /// Keep running: regenerate within a second of any change to the routes or the
+    /// certificates.
+    #[arg(long)]
+    pub watch: bool,
+    /// A command run after each regeneration that changed something (e.g. `nginx -s reload`).
+    #[arg(long, value_name = "COMMAND")]
+    pub reload: Option<String>,
 }

@@ -78,6 +78,21 @@ pub enum CertsCmd {
     #[command(
         after_help = "Examples (cron, twice a day):\n  0 */12 * * *  t8k --root /srv/t8k certs renew --json\n  t8k certs renew acme                # one tenant's domains\n  t8k certs renew --wildcard          # *.DOMAIN over DNS-01 (acme_dns_hook)\n  t8k certs renew --staging --force   # try the whole path against Let's Encrypt staging"
     )]
+    /// Store a certificate obtained elsewhere (e.g. a wildcard from certbot's DNS plugin for
+    /// your DNS provider): NAME is a custom domain, or `wildcard` for *.DOMAIN. Checked that
+    /// it covers the name and that the key matches; replaced by `renew` only when due.
+    #[command(
+        after_help = "Examples:\n  t8k certs import wildcard --cert /etc/letsencrypt/live/example.com/fullchain.pem --key /etc/letsencrypt/live/example.com/privkey.pem\n  t8k certs import shop.acme.test --cert chain.pem --key key.pem"
+    )]
+    Import {
+        name: String,
+        /// The certificate chain, PEM (leaf first).
+        #[arg(long, value_name = "FILE")]
+        cert: PathBuf,
+        /// Its private key, PEM.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
     Renew {
         /// Only this tenant's domains.
         tenant: Option<String>,

@@ -15,6 +15,7 @@ use crate::{UsageError, output};
 pub fn run(inst: &Installation, cmd: CertsCmd, json: bool) -> Result<()> {
     match cmd {
         CertsCmd::List => list(inst, json),
+        CertsCmd::Import { name, cert, key } => import(inst, &name, &cert, &key, json),
         CertsCmd::Renew {
             tenant,
             wildcard,
@@ -62,6 +63,51 @@ fn list(inst: &Installation, json: bool) -> Result<()> {
                 .collect(),
         );
         println!("{table}");
+    });
+    Ok(())
+}
+
+/// Stores a certificate from elsewhere after checking it covers `name` and matches its key.
+fn import(
+    inst: &Installation,
+    name: &str,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    json: bool,
+) -> Result<()> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let (chain, key_pem) = (read(cert)?, read(key)?);
+    let domain = inst.registry()?.0.domain;
+    let (stored_as, wanted) = match name {
+        "wildcard" => (certs::wildcard_name(&domain), format!("*.{domain}")),
+        host => (host.to_ascii_lowercase(), host.to_ascii_lowercase()),
+    };
+    let names = certs::names_of(&chain)?;
+    if !names.iter().any(|n| n.eq_ignore_ascii_case(&wanted)) {
+        return Err(UsageError(format!(
+            "{} covers {} — not {wanted}",
+            cert.display(),
+            names.join(", ")
+        ))
+        .into());
+    }
+    crate::serve::tls::check_pair(chain.as_bytes(), key_pem.as_bytes())
+        .with_context(|| format!("{} and {} are not a pair", cert.display(), key.display()))?;
+    let state = certs::save(inst.store(), &stored_as, &chain, &key_pem)?;
+    let row = Row {
+        due: state.due(timefmt::now()),
+        name: stored_as,
+        state,
+    };
+    output::emit(json, &row, || {
+        println!(
+            "Stored {} (covers {}) until {}.",
+            row.name,
+            row.state.names.join(", "),
+            row.state.not_after.as_deref().unwrap_or("?")
+        );
     });
     Ok(())
 }

@@ -8,6 +8,7 @@ mod content;
 mod demo;
 mod deploys;
 mod domain;
+mod edge;
 mod init;
 mod publish;
 mod report;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Domain(cmd) => {
             domain::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }
+        Command::Edge(cmd) => edge::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json),
         Command::Certs(cmd) => {
             certs::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }

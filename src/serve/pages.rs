@@ -48,7 +48,8 @@ pub fn bad_request(why: &str) -> String {
     page("Bad request", &escape(why))
 }
 
-fn page(title: &str, body: &str) -> String {
+/// A page of the server's own, in the look of the others.
+pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"color-scheme\" content=\"light dark\"><title>{title}</title>\

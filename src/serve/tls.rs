@@ -118,18 +118,37 @@ impl SniCerts {
         let stored = certs::load(self.functions.inst.store(), name)
             .ok()
             .flatten()?;
-        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&stored.chain_pem)
-            .collect::<Result<_, _>>()
-            .ok()?;
-        let key = PrivateKeyDer::from_pem_slice(&stored.key_pem).ok()?;
-        match self.provider.key_provider.load_private_key(key) {
-            Ok(signing) => Some(Arc::new(CertifiedKey::new(chain, signing))),
+        match certified(&self.provider, &stored.chain_pem, &stored.key_pem) {
+            Ok(key) => Some(Arc::new(key)),
             Err(e) => {
-                tracing::error!(cert = name, error = %e, "cannot use a stored private key");
+                tracing::error!(cert = name, error = %e, "cannot use a stored certificate");
                 None
             }
         }
     }
+}
+
+/// A PEM chain and its PEM private key, ready to serve.
+fn certified(
+    provider: &CryptoProvider,
+    chain_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<CertifiedKey, rustls::Error> {
+    let bad = |what: &str| rustls::Error::General(format!("no readable {what} in the PEM"));
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("certificate"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| bad("private key"))?;
+    let signing = provider.key_provider.load_private_key(key)?;
+    let certified = CertifiedKey::new(chain, signing);
+    certified.keys_match()?;
+    Ok(certified)
+}
+
+/// Whether a PEM chain and key belong together (what `t8k certs import` checks).
+pub fn check_pair(chain_pem: &[u8], key_pem: &[u8]) -> Result<(), rustls::Error> {
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    certified(&provider, chain_pem, key_pem).map(|_| ())
 }
 
 /// Accepts TLS connections until `stop` fires, each served by `app` over HTTP/1.1 with the

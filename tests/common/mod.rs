@@ -14,6 +14,7 @@ mod pebble;
 mod smtp;
 mod snapshot;
 mod stores;
+mod tls;
 
 pub use browser::Browser;
 pub use dns::Dnsmasq;
@@ -23,6 +24,7 @@ pub use pebble::Pebble;
 pub use smtp::*;
 pub use snapshot::*;
 pub use stores::*;
+pub use tls::*;
 
 pub const PASSWORD: &str = "correct horse battery";
 

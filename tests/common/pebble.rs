@@ -27,6 +27,12 @@ impl Pebble {
     /// Pebble validating HTTP-01 on `http_port` (where `t8k serve` listens); `None` when
     /// Pebble is not installed (see [`super::needs`]).
     pub fn start(http_port: u16) -> Option<Pebble> {
+        Pebble::start_for(http_port, free_port())
+    }
+
+    /// Pebble validating HTTP-01 on `http_port` and TLS-ALPN-01 on `tls_port` (a server that
+    /// answers challenges itself, like Caddy).
+    pub fn start_for(http_port: u16, tls_port: u16) -> Option<Pebble> {
         let found =
             super::on_path("pebble").is_some() && super::on_path("pebble-challtestsrv").is_some();
         if !super::needs("pebble and pebble-challtestsrv (apt install pebble)", found) {
@@ -52,7 +58,7 @@ impl Pebble {
                 "certificate": cert,
                 "privateKey": key,
                 "httpPort": http_port,
-                "tlsPort": free_port(),
+                "tlsPort": tls_port,
                 "ocspResponderURL": "",
                 "externalAccountBindingRequired": false,
             }})

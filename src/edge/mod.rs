@@ -1,0 +1,165 @@
+//! Edge configurations made from the one host table: `routes.json` (every public host → its
+//! site's live deploy and whether the tenant is active, written by publish and by every
+//! registry change) and the certificates of `certs/`. What an edge reads is this generated
+//! output only — never the data root.
+
+pub mod caddy;
+pub mod cloudfront;
+pub mod nginx;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use t8k_core::certs;
+use t8k_core::lifecycle::Installation;
+use t8k_core::routes::{Route, Routes, routes_key};
+use t8k_core::store::Store;
+
+/// What every edge is made from.
+pub struct Table {
+    /// Public host → route, sorted by host.
+    pub routes: Vec<(String, Route)>,
+    /// Certificates for hosts that route (custom domains) and the subdomains' wildcard.
+    pub certs: Vec<Cert>,
+}
+
+pub struct Cert {
+    /// File stem under `certs/` in the output (the name under `certs/` in the data root).
+    pub name: String,
+    /// The names it serves, as a web server's `server_name` wants them.
+    pub hosts: Vec<String>,
+    pub chain_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
+impl Table {
+    /// Reads `routes.json` from the bundle store and the certificates from the data root.
+    pub fn read(inst: &Installation, bundles: &dyn Store) -> Result<Table> {
+        let routes = t8k_core::cas::read_json::<Routes>(bundles, &routes_key())?
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        let routes: Vec<(String, Route)> = routes.routes.into_iter().collect();
+        let mut out = vec![];
+        for (name, _) in certs::list(inst.store())? {
+            let Some(stored) = certs::load(inst.store(), &name)? else {
+                continue;
+            };
+            let hosts = match name.strip_prefix("_wildcard.") {
+                Some(d) => vec![d.to_owned(), format!("*.{d}")],
+                None if routes.iter().any(|(h, _)| *h == name) => vec![name.clone()],
+                None => continue, // its domain no longer routes here
+            };
+            out.push(Cert {
+                name,
+                hosts,
+                chain_pem: stored.chain_pem,
+                key_pem: stored.key_pem,
+            });
+        }
+        Ok(Table { routes, certs: out })
+    }
+
+    /// A route's bundle prefix under `sites/`: `{tenant}/{deploy}`.
+    pub fn prefix(route: &Route) -> String {
+        format!("{}/{}", route.tenant, route.deploy)
+    }
+}
+
+/// One generated file, relative to the output folder.
+pub struct Output {
+    pub rel: String,
+    pub bytes: Vec<u8>,
+    /// A private key: readable by its owner only.
+    pub private: bool,
+}
+
+impl Output {
+    pub fn text(rel: impl Into<String>, text: String) -> Output {
+        Output {
+            rel: rel.into(),
+            bytes: text.into_bytes(),
+            private: false,
+        }
+    }
+}
+
+/// The certificate files of `table` under `certs/` (`{name}.crt`, `{name}.key`).
+pub fn cert_files(table: &Table) -> Vec<Output> {
+    table
+        .certs
+        .iter()
+        .flat_map(|c| {
+            [
+                Output {
+                    rel: format!("certs/{}.crt", c.name),
+                    bytes: c.chain_pem.clone(),
+                    private: false,
+                },
+                Output {
+                    rel: format!("certs/{}.key", c.name),
+                    bytes: c.key_pem.clone(),
+                    private: true,
+                },
+            ]
+        })
+        .collect()
+}
+
+/// The pages an edge answers with when no bundle can (the same as `t8k serve`'s).
+pub fn pages() -> Vec<Output> {
+    use crate::serve::pages;
+    vec![
+        Output::text(
+            "pages/unknown-host.html",
+            pages::page(
+                "Site not found",
+                "No site is hosted at this address. Check the address.",
+            ),
+        ),
+        Output::text(
+            "pages/unavailable.html",
+            pages::page(
+                "Site unavailable",
+                "This site is unavailable at the moment. Please come back later.",
+            ),
+        ),
+    ]
+}
+
+/// Writes `outputs` under `dir`, each file atomically, and removes certificate files that are
+/// no longer generated. Returns whether anything changed.
+pub fn write(dir: &Path, outputs: &[Output]) -> Result<bool> {
+    use t8k_core::atomic::{Readers, write_file_as};
+    let mut changed = false;
+    for o in outputs {
+        let path = dir.join(&o.rel);
+        if std::fs::read(&path).is_ok_and(|old| old == o.bytes) {
+            continue;
+        }
+        let readers = if o.private {
+            Readers::Owner
+        } else {
+            Readers::Everyone
+        };
+        write_file_as(&path, &o.bytes, readers)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        changed = true;
+    }
+    let keep: Vec<PathBuf> = outputs.iter().map(|o| dir.join(&o.rel)).collect();
+    if let Ok(old) = std::fs::read_dir(dir.join("certs")) {
+        for f in old.flatten().map(|e| e.path()) {
+            if !keep.contains(&f) {
+                std::fs::remove_file(&f)
+                    .with_context(|| format!("cannot remove {}", f.display()))?;
+                changed = true;
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// A string as a double-quoted literal for nginx or Caddy (hosts and paths are validated
+/// already; this keeps a path with spaces one argument).
+pub fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}

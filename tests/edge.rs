@@ -1,0 +1,454 @@
+//! The edge configurations `t8k edge` writes, run by the real servers: nginx (started on
+//! loopback with the generated include, TLS from certs/ checked against the test's CA), Caddy
+//! (on-demand TLS from Pebble, authorised by /api/edge/ask) and the CloudFront Function (under
+//! node, with a stand-in for the `cloudfront` KeyValueStore module — CloudFront itself cannot
+//! run here). Each serves tenants by subdomain and custom domain, 404 for unknown hosts, 503
+//! for inactive tenants, and follows a republish and a deactivation once regenerated.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Pebble, Root, TestCa, free_port, get, https_get, needs, on_path};
+
+/// A published installation: `acme` (custom domain shop.acme.test, vouched for) and `bobs`,
+/// with `t8k serve` running for the functions the edges proxy /api/ to. The data root is made
+/// readable to the web server's workers (they run as another user).
+fn published() -> (Root, common::Server) {
+    let root = Root::new();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.create("bobs").ok();
+    root.run(&["domain", "add", "acme", "shop.acme.test", "--trust"])
+        .ok();
+    root.run(&["build"]).ok();
+    root.run(&["publish"]).ok();
+    let srv = root.serve(&[]);
+    (root, srv)
+}
+
+/// Adds a page to `acme` and publishes it.
+fn republish_with_news(root: &Root) {
+    root.import_pages(
+        "acme",
+        "news-src",
+        &[(
+            "news.md".into(),
+            "+++\ntitle = \"News\"\n+++\nFresh news.\n".into(),
+        )],
+    );
+    root.run(&["build", "acme"]).ok();
+    root.run(&["publish", "acme"]).ok();
+}
+
+/// Polls `check` for up to ten seconds (a reload is asynchronous; a watch looks every second).
+fn eventually(what: &str, check: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn hashed_asset(root: &Root) -> String {
+    let assets = root.path().join("build/acme/assets");
+    std::fs::read_dir(&assets)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("style.") && n.ends_with(".css"))
+        .expect("the theme has a hashed stylesheet")
+}
+
+/// An nginx master on loopback, including the generated `t8k.conf` like an operator would.
+struct Nginx {
+    child: Child,
+    conf: PathBuf,
+    prefix: PathBuf,
+}
+
+impl Nginx {
+    fn start(dir: &Path, include: &Path) -> Nginx {
+        std::fs::create_dir_all(dir.join("tmp")).unwrap();
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+                 events {{}}\nhttp {{\n  include /etc/nginx/mime.types;\n  access_log off;\n  \
+                 client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  include {inc};\n}}\n",
+                d = dir.display(),
+                inc = include.display()
+            ),
+        )
+        .unwrap();
+        nginx_checked(&conf, dir, &["-t"]);
+        let child = Command::new("nginx")
+            .args(["-c", conf.to_str().unwrap(), "-p"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("nginx starts");
+        Nginx {
+            child,
+            conf,
+            prefix: dir.to_path_buf(),
+        }
+    }
+
+    /// `nginx -t` or `-s reload` against this server's configuration.
+    fn run_checked(&self, args: &[&str]) {
+        nginx_checked(&self.conf, &self.prefix, args);
+    }
+}
+
+fn nginx_checked(conf: &Path, prefix: &Path, args: &[&str]) {
+    let out = Command::new("nginx")
+        .args(args)
+        .args(["-c", conf.to_str().unwrap(), "-p"])
+        .arg(prefix)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nginx {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload() {
+    if !needs("nginx (apt install nginx)", on_path("nginx").is_some()) {
+        return;
+    }
+    let (root, srv) = published();
+    let ca = TestCa::new(root.dir.path());
+    let (cert, key) = ca.issue(root.dir.path(), &["shop.acme.test"]);
+    root.run(&[
+        "certs",
+        "import",
+        "shop.acme.test",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ])
+    .ok();
+    let (http, tls) = (free_port(), free_port());
+    let out = root.dir.path().join("edge");
+    let edge = || {
+        root.run(&[
+            "--json",
+            "edge",
+            "nginx",
+            "--out",
+            out.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+            "--tls-listen",
+            &format!("127.0.0.1:{tls}"),
+            "--functions",
+            &format!("127.0.0.1:{}", srv.port),
+        ])
+        .ok()
+        .json()
+    };
+    let wrote = edge();
+    assert_eq!(
+        (wrote["hosts"].as_u64(), wrote["certificates"].as_u64()),
+        (Some(5), Some(1)),
+        "{wrote}"
+    );
+    let nginx = Nginx::start(&root.dir.path().join("nginx"), &out.join("t8k.conf"));
+    eventually("nginx listens", || {
+        std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
+    });
+
+    // By subdomain and by custom domain; unknown hosts get the not-found page.
+    for host in ["acme.example.com", "shop.acme.test"] {
+        let r = get(http, host, "/");
+        assert_eq!(r.status, 200, "{host}");
+        assert!(r.text().contains("Test Site"), "{host}");
+    }
+    let unknown = get(http, "nobody.test", "/");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.text().contains("Site not found"));
+    // A folder without its slash is redirected; a missing page is the tenant's own 404 page.
+    let folder = get(http, "acme.example.com", "/pages");
+    assert_eq!(
+        (folder.status, folder.header("location")),
+        (301, Some("/pages/"))
+    );
+    let missing = get(http, "acme.example.com", "/no-such-page/");
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body,
+        std::fs::read(root.path().join("build/acme/404.html")).unwrap()
+    );
+    // Cache headers as t8k serve sends them; the functions behind /api/ with the Host kept.
+    let asset = get(
+        http,
+        "acme.example.com",
+        &format!("/assets/{}", hashed_asset(&root)),
+    );
+    assert_eq!(
+        asset.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        get(http, "acme.example.com", "/").header("cache-control"),
+        Some("public, max-age=0, must-revalidate")
+    );
+    assert_eq!(get(http, "acme.example.com", "/api/auth/me").status, 401);
+    assert_eq!(get(http, "nobody.test", "/api/auth/me").status, 404);
+
+    // TLS with the certificate from certs/, verified against the CA; no certificate, no TLS.
+    let (code, status, body) = https_get(&ca.pem, "shop.acme.test", tls, "/");
+    assert_eq!((code, status), (0, 200), "{body}");
+    assert!(body.contains("Test Site"));
+    assert_ne!(https_get(&ca.pem, "nobody.test", tls, "/").0, 0);
+
+    // A republish and a deactivation show once the configuration is regenerated and reloaded.
+    republish_with_news(&root);
+    assert_eq!(get(http, "acme.example.com", "/news/").status, 404);
+    edge();
+    nginx.run_checked(&["-s", "reload"]);
+    eventually("nginx serves the new deploy", || {
+        get(http, "acme.example.com", "/news/").status == 200
+    });
+    // From here `t8k edge nginx --watch` keeps nginx current on its own.
+    let reload = format!(
+        "nginx -s reload -c {} -p {}",
+        nginx.conf.display(),
+        nginx.prefix.display()
+    );
+    let mut watch = root
+        .cmd(&[
+            "edge",
+            "nginx",
+            "--out",
+            out.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+            "--tls-listen",
+            &format!("127.0.0.1:{tls}"),
+            "--functions",
+            &format!("127.0.0.1:{}", srv.port),
+            "--watch",
+            "--reload",
+            &reload,
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    root.run(&["tenant", "deactivate", "acme"]).ok();
+    eventually("nginx answers 503 for the inactive tenant", || {
+        let r = get(http, "shop.acme.test", "/");
+        r.status == 503 && r.text().contains("Site unavailable")
+    });
+    assert_eq!(get(http, "bobs.example.com", "/").status, 200);
+    let _ = watch.kill();
+    let _ = watch.wait();
+}
+
+#[test]
+fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
+    if !needs("caddy (apt install caddy)", on_path("caddy").is_some()) {
+        return;
+    }
+    let (root, srv) = published();
+    let (http, https, admin) = (free_port(), free_port(), free_port());
+    let Some(pebble) = Pebble::start_for(http, https) else {
+        return;
+    };
+    pebble.resolves("shop.acme.test");
+    let out = root.dir.path().join("caddy");
+    let edge = || {
+        root.run(&[
+            "edge",
+            "caddy",
+            "--out",
+            out.to_str().unwrap(),
+            "--http-port",
+            &http.to_string(),
+            "--https-port",
+            &https.to_string(),
+            "--admin",
+            &format!("127.0.0.1:{admin}"),
+            "--functions",
+            &format!("127.0.0.1:{}", srv.port),
+            "--acme-ca",
+            &pebble.directory,
+            "--acme-ca-root",
+            pebble.listener_ca.to_str().unwrap(),
+        ])
+        .ok();
+    };
+    edge();
+    let caddyfile = out.join("Caddyfile");
+    let caddy = |args: &[&str]| {
+        let mut c = Command::new("caddy");
+        c.args(args)
+            .args([
+                "--config",
+                caddyfile.to_str().unwrap(),
+                "--adapter",
+                "caddyfile",
+            ])
+            .env("XDG_DATA_HOME", root.dir.path().join("caddy-data"))
+            .env("XDG_CONFIG_HOME", root.dir.path().join("caddy-config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    };
+    assert!(caddy(&["validate"]).status().unwrap().success());
+    let mut server = CaddyProcess(caddy(&["run"]).spawn().expect("caddy starts"));
+    eventually("caddy listens", || {
+        std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
+    });
+
+    assert_eq!(get(http, "acme.example.com", "/").status, 200);
+    assert_eq!(get(http, "nobody.test", "/").status, 404);
+    // An active host: the ask endpoint allows it, Caddy obtains a certificate from Pebble.
+    let issuing = pebble.issuing_root();
+    let (code, status, body) = https_get(&issuing, "shop.acme.test", https, "/");
+    assert_eq!((code, status), (0, 200), "{body}");
+    assert!(body.contains("Test Site"));
+    // An unknown host: refused by the ask endpoint, so no certificate and no handshake.
+    assert_ne!(https_get(&issuing, "nobody.test", https, "/").0, 0);
+
+    // Deactivated: regenerate, reload through the admin endpoint, 503.
+    root.run(&["tenant", "deactivate", "acme"]).ok();
+    edge();
+    let reloaded = caddy(&["reload", "--address", &format!("127.0.0.1:{admin}")])
+        .status()
+        .unwrap();
+    assert!(reloaded.success());
+    eventually("caddy answers 503 for the inactive tenant", || {
+        get(http, "acme.example.com", "/").status == 503
+    });
+    server.stop();
+}
+
+struct CaddyProcess(Child);
+
+impl CaddyProcess {
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for CaddyProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[test]
+fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store() {
+    if !needs("node", on_path("node").is_some()) {
+        return;
+    }
+    let (root, _srv) = published();
+    root.run(&["tenant", "deactivate", "bobs"]).ok();
+    let out = root.dir.path().join("cloudfront");
+    root.run(&[
+        "edge",
+        "cloudfront",
+        "--out",
+        out.to_str().unwrap(),
+        "--kvs-id",
+        "arn:aws:cloudfront::123:key-value-store/t8k",
+    ])
+    .ok();
+    let kvs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("kvs.json")).unwrap()).unwrap();
+    let value = |host: &str| {
+        kvs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == host)
+            .map(|e| e["value"].as_str().unwrap().to_owned())
+    };
+    let acme = value("acme.example.com").unwrap();
+    assert_eq!(value("shop.acme.test").as_deref(), Some(acme.as_str()));
+    assert!(value("bobs.example.com").unwrap().starts_with("0 bobs/"));
+    let prefix = acme.strip_prefix("1 ").unwrap();
+
+    // The stand-in module reads the import file, as the KeyValueStore would hold it.
+    let run = root.dir.path().join("node");
+    let module = run.join("node_modules/cloudfront");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("package.json"),
+        r#"{"name":"cloudfront","type":"module","main":"index.js"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("index.js"),
+        format!(
+            "import fs from 'fs';\nconst data = Object.fromEntries(JSON.parse(fs.readFileSync({:?}, 'utf8')).data.map(e => [e.key, e.value]));\n\
+             export default {{ kvs(id) {{ if (!id.includes('key-value-store')) throw new Error('bad id ' + id); return {{ async get(k) {{ if (k in data) return data[k]; throw new Error('Key not found'); }} }}; }} }};\n",
+            out.join("kvs.json")
+        ),
+    )
+    .unwrap();
+    let function = std::fs::read_to_string(out.join("function.js")).unwrap();
+    std::fs::write(
+        run.join("function.mjs"),
+        function + "\nexport { handler };\n",
+    )
+    .unwrap();
+    std::fs::write(
+        run.join("run.mjs"),
+        "import { handler } from './function.mjs';\nconst cases = JSON.parse(process.argv[2]);\nconst out = [];\n\
+         for (const [host, uri, qs] of cases) {\n  const r = await handler({ request: { uri, headers: host ? { host: { value: host } } : {}, querystring: qs || {} } });\n  out.push(r.statusCode ? { status: r.statusCode, location: r.headers.location && r.headers.location.value, body: r.body && r.body.data } : { uri: r.uri });\n}\n\
+         console.log(JSON.stringify(out));\n",
+    )
+    .unwrap();
+    let cases = serde_json::json!([
+        ["acme.example.com", "/"],
+        ["Shop.Acme.Test", "/pages/"],
+        ["acme.example.com", "/assets/site.css"],
+        ["acme.example.com", "/pages", {"a": {"value": "1"}}],
+        ["bobs.example.com", "/"],
+        ["nobody.test", "/"],
+        ["acme.example.com", "/api/auth/me"],
+    ]);
+    let ran = Command::new("node")
+        .arg("run.mjs")
+        .arg(cases.to_string())
+        .current_dir(&run)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert_eq!(got[0]["uri"], format!("/sites/{prefix}/index.html"));
+    assert_eq!(got[1]["uri"], format!("/sites/{prefix}/pages/index.html"));
+    assert_eq!(got[2]["uri"], format!("/sites/{prefix}/assets/site.css"));
+    assert_eq!(
+        (got[3]["status"].as_u64(), got[3]["location"].as_str()),
+        (Some(301), Some("/pages/?a=1"))
+    );
+    assert_eq!(got[4]["status"], 503);
+    assert_eq!(got[5]["status"], 404);
+    assert!(got[5]["body"].as_str().unwrap().contains("Site not found"));
+    assert_eq!(got[6]["uri"], "/api/auth/me");
+}
