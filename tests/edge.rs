@@ -263,6 +263,69 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
 }
 
 #[test]
+fn nginx_proxies_to_a_bucket_bundle_store_path_style() {
+    if !needs("nginx (apt install nginx)", on_path("nginx").is_some()) {
+        return;
+    }
+    let Some(s3) = common::Moto::start() else {
+        return;
+    };
+    s3.create_bucket("t8k-edge");
+    s3.public_read("t8k-edge", "bundles/sites/");
+    let root = Root::new().with_s3(&s3);
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.run(&["build"]).ok();
+    let to = "s3://t8k-edge/bundles";
+    root.run(&["publish", "--to", to]).ok();
+    let srv = root.serve(&[]);
+    let http = free_port();
+    let out = root.dir.path().join("edge");
+    root.run(&[
+        "edge",
+        "nginx",
+        "--out",
+        out.to_str().unwrap(),
+        "--from",
+        to,
+        "--origin",
+        &format!("{}/t8k-edge/bundles", s3.endpoint()),
+        "--listen",
+        &format!("127.0.0.1:{http}"),
+        "--tls-listen",
+        &format!("127.0.0.1:{}", free_port()),
+        "--functions",
+        &format!("127.0.0.1:{}", srv.port),
+    ])
+    .ok();
+    let _nginx = Nginx::start(&root.dir.path().join("nginx"), &out.join("t8k.conf"));
+    eventually("nginx listens", || {
+        std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
+    });
+    let home = get(http, "acme.example.com", "/");
+    assert_eq!(home.status, 200);
+    assert!(home.text().contains("Test Site"));
+    // The object's own Cache-Control, set at publish, passes through.
+    assert_eq!(
+        home.header("cache-control"),
+        Some("public, max-age=0, must-revalidate")
+    );
+    assert_eq!(get(http, "acme.example.com", "/pages/").status, 200);
+    let folder = get(http, "acme.example.com", "/pages");
+    assert_eq!(
+        (folder.status, folder.header("location")),
+        (301, Some("/pages/"))
+    );
+    let missing = get(http, "acme.example.com", "/no-such-page/");
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body,
+        std::fs::read(root.path().join("build/acme/404.html")).unwrap()
+    );
+    assert_eq!(get(http, "nobody.test", "/").status, 404);
+}
+
+#[test]
 fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
     if !needs("caddy (apt install caddy)", on_path("caddy").is_some()) {
         return;

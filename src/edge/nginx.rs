@@ -109,11 +109,16 @@ fn locations(o: &Options<'_>) -> String {
              rewrite ^(.*)/$ $1/index.html break;\n    \
              proxy_pass {}/sites/$t8k_site$uri;\n    \
              proxy_intercept_errors on;\n    \
-             proxy_hide_header Cache-Control;\n",
+             # Cache-Control comes from each object's metadata, set at publish.\n    \
+             proxy_hide_header x-amz-request-id;\n    \
+             proxy_hide_header x-amz-id-2;\n    \
+             proxy_hide_header x-amz-version-id;\n    \
+             proxy_hide_header x-amz-content-sha256;\n    \
+             proxy_hide_header x-amz-sdk-checksum-algorithm;\n",
             origin.trim_end_matches('/')
         ),
         (None, sites) => format!(
-            "    root {};\n",
+            "    add_header Cache-Control $t8k_cache;\n    root {};\n",
             quoted(&format!("{}/sites/$t8k_site", sites.unwrap_or(".")))
         ),
     };
@@ -124,7 +129,6 @@ fn locations(o: &Options<'_>) -> String {
          error_page 404 $t8k_missing;\n    \
          error_page 403 =404 $t8k_missing;\n    \
          error_page 503 /_t8k/unavailable.html;\n    \
-         add_header Cache-Control $t8k_cache;\n    \
          add_header X-Content-Type-Options nosniff;\n{serve}}}\n"
     ));
     c

@@ -85,6 +85,24 @@ impl Moto {
         ]
     }
 
+    /// Lets anyone read the objects under `prefix` of `bucket` (a bucket policy, as an
+    /// operator sets one for a web server that proxies to the bucket unsigned).
+    pub fn public_read(&self, bucket: &str, prefix: &str) {
+        let python = python_with_boto3();
+        let script = "import sys, json, boto3\n\
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
+s3.put_bucket_policy(Bucket=sys.argv[2], Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject', 'Resource': 'arn:aws:s3:::' + sys.argv[2] + '/' + sys.argv[3] + '*'}]}))\n";
+        let out = Command::new(python)
+            .args(["-c", script, &self.endpoint(), bucket, prefix])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Reads an object straight from the server with boto3 (installed with moto), bypassing t8k.
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         let python = python_with_boto3();
