@@ -40,6 +40,18 @@ fn give_freed_memory_back() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
+/// `t8k tenant list --json | head` ends quietly when `head` goes, as Unix tools do: Rust
+/// ignores SIGPIPE, so the next print would panic instead. The servers keep ignoring it (a
+/// client that hangs up must never stop them; their sockets are written without SIGPIPE
+/// anyway).
+fn stop_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default action at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let format = match cli.log_format {
@@ -47,6 +59,9 @@ fn main() -> ExitCode {
         cli::LogFormatArg::Json => t8k_functions::trace::LogFormat::Json,
     };
     let long_running = matches!(cli.command, cli::Command::Serve(_) | cli::Command::Demo(_));
+    if !long_running {
+        stop_quietly_on_a_closed_pipe();
+    }
     let filter = cli
         .log
         .clone()

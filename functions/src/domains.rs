@@ -26,12 +26,16 @@ pub struct NewDomain {
 /// The tenant's hosts: its subdomain, and each custom domain with its state and the DNS
 /// records it needs (the API's answer and `t8k domain list --json`).
 pub fn view(inst: &Installation, e: &TenantEntry) -> t8k_core::Result<Value> {
-    let mut domains = vec![];
-    for d in &e.domains {
-        let records = inst.dns_records(&e.id, &d.host)?;
-        domains.push(json!({"host": d.host, "status": d.status, "added": d.added,
-            "checked": d.checked, "problem": d.problem, "records": records}));
-    }
+    let records = inst.domain_records(e)?;
+    let domains: Vec<Value> = e
+        .domains
+        .iter()
+        .zip(records)
+        .map(|(d, records)| {
+            json!({"host": d.host, "status": d.status, "added": d.added,
+            "checked": d.checked, "problem": d.problem, "records": records})
+        })
+        .collect();
     Ok(
         json!({"tenant": e.id, "domain": e.domain, "custom_domains": e.custom_domains,
         "domains": domains}),

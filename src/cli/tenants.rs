@@ -60,7 +60,12 @@ pub enum DomainCmd {
     #[command(
         after_help = "Example (cron, hourly):\n  0 * * * *  t8k --root /srv/t8k domain check --json"
     )]
-    Check { tenant: Option<String> },
+    Check {
+        tenant: Option<String>,
+        /// Domains looked up at once.
+        #[arg(long, default_value_t = 16, value_name = "N")]
+        concurrency: usize,
+    },
 }
 
 /// `t8k certs`: the TLS certificates of custom domains (and the subdomains' wildcard).

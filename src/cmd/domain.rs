@@ -17,7 +17,10 @@ pub fn run(inst: &Installation, cmd: DomainCmd, json: bool) -> Result<()> {
         } => inst.add_domain(&tenant, &host, trust)?,
         DomainCmd::Remove { tenant, host } => inst.remove_domain(&tenant, &host)?,
         DomainCmd::List { tenant } => inst.entry(&tenant)?.0,
-        DomainCmd::Check { tenant } => return check(inst, tenant.as_deref(), json),
+        DomainCmd::Check {
+            tenant,
+            concurrency,
+        } => return check(inst, tenant.as_deref(), concurrency, json),
         DomainCmd::Verify { tenant, host } => {
             let dns = Dns::new(&inst.env.dns_servers)?;
             let checked = inst.verify_domain(&tenant, &host, &dns)?;
@@ -73,9 +76,12 @@ fn show(inst: &Installation, entry: &TenantEntry, json: bool) -> Result<()> {
 
 /// `t8k domain check`: every domain (of one tenant) looked up again; the admins of a tenant
 /// whose domain was detached are told by mail.
-fn check(inst: &Installation, tenant: Option<&str>, json: bool) -> Result<()> {
-    let dns = Dns::new(&inst.env.dns_servers)?;
-    let reports = inst.check_domains(tenant, &dns)?;
+fn check(inst: &Installation, tenant: Option<&str>, workers: usize, json: bool) -> Result<()> {
+    if workers == 0 || workers > 256 {
+        return Err(crate::UsageError("--concurrency must be 1–256".into()).into());
+    }
+    let servers = &inst.env.dns_servers;
+    let reports = inst.check_domains(tenant, workers, || Ok(Dns::new(servers)?))?;
     for r in &reports {
         if let Ok(c) = &r.outcome
             && c.detached

@@ -144,15 +144,32 @@ impl Installation {
     pub fn dns_records(&self, id: &str, host: &str) -> Result<DnsRecords> {
         let (_, tid) = self.entry(id)?;
         let host = ascii_domain(host)?;
+        Ok(self.record_maker()?(&tid, &host))
+    }
+
+    /// The records of every custom domain of `entry`, in its order (the secret and the target
+    /// are read once, however many domains it has).
+    pub fn domain_records(&self, entry: &TenantEntry) -> Result<Vec<DnsRecords>> {
+        let tid = entry.tenant_id()?;
+        let make = self.record_maker()?;
+        Ok(entry.domains.iter().map(|d| make(&tid, &d.host)).collect())
+    }
+
+    /// Makes the records of a (tenant, host) pair: the TXT token is an HMAC of the pair under
+    /// the installation's signing secret.
+    fn record_maker(&self) -> Result<impl Fn(&crate::TenantId, &str) -> DnsRecords + use<>> {
         let reg = self.registry()?.0;
         let secret = self.secrets()?.signing_secret;
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-        mac.update(format!("t8k-verify\0{tid}\0{host}").as_bytes());
-        Ok(DnsRecords {
-            txt_name: format!("_t8k-verify.{host}"),
-            txt_value: format!("t8k-{}", &hex::encode(mac.finalize().into_bytes())[..32]),
-            cname_target: reg.edge_target.unwrap_or(reg.domain),
+        let target = reg.edge_target.unwrap_or(reg.domain);
+        Ok(move |tid: &crate::TenantId, host: &str| {
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+            mac.update(format!("t8k-verify\0{tid}\0{host}").as_bytes());
+            DnsRecords {
+                txt_name: format!("_t8k-verify.{host}"),
+                txt_value: format!("t8k-{}", &hex::encode(mac.finalize().into_bytes())[..32]),
+                cname_target: target.clone(),
+            }
         })
     }
 
@@ -245,30 +262,61 @@ impl Installation {
     }
 
     /// Checks every domain in DNS (of one tenant, or all): what `t8k domain check` runs from
-    /// cron. Domains the operator vouched for are not looked up; a look-up without an answer
-    /// leaves its domain as it was and is reported.
-    pub fn check_domains(&self, only: Option<&str>, dns: &Dns) -> Result<Vec<CheckReport>> {
-        let mut out = vec![];
+    /// cron. `workers` threads look domains up at once, each with its own resolver from
+    /// `resolver` (a domain's own steps stay in order). Domains the operator vouched for are
+    /// not looked up; a look-up without an answer leaves its domain as it was and is reported.
+    pub fn check_domains(
+        &self,
+        only: Option<&str>,
+        workers: usize,
+        resolver: impl Fn() -> Result<Dns> + Sync,
+    ) -> Result<Vec<CheckReport>> {
+        let mut todo = vec![];
         let mut visit = |e: TenantEntry| -> Result<()> {
-            for d in e.domains.iter().filter(|d| !d.trusted) {
-                let outcome = match self.verify_domain(&e.id, &d.host, dns) {
-                    Ok(c) => Ok(c),
-                    Err(Error::Dns(err)) => Err(err.to_string()),
-                    Err(err) => return Err(err),
-                };
-                out.push(CheckReport {
-                    tenant: e.id.clone(),
-                    host: d.host.clone(),
-                    outcome,
-                });
-            }
+            let hosts = e.domains.iter().filter(|d| !d.trusted);
+            todo.extend(hosts.map(|d| (e.id.clone(), d.host.clone())));
             Ok(())
         };
         match only {
             Some(id) => visit(self.entry(id)?.0)?,
             None => self.each_tenant(&mut visit)?,
         }
-        Ok(out)
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || -> Result<Vec<(usize, CheckReport)>> {
+            let dns = resolver()?;
+            let mut done = vec![];
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((tenant, host)) = todo.get(i) else {
+                    return Ok(done);
+                };
+                let outcome = match self.verify_domain(tenant, host, &dns) {
+                    Ok(c) => Ok(c),
+                    Err(Error::Dns(err)) => Err(err.to_string()),
+                    Err(err) => return Err(err),
+                };
+                let (tenant, host) = (tenant.clone(), host.clone());
+                done.push((
+                    i,
+                    CheckReport {
+                        tenant,
+                        host,
+                        outcome,
+                    },
+                ));
+            }
+        };
+        let workers = workers.clamp(1, todo.len().max(1));
+        let mut out: Vec<(usize, CheckReport)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+            let mut all = vec![];
+            for h in handles {
+                all.extend(h.join().expect("a domain check panicked")?);
+            }
+            Ok::<_, Error>(all)
+        })?;
+        out.sort_by_key(|(i, _)| *i);
+        Ok(out.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Removes `host` from tenant `id` and frees it for others.
