@@ -177,3 +177,24 @@ fn age(root: &Root, tenant: &str, field: &str, days: i64) {
     d[field] = stamp.into();
     std::fs::write(&path, serde_json::to_vec_pretty(&entry).unwrap()).unwrap();
 }
+
+#[test]
+fn without_enable_custom_domains_a_domain_is_refused_and_nothing_is_written() {
+    let root = Root::new();
+    root.run(&[
+        "init",
+        "--multi",
+        "--domain",
+        "example.com",
+        "--no-custom-domains",
+    ])
+    .ok();
+    root.create("acme").ok();
+    let before = root.entry("acme").unwrap();
+    root.run(&["domain", "add", "acme", "shop.acme.test"])
+        .fails(1, "enable_custom_domains is false");
+    root.run(&["domain", "add", "acme", "shop.acme.test", "--trust"])
+        .fails(1, "enable_custom_domains is false");
+    assert_eq!(root.entry("acme").unwrap(), before);
+    assert!(!root.file("config/t8k/hosts/shop.acme.test.json").exists());
+}

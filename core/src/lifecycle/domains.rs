@@ -206,7 +206,7 @@ impl Installation {
         };
         let now = timefmt::now();
         let checked = timefmt::now_rfc3339();
-        let mut detach = false;
+        let (mut detach, mut moved) = (false, false);
         let state = entries::update(self.store(), &tid, |e| {
             let Some(d) = e.domains.iter_mut().find(|d| d.host == host) else {
                 return Err(Error::invalid(
@@ -214,6 +214,7 @@ impl Installation {
                     format!("{host} was removed meanwhile"),
                 ));
             };
+            let before = (d.status, d.awaiting_certificate);
             d.checked = Some(checked.clone());
             d.problem = (!problem.is_empty()).then(|| problem.clone());
             d.awaiting_certificate = false;
@@ -242,6 +243,7 @@ impl Installation {
                 }
             }
             let state = d.clone();
+            moved = before != (state.status, state.awaiting_certificate);
             e.custom_domains.retain(|h| *h != host);
             if state.status == DomainStatus::Active {
                 e.custom_domains.push(host.clone());
@@ -254,7 +256,11 @@ impl Installation {
             host_keys::release(self.store(), &host, &tid)?;
             certs::remove(self.store(), &host)?;
         }
-        self.entry_changed(&tid)?;
+        // The tenant view and the routes follow a change of state; a check that only
+        // confirms one (most of a cron run) writes the entry alone.
+        if detach || moved {
+            self.entry_changed(&tid)?;
+        }
         Ok(Checked {
             state,
             detached: detach,
