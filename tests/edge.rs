@@ -64,6 +64,25 @@ fn hashed_asset(root: &Root) -> String {
         .expect("the theme has a hashed stylesheet")
 }
 
+/// `t8k edge nginx` writing to `out` for nginx on `http` and `tls`, with the functions of the
+/// `t8k serve` on `functions`.
+fn nginx_args(out: &Path, http: u16, tls: u16, functions: u16) -> Vec<String> {
+    [
+        "edge",
+        "nginx",
+        "--out",
+        out.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{http}"),
+        "--tls-listen",
+        &format!("127.0.0.1:{tls}"),
+        "--functions",
+        &format!("127.0.0.1:{functions}"),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// An nginx master on loopback, including the generated `t8k.conf` like an operator would.
 struct Nginx {
     child: Child,
@@ -147,22 +166,11 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     .ok();
     let (http, tls) = (free_port(), free_port());
     let out = root.dir.path().join("edge");
+    let args = nginx_args(&out, http, tls, srv.port);
     let edge = || {
-        root.run(&[
-            "--json",
-            "edge",
-            "nginx",
-            "--out",
-            out.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{http}"),
-            "--tls-listen",
-            &format!("127.0.0.1:{tls}"),
-            "--functions",
-            &format!("127.0.0.1:{}", srv.port),
-        ])
-        .ok()
-        .json()
+        let mut run = vec!["--json"];
+        run.extend(args.iter().map(String::as_str));
+        root.run(&run).ok().json()
     };
     let wrote = edge();
     assert_eq!(
@@ -233,25 +241,9 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
         nginx.conf.display(),
         nginx.prefix.display()
     );
-    let mut watch = root
-        .cmd(&[
-            "edge",
-            "nginx",
-            "--out",
-            out.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{http}"),
-            "--tls-listen",
-            &format!("127.0.0.1:{tls}"),
-            "--functions",
-            &format!("127.0.0.1:{}", srv.port),
-            "--watch",
-            "--reload",
-            &reload,
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut watching: Vec<&str> = args.iter().map(String::as_str).collect();
+    watching.extend(["--watch", "--reload", &reload]);
+    let mut watch = root.cmd(&watching).stdout(Stdio::null()).spawn().unwrap();
     root.run(&["tenant", "deactivate", "acme"]).ok();
     eventually("nginx answers 503 for the inactive tenant", || {
         let r = get(http, "shop.acme.test", "/");

@@ -88,14 +88,9 @@ impl Moto {
     /// Lets anyone read the objects under `prefix` of `bucket` (a bucket policy, as an
     /// operator sets one for a web server that proxies to the bucket unsigned).
     pub fn public_read(&self, bucket: &str, prefix: &str) {
-        let python = python_with_boto3();
-        let script = "import sys, json, boto3\n\
-s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
+        let script = "import json\n\
 s3.put_bucket_policy(Bucket=sys.argv[2], Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject', 'Resource': 'arn:aws:s3:::' + sys.argv[2] + '/' + sys.argv[3] + '*'}]}))\n";
-        let out = Command::new(python)
-            .args(["-c", script, &self.endpoint(), bucket, prefix])
-            .output()
-            .unwrap();
+        let out = self.boto3(script, &[bucket, prefix]);
         assert!(
             out.status.success(),
             "{}",
@@ -103,17 +98,23 @@ s3.put_bucket_policy(Bucket=sys.argv[2], Policy=json.dumps({'Version': '2012-10-
         );
     }
 
+    /// Runs `script` with `s3`, a boto3 client of this server, and `sys` imported; `args`
+    /// follow the endpoint in `sys.argv`.
+    fn boto3(&self, script: &str, args: &[&str]) -> std::process::Output {
+        let head = "import sys, boto3, botocore\n\
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n";
+        Command::new(python_with_boto3())
+            .args(["-c", &format!("{head}{script}"), &self.endpoint()])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     /// Reads an object straight from the server with boto3 (installed with moto), bypassing t8k.
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let python = python_with_boto3();
-        let script = "import sys, boto3, botocore\n\
-s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
-try:\n    sys.stdout.buffer.write(s3.get_object(Bucket=sys.argv[2], Key=sys.argv[3])['Body'].read())\n\
+        let script = "try:\n    sys.stdout.buffer.write(s3.get_object(Bucket=sys.argv[2], Key=sys.argv[3])['Body'].read())\n\
 except botocore.exceptions.ClientError:\n    sys.exit(3)\n";
-        let out = Command::new(python)
-            .args(["-c", script, &self.endpoint(), bucket, key])
-            .output()
-            .unwrap();
+        let out = self.boto3(script, &[bucket, key]);
         match out.status.code() {
             Some(0) => Some(out.stdout),
             Some(3) => None,
@@ -139,16 +140,11 @@ impl Moto {
         bucket: &str,
         prefix: &str,
     ) -> std::collections::BTreeMap<String, String> {
-        let python = python_with_boto3();
-        let script = "import sys, json, hashlib, boto3\n\
-s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\n\
+        let script = "import json, hashlib\n\
 out = {}\n\
 for page in s3.get_paginator('list_objects_v2').paginate(Bucket=sys.argv[2], Prefix=sys.argv[3]):\n    for o in page.get('Contents', []):\n        out[o['Key']] = hashlib.sha256(s3.get_object(Bucket=sys.argv[2], Key=o['Key'])['Body'].read()).hexdigest()\n\
 print(json.dumps(out))\n";
-        let out = Command::new(python)
-            .args(["-c", script, &self.endpoint(), bucket, prefix])
-            .output()
-            .unwrap();
+        let out = self.boto3(script, &[bucket, prefix]);
         assert!(
             out.status.success(),
             "{}",
