@@ -64,6 +64,21 @@ fn hashed_asset(root: &Root) -> String {
         .expect("the theme has a hashed stylesheet")
 }
 
+/// A folder without its slash is redirected; a missing page is the tenant's own 404 page.
+fn folders_and_missing_pages(root: &Root, http: u16) {
+    let folder = get(http, "acme.example.com", "/pages");
+    assert_eq!(
+        (folder.status, folder.header("location")),
+        (301, Some("/pages/"))
+    );
+    let missing = get(http, "acme.example.com", "/no-such-page/");
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body,
+        std::fs::read(root.path().join("build/acme/404.html")).unwrap()
+    );
+}
+
 /// `t8k edge nginx` writing to `out` for nginx on `http` and `tls`, with the functions of the
 /// `t8k serve` on `functions`.
 fn nginx_args(out: &Path, http: u16, tls: u16, functions: u16) -> Vec<String> {
@@ -192,18 +207,7 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     let unknown = get(http, "nobody.test", "/");
     assert_eq!(unknown.status, 404);
     assert!(unknown.text().contains("Site not found"));
-    // A folder without its slash is redirected; a missing page is the tenant's own 404 page.
-    let folder = get(http, "acme.example.com", "/pages");
-    assert_eq!(
-        (folder.status, folder.header("location")),
-        (301, Some("/pages/"))
-    );
-    let missing = get(http, "acme.example.com", "/no-such-page/");
-    assert_eq!(missing.status, 404);
-    assert_eq!(
-        missing.body,
-        std::fs::read(root.path().join("build/acme/404.html")).unwrap()
-    );
+    folders_and_missing_pages(&root, http);
     // Cache headers as t8k serve sends them; the functions behind /api/ with the Host kept.
     let asset = get(
         http,
@@ -303,17 +307,7 @@ fn nginx_proxies_to_a_bucket_bundle_store_path_style() {
         Some("public, max-age=0, must-revalidate")
     );
     assert_eq!(get(http, "acme.example.com", "/pages/").status, 200);
-    let folder = get(http, "acme.example.com", "/pages");
-    assert_eq!(
-        (folder.status, folder.header("location")),
-        (301, Some("/pages/"))
-    );
-    let missing = get(http, "acme.example.com", "/no-such-page/");
-    assert_eq!(missing.status, 404);
-    assert_eq!(
-        missing.body,
-        std::fs::read(root.path().join("build/acme/404.html")).unwrap()
-    );
+    folders_and_missing_pages(&root, http);
     assert_eq!(get(http, "nobody.test", "/").status, 404);
 }
 
