@@ -274,3 +274,38 @@ fn export_refuses_a_non_empty_folder_without_force() {
     );
     assert!(out.join("home.md").is_file());
 }
+
+#[test]
+fn pages_without_a_title_or_with_blank_lines_first_import_as_hugo_and_zola_build_them() {
+    let root = Root::new();
+    root.init_multi(100);
+    root.create("acme").ok();
+    let src = root.dir.path().join("lenient");
+    write_files(
+        &src,
+        &[
+            (
+                "intro.md",
+                "\u{feff}\n\n+++\ntitle = \"Intro\"\n+++\nHello.\n",
+            ),
+            (
+                "setup.md",
+                "---\nweight: 2\n---\n# Setting things up\n\nSteps.\n",
+            ),
+            ("release_notes.md", "+++\n+++\nNothing new.\n"),
+        ],
+    );
+    let report = import(&root, &src, &[]).ok().json();
+    assert_eq!(report["created"].as_array().unwrap().len(), 3, "{report}");
+    root.run(&["build", "acme"]).ok();
+    for (slug, title) in [
+        ("intro", "Intro"),
+        ("setup", "Setting things up"),
+        ("release-notes", "Release notes"),
+    ] {
+        let page =
+            std::fs::read_to_string(root.path().join(format!("build/acme/{slug}/index.html")))
+                .unwrap_or_else(|e| panic!("{slug}: {e}"));
+        assert!(page.contains(&format!("<title>{title}")), "{slug}: {page}");
+    }
+}

@@ -29,9 +29,18 @@ pub enum Format {
     Yaml,
 }
 
-/// Splits `text` into (format, front matter, line where it starts, body).
+/// Splits `text` into (format, front matter, line where it starts, body). A UTF-8 byte order
+/// mark and blank lines before the opening delimiter are skipped, as Hugo and Zola do.
 fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let blank: usize = text
+        .split_inclusive('\n')
+        .take_while(|l| l.trim().is_empty() && l.ends_with('\n'))
+        .map(str::len)
+        .sum();
+    let skipped = text[..blank].matches('\n').count();
+    let text = &text[blank..];
+    let problem = |line: usize, m: String| problem(skipped + line, m);
     let (format, delim) = if text.starts_with("+++") {
         (Format::Toml, "+++")
     } else if text.starts_with("---") {
@@ -39,12 +48,12 @@ fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
     } else {
         return Err(problem(
             1,
-            "no front matter: start the file with `+++` (TOML) or `---` (YAML) and give at least a title",
+            "no front matter: start the file with `+++` (TOML) or `---` (YAML) and give at least a title".into(),
         ));
     };
     let first_nl = text
         .find('\n')
-        .ok_or_else(|| problem(1, "front matter is never closed"))?;
+        .ok_or_else(|| problem(1, "front matter is never closed".into()))?;
     if text[..first_nl].trim_end() != delim {
         return Err(problem(
             1,
@@ -57,7 +66,7 @@ fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
         if line.trim_end() == delim {
             let fm = &rest[..offset];
             let body = &rest[offset + line.len()..];
-            return Ok((format, fm, 2, body));
+            return Ok((format, fm, skipped + 2, body));
         }
         offset += line.len();
     }
@@ -141,11 +150,10 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
     let mut map = parse_front_matter(format, fm, start)?;
     let line = |k: &str| key_line(fm, start, k);
 
+    // Hugo and Zola build pages without a title: take the first heading, else the name.
     let title = match map.remove("title") {
         Some(Value::String(s)) if !s.trim().is_empty() => s,
-        Some(Value::String(_)) | None => {
-            return Err(problem(start, "`title` is required and must not be empty"));
-        }
+        Some(Value::String(_)) | None => derived_title(body, stem),
         Some(_) => return Err(problem(line("title"), "`title` must be a string")),
     };
     let slug = match map.remove("slug") {
@@ -188,6 +196,30 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
         extra: map,
         panes,
     })
+}
+
+/// The title of a page whose front matter has none: its first `# ` heading outside code
+/// fences, else its file name made readable (`getting_started-guide` → "Getting started
+/// guide").
+fn derived_title(body: &str, stem: &str) -> String {
+    let mut fenced = false;
+    for line in body.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fenced = !fenced;
+        } else if let Some(h) = t.strip_prefix("# ").filter(|_| !fenced) {
+            let h = h.trim().trim_end_matches('#').trim();
+            if !h.is_empty() {
+                return h.to_owned();
+            }
+        }
+    }
+    let words = stem.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => "Untitled".to_owned(),
+    }
 }
 
 fn opt_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
@@ -412,13 +444,27 @@ mod tests {
                 .contains("never closed")
         );
         assert!(
-            parse("+++\nslug = \"x\"\n+++\n", "x")
-                .unwrap_err()
-                .message
-                .contains("title")
+            parse("\n\n+++\ntitle = \"x\"\ndraft = 1\n+++\n", "x").is_err_and(|e| e.line == 5),
+            "lines count from the top of the file, blank lines included"
         );
         let e = parse("+++\ntitle = \"x\"\nslug = \"Bad Slug\"\n+++\n", "x").unwrap_err();
         assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn pages_as_hugo_and_zola_accept_them() {
+        // A byte order mark and blank lines before the front matter.
+        let p = parse("\u{feff}\n\n+++\ntitle = \"Intro\"\n+++\nBody\n", "intro").unwrap();
+        assert_eq!((p.title.as_str(), p.slug.as_str()), ("Intro", "intro"));
+        // No title: the first heading outside code, else the file name made readable.
+        let p = parse(
+            "---\ndate: 2024-01-02\n---\n```\n# not this\n```\n# Getting Started #\n",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(p.title, "Getting Started");
+        let p = parse("+++\n+++\nNo heading.\n", "release_notes-2024").unwrap();
+        assert_eq!(p.title, "Release notes 2024");
     }
 
     #[test]
