@@ -83,10 +83,14 @@ pub fn serve(
     let stop_signal = shutdown(&runtime)?;
     let listener = bind(&runtime, listen.bind, listen.port)?;
     let tls = match listen.tls_port {
-        Some(port) => Some(bind(&runtime, listen.bind, port)?),
+        Some(port) => {
+            let domain = inst.registry()?.0.domain;
+            let config = crate::serve::tls::config(fns.clone(), &domain);
+            Some((bind(&runtime, listen.bind, port)?, config))
+        }
         None => None,
     };
-    let tls_port = tls.as_ref().map(|l| l.local_addr()).transpose()?;
+    let tls_port = tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
     announce(
         inst,
         listener.local_addr()?.port(),
@@ -98,14 +102,9 @@ pub fn serve(
     std::thread::scope(|scope| {
         let reloader = scope.spawn(|| refresh_loop(inst, &state, &fns, &themes, watch, &stop));
         let app = router(state.clone(), fns.clone());
-        if let Some(tls) = tls {
-            let config = crate::serve::tls::config(fns.clone(), &inst.registry()?.0.domain);
-            runtime.spawn(crate::serve::tls::serve(
-                tls,
-                config,
-                app.clone(),
-                stopped.clone(),
-            ));
+        if let Some((listener, config)) = tls {
+            let serving = crate::serve::tls::serve(listener, config, app.clone(), stopped.clone());
+            runtime.spawn(serving);
         }
         let mut plain_stop = stopped;
         let served = runtime.block_on(async {
