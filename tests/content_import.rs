@@ -276,7 +276,7 @@ fn export_refuses_a_non_empty_folder_without_force() {
 }
 
 #[test]
-fn pages_without_a_title_or_with_blank_lines_first_import_as_hugo_and_zola_build_them() {
+fn lenient_front_matter_and_underscored_slugs_import_as_hugo_and_zola_build_them() {
     let root = Root::new();
     root.init_multi(100);
     root.create("acme").ok();
@@ -293,15 +293,20 @@ fn pages_without_a_title_or_with_blank_lines_first_import_as_hugo_and_zola_build
                 "---\nweight: 2\n---\n# Setting things up\n\nSteps.\n",
             ),
             ("release_notes.md", "+++\n+++\nNothing new.\n"),
+            (
+                "hooks.md",
+                "+++\ntitle = \"Hooks\"\nslug = \"render_hooks\"\n+++\nHooks.\n",
+            ),
         ],
     );
     let report = import(&root, &src, &[]).ok().json();
-    assert_eq!(report["created"].as_array().unwrap().len(), 3, "{report}");
+    assert_eq!(report["created"].as_array().unwrap().len(), 4, "{report}");
     root.run(&["build", "acme"]).ok();
     for (slug, title) in [
         ("intro", "Intro"),
         ("setup", "Setting things up"),
         ("release-notes", "Release notes"),
+        ("render_hooks", "Hooks"),
     ] {
         let page =
             std::fs::read_to_string(root.path().join(format!("build/acme/{slug}/index.html")))

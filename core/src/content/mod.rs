@@ -61,16 +61,23 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
     if slug.is_empty() || slug.len() > 100 {
         return Err(format!("slug {slug:?} must be 1–100 characters"));
     }
+    // Underscores are kept, as Hugo keeps them in addresses (`render_hooks/`).
     if let Some(c) = slug
         .chars()
-        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'))
     {
         return Err(format!(
-            "slug {slug:?} contains {c:?}; use lowercase letters, digits and hyphens"
+            "slug {slug:?} contains {c:?}; use lowercase letters, digits, hyphens and underscores"
         ));
     }
     if slug.starts_with('-') || slug.ends_with('-') {
         return Err(format!("slug {slug:?} cannot start or end with a hyphen"));
+    }
+    // A leading underscore marks t8k's own paths (`/_t8k/` at the edge, `_main`).
+    if slug.starts_with('_') {
+        return Err(format!(
+            "slug {slug:?} cannot start with an underscore (reserved for t8k's own paths)"
+        ));
     }
     Ok(())
 }
@@ -100,5 +107,7 @@ mod tests {
         assert!(check_slug("a/b").is_err());
         assert!(check_slug("").is_err());
         assert!(check_slug("-x").is_err());
+        assert!(check_slug("render_hooks").is_ok());
+        assert!(check_slug("_t8k").is_err());
     }
 }
