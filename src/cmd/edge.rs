@@ -32,9 +32,13 @@ pub fn run(inst: &Installation, cmd: EdgeCmd, json: bool) -> Result<()> {
     let render = |table: &Table| render(&cmd, table, &out, bundles);
     let table = Table::read(inst, bundles)?;
     let files = render(&table)?;
-    edge::write(&out, &files)?;
+    let changed = edge::write(&out, &files)?;
     report(&table, &out, &files, json);
     if common.watch {
+        // The server may be running the configuration this run just replaced.
+        if let (true, Some(cmd)) = (changed, &common.reload) {
+            reload(cmd);
+        }
         watch(inst, common, bundles, &out, render)?;
     }
     Ok(())
