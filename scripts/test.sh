@@ -32,7 +32,7 @@ fi
 # binary only, no system service) as the DNS server of the custom-domain tests, Pebble (an
 # ACME CA, with pebble-challtestsrv as its DNS) for the certificate tests, curl as their
 # HTTPS client, nginx and Caddy for the edge tests (their packages' services are not started:
-# each test runs its own server on loopback).
+# each test runs its own server on loopback), node to run the generated CloudFront Function.
 export PATH="$PATH:/usr/sbin"
 APT=()
 { command -v chromedriver >/dev/null && command -v chromium >/dev/null; } || APT+=(chromium chromium-driver)
@@ -41,6 +41,7 @@ command -v pebble >/dev/null || APT+=(pebble)
 command -v curl >/dev/null || APT+=(curl)
 command -v nginx >/dev/null || APT+=(nginx)
 command -v caddy >/dev/null || APT+=(caddy)
+command -v node >/dev/null || APT+=(nodejs)
 if [ ${#APT[@]} -gt 0 ]; then
   log "installing ${APT[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then

@@ -405,7 +405,7 @@ impl Drop for Stopped {
 
 #[test]
 fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store() {
-    if !needs("node", on_path("node").is_some()) {
+    if !needs("node (apt install nodejs)", on_path("node").is_some()) {
         return;
     }
     let (root, _srv) = published();
