@@ -127,7 +127,6 @@ fn dir(name: &str) -> Result<Key> {
 pub struct Stored {
     pub chain_pem: Vec<u8>,
     pub key_pem: Vec<u8>,
-    pub state: CertState,
 }
 
 /// The state of certificate `name` (default when there has never been an attempt).
@@ -149,7 +148,6 @@ pub fn load(store: &dyn Store, name: &str) -> Result<Option<Stored>> {
     Ok(Some(Stored {
         chain_pem: chain.bytes,
         key_pem: key.bytes,
-        state: state(store, name)?,
     }))
 }
 
@@ -209,20 +207,28 @@ pub fn remove(store: &dyn Store, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every certificate name (one per `certs/{name}/state.json`), in name order.
+pub fn names(store: &dyn Store) -> Result<Vec<String>> {
+    let root = Key::new("certs")?;
+    let mut out: Vec<String> = store
+        .list_keys(&root)?
+        .iter()
+        .filter_map(|k| k.strip_prefix(&root)?.strip_suffix("/state.json"))
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 /// Every certificate name with its state, in name order.
 pub fn list(store: &dyn Store) -> Result<Vec<(String, CertState)>> {
-    let root = Key::new("certs")?;
-    let mut out = vec![];
-    for key in store.list_keys(&root)? {
-        let Some(rest) = key.strip_prefix(&root) else {
-            continue;
-        };
-        if let Some(name) = rest.strip_suffix("/state.json") {
-            out.push((name.to_owned(), state(store, name)?));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    names(store)?
+        .into_iter()
+        .map(|name| {
+            let s = state(store, &name)?;
+            Ok((name, s))
+        })
+        .collect()
 }
 
 /// The validity window of the first (leaf) certificate of a PEM chain.

@@ -40,7 +40,7 @@ impl Table {
             .unwrap_or_default();
         let routes: Vec<(String, Route)> = routes.routes.into_iter().collect();
         let mut out = vec![];
-        for (name, _) in certs::list(inst.store())? {
+        for name in certs::names(inst.store())? {
             let Some(stored) = certs::load(inst.store(), &name)? else {
                 continue;
             };

@@ -69,18 +69,16 @@ impl ResolvesServerCert for SniCerts {
         if !t8k_functions::edge::serves(&self.functions, &host).unwrap_or(false) {
             return None;
         }
-        let name = self.name_for(&host)?;
-        self.key(&name)
+        // Its own certificate if it has one (the cache remembers that it has none, too),
+        // else the subdomains' wildcard.
+        self.key(&host)
+            .or_else(|| self.key(&self.wildcard_for(&host)?))
     }
 }
 
 impl SniCerts {
-    /// The certificate for `host`: its own if it has one, else the subdomains' wildcard.
-    fn name_for(&self, host: &str) -> Option<String> {
-        let store = self.functions.inst.store();
-        if certs::version(store, host).ok().flatten().is_some() {
-            return Some(host.to_owned());
-        }
+    /// The wildcard's name, for the main domain and the names one label under it.
+    fn wildcard_for(&self, host: &str) -> Option<String> {
         let under = host
             .strip_suffix(&self.domain)
             .and_then(|l| l.strip_suffix('.'));
@@ -91,7 +89,7 @@ impl SniCerts {
         }
     }
 
-    /// Certificate `name`, from the cache while fresh and unchanged.
+    /// Certificate `name` (or that there is none), from the cache while fresh and unchanged.
     fn key(&self, name: &str) -> Option<Arc<CertifiedKey>> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cache.get(name).filter(|c| c.at.elapsed() < RECHECK) {
@@ -99,8 +97,9 @@ impl SniCerts {
         }
         let store = self.functions.inst.store();
         let version = certs::version(store, name).ok().flatten();
-        let key = match cache.get(name) {
-            Some(c) if c.version == version => c.key.clone(),
+        let key = match (cache.get(name), &version) {
+            (_, None) => None,
+            (Some(c), v) if c.version == *v => c.key.clone(),
             _ => self.load(name),
         };
         cache.insert(

@@ -97,6 +97,9 @@ impl Installation {
         }
         let host = check_custom_domain(host, &reg.domain)?;
         let max = self.env.max_custom_domains;
+        // The operator vouches for ownership and routing; with `auto_ssl` the domain still
+        // waits for its certificate.
+        let waits_for_certificate = reg.auto_ssl && !has_certificate(self, &host);
         let added = entries::update(self.store(), &tid, |e| {
             if e.claimed_hosts().any(|h| h == host) {
                 return Ok(None);
@@ -107,9 +110,7 @@ impl Installation {
                     format!("tenant '{id}' has {max}, the most MAX_CUSTOM_DOMAINS allows"),
                 ));
             }
-            // The operator vouches for ownership and routing; with `auto_ssl` the domain
-            // still waits for its certificate.
-            let awaiting = trust && reg.auto_ssl && !has_certificate(self, &host);
+            let awaiting = trust && waits_for_certificate;
             let status = match (trust, awaiting) {
                 (false, _) => DomainStatus::Pending,
                 (true, true) => DomainStatus::Verified,
@@ -140,27 +141,25 @@ impl Installation {
         Ok(self.entry(id)?.0)
     }
 
-    /// The records tenant `id` creates in DNS for `host`.
-    pub fn dns_records(&self, id: &str, host: &str) -> Result<DnsRecords> {
-        let (_, tid) = self.entry(id)?;
-        let host = ascii_domain(host)?;
-        Ok(self.record_maker()?(&tid, &host))
-    }
-
     /// The records of every custom domain of `entry`, in its order (the secret and the target
     /// are read once, however many domains it has).
     pub fn domain_records(&self, entry: &TenantEntry) -> Result<Vec<DnsRecords>> {
         let tid = entry.tenant_id()?;
-        let make = self.record_maker()?;
+        let make = self.record_maker(&self.registry()?.0)?;
         Ok(entry.domains.iter().map(|d| make(&tid, &d.host)).collect())
     }
 
     /// Makes the records of a (tenant, host) pair: the TXT token is an HMAC of the pair under
     /// the installation's signing secret.
-    fn record_maker(&self) -> Result<impl Fn(&crate::TenantId, &str) -> DnsRecords + use<>> {
-        let reg = self.registry()?.0;
+    fn record_maker(
+        &self,
+        reg: &crate::registry::Registry,
+    ) -> Result<impl Fn(&crate::TenantId, &str) -> DnsRecords + use<>> {
         let secret = self.secrets()?.signing_secret;
-        let target = reg.edge_target.unwrap_or(reg.domain);
+        let target = reg
+            .edge_target
+            .clone()
+            .unwrap_or_else(|| reg.domain.clone());
         Ok(move |tid: &crate::TenantId, host: &str| {
             let mut mac =
                 Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
@@ -186,10 +185,11 @@ impl Installation {
                 format!("{host} is not a domain of tenant '{id}'; `t8k domain add` it first"),
             ));
         }
-        let records = self.dns_records(id, &host)?;
+        let reg = self.registry()?.0;
+        let records = self.record_maker(&reg)?(&tid, &host);
         let owned = dns.txt(&records.txt_name)?.contains(&records.txt_value);
         let routed = owned && points_at(dns, &host, &records.cname_target)?;
-        let gated = routed && self.registry()?.0.auto_ssl && !has_certificate(self, &host);
+        let gated = routed && reg.auto_ssl && !has_certificate(self, &host);
         let (status, problem) = match (owned, routed) {
             (false, _) => (
                 DomainStatus::Pending,

@@ -9,12 +9,7 @@ use t8k_core::settings::Env;
 use t8k_core::store::Condition;
 
 fn installation(dir: &std::path::Path) -> Installation {
-    let store = t8k_core::store::open(
-        dir.to_str().unwrap(),
-        &t8k_core::settings::Env::default(),
-        false,
-    )
-    .unwrap();
+    let store = Box::new(t8k_core::store::local::LocalStore::new(dir));
     let inst = Installation::new(store, Env::default());
     inst.init(&InitOptions {
         domain: "aaaa.test".into(),

@@ -33,12 +33,7 @@ struct Api {
 }
 
 fn installation(dir: &std::path::Path) -> Installation {
-    let store = t8k_core::store::open(
-        dir.to_str().unwrap(),
-        &t8k_core::settings::Env::default(),
-        false,
-    )
-    .unwrap();
+    let store = Box::new(t8k_core::store::local::LocalStore::new(dir));
     Installation::new(store, Env::default())
 }
 
