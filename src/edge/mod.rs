@@ -37,17 +37,17 @@ impl Table {
     pub fn read(inst: &Installation, bundles: &dyn Store) -> Result<Table> {
         let routes = t8k_core::cas::read_json::<Routes>(bundles, &routes_key())?
             .map(|(r, _)| r)
-            .unwrap_or_default();
-        let routes: Vec<(String, Route)> = routes.routes.into_iter().collect();
+            .unwrap_or_default()
+            .routes;
         let mut out = vec![];
         for name in certs::names(inst.store())? {
-            let Some(stored) = certs::load(inst.store(), &name)? else {
-                continue;
-            };
             let hosts = match name.strip_prefix("_wildcard.") {
                 Some(d) => vec![d.to_owned(), format!("*.{d}")],
-                None if routes.iter().any(|(h, _)| *h == name) => vec![name.clone()],
+                None if routes.contains_key(&name) => vec![name.clone()],
                 None => continue, // its domain no longer routes here
+            };
+            let Some(stored) = certs::load(inst.store(), &name)? else {
+                continue;
             };
             out.push(Cert {
                 name,
@@ -56,6 +56,7 @@ impl Table {
                 key_pem: stored.key_pem,
             });
         }
+        let routes = routes.into_iter().collect();
         Ok(Table { routes, certs: out })
     }
 
