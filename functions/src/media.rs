@@ -212,8 +212,8 @@ pub async fn upload(
             bytes: &bytes,
             mime: probed.mime,
             ext: probed.ext,
-            width,
-            height,
+            width: Some(width),
+            height: Some(height),
             alt: q.alt,
         };
         Ok(media::add(st.inst.store(), &session.tenant, &up)?)

@@ -20,14 +20,33 @@ pub enum AnalyticsCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum ContentCmd {
-    /// Import a folder of Markdown files (TOML `+++` or YAML `---` front matter: title, slug,
-    /// description, date, draft, weight, menu) as story fragments, in one transaction.
+    /// Import a Hugo or Zola site (its folder, or its content/ folder) as story fragments at
+    /// the addresses that generator gives them: `_index.md` is a section, `docs/intro.md` is
+    /// /docs/intro/, an `index.md` folder is a page whose images and PDFs become media;
+    /// `slug`, `url` (Hugo) and `path` (Zola) front matter, aliases (redirects), taxonomies,
+    /// and the `ref`, `relref`, `highlight`, `param`, `figure`, `youtube`, `vimeo` and
+    /// `details` shortcodes are kept. Headless pages are skipped. Every file is checked first;
+    /// pages are written in one transaction.
+    #[command(after_help = "Examples:
+  t8k content import acme ./my-hugo-site --dry-run     (what would happen, per file)
+  t8k content import acme ./my-zola-site/content
+  t8k --json content import acme ./site --skip-invalid | jq '.report[] | select(.status != \"imported\")'")]
     Import {
         tenant: String,
         dir: PathBuf,
         /// Delete pages that are not in the folder.
         #[arg(long)]
         prune: bool,
+        /// Read and check everything, report per file, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid files when some are broken (they are listed as errors).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Whose addressing rules to follow (default: detected from hugo.toml / config.toml
+        /// beside the content folder; Hugo when there is none).
+        #[arg(long, value_enum)]
+        generator: Option<GeneratorArg>,
     },
     /// Write every story fragment as a Markdown file with TOML front matter.
     Export {
@@ -37,6 +56,12 @@ pub enum ContentCmd {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum GeneratorArg {
+    Hugo,
+    Zola,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -8,7 +8,7 @@ mod content;
 mod sites;
 mod tenants;
 
-pub use content::{AnalyticsCmd, ContentCmd, OnePassword, RoleArg, UserCmd};
+pub use content::{AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UserCmd};
 pub use sites::{BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs};
 pub use tenants::{CertsCmd, DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
 

@@ -139,7 +139,7 @@ fn create(inst: &Installation, root: &str, args: &DemoArgs, json: bool) -> Resul
             std::fs::write(dir.path().join(name), text)?;
         }
         let id = entry.tenant_id()?;
-        let report = import::import(inst.store(), &id, dir.path(), false)?;
+        let report = import::import(inst.store(), &id, dir.path(), &import::Options::default())?;
         creds.push_str(&format!("{} admin {password}\n", site.id));
         summary.push(serde_json::json!({"tenant": site.id, "domain": entry.domain, "pages": report.files, "theme": site.theme}));
     }

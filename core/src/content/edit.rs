@@ -4,7 +4,7 @@
 use rusqlite::TransactionBehavior;
 use serde::Serialize;
 
-use super::{Page, check_slug, pages};
+use super::{Page, check_path, check_slug, pages};
 use crate::db::{self, SiteDb};
 use crate::error::{Error, Result};
 use crate::name::TenantId;
@@ -46,14 +46,18 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<Summary>> {
 }
 
 pub fn get(store: &dyn Store, id: &TenantId, slug: &str) -> Result<Option<Page>> {
-    check_slug(slug).map_err(|m| Error::invalid("slug", m))?;
+    check_path(slug).map_err(|m| Error::invalid("slug", m))?;
     let db = SiteDb::open(store, id)?;
     pages::load(&db.conn, slug).map_err(db.err())
 }
 
 /// Checks a page document the way import checks a file.
 fn check(page: &Page) -> Result<()> {
-    check_slug(&page.slug).map_err(|m| Error::invalid("slug", m))?;
+    check_path(&page.slug).map_err(|m| Error::invalid("slug", m))?;
+    for alias in &page.aliases {
+        check_path(alias).map_err(|m| Error::invalid("aliases", m))?;
+    }
+    super::check_taxonomies(&page.taxonomies).map_err(|m| Error::invalid("taxonomies", m))?;
     if page.title.trim().is_empty() || page.title.len() > 300 {
         return Err(Error::invalid("title", "give a title of 1–300 characters"));
     }
@@ -138,7 +142,7 @@ pub fn save(store: &dyn Store, id: &TenantId, page: &Page, mode: Mode) -> Result
 
 /// Deletes a page (never the home page), then queues a build.
 pub fn delete(store: &dyn Store, id: &TenantId, slug: &str) -> Result<()> {
-    check_slug(slug).map_err(|m| Error::invalid("slug", m))?;
+    check_path(slug).map_err(|m| Error::invalid("slug", m))?;
     let cfg = TenantConfig::load(store, id)?;
     if slug == cfg.home_slug {
         return Err(Error::invalid(

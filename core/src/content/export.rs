@@ -1,11 +1,13 @@
 //! `t8k content export`: every story fragment back to a Markdown file with front matter, in
-//! the shape import reads, so import → export → import changes nothing.
+//! the shape import reads (Hugo's layout: a path is folders, a section is `_index.md`), so
+//! import → export → import changes nothing.
 
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::{frontmatter, pages};
+use super::paths::hugo_segment;
+use super::{Kind, Page, frontmatter, pages};
 use crate::db::SiteDb;
 use crate::error::{Error, Result};
 use crate::name::TenantId;
@@ -15,6 +17,20 @@ use crate::store::Store;
 pub struct ExportReport {
     pub dir: String,
     pub files: Vec<String>,
+}
+
+/// The file a page goes to, and the `url` to write when Hugo's rules would not give its path
+/// back from that file's place (upper case, characters Hugo drops).
+fn file_of(page: &Page, home: &str) -> (String, Option<String>) {
+    let path = &page.slug;
+    let name = match page.kind {
+        Kind::Section if path == home => "_index.md".to_owned(),
+        Kind::Section => format!("{path}/_index.md"),
+        Kind::Page => format!("{path}.md"),
+    };
+    let derived: Vec<String> = path.split('/').map(hugo_segment).collect();
+    let url = (derived.join("/") != *path).then(|| format!("/{path}/"));
+    (name, url)
 }
 
 pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Result<ExportReport> {
@@ -29,15 +45,20 @@ pub fn export(store: &dyn Store, id: &TenantId, dir: &Path, force: bool) -> Resu
         }
     }
     std::fs::create_dir_all(dir).map_err(io)?;
+    let home = crate::tenant_config::TenantConfig::load(store, id)?.home_slug;
     let db = SiteDb::open(store, id)?;
     let mut files = vec![];
     for slug in pages::slugs(&db.conn).map_err(db.err())? {
         let page = pages::load(&db.conn, &slug)
             .map_err(db.err())?
             .expect("slug was just listed");
-        let name = format!("{slug}.md");
-        crate::atomic::write_file(&dir.join(&name), frontmatter::render(&page).as_bytes())
-            .map_err(io)?;
+        let (name, url) = file_of(&page, &home);
+        let path = dir.join(&name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(io)?;
+        }
+        let text = frontmatter::render(&page, url.as_deref());
+        crate::atomic::write_file(&path, text.as_bytes()).map_err(io)?;
         files.push(name);
     }
     Ok(ExportReport {

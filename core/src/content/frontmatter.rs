@@ -5,7 +5,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{Page, Pane, check_slug, slugify};
+use std::collections::BTreeMap;
+
+use super::paths::{self, Generator};
+use super::{Kind, Page, Pane, check_slug};
 
 const PANE_MARKER: &str = "<!-- t8k:pane";
 
@@ -143,12 +146,40 @@ fn parse_front_matter(
     }
 }
 
+/// How a site's files are read: whose addressing rules, and which front matter keys are
+/// taxonomies (Hugo's `tags` and `categories` by default; Zola's live under `[taxonomies]`).
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub generator: Generator,
+    pub taxonomies: Vec<String>,
+}
+
+impl Rules {
+    pub fn of(generator: Generator) -> Rules {
+        Rules {
+            generator,
+            taxonomies: vec!["tags".into(), "categories".into()],
+        }
+    }
+}
+
+/// A parsed file: the page (its `slug` is one segment, from front matter or `stem`) and the
+/// whole path its front matter asks for (Hugo `url`, Zola `path`), with that key's line.
+#[derive(Debug)]
+pub struct Parsed {
+    pub page: Page,
+    pub url: Option<(String, usize)>,
+    /// The line of `aliases`, for problems found once the page's path is known.
+    pub aliases_line: usize,
+}
+
 /// Parses one file. `stem` (the file name without `.md`, or the folder name for `index.md`)
 /// gives the slug when the front matter has none.
-pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
+pub fn parse(text: &str, stem: &str, rules: &Rules) -> Result<Parsed, Problem> {
     let (format, fm, start, body) = split(text)?;
     let mut map = parse_front_matter(format, fm, start)?;
     let line = |k: &str| key_line(fm, start, k);
+    let generator = rules.generator;
 
     // Hugo and Zola build pages without a title: take the first heading, else the name.
     let title = match map.remove("title") {
@@ -157,11 +188,18 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
         Some(_) => return Err(problem(line("title"), "`title` must be a string")),
     };
     let slug = match map.remove("slug") {
-        Some(Value::String(s)) => s,
-        None => slugify(stem),
+        Some(Value::String(s)) => generator.page_segment(&s),
+        None => generator.page_segment(stem),
         Some(_) => return Err(problem(line("slug"), "`slug` must be a string")),
     };
-    check_slug(&slug).map_err(|m| problem(line("slug"), m))?;
+    paths::check_segment(&slug).map_err(|m| problem(line("slug"), m))?;
+    let url_key = match generator {
+        Generator::Hugo => "url",
+        Generator::Zola => "path",
+    };
+    let url = opt_string(&mut map, url_key)
+        .map_err(|m| problem(line(url_key), m))?
+        .map(|u| (u, line(url_key)));
     let description = opt_string(&mut map, "description")
         .map_err(|m| problem(line("description"), m))?
         .unwrap_or_default();
@@ -183,19 +221,87 @@ pub fn parse(text: &str, stem: &str) -> Result<Page, Problem> {
             .ok_or_else(|| problem(line("weight"), "`weight` must be a whole number"))?,
     };
     let menus = parse_menus(map.remove("menu")).map_err(|m| problem(line("menu"), m))?;
+    let aliases =
+        string_list(map.remove("aliases"), "aliases").map_err(|m| problem(line("aliases"), m))?;
+    let taxonomies = take_taxonomies(&mut map, rules).map_err(|(k, m)| problem(line(&k), m))?;
     let panes = split_panes(body, start + fm.lines().count() + 1)?;
-    Ok(Page {
-        slug,
-        title,
-        description,
-        date,
-        draft,
-        weight,
-        menus,
-        social_image,
-        extra: map,
-        panes,
+    Ok(Parsed {
+        page: Page {
+            slug,
+            kind: Kind::Page,
+            title,
+            description,
+            date,
+            draft,
+            weight,
+            menus,
+            social_image,
+            aliases,
+            taxonomies,
+            extra: map,
+            panes,
+        },
+        url,
+        aliases_line: line("aliases"),
     })
+}
+
+/// A string or a list of strings (`aliases`, taxonomy terms).
+fn string_list(v: Option<Value>, key: &str) -> Result<Vec<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(format!("`{key}` must be a list of strings")),
+            })
+            .collect(),
+        Some(_) => Err(format!("`{key}` must be a string or a list of strings")),
+    }
+}
+
+/// Taxonomy terms: the site's taxonomy keys at the top (Hugo: `tags = [...]`) and a
+/// `[taxonomies]` table (Zola, and what export writes). Errors name the key.
+fn take_taxonomies(
+    map: &mut Map<String, Value>,
+    rules: &Rules,
+) -> Result<BTreeMap<String, Vec<String>>, (String, String)> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if rules.generator == Generator::Hugo {
+        for key in &rules.taxonomies {
+            if let Some(v) = map.remove(key) {
+                out.insert(
+                    key.clone(),
+                    string_list(Some(v), key).map_err(|m| (key.clone(), m))?,
+                );
+            }
+        }
+    }
+    match map.remove("taxonomies") {
+        None => {}
+        Some(Value::Object(table)) => {
+            for (key, v) in table {
+                let terms = string_list(Some(v), &key).map_err(|m| ("taxonomies".into(), m))?;
+                out.entry(key).or_default().extend(terms);
+            }
+        }
+        Some(_) => {
+            return Err((
+                "taxonomies".into(),
+                "`taxonomies` must be a table of lists, like [taxonomies] tags = [\"a\"]".into(),
+            ));
+        }
+    }
+    out.retain(|_, terms| !terms.is_empty());
+    for terms in out.values_mut() {
+        let mut seen = std::collections::HashSet::new();
+        terms.retain(|t| seen.insert(t.clone()));
+    }
+    super::check_taxonomies(&out).map_err(|m| ("taxonomies".to_owned(), m))?;
+    Ok(out)
 }
 
 /// The title of a page whose front matter has none: its first `# ` heading outside code
@@ -336,11 +442,14 @@ fn json_to_toml(v: &Value) -> Option<toml::Value> {
     })
 }
 
-/// The front matter of a page as an ordered JSON map.
-fn front_matter(page: &Page) -> Map<String, Value> {
+/// The front matter of a page as an ordered JSON map. The path is not in it: the file's place
+/// gives it (and `url`, set by the caller when the place cannot).
+fn front_matter(page: &Page, url: Option<&str>) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("title".into(), page.title.clone().into());
-    m.insert("slug".into(), page.slug.clone().into());
+    if let Some(url) = url {
+        m.insert("url".into(), url.into());
+    }
     if !page.description.is_empty() {
         m.insert("description".into(), page.description.clone().into());
     }
@@ -361,16 +470,29 @@ fn front_matter(page: &Page) -> Map<String, Value> {
     if let Some(s) = &page.social_image {
         m.insert("social_image".into(), s.clone().into());
     }
+    if !page.aliases.is_empty() {
+        let aliases = page.aliases.iter().map(|a| format!("/{a}/"));
+        m.insert("aliases".into(), aliases.collect::<Vec<_>>().into());
+    }
     for (k, v) in &page.extra {
         m.insert(k.clone(), v.clone());
+    }
+    // Last: a TOML table must follow the plain keys.
+    if !page.taxonomies.is_empty() {
+        let table: Map<String, Value> = page
+            .taxonomies
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        m.insert("taxonomies".into(), table.into());
     }
     m
 }
 
 /// Renders a page back to a file: TOML front matter, or YAML when a value has no TOML form
-/// (null). Parsing the result gives the same page.
-pub fn render(page: &Page) -> String {
-    let fm = front_matter(page);
+/// (null). Parsing the result (at the same place, or with `url`) gives the same page.
+pub fn render(page: &Page, url: Option<&str>) -> String {
+    let fm = front_matter(page, url);
     let mut out = match json_to_toml(&Value::Object(fm.clone())) {
         Some(toml::Value::Table(t)) => format!(
             "+++\n{}+++\n",
@@ -405,22 +527,27 @@ pub fn render(page: &Page) -> String {
 mod tests {
     use super::*;
 
+    /// Parses with Hugo's rules, as t8k's own export is read back.
+    fn read(text: &str, stem: &str) -> Result<Page, Problem> {
+        parse(text, stem, &Rules::of(Generator::Hugo)).map(|p| p.page)
+    }
+
     #[test]
     fn toml_front_matter() {
-        let p = parse("+++\ntitle = \"Hello\"\ndate = 2024-05-01\nweight = 3\nmenu = \"main\"\ntags = [\"a\"]\n+++\n\nBody *text*.\n", "hello-world").unwrap();
+        let p = read("+++\ntitle = \"Hello\"\ndate = 2024-05-01\nweight = 3\nmenu = \"main\"\ntags = [\"a\"]\n+++\n\nBody *text*.\n", "hello-world").unwrap();
         assert_eq!(
             (p.slug.as_str(), p.title.as_str(), p.weight),
             ("hello-world", "Hello", 3)
         );
         assert_eq!(p.date.as_deref(), Some("2024-05-01"));
         assert_eq!(p.menus, vec!["main"]);
-        assert_eq!(p.extra["tags"], serde_json::json!(["a"]));
+        assert_eq!(p.taxonomies["tags"], ["a"]);
         assert_eq!(p.panes, vec![Pane::markdown("\nBody *text*.\n")]);
     }
 
     #[test]
     fn yaml_front_matter_with_hugo_menu_map() {
-        let p = parse("---\ntitle: About\nslug: about-us\ndraft: true\nmenu:\n  main:\n    weight: 2\n  footer: {}\n---\nHi\n", "about").unwrap();
+        let p = read("---\ntitle: About\nslug: about-us\ndraft: true\nmenu:\n  main:\n    weight: 2\n  footer: {}\n---\nHi\n", "about").unwrap();
         assert_eq!(p.slug, "about-us");
         assert!(p.draft);
         assert_eq!(p.menus, vec!["footer", "main"]);
@@ -428,42 +555,42 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = parse("+++\ntitle = \"x\"\ndraft = \"yes\"\n+++\n", "x").unwrap_err();
+        let e = read("+++\ntitle = \"x\"\ndraft = \"yes\"\n+++\n", "x").unwrap_err();
         assert_eq!(e.line, 3, "{e:?}");
-        let e = parse("+++\ntitle = \"x\"\nbroken = \n+++\n", "x").unwrap_err();
+        let e = read("+++\ntitle = \"x\"\nbroken = \n+++\n", "x").unwrap_err();
         assert_eq!(e.line, 3, "{e:?}");
-        let e = parse("---\ntitle: x\ndate: not-a-date\n---\n", "x").unwrap_err();
+        let e = read("---\ntitle: x\ndate: not-a-date\n---\n", "x").unwrap_err();
         assert_eq!(e.line, 3, "{e:?}");
-        let e = parse("---\ntitle: x\n  bad: [\n---\n", "x").unwrap_err();
+        let e = read("---\ntitle: x\n  bad: [\n---\n", "x").unwrap_err();
         assert!(e.line >= 2, "{e:?}");
-        assert_eq!(parse("no front matter", "x").unwrap_err().line, 1);
+        assert_eq!(read("no front matter", "x").unwrap_err().line, 1);
         assert!(
-            parse("+++\ntitle = \"x\"\n", "x")
+            read("+++\ntitle = \"x\"\n", "x")
                 .unwrap_err()
                 .message
                 .contains("never closed")
         );
         assert!(
-            parse("\n\n+++\ntitle = \"x\"\ndraft = 1\n+++\n", "x").is_err_and(|e| e.line == 5),
+            read("\n\n+++\ntitle = \"x\"\ndraft = 1\n+++\n", "x").is_err_and(|e| e.line == 5),
             "lines count from the top of the file, blank lines included"
         );
-        let e = parse("+++\ntitle = \"x\"\nslug = \"Bad Slug\"\n+++\n", "x").unwrap_err();
+        let e = read("+++\ntitle = \"x\"\nslug = \"..\"\n+++\n", "x").unwrap_err();
         assert_eq!(e.line, 3);
     }
 
     #[test]
     fn pages_as_hugo_and_zola_accept_them() {
         // A byte order mark and blank lines before the front matter.
-        let p = parse("\u{feff}\n\n+++\ntitle = \"Intro\"\n+++\nBody\n", "intro").unwrap();
+        let p = read("\u{feff}\n\n+++\ntitle = \"Intro\"\n+++\nBody\n", "intro").unwrap();
         assert_eq!((p.title.as_str(), p.slug.as_str()), ("Intro", "intro"));
         // No title: the first heading outside code, else the file name made readable.
-        let p = parse(
+        let p = read(
             "---\ndate: 2024-01-02\n---\n```\n# not this\n```\n# Getting Started #\n",
             "x",
         )
         .unwrap();
         assert_eq!(p.title, "Getting Started");
-        let p = parse("+++\n+++\nNo heading.\n", "release_notes-2024").unwrap();
+        let p = read("+++\n+++\nNo heading.\n", "release_notes-2024").unwrap();
         assert_eq!(p.title, "Release notes 2024");
     }
 
@@ -473,6 +600,9 @@ mod tests {
         opts.insert("class".into(), "hero".into());
         let page = Page {
             slug: "home".into(),
+            kind: Kind::Page,
+            aliases: vec!["old/home".into()],
+            taxonomies: [("tags".to_owned(), vec!["a b".to_owned(), "c".to_owned()])].into(),
             title: "Home".into(),
             description: "d".into(),
             date: Some("2024-01-02T03:04:05Z".into()),
@@ -490,16 +620,20 @@ mod tests {
                 Pane::markdown("three\n\n"),
             ],
         };
-        let text = render(&page);
-        assert_eq!(parse(&text, "ignored").unwrap(), page, "{text}");
+        let text = render(&page, None);
+        let mut back = read(&text, "home").unwrap();
+        // Aliases come back as written (absolute); import makes them paths again.
+        assert_eq!(back.aliases, ["/old/home/"]);
+        back.aliases = page.aliases.clone();
+        assert_eq!(back, page, "{text}");
     }
 
     #[test]
     fn null_extra_falls_back_to_yaml() {
-        let mut page = parse("---\ntitle: T\nsubtitle: null\n---\nx", "t").unwrap();
-        let text = render(&page);
+        let mut page = read("---\ntitle: T\nsubtitle: null\n---\nx", "t").unwrap();
+        let text = render(&page, None);
         assert!(text.starts_with("---\n"), "{text}");
         page.extra.insert("subtitle".into(), Value::Null);
-        assert_eq!(parse(&text, "t").unwrap(), page);
+        assert_eq!(read(&text, "t").unwrap(), page);
     }
 }

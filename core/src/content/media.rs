@@ -23,8 +23,9 @@ pub struct Upload<'a> {
     pub mime: &'static str,
     /// The extension that goes with `mime`.
     pub ext: &'static str,
-    pub width: u32,
-    pub height: u32,
+    /// Pixel size, for images.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
     pub alt: String,
 }
 

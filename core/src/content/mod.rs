@@ -9,15 +9,52 @@ pub mod import;
 pub mod media;
 pub mod menus;
 pub mod pages;
+pub mod paths;
 pub mod published;
+pub mod shortcodes;
 pub mod starter;
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
+
+pub use paths::check_path;
+
+/// What a page is: one page, or a section that lists the pages below its path (Hugo's and
+/// Zola's `_index.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Page,
+    Section,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Page => "page",
+            Kind::Section => "section",
+        }
+    }
+
+    pub fn parse(s: &str) -> Kind {
+        if s == "section" {
+            Kind::Section
+        } else {
+            Kind::Page
+        }
+    }
+}
 
 /// One story fragment as a document (also the JSON the content API takes and gives).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Page {
+    /// The page's address: a path of segments (`docs/intro`, see [`paths`]); the tenant's
+    /// HOME_SLUG is served at `/`. Called `slug` because a one-segment path is one.
     pub slug: String,
+    #[serde(default)]
+    pub kind: Kind,
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -33,6 +70,12 @@ pub struct Page {
     pub menus: Vec<String>,
     #[serde(default)]
     pub social_image: Option<String>,
+    /// Old addresses (paths) that redirect here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Taxonomy → terms (`tags`, `categories`, or any the site declares).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub taxonomies: BTreeMap<String, Vec<String>>,
     /// Front matter t8k does not model, kept so export gives it back.
     #[serde(default)]
     pub extra: Map<String, Value>,
@@ -56,7 +99,7 @@ impl Pane {
     }
 }
 
-/// Slugs are URL path segments: lowercase ASCII letters, digits and hyphens, 1–100 long.
+/// Names (menus, and the one-segment slugs of t8k's own starter pages): lowercase ASCII letters, digits and hyphens, 1–100 long.
 pub fn check_slug(slug: &str) -> Result<(), String> {
     if slug.is_empty() || slug.len() > 100 {
         return Err(format!("slug {slug:?} must be 1–100 characters"));
@@ -78,6 +121,22 @@ pub fn check_slug(slug: &str) -> Result<(), String> {
         return Err(format!(
             "slug {slug:?} cannot start with an underscore (reserved for t8k's own paths)"
         ));
+    }
+    Ok(())
+}
+
+/// Taxonomy names are names ([`check_slug`]); a term is 1–100 printable characters.
+pub fn check_taxonomies(taxonomies: &BTreeMap<String, Vec<String>>) -> Result<(), String> {
+    for (name, terms) in taxonomies {
+        check_slug(name).map_err(|m| format!("taxonomy name: {m}"))?;
+        if let Some(t) = terms
+            .iter()
+            .find(|t| t.trim().is_empty() || t.len() > 100 || t.chars().any(char::is_control))
+        {
+            return Err(format!(
+                "{name} term {t:?} must be 1–100 printable characters"
+            ));
+        }
     }
     Ok(())
 }

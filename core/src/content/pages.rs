@@ -5,10 +5,19 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
 
-use super::{Page, Pane};
+use super::{Kind, Page, Pane};
 
 fn json_map(text: &str) -> Map<String, Value> {
     serde_json::from_str(text).unwrap_or_default()
+}
+
+/// A JSON column read back into its type (the CHECK constraints keep it valid JSON).
+pub(crate) fn json_col<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("lists and maps serialise")
 }
 
 fn json_text(map: &Map<String, Value>) -> String {
@@ -31,13 +40,15 @@ pub fn slugs(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 pub fn load(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Page>> {
     let row = conn
         .query_row(
-            "SELECT id, title, description, date, draft, weight, social_image, extra FROM story_fragments WHERE slug = ?1",
+            "SELECT id, title, description, date, draft, weight, social_image, extra, kind, aliases, taxonomies
+             FROM story_fragments WHERE slug = ?1",
             [slug],
             |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     Page {
                         slug: slug.to_owned(),
+                        kind: Kind::parse(&r.get::<_, String>(8)?),
                         title: r.get(1)?,
                         description: r.get(2)?,
                         date: r.get(3)?,
@@ -45,6 +56,8 @@ pub fn load(conn: &Connection, slug: &str) -> rusqlite::Result<Option<Page>> {
                         weight: r.get(5)?,
                         social_image: r.get(6)?,
                         extra: json_map(&r.get::<_, String>(7)?),
+                        aliases: json_col(&r.get::<_, String>(9)?),
+                        taxonomies: json_col(&r.get::<_, String>(10)?),
                         menus: vec![],
                         panes: vec![],
                     },
@@ -103,8 +116,9 @@ pub fn upsert(conn: &Connection, page: &Page, now: &str) -> rusqlite::Result<Out
         Some(_) => {
             conn.execute(
                 "UPDATE story_fragments SET title = ?2, description = ?3, date = ?4, draft = ?5, weight = ?6,
-                 social_image = ?7, extra = ?8, changed = ?9 WHERE slug = ?1",
-                params![page.slug, page.title, page.description, page.date, page.draft, page.weight, page.social_image, json_text(&page.extra), now],
+                 social_image = ?7, extra = ?8, changed = ?9, kind = ?10, aliases = ?11, taxonomies = ?12 WHERE slug = ?1",
+                params![page.slug, page.title, page.description, page.date, page.draft, page.weight, page.social_image, json_text(&page.extra), now,
+                    page.kind.as_str(), json_of(&page.aliases), json_of(&page.taxonomies)],
             )?;
             conn.query_row(
                 "SELECT id FROM story_fragments WHERE slug = ?1",
@@ -118,9 +132,11 @@ pub fn upsert(conn: &Connection, page: &Page, now: &str) -> rusqlite::Result<Out
                 .query_row("SELECT id FROM menus WHERE name = 'main'", [], |r| r.get(0))
                 .optional()?;
             conn.execute(
-                "INSERT INTO story_fragments (slug, title, description, menu_id, social_image, date, draft, weight, extra, created, changed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                params![page.slug, page.title, page.description, shown, page.social_image, page.date, page.draft, page.weight, json_text(&page.extra), now],
+                "INSERT INTO story_fragments (slug, title, description, menu_id, social_image, date, draft, weight, extra, created, changed,
+                 kind, aliases, taxonomies)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)",
+                params![page.slug, page.title, page.description, shown, page.social_image, page.date, page.draft, page.weight, json_text(&page.extra), now,
+                    page.kind.as_str(), json_of(&page.aliases), json_of(&page.taxonomies)],
             )?;
             conn.last_insert_rowid()
         }

@@ -18,7 +18,9 @@ pub type Pane = (String, Map<String, Value>);
 #[derive(Clone, Debug)]
 pub struct Page {
     pub id: i64,
+    /// The page's path (see [`super::paths`]).
     pub slug: String,
+    pub kind: super::Kind,
     pub title: String,
     pub description: String,
     pub date: Option<String>,
@@ -28,6 +30,8 @@ pub struct Page {
     pub social_image: Option<String>,
     /// Name of the menu shown on the page.
     pub menu: Option<String>,
+    pub aliases: Vec<String>,
+    pub taxonomies: BTreeMap<String, Vec<String>>,
     pub panes: Vec<Pane>,
 }
 
@@ -114,8 +118,8 @@ fn read(conn: &Connection) -> rusqlite::Result<Published> {
 
 fn pages(conn: &Connection) -> rusqlite::Result<Vec<Page>> {
     conn.prepare(
-        "SELECT sf.id, sf.slug, sf.title, sf.description, sf.date, sf.created, sf.changed, sf.weight, sf.social_image, m.name
-         FROM story_fragments sf LEFT JOIN menus m ON m.id = sf.menu_id WHERE sf.draft = 0",
+        "SELECT sf.id, sf.slug, sf.title, sf.description, sf.date, sf.created, sf.changed, sf.weight, sf.social_image, m.name,
+         sf.kind, sf.aliases, sf.taxonomies FROM story_fragments sf LEFT JOIN menus m ON m.id = sf.menu_id WHERE sf.draft = 0",
     )?
     .query_map([], |r| {
         Ok(Page {
@@ -129,6 +133,9 @@ fn pages(conn: &Connection) -> rusqlite::Result<Vec<Page>> {
             weight: r.get(7)?,
             social_image: r.get(8)?,
             menu: r.get(9)?,
+            kind: super::Kind::parse(&r.get::<_, String>(10)?),
+            aliases: super::pages::json_col(&r.get::<_, String>(11)?),
+            taxonomies: super::pages::json_col(&r.get::<_, String>(12)?),
             panes: vec![],
         })
     })?

@@ -10,6 +10,9 @@ pub fn home_page(site_name: &str, home_slug: &str) -> Page {
     hero.insert("class".into(), "hero".into());
     Page {
         slug: home_slug.to_owned(),
+        kind: Default::default(),
+        aliases: vec![],
+        taxonomies: Default::default(),
         title: site_name.to_owned(),
         description: format!("Welcome to {site_name}."),
         date: None,

@@ -119,6 +119,14 @@ ALTER TABLE meta ADD COLUMN db_id TEXT NOT NULL DEFAULT '';
 UPDATE meta SET db_id = lower(hex(randomblob(16)));
 "#;
 
+/// Sections, aliases and taxonomies (imported Hugo and Zola sites). `slug` now holds a path of
+/// segments (`docs/intro`); every existing one-segment slug is such a path already.
+const V3: &str = r#"
+ALTER TABLE story_fragments ADD COLUMN kind TEXT NOT NULL DEFAULT 'page' CHECK (kind IN ('page', 'section'));
+ALTER TABLE story_fragments ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(aliases));
+ALTER TABLE story_fragments ADD COLUMN taxonomies TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(taxonomies));
+"#;
+
 /// Every migration, in order; index + 1 is the `user_version` after it.
 pub fn migrations() -> Vec<String> {
     let mut v1 = V1.to_owned();
@@ -131,5 +139,5 @@ pub fn migrations() -> Vec<String> {
             ));
         }
     }
-    vec![v1, V2.to_owned()]
+    vec![v1, V2.to_owned(), V3.to_owned()]
 }
