@@ -28,7 +28,7 @@ if ! installed; then
   fi
 fi
 
-# Real servers from Debian: Chromium and its WebDriver for the browser tests, dnsmasq (the
+# Real servers from Debian (and hugo, whose output the site-import test compares with): Chromium and its WebDriver for the browser tests, dnsmasq (the
 # binary only, no system service) as the DNS server of the custom-domain tests, Pebble (an
 # ACME CA, with pebble-challtestsrv as its DNS) for the certificate tests, curl as their
 # HTTPS client, nginx and Caddy for the edge tests (their packages' services are not started:
@@ -42,6 +42,7 @@ command -v curl >/dev/null || APT+=(curl)
 command -v nginx >/dev/null || APT+=(nginx)
 command -v caddy >/dev/null || APT+=(caddy)
 command -v node >/dev/null || APT+=(nodejs)
+command -v hugo >/dev/null || APT+=(hugo)
 if [ ${#APT[@]} -gt 0 ]; then
   log "installing ${APT[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then

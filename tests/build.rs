@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeSet, VecDeque};
+use std::path::Path;
 
-use common::{Root, eventually, write_files};
+use common::{Root, bundle_files as files, eventually, link_target as target, links, write_files};
 
 fn fixture() -> Root {
     let root = Root::new();
@@ -50,48 +50,6 @@ fn build(root: &Root, args: &[&str]) -> serde_json::Value {
     root.run(&all).ok().json()
 }
 
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
-}
-
-/// Root-relative link targets (`href`/`src`) in an HTML document, entities decoded.
-fn links(html: &str) -> Vec<String> {
-    let mut out = vec![];
-    for attr in ["href=\"", "src=\""] {
-        for part in html.split(attr).skip(1) {
-            let url = part.split('"').next().unwrap().replace("&amp;", "&");
-            if url.starts_with('/') && !url.starts_with("//") {
-                out.push(url);
-            }
-        }
-    }
-    out
-}
-
-fn target(bundle: &Path, url: &str) -> PathBuf {
-    let path = url.split(['#', '?']).next().unwrap();
-    if path.ends_with('/') {
-        bundle.join(&path[1..]).join("index.html")
-    } else {
-        bundle.join(&path[1..])
-    }
-}
-
 #[test]
 fn bundles_hold_every_page_and_every_link_resolves() {
     let root = fixture();
@@ -106,7 +64,7 @@ fn bundles_hold_every_page_and_every_link_resolves() {
     for slug in ["about", "menu", "raw"]
         .into_iter()
         .map(String::from)
-        .chain((0..25).map(|i| format!("post-{i:02}")))
+        .chain((0..25).map(|i| format!("posts/post-{i:02}")))
     {
         assert!(
             acme.join(&slug).join("index.html").is_file(),

@@ -8,6 +8,7 @@
 
 pub mod dates;
 pub mod deploys;
+pub mod embeds;
 pub mod error;
 pub mod fingerprint;
 pub mod history;
@@ -19,6 +20,7 @@ pub mod publish;
 pub mod render;
 pub mod sink;
 pub mod site;
+pub mod structure;
 pub mod theme;
 pub mod tree;
 

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use crate::embeds::{self, Embed};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 
@@ -94,8 +95,40 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 /// A heading being collected: level, explicit id, classes, inner events.
 type OpenHeading<'a> = (HeadingLevel, Option<String>, Vec<String>, Vec<Event<'a>>);
 
-/// Renders one pane. `ids` carries heading ids across the panes of a page.
+/// Renders one pane. `ids` carries heading ids across the panes of a page. Embed shortcodes
+/// ([`crate::embeds`]) are rendered around the Markdown.
 pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
+    if !markdown.contains("{{") && !markdown.contains("{%") {
+        return render_markdown(markdown, ids, allow_raw_html);
+    }
+    let extracted = embeds::extract(markdown);
+    let mut out = render_markdown(&extracted.markdown, ids, allow_raw_html);
+    let html: Vec<String> = extracted
+        .embeds
+        .into_iter()
+        .map(|e| match e {
+            Embed::Html(h) => h,
+            Embed::Details {
+                summary,
+                open,
+                inner,
+            } => {
+                let r = render(&inner, ids, allow_raw_html);
+                out.toc.extend(r.toc);
+                let open = if open { " open" } else { "" };
+                format!(
+                    "<details{open}><summary>{}</summary>\n{}</details>\n",
+                    escape(&summary),
+                    r.html
+                )
+            }
+        })
+        .collect();
+    out.html = embeds::restore(&out.html, &html);
+    out
+}
+
+fn render_markdown(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
     let mut out = Rendered::default();
     let mut has_raw_html = false;
     let mut events: Vec<Event> = Vec::new();

@@ -6,12 +6,16 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod listings;
+
 use crate::dates;
 use crate::error::{BuildError, chain};
 use crate::markdown::{self, Ids, TocEntry, escape};
 use crate::sink::Sink;
 use crate::site::{MenuItem, PageData, SiteData, url_of};
+use crate::structure::Structure;
 use crate::theme::Theme;
+use t8k_core::content::Kind;
 
 /// Above this many URLs, `sitemap.xml` becomes an index of several sitemaps (the protocol's limit).
 pub const SITEMAP_LIMIT: usize = 50_000;
@@ -58,8 +62,22 @@ struct PaneCtx {
     options: Map<String, Value>,
 }
 
+/// A link above a page (breadcrumbs) or to a taxonomy term.
+#[derive(Serialize, Clone)]
+struct Crumb {
+    title: String,
+    url: String,
+}
+
+/// A taxonomy's terms on a page: `{ name: "tags", terms: [{title, url}] }`.
+#[derive(Serialize)]
+struct TaxonomyLinks {
+    name: String,
+    terms: Vec<Crumb>,
+}
+
 #[derive(Serialize, Default)]
-struct PageCtx {
+struct PageCtx<'a> {
     kind: &'static str,
     title: String,
     description: String,
@@ -72,15 +90,23 @@ struct PageCtx {
     toc: Vec<TocEntry>,
     menu: Vec<MenuItem>,
     social_image: Option<String>,
+    /// The pages above this one, top first.
+    breadcrumbs: Vec<Crumb>,
+    taxonomies: Vec<TaxonomyLinks>,
+    /// A section's pages (the first listing page's worth).
+    children: Vec<Summary<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct Summary<'a> {
     title: &'a str,
     description: &'a str,
     url: String,
     date: Option<&'a str>,
     date_display: Option<String>,
+    /// How many pages a taxonomy term lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +125,7 @@ fn summary<'p>(p: &'p PageData, home_slug: &str) -> Summary<'p> {
         url: url_of(&p.slug, home_slug),
         date: p.date.as_deref(),
         date_display: p.date.as_deref().map(dates::display),
+        count: None,
     }
 }
 
@@ -156,6 +183,9 @@ fn brand(site: &SiteData) -> Brand {
 pub struct TenantRender<'a> {
     pub theme: &'a Theme,
     pub site: &'a SiteData,
+    structure: Structure,
+    /// The URLs pages are at: nothing generated (listings, terms, aliases) overwrites one.
+    page_urls: std::collections::HashSet<String>,
     base: tera::Context,
     site_url: String,
     allow_raw_html: bool,
@@ -205,6 +235,12 @@ impl<'a> TenantRender<'a> {
         TenantRender {
             theme,
             site,
+            structure: Structure::new(&site.pages, &cfg.home_slug),
+            page_urls: site
+                .pages
+                .iter()
+                .map(|p| url_of(&p.slug, &cfg.home_slug))
+                .collect(),
             base,
             site_url: cfg.site_url.trim_end_matches('/').to_owned(),
             allow_raw_html,
@@ -238,7 +274,8 @@ impl<'a> TenantRender<'a> {
             })
     }
 
-    fn page_ctx(&self, p: &PageData) -> PageCtx {
+    fn page_ctx(&self, i: usize) -> PageCtx<'a> {
+        let p = &self.site.pages[i];
         let mut ids = Ids::default();
         let mut toc = vec![];
         let panes = p
@@ -266,8 +303,23 @@ impl<'a> TenantRender<'a> {
             .and_then(|m| self.site.menus.get(m))
             .cloned()
             .unwrap_or_default();
+        let home = &self.site.config.home_slug;
+        let breadcrumbs = self.structure.crumbs[i]
+            .iter()
+            .map(|&a| Crumb {
+                title: self.site.pages[a].title.clone(),
+                url: url_of(&self.site.pages[a].slug, home),
+            })
+            .collect();
         PageCtx {
-            kind: if url == "/" { "home" } else { "page" },
+            kind: match (url == "/", p.kind) {
+                (true, _) => "home",
+                (false, Kind::Section) => "section",
+                (false, Kind::Page) => "page",
+            },
+            breadcrumbs,
+            taxonomies: self.taxonomy_links(p),
+            children: self.children(i).take(self.theme.meta.paginate).collect(),
             title: p.title.clone(),
             description: p.description.clone(),
             slug: p.slug.clone(),
@@ -295,17 +347,24 @@ impl<'a> TenantRender<'a> {
     /// Renders and writes every file of the bundle; returns the number of HTML pages.
     pub fn write_all(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
         let pages = &self.site.pages;
-        pages.par_iter().try_for_each(|p| {
-            let ctx = self.page_ctx(p);
-            let bytes = self.render("page.html", &p.slug, |c| c.insert("page", &ctx))?;
-            let path = if ctx.url == "/" {
-                "index.html".to_owned()
-            } else {
-                format!("{}/index.html", p.slug)
-            };
-            sink.write(&path, &bytes)
-        })?;
+        let section_pages: usize = (0..pages.len())
+            .into_par_iter()
+            .map(|i| {
+                let ctx = self.page_ctx(i);
+                if ctx.kind == "section" {
+                    return self.write_section(sink, i);
+                }
+                let bytes = self.render("page.html", &pages[i].slug, |c| c.insert("page", &ctx))?;
+                sink.write(
+                    &format!("{}index.html", ctx.url.trim_start_matches('/')),
+                    &bytes,
+                )?;
+                Ok(0)
+            })
+            .try_reduce(|| 0, |a, b| Ok(a + b))?;
         let listings = self.write_listings(sink)?;
+        let terms = self.write_taxonomies(sink)?;
+        self.write_aliases(sink)?;
         let not_found = PageCtx {
             kind: "404",
             title: "Page not found".into(),
@@ -331,64 +390,10 @@ impl<'a> TenantRender<'a> {
             sink.write(&asset.path, &asset.bytes)?;
         }
         Ok(pages.len()
+            + section_pages
             + listings
+            + terms
             + usize::from(!pages.iter().any(|p| p.slug == self.site.config.home_slug)))
-    }
-
-    fn listing_url(n: usize) -> String {
-        if n == 1 {
-            format!("/{LISTING_PATH}/")
-        } else {
-            format!("/{LISTING_PATH}/{n}/")
-        }
-    }
-
-    /// The listing of every published page, newest first, `paginate` per page. When the tenant
-    /// has no home page, the first listing page is also the home page.
-    fn write_listings(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
-        let per = self.theme.meta.paginate;
-        let pages = &self.site.pages;
-        let total = pages.len().div_ceil(per).max(1);
-        let has_home = pages.iter().any(|p| p.slug == self.site.config.home_slug);
-        (1..=total).into_par_iter().try_for_each(|n| {
-            let chunk = pages.chunks(per).nth(n - 1).unwrap_or(&[]);
-            let paginator = Paginator {
-                items: chunk
-                    .iter()
-                    .map(|p| summary(p, &self.site.config.home_slug))
-                    .collect(),
-                number: n,
-                total,
-                prev_url: (n > 1).then(|| Self::listing_url(n - 1)),
-                next_url: (n < total).then(|| Self::listing_url(n + 1)),
-            };
-            let url = Self::listing_url(n);
-            let page = PageCtx {
-                kind: "list",
-                title: if n == 1 {
-                    "All pages".into()
-                } else {
-                    format!("All pages, page {n} of {total}")
-                },
-                permalink: self.permalink(&url),
-                url: url.clone(),
-                menu: self.main_menu(),
-                ..Default::default()
-            };
-            let bytes = self.render("list.html", &url, |c| {
-                c.insert("page", &page);
-                c.insert("paginator", &paginator);
-            })?;
-            sink.write(
-                &format!("{}index.html", url.trim_start_matches('/')),
-                &bytes,
-            )?;
-            if n == 1 && !has_home {
-                sink.write("index.html", &bytes)?;
-            }
-            Ok(())
-        })?;
-        Ok(total)
     }
 
     fn write_sitemap(&self, sink: &dyn Sink, listings: usize) -> Result<(), BuildError> {
@@ -409,7 +414,10 @@ impl<'a> TenantRender<'a> {
             ));
         }
         for n in 1..=listings {
-            urls.push((self.permalink(&Self::listing_url(n)), None));
+            urls.push((self.permalink(&listings::listing_url(n)), None));
+        }
+        for url in listings::taxonomy_urls(self) {
+            urls.push((self.permalink(&url), None));
         }
         let urlset = |chunk: &[(String, Option<String>)]| {
             let mut x = String::from(

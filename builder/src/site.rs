@@ -29,13 +29,7 @@ pub struct SiteData {
     pub settings: BTreeMap<String, String>,
 }
 
-pub fn url_of(slug: &str, home_slug: &str) -> String {
-    if slug == home_slug {
-        "/".to_owned()
-    } else {
-        format!("/{slug}/")
-    }
-}
+pub use t8k_core::content::paths::url_of;
 
 /// Reads a tenant's published content from its (read-only) database, with menu entries
 /// turned into the URLs the site uses.

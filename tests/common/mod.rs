@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod browser;
+mod bundle;
 mod dns;
 mod http;
 mod images;
@@ -17,6 +18,7 @@ mod stores;
 mod tls;
 
 pub use browser::Browser;
+pub use bundle::*;
 pub use dns::Dnsmasq;
 pub use http::*;
 pub use images::*;

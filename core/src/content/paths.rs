@@ -180,8 +180,8 @@ mod tests {
         ] {
             assert!(check_path(bad).is_err(), "{bad:?}");
         }
-        assert!(check_path(&"a/".repeat(16).trim_end_matches('/').to_owned()).is_ok());
-        assert!(check_path(&"a/".repeat(17).trim_end_matches('/').to_owned()).is_err());
+        assert!(check_path("a/".repeat(16).trim_end_matches('/')).is_ok());
+        assert!(check_path("a/".repeat(17).trim_end_matches('/')).is_err());
         assert!(check_path(&"x".repeat(101)).is_err());
         assert!(
             check_path("docs/_index").is_ok(),

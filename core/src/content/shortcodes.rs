@@ -50,7 +50,7 @@ impl Call<'_> {
             Style::ZolaInline => false,
             Style::Hugo => calls[at + 1..]
                 .iter()
-                .take_while(|c| !(c.name == self.name && !c.closing))
+                .take_while(|c| c.name != self.name || c.closing)
                 .any(|c| c.closing && c.name == self.name),
         }
     }

@@ -119,6 +119,9 @@ fn usage_follows_writes_by_other_connections() {
         assert_eq!(usage(&cache).pages, before.pages);
         let page = t8k_core::content::Page {
             slug: format!("new-{n}"),
+            kind: Default::default(),
+            aliases: vec![],
+            taxonomies: Default::default(),
             title: "New".into(),
             description: String::new(),
             date: None,

@@ -93,9 +93,12 @@ fn entry(file: &str, status: Status) -> FileReport {
     }
 }
 
+/// A media type, its file extension, and the pixel size of an image.
+type Sniffed = (&'static str, &'static str, Option<(u32, u32)>);
+
 /// A bundle file t8k can serve as media: an image (its pixel size read from the header) or a
 /// PDF. Anything else (scripts, HTML, archives) is not imported.
-fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str, Option<(u32, u32)>)> {
+fn sniff(bytes: &[u8]) -> Option<Sniffed> {
     if bytes.starts_with(b"%PDF-") {
         return Some(("application/pdf", "pdf", None));
     }
@@ -211,6 +214,7 @@ fn plan(id: &TenantId, dir: &Path, home: &str, opts: &Options) -> Result<Plan> {
     for (source, media) in tree.sources.into_iter().zip(&media_urls) {
         let mut page = source.page;
         let mut e = entry(&source.file, Status::Imported);
+        e.warnings.extend(source.note);
         let ctx = links::Context {
             index: &index,
             dir: &source.dir,

@@ -70,10 +70,10 @@ fn find_config(dir: &Path) -> Option<(PathBuf, PathBuf)> {
             .map(|n| root.join(n))
             .find(|p| p.is_file())
     };
-    if dir.join("content").is_dir() {
-        if let Some(cfg) = in_dir(dir) {
-            return Some((dir.join("content"), cfg));
-        }
+    if dir.join("content").is_dir()
+        && let Some(cfg) = in_dir(dir)
+    {
+        return Some((dir.join("content"), cfg));
     }
     let parent = dir.parent()?;
     in_dir(parent).map(|cfg| (dir.to_owned(), cfg))

@@ -33,6 +33,8 @@ pub struct Source {
     pub dir: String,
     pub page: Page,
     pub resources: Vec<Resource>,
+    /// Said in the report (a section made for a folder without `_index.md`).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -296,10 +298,8 @@ pub fn read(site: &Site, home: &str) -> Result<Tree> {
     let mut by_path: HashMap<String, String> = HashMap::new();
     for (rel, mut p) in parsed {
         let dir = dir_of(&rel).to_owned();
-        let why = if let Some((_, from)) = headless
-            .iter()
-            .find(|(d, from)| *from != rel && within(&dir, d))
-        {
+        // A cascade applies to the section itself too.
+        let why = if let Some((_, from)) = headless.iter().find(|(d, _)| within(&dir, d)) {
             Some(format!("not rendered: cascade from {from}"))
         } else if let Some(b) = bundles
             .iter()
@@ -335,10 +335,57 @@ pub fn read(site: &Site, home: &str) -> Result<Tree> {
             dir,
             page: p.page,
             resources: vec![],
+            note: None,
         });
+    }
+    if generator == Generator::Hugo {
+        implicit_sections(&mut reader.tree);
     }
     attach_resources(&mut reader.tree, &files, &bundles, &owners);
     Ok(reader.tree)
+}
+
+/// Hugo makes a section of every top-level folder, with or without `_index.md`.
+fn implicit_sections(tree: &mut Tree) {
+    let tops: BTreeSet<String> = tree
+        .sources
+        .iter()
+        .filter_map(|s| s.dir.split('/').next().filter(|d| !d.is_empty()))
+        .map(str::to_owned)
+        .collect();
+    for top in tops {
+        let path = Generator::Hugo.folder_segment(&top);
+        if tree.sources.iter().any(|s| s.page.slug == path) || check_path(&path).is_err() {
+            continue;
+        }
+        let mut title = top.replace(['-', '_'], " ");
+        if let Some(first) = title.get(..1) {
+            title = first.to_uppercase() + &title[1..];
+        }
+        let page = Page {
+            slug: path,
+            kind: Kind::Section,
+            title,
+            description: String::new(),
+            date: None,
+            draft: false,
+            weight: 0,
+            menus: vec![],
+            social_image: None,
+            aliases: vec![],
+            taxonomies: BTreeMap::new(),
+            extra: Default::default(),
+            // What an empty `_index.md` reads as, so an export of it imports unchanged.
+            panes: vec![crate::content::Pane::markdown("")],
+        };
+        tree.sources.push(Source {
+            file: format!("{top}/_index.md"),
+            dir: top,
+            page,
+            resources: vec![],
+            note: Some("no such file: made the section Hugo makes for a top-level folder".into()),
+        });
+    }
 }
 
 /// Non-Markdown files go to the bundle they are in (any depth), else to the section beside

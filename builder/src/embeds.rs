@@ -1,0 +1,206 @@
+//! The shortcodes imported sites use for embeds, rendered to the HTML Hugo's built-ins give:
+//! `figure`, `youtube`, `vimeo` and `details` (Hugo's `{{< … >}}` and Zola's `{{ …() }}` /
+//! `{% …() %}` forms). Before Markdown runs, each call becomes a placeholder word; after (and
+//! after sanitising), the placeholder becomes the HTML made here from escaped arguments, so
+//! embeds work without allowing raw HTML.
+
+use t8k_core::content::shortcodes::{self, EMBEDS};
+
+use crate::markdown::escape;
+
+/// Markdown with placeholders, and the HTML (or, for `details`, the inner Markdown) each one
+/// stands for.
+pub struct Extracted {
+    pub markdown: String,
+    pub embeds: Vec<Embed>,
+}
+
+pub enum Embed {
+    Html(String),
+    /// `<details>`: its summary line and the Markdown inside.
+    Details {
+        summary: String,
+        open: bool,
+        inner: String,
+    },
+}
+
+pub fn placeholder(n: usize) -> String {
+    format!("t8kembed{n}x")
+}
+
+fn id_ok(id: &str, digits_only: bool) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| {
+            c.is_ascii_digit()
+                || (!digits_only && (c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        })
+}
+
+/// Only http(s) and site paths go into `src`/`href`.
+fn safe(url: &str) -> Option<String> {
+    let u = url.trim();
+    let ok = u.starts_with("https://")
+        || u.starts_with("http://")
+        || u.starts_with('/')
+        || !u.contains(':');
+    ok.then(|| escape(u))
+}
+
+fn iframe(src: &str, title: &str) -> String {
+    format!(
+        "<div class=\"embed\"><iframe src=\"{src}\" title=\"{}\" loading=\"lazy\" allow=\"accelerometer; autoplay; encrypted-media; gyroscope; picture-in-picture\" allowfullscreen></iframe></div>",
+        escape(title)
+    )
+}
+
+fn figure(call: &shortcodes::Call) -> Option<String> {
+    let src = safe(call.arg("src", 0)?)?;
+    let alt = escape(
+        call.arg("alt", usize::MAX)
+            .or(call.arg("caption", usize::MAX))
+            .unwrap_or(""),
+    );
+    let mut img = format!("<img src=\"{src}\" alt=\"{alt}\" loading=\"lazy\"");
+    for dim in ["width", "height"] {
+        if let Some(v) = call
+            .arg(dim, usize::MAX)
+            .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
+        {
+            img.push_str(&format!(" {dim}=\"{v}\""));
+        }
+    }
+    img.push('>');
+    if let Some(link) = call.arg("link", usize::MAX).and_then(safe) {
+        img = format!("<a href=\"{link}\">{img}</a>");
+    }
+    let caption = call
+        .arg("caption", usize::MAX)
+        .or(call.arg("title", usize::MAX));
+    let caption = caption.map_or(String::new(), |c| {
+        format!("<figcaption>{}</figcaption>", escape(c))
+    });
+    Some(format!("<figure>{img}{caption}</figure>"))
+}
+
+fn html_of(call: &shortcodes::Call) -> Option<String> {
+    match call.name {
+        "figure" => figure(call),
+        "youtube" => {
+            let id = call.arg("id", 0).filter(|id| id_ok(id, false))?;
+            let title = call.arg("title", usize::MAX).unwrap_or("YouTube video");
+            Some(iframe(
+                &format!("https://www.youtube-nocookie.com/embed/{id}"),
+                title,
+            ))
+        }
+        "vimeo" => {
+            let id = call.arg("id", 0).filter(|id| id_ok(id, true))?;
+            let title = call.arg("title", usize::MAX).unwrap_or("Vimeo video");
+            Some(iframe(
+                &format!("https://player.vimeo.com/video/{id}"),
+                title,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Replaces the embed calls in `md` with placeholders; calls it cannot render (a `youtube`
+/// without a usable id) stay as written.
+pub fn extract(md: &str) -> Extracted {
+    let calls = shortcodes::scan(md);
+    let mut out = Extracted {
+        markdown: String::with_capacity(md.len()),
+        embeds: vec![],
+    };
+    let mut at = 0;
+    let mut i = 0;
+    while i < calls.len() {
+        let call = &calls[i];
+        i += 1;
+        if call.closing || call.range.start < at || !EMBEDS.contains(&call.name) {
+            continue;
+        }
+        let (end, embed) = if call.name == "details" {
+            let Some(close) = calls[i..].iter().position(|c| {
+                c.closing
+                    && (c.name == "details"
+                        || (call.style == shortcodes::Style::ZolaBlock && c.name == "end"))
+            }) else {
+                continue;
+            };
+            let close = &calls[i + close];
+            let inner = md[call.range.end..close.range.start].to_owned();
+            let summary = call.arg("summary", 0).unwrap_or("Details").to_owned();
+            let open = call.arg("open", usize::MAX).is_some_and(|v| v == "true");
+            (
+                close.range.end,
+                Embed::Details {
+                    summary,
+                    open,
+                    inner,
+                },
+            )
+        } else {
+            match html_of(call) {
+                Some(html) => (call.range.end, Embed::Html(html)),
+                None => continue,
+            }
+        };
+        out.markdown.push_str(&md[at..call.range.start]);
+        out.markdown.push_str(&placeholder(out.embeds.len()));
+        out.embeds.push(embed);
+        at = end;
+    }
+    out.markdown.push_str(&md[at..]);
+    out
+}
+
+/// Puts each embed's HTML where its placeholder is (a placeholder alone in a paragraph
+/// replaces the paragraph).
+pub fn restore(html: &str, rendered: &[String]) -> String {
+    let mut out = html.to_owned();
+    for (n, h) in rendered.iter().enumerate() {
+        let p = placeholder(n);
+        let alone = format!("<p>{p}</p>");
+        out = if out.contains(&alone) {
+            out.replacen(&alone, h, 1)
+        } else {
+            out.replacen(&p, h, 1)
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_become_placeholders_and_bad_ids_stay_text() {
+        let e = extract(
+            "A\n\n{{< youtube abc_1 >}}\n\n{{< youtube \"bad id\" >}}\n{{% details summary=\"More\" %}}\n*x*\n{{% /details %}}",
+        );
+        assert_eq!(e.embeds.len(), 2);
+        assert!(e.markdown.contains("t8kembed0x") && e.markdown.contains("t8kembed1x"));
+        assert!(e.markdown.contains("{{< youtube \"bad id\" >}}"));
+        match &e.embeds[0] {
+            Embed::Html(h) => assert!(h.contains("youtube-nocookie.com/embed/abc_1"), "{h}"),
+            Embed::Details { .. } => panic!("not details"),
+        }
+        let f = extract(
+            "{{< figure src=\"javascript:alert(1)\" >}}{{ figure(src=\"/m/a.png\", caption=\"<b>\") }}",
+        );
+        assert_eq!(f.embeds.len(), 1);
+        match &f.embeds[0] {
+            Embed::Html(h) => assert_eq!(
+                h,
+                "<figure><img src=\"/m/a.png\" alt=\"&lt;b&gt;\" loading=\"lazy\"><figcaption>&lt;b&gt;</figcaption></figure>"
+            ),
+            Embed::Details { .. } => panic!("not details"),
+        }
+        assert_eq!(restore("<p>t8kembed0x</p>", &["<hr>".into()]), "<hr>");
+    }
+}

@@ -1,0 +1,255 @@
+//! Every page a build makes besides the pages themselves: the all-pages listing, a section's
+//! listing of its pages (`/docs/`, `/docs/page/2/`), taxonomy pages (`/tags/`,
+//! `/tags/rust/`), and a redirect at every alias (a page with `<meta http-equiv=refresh>` and
+//! a canonical link, plus a `_redirects` line an edge can turn into a 301). A generated page
+//! never overwrites a real one at the same address.
+
+use rayon::prelude::*;
+
+use super::{
+    Crumb, LISTING_PATH, PageCtx, Paginator, Summary, TaxonomyLinks, TenantRender, summary,
+};
+use crate::error::BuildError;
+use crate::markdown::escape;
+use crate::sink::Sink;
+use crate::site::{PageData, url_of};
+use crate::structure::{page_url, taxonomy_url};
+
+/// Page `n` of the all-pages listing: `/pages/`, `/pages/2/`.
+pub(super) fn listing_url(n: usize) -> String {
+    if n == 1 {
+        format!("/{LISTING_PATH}/")
+    } else {
+        format!("/{LISTING_PATH}/{n}/")
+    }
+}
+
+/// The first page of every taxonomy and term listing, for the sitemap.
+pub(super) fn taxonomy_urls(r: &TenantRender) -> Vec<String> {
+    let mut out = vec![];
+    for (name, terms) in &r.structure.taxonomies {
+        out.push(taxonomy_url(name, None));
+        out.extend(terms.values().map(|(seg, _)| taxonomy_url(name, Some(seg))));
+    }
+    out.retain(|u| !r.page_urls.contains(u));
+    out
+}
+
+/// The file a URL is served from.
+fn file_of(url: &str) -> String {
+    let rel = url.trim_start_matches('/');
+    if rel.ends_with(".html") {
+        rel.to_owned()
+    } else {
+        format!("{rel}index.html")
+    }
+}
+
+impl<'a> TenantRender<'a> {
+    /// A section's pages, in order.
+    pub(super) fn children(&self, i: usize) -> impl Iterator<Item = Summary<'a>> + '_ {
+        let pages: &'a [PageData] = &self.site.pages;
+        let home = &self.site.config.home_slug;
+        self.structure
+            .children
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(move |&c| summary(&pages[c], home))
+    }
+
+    pub(super) fn taxonomy_links(&self, p: &PageData) -> Vec<TaxonomyLinks> {
+        p.taxonomies
+            .iter()
+            .map(|(name, terms)| TaxonomyLinks {
+                name: name.clone(),
+                terms: terms
+                    .iter()
+                    .filter_map(|t| {
+                        let (seg, _) = self.structure.taxonomies.get(name)?.get(t)?;
+                        Some(Crumb {
+                            title: t.clone(),
+                            url: taxonomy_url(name, Some(seg)),
+                        })
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Writes `items` as listing pages, `paginate` per page, at `url(n)`; `ctx` is the first
+    /// page's context (its title gets "page n of N" on the others). Returns the pages written.
+    fn write_paged<'s>(
+        &self,
+        sink: &dyn Sink,
+        items: Vec<Summary<'s>>,
+        url: &(dyn Fn(usize) -> String + Sync),
+        ctx: &(dyn Fn(usize, usize) -> PageCtx<'s> + Sync),
+        also_home: bool,
+    ) -> Result<usize, BuildError> {
+        let per = self.theme.meta.paginate;
+        let total = items.len().div_ceil(per).max(1);
+        let chunks: Vec<&[Summary]> = items.chunks(per).collect();
+        (1..=total).into_par_iter().try_for_each(|n| {
+            let at = url(n);
+            if n > 1 && self.page_urls.contains(&at) {
+                return Ok(());
+            }
+            let paginator = Paginator {
+                items: chunks.get(n - 1).map_or(vec![], |c| c.to_vec()),
+                number: n,
+                total,
+                prev_url: (n > 1).then(|| url(n - 1)),
+                next_url: (n < total).then(|| url(n + 1)),
+            };
+            let mut page = ctx(n, total);
+            page.permalink = self.permalink(&at);
+            page.url = at.clone();
+            let bytes = self.render("list.html", &at, |c| {
+                c.insert("page", &page);
+                c.insert("paginator", &paginator);
+            })?;
+            sink.write(&file_of(&at), &bytes)?;
+            if n == 1 && also_home {
+                sink.write("index.html", &bytes)?;
+            }
+            Ok(())
+        })?;
+        Ok(total)
+    }
+
+    fn titled(title: &str, n: usize, total: usize) -> String {
+        if n == 1 {
+            title.to_owned()
+        } else {
+            format!("{title}, page {n} of {total}")
+        }
+    }
+
+    /// The listing of every published page, newest first. When the tenant has no home page,
+    /// the first listing page is also the home page.
+    pub(super) fn write_listings(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
+        let home = &self.site.config.home_slug;
+        let base = format!("/{LISTING_PATH}/");
+        if self.page_urls.contains(&base) {
+            return Ok(0);
+        }
+        let items = self.site.pages.iter().map(|p| summary(p, home)).collect();
+        let url = listing_url;
+        let ctx = |n, total| PageCtx {
+            kind: "list",
+            title: Self::titled("All pages", n, total),
+            menu: self.main_menu(),
+            ..Default::default()
+        };
+        self.write_paged(sink, items, &url, &ctx, !self.page_urls.contains("/"))
+    }
+
+    /// A section: its own panes above the listing of its pages. Returns the extra listing
+    /// pages written (beyond the section's own).
+    pub(super) fn write_section(&self, sink: &dyn Sink, i: usize) -> Result<usize, BuildError> {
+        let base = url_of(&self.site.pages[i].slug, &self.site.config.home_slug);
+        let items: Vec<Summary> = self.children(i).collect();
+        let ctx = |n: usize, total: usize| {
+            let mut page = self.page_ctx(i);
+            page.title = Self::titled(&page.title, n, total);
+            page
+        };
+        let written = self.write_paged(sink, items, &|n| page_url(&base, n), &ctx, false)?;
+        Ok(written - 1)
+    }
+
+    /// `/{taxonomy}/` lists its terms; `/{taxonomy}/{term}/` the pages carrying the term.
+    pub(super) fn write_taxonomies(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
+        let home = &self.site.config.home_slug;
+        let mut written = 0;
+        for (name, terms) in &self.structure.taxonomies {
+            let base = taxonomy_url(name, None);
+            if !self.page_urls.contains(&base) {
+                let items = terms
+                    .iter()
+                    .map(|(term, (seg, pages))| Summary {
+                        title: term,
+                        description: "",
+                        url: taxonomy_url(name, Some(seg)),
+                        date: None,
+                        date_display: None,
+                        count: Some(pages.len()),
+                    })
+                    .collect();
+                let title = titlecase(name);
+                let ctx = |n, total| PageCtx {
+                    kind: "taxonomy",
+                    title: Self::titled(&title, n, total),
+                    menu: self.main_menu(),
+                    ..Default::default()
+                };
+                written += self.write_paged(sink, items, &|n| page_url(&base, n), &ctx, false)?;
+            }
+            for (term, (seg, pages)) in terms {
+                let term_base = taxonomy_url(name, Some(seg));
+                if self.page_urls.contains(&term_base) {
+                    continue;
+                }
+                let items = pages
+                    .iter()
+                    .map(|&p| summary(&self.site.pages[p], home))
+                    .collect();
+                let ctx = |n, total| PageCtx {
+                    kind: "term",
+                    title: Self::titled(term, n, total),
+                    menu: self.main_menu(),
+                    breadcrumbs: vec![Crumb {
+                        title: titlecase(name),
+                        url: base.clone(),
+                    }],
+                    ..Default::default()
+                };
+                written +=
+                    self.write_paged(sink, items, &|n| page_url(&term_base, n), &ctx, false)?;
+            }
+        }
+        Ok(written)
+    }
+
+    /// A redirect page at every alias no page occupies, and `_redirects` (`/old/ /new/ 301`
+    /// lines, the format Netlify and Cloudflare Pages read) for edges that answer with a 301.
+    pub(super) fn write_aliases(&self, sink: &dyn Sink) -> Result<(), BuildError> {
+        let home = &self.site.config.home_slug;
+        let mut lines = String::new();
+        for p in &self.site.pages {
+            let to = url_of(&p.slug, home);
+            for alias in &p.aliases {
+                let from = if alias.ends_with(".html") {
+                    format!("/{alias}")
+                } else {
+                    format!("/{alias}/")
+                };
+                if self.page_urls.contains(&from) {
+                    continue;
+                }
+                let target = escape(&self.permalink(&to));
+                let html = format!(
+                    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+                     <link rel=\"canonical\" href=\"{target}\"><meta name=\"robots\" content=\"noindex\">\
+                     <meta http-equiv=\"refresh\" content=\"0; url={target}\"></head>\
+                     <body><p>This page moved to <a href=\"{target}\">{title}</a>.</p></body></html>\n",
+                    title = escape(&p.title)
+                );
+                sink.write(&file_of(&from), html.as_bytes())?;
+                lines.push_str(&format!("{from} {to} 301\n"));
+            }
+        }
+        if !lines.is_empty() {
+            sink.write("_redirects", lines.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+fn titlecase(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
