@@ -121,6 +121,48 @@ fn editors_create_update_and_delete_story_fragments() {
             > before
     );
 
+    // A page's address is a path: nested pages are created, read and deleted by it.
+    let nested = "docs/getting-started";
+    let r = send(
+        &srv,
+        "POST",
+        "acme.localhost",
+        "/api/pages",
+        &c,
+        &page(nested, "Getting started"),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let got = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        &format!("/api/pages/{nested}"),
+        &[("Cookie", &c)],
+    );
+    assert_eq!(
+        (got.status, got.json()["title"].as_str()),
+        (200, Some("Getting started"))
+    );
+    for bad in ["docs/../etc", "docs//x", "/docs/x", "docs/.env"] {
+        let r = send(
+            &srv,
+            "POST",
+            "acme.localhost",
+            "/api/pages",
+            &c,
+            &page(bad, "Bad"),
+        );
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+    let r = http(
+        srv.port,
+        "DELETE",
+        "acme.localhost",
+        &format!("/api/pages/{nested}"),
+        &[("Cookie", &c)],
+    );
+    assert_eq!(r.status, 204);
+
     // Refusals that change nothing.
     assert_eq!(
         send(

@@ -114,7 +114,7 @@ const ZOLA_SITE: &[(&str, &str)] = &[
     ),
     (
         "content/documentation/getting-started/overview.md",
-        "+++\ntitle = \"Overview\"\n[taxonomies]\ntags = [\"Intro\"]\n+++\n## First\n\n{{ youtube(id=\"dQw4w9WgXcQ\") }}\n",
+        "+++\ntitle = \"Overview\"\n[taxonomies]\ntags = [\"Intro\", \"Tera 1.x\"]\n+++\n## First\n\n{{ youtube(id=\"dQw4w9WgXcQ\") }}\n",
     ),
     (
         "content/documentation/getting-started/Render_Hooks.md",
@@ -313,6 +313,13 @@ fn a_hugo_site_keeps_the_addresses_hugo_gives_it_and_every_link_resolves() {
         assert!(read(alias).contains("/docs/guide/install/\""), "{alias}");
     }
     assert!(read("_redirects").contains("/old/install/ /docs/guide/install/ 301"));
+    let srv = root.serve(&[]);
+    let moved = common::http(srv.port, "GET", "acme.localhost", "/old/install/", &[]);
+    assert_eq!(
+        (moved.status, moved.header("location")),
+        (301, Some("/docs/guide/install/")),
+        "t8k serve answers an alias with a 301"
+    );
     let configure = read("docs/guide/deep/configure/index.html");
     assert!(
         configure.contains("<details><summary>All options</summary>")

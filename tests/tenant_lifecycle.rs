@@ -116,9 +116,9 @@ fn create_writes_registry_env_json_database_and_media() {
         );
     }
 
-    // Starter content: a home story fragment with several panes, in a menu.
+    // Starter content: a home story fragment (exported as home.md) with several panes, in a menu.
     let db = rusqlite_free_query(&root.file("db/acme/site.db"));
-    assert!(db.contains("home"), "{db}");
+    assert!(db.contains("title = \"Acme Bakery\""), "{db}");
 
     let show = root.run(&["--json", "tenant", "show", "acme"]).ok().json();
     assert_eq!(show["usage"]["pages"], 1);

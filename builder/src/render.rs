@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 
 mod listings;
 
+pub use listings::redirect_target;
+
 use crate::dates;
 use crate::error::{BuildError, chain};
 use crate::markdown::{self, Ids, TocEntry, escape};
@@ -179,6 +181,19 @@ fn brand(site: &SiteData) -> Brand {
     }
 }
 
+/// Whose rules make term addresses: those the site was imported with, else Hugo's.
+fn url_rules(site: &SiteData) -> t8k_core::content::paths::Generator {
+    use t8k_core::content::paths::Generator;
+    match site
+        .settings
+        .get(t8k_core::content::import::URL_RULES)
+        .map(String::as_str)
+    {
+        Some("zola") => Generator::Zola,
+        _ => Generator::Hugo,
+    }
+}
+
 /// Everything a tenant's build needs that does not change from page to page.
 pub struct TenantRender<'a> {
     pub theme: &'a Theme,
@@ -235,7 +250,7 @@ impl<'a> TenantRender<'a> {
         TenantRender {
             theme,
             site,
-            structure: Structure::new(&site.pages, &cfg.home_slug),
+            structure: Structure::new(&site.pages, &cfg.home_slug, url_rules(site)),
             page_urls: site
                 .pages
                 .iter()

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use t8k_core::content::Kind;
-use t8k_core::content::paths::{self, hugo_segment};
+use t8k_core::content::paths::{self, Generator};
 
 use crate::site::PageData;
 
@@ -31,7 +31,8 @@ fn order(pages: &[PageData], list: &mut [usize]) {
 }
 
 impl Structure {
-    pub fn new(pages: &[PageData], home: &str) -> Structure {
+    /// `terms` makes a term's URL segment (the rules the site was imported with).
+    pub fn new(pages: &[PageData], home: &str, terms: Generator) -> Structure {
         let by_path: HashMap<&str, usize> = pages
             .iter()
             .enumerate()
@@ -71,18 +72,21 @@ impl Structure {
         Structure {
             children,
             crumbs,
-            taxonomies: taxonomies(pages),
+            taxonomies: taxonomies(pages, terms),
         }
     }
 }
 
-fn taxonomies(pages: &[PageData]) -> BTreeMap<String, BTreeMap<String, (String, Vec<usize>)>> {
+fn taxonomies(
+    pages: &[PageData],
+    rules: Generator,
+) -> BTreeMap<String, BTreeMap<String, (String, Vec<usize>)>> {
     let mut out: BTreeMap<String, BTreeMap<String, (String, Vec<usize>)>> = BTreeMap::new();
     // Pages are newest first already: term listings keep that order.
     for (i, p) in pages.iter().enumerate() {
         for (name, terms) in &p.taxonomies {
             for term in terms {
-                let seg = hugo_segment(term);
+                let seg = rules.term_segment(term);
                 if paths::check_segment(&seg).is_err() {
                     continue;
                 }
@@ -133,7 +137,11 @@ mod tests {
             social_image: None,
             menu: None,
             aliases: vec![],
-            taxonomies: [("tags".to_owned(), vec!["Rust Tips".to_owned()])].into(),
+            taxonomies: [(
+                "tags".to_owned(),
+                vec!["Rust Tips".to_owned(), "Tera 1.x".to_owned()],
+            )]
+            .into(),
             panes: vec![],
         }
     }
@@ -149,7 +157,7 @@ mod tests {
             page("docs/x/deep", Kind::Page, 1, "2024-01-01"),
             page("about", Kind::Page, 0, "2024-01-01"),
         ];
-        let s = Structure::new(&pages, "home");
+        let s = Structure::new(&pages, "home", Generator::Hugo);
         assert_eq!(
             s.children[&1],
             [5, 3, 4, 2],
@@ -161,5 +169,11 @@ mod tests {
         let tags = &s.taxonomies["tags"]["Rust Tips"];
         assert_eq!((tags.0.as_str(), tags.1.len()), ("rust-tips", 7));
         assert_eq!(page_url("/docs/", 2), "/docs/page/2/");
+        let zola = Structure::new(&pages, "home", Generator::Zola);
+        assert_eq!(s.taxonomies["tags"]["Tera 1.x"].0, "tera-1.x");
+        assert_eq!(
+            zola.taxonomies["tags"]["Tera 1.x"].0, "tera-1-x",
+            "Zola slugifies terms"
+        );
     }
 }

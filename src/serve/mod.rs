@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 use t8k_builder::publish::{Routes, SiteId, object_key};
+use t8k_builder::render::redirect_target;
 use t8k_core::TenantId;
 use t8k_core::bandwidth::{self, Month};
 use t8k_core::hosts::Site;
@@ -126,6 +127,12 @@ fn file_response(
     req: &HeaderMap,
     head: bool,
 ) -> Response {
+    // An alias of an imported page: a 301, as an edge reading `_redirects` would answer.
+    if let Some(location) = redirect_target(&bytes).and_then(|t| HeaderValue::from_str(t).ok()) {
+        let mut r = html(StatusCode::MOVED_PERMANENTLY, String::new(), true);
+        r.headers_mut().insert(header::LOCATION, location);
+        return r;
+    }
     let etag = etag_of(&bytes);
     let not_modified = status == StatusCode::OK && matches_etag(req, &etag);
     let len = bytes.len();

@@ -15,6 +15,17 @@ use crate::sink::Sink;
 use crate::site::{PageData, url_of};
 use crate::structure::{page_url, taxonomy_url};
 
+/// How a redirect page starts: the target follows, then ` -->`. `t8k serve` answers a
+/// request for such a page with a 301 to the target ([`redirect_target`]).
+const REDIRECT_MARKER: &str = "<!doctype html>\n<!-- t8k:redirect ";
+
+/// The target of a redirect page written by [`TenantRender::write_aliases`], if `bytes` is one.
+pub fn redirect_target(bytes: &[u8]) -> Option<&str> {
+    let rest = bytes.strip_prefix(REDIRECT_MARKER.as_bytes())?;
+    let end = rest.iter().position(|&b| b == b' ')?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
 /// Page `n` of the all-pages listing: `/pages/`, `/pages/2/`.
 pub(super) fn listing_url(n: usize) -> String {
     if n == 1 {
@@ -230,7 +241,7 @@ impl<'a> TenantRender<'a> {
                 }
                 let target = escape(&self.permalink(&to));
                 let html = format!(
-                    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+                    "{REDIRECT_MARKER}{to} -->\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
                      <link rel=\"canonical\" href=\"{target}\"><meta name=\"robots\" content=\"noindex\">\
                      <meta http-equiv=\"refresh\" content=\"0; url={target}\"></head>\
                      <body><p>This page moved to <a href=\"{target}\">{title}</a>.</p></body></html>\n",

@@ -6,7 +6,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{check_slug, edit, pages};
+use super::{check_path, check_slug, edit, pages};
 use crate::db::SiteDb;
 use crate::error::{Error, Result};
 use crate::name::TenantId;
@@ -80,7 +80,7 @@ fn check(menu: &Menu) -> Result<()> {
         }
         match (&item.page, &item.url) {
             (Some(slug), None) => {
-                check_slug(slug).map_err(|m| Error::invalid("menu item page", m))?
+                check_path(slug).map_err(|m| Error::invalid("menu item page", m))?
             }
             (None, Some(url)) => check_url(url).map_err(|m| Error::invalid("menu item url", m))?,
             _ => {

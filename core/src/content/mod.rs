@@ -83,6 +83,28 @@ pub struct Page {
     pub panes: Vec<Pane>,
 }
 
+impl Page {
+    /// A page with its path and title and nothing else: one empty pane, which is what a file
+    /// with front matter and no body reads as.
+    pub fn new(slug: impl Into<String>, title: impl Into<String>) -> Page {
+        Page {
+            slug: slug.into(),
+            kind: Kind::Page,
+            title: title.into(),
+            description: String::new(),
+            date: None,
+            draft: false,
+            weight: 0,
+            menus: vec![],
+            social_image: None,
+            aliases: vec![],
+            taxonomies: BTreeMap::new(),
+            extra: Map::new(),
+            panes: vec![Pane::markdown("")],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pane {
     pub markdown: String,

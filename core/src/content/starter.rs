@@ -9,18 +9,8 @@ pub fn home_page(site_name: &str, home_slug: &str) -> Page {
     let mut hero = serde_json::Map::new();
     hero.insert("class".into(), "hero".into());
     Page {
-        slug: home_slug.to_owned(),
-        kind: Default::default(),
-        aliases: vec![],
-        taxonomies: Default::default(),
-        title: site_name.to_owned(),
         description: format!("Welcome to {site_name}."),
-        date: None,
-        draft: false,
-        weight: 0,
         menus: vec!["main".into()],
-        social_image: None,
-        extra: Default::default(),
         panes: vec![
             Pane {
                 markdown: format!(
@@ -35,6 +25,7 @@ pub fn home_page(site_name: &str, home_slug: &str) -> Page {
                 "## Stay in touch\n\nThis page is a *story fragment* made of three panes; each pane is Markdown.\n",
             ),
         ],
+        ..Page::new(home_slug, site_name)
     }
 }
 

@@ -117,21 +117,7 @@ fn usage_follows_writes_by_other_connections() {
         };
         let before = usage(&cache);
         assert_eq!(usage(&cache).pages, before.pages);
-        let page = t8k_core::content::Page {
-            slug: format!("new-{n}"),
-            kind: Default::default(),
-            aliases: vec![],
-            taxonomies: Default::default(),
-            title: "New".into(),
-            description: String::new(),
-            date: None,
-            draft: false,
-            weight: 0,
-            menus: vec![],
-            social_image: None,
-            extra: Default::default(),
-            panes: vec![],
-        };
+        let page = t8k_core::content::Page::new(format!("new-{n}"), "New");
         t8k_core::content::edit::save(
             inst.store(),
             &id,

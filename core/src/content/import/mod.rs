@@ -295,13 +295,31 @@ pub fn import(
             id,
             &cfg.home_slug,
             &limits,
-            &plan.pages,
+            (plan.generator, &plan.pages),
             opts.prune,
             &now,
             &mut report,
         )
     })?;
     Ok(report)
+}
+
+/// The setting that tells the builder whose rules make taxonomy term addresses (Zola
+/// slugifies `Rust 1.x` to `rust-1-x`, Hugo keeps `rust-1.x`). Written only when it changes,
+/// so an unchanged re-import leaves the content version alone.
+pub const URL_RULES: &str = "url_rules";
+
+fn set_url_rules(tx: &rusqlite::Transaction, generator: Generator) -> rusqlite::Result<()> {
+    let name = match generator {
+        Generator::Hugo => "hugo",
+        Generator::Zola => "zola",
+    };
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value",
+        [URL_RULES, name],
+    )?;
+    Ok(())
 }
 
 /// The import itself, in one transaction on `db`; may run again if a remote write loses a race.
@@ -311,7 +329,7 @@ fn apply(
     id: &TenantId,
     home_slug: &str,
     limits: &Limits,
-    found: &[Page],
+    (generator, found): (Generator, &[Page]),
     prune: bool,
     now: &str,
     report: &mut ImportReport,
@@ -327,6 +345,7 @@ fn apply(
         .map_err(Error::db(id.as_str()))?;
     let pages_before = pages::slugs(&tx).map_err(Error::db(id.as_str()))?.len() as u64;
     let size_before = SiteDb::stored_in_transaction(&tx).map_err(Error::db(id.as_str()))?;
+    set_url_rules(&tx, generator).map_err(Error::db(id.as_str()))?;
     for page in found {
         match pages::upsert(&tx, page, now).map_err(Error::db(id.as_str()))? {
             pages::Outcome::Created => report.created.push(page.slug.clone()),

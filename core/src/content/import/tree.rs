@@ -363,20 +363,8 @@ fn implicit_sections(tree: &mut Tree) {
             title = first.to_uppercase() + &title[1..];
         }
         let page = Page {
-            slug: path,
             kind: Kind::Section,
-            title,
-            description: String::new(),
-            date: None,
-            draft: false,
-            weight: 0,
-            menus: vec![],
-            social_image: None,
-            aliases: vec![],
-            taxonomies: BTreeMap::new(),
-            extra: Default::default(),
-            // What an empty `_index.md` reads as, so an export of it imports unchanged.
-            panes: vec![crate::content::Pane::markdown("")],
+            ..Page::new(path, title)
         };
         tree.sources.push(Source {
             file: format!("{top}/_index.md"),
