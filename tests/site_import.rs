@@ -448,3 +448,23 @@ fn broken_files_stop_the_import_unless_skipped_and_bad_paths_are_refused() {
     assert_eq!(report_of(&r, "stray.png")["status"], "skipped");
     assert_eq!(r["created"], serde_json::json!(["good"]));
 }
+
+#[test]
+fn an_import_refused_for_max_pages_stores_no_media() {
+    let (root, src) = setup(
+        "bundled",
+        &[
+            ("a/index.md", "+++\ntitle = \"A\"\n+++\n![x](pic.png)\n"),
+            ("b.md", "+++\ntitle = \"B\"\n+++\n"),
+        ],
+        "a/pic.png",
+    );
+    root.run(&["tenant", "set-quota", "acme", "--pages", "2", "--force"])
+        .ok();
+    root.run(&["content", "import", "acme", src.to_str().unwrap()])
+        .fails(1, "MAX_PAGES");
+    let stored = std::fs::read_dir(root.file("media/acme"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(stored, 0, "no media stored");
+}

@@ -365,10 +365,11 @@ impl<'a> TenantRender<'a> {
         let section_pages: usize = (0..pages.len())
             .into_par_iter()
             .map(|i| {
-                let ctx = self.page_ctx(i);
-                if ctx.kind == "section" {
+                let home = &self.site.config.home_slug;
+                if pages[i].kind == Kind::Section && pages[i].slug != *home {
                     return self.write_section(sink, i);
                 }
+                let ctx = self.page_ctx(i);
                 let bytes = self.render("page.html", &pages[i].slug, |c| c.insert("page", &ctx))?;
                 sink.write(
                     &format!("{}index.html", ctx.url.trim_start_matches('/')),

@@ -67,7 +67,8 @@ pub struct FileReport {
 pub struct ImportReport {
     pub generator: Generator,
     pub dry_run: bool,
-    /// Pages read (Markdown files imported).
+    /// Pages imported: Markdown files, and the sections Hugo makes for top-level folders
+    /// without an `_index.md`.
     pub files: usize,
     pub created: Vec<String>,
     pub updated: Vec<String>,
@@ -265,7 +266,9 @@ pub fn import(
         content_version: 0,
         report: plan.report,
     };
-    if opts.dry_run {
+    // What the import would do: the whole answer of a dry run, and a first MAX_PAGES check
+    // before any media is stored (the check that holds is the one in the transaction).
+    {
         let db = SiteDb::open(store, id)?;
         for page in &plan.pages {
             match pages::load(&db.conn, &page.slug).map_err(db.err())? {
@@ -275,6 +278,17 @@ pub fn import(
             }
         }
         report.content_version = db.content_version()?;
+        let existing = pages::slugs(&db.conn).map_err(db.err())?.len();
+        let after = if opts.prune {
+            plan.pages.len()
+        } else {
+            existing + report.created.len()
+        };
+        if after > existing {
+            quota::check_pages(id, &limits, after as u64)?;
+        }
+    }
+    if opts.dry_run {
         return Ok(report);
     }
     for m in &plan.media {
