@@ -48,7 +48,8 @@ pub enum ContentCmd {
         #[arg(long, value_enum)]
         generator: Option<GeneratorArg>,
     },
-    /// Write every story fragment as a Markdown file with TOML front matter.
+    /// Write every story fragment as a Markdown file with TOML front matter, in Hugo's layout
+    /// (a path is folders, a section is `_index.md`), so importing it gives the same pages.
     Export {
         tenant: String,
         dir: PathBuf,
