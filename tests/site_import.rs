@@ -75,7 +75,7 @@ const HUGO_SITE: &[(&str, &str)] = &[
     ),
     (
         "content/blog/first-post/index.md",
-        "+++\ntitle = \"First post\"\ndate = 2024-05-01\n+++\n![A cat](cat.png)\n\n{{< figure src=\"cat.png\" caption=\"The cat\" >}}\n\n{{< youtube dQw4w9WgXcQ >}}\n",
+        "+++\ntitle = \"First post\"\ndate = 2024-05-01\n+++\n![A cat](cat.png)\n\n{{< figure src=\"cat.png\" caption=\"The cat\" >}}\n\n{{< youtube dQw4w9WgXcQ >}}\n\n{{< vimeo 146022717 >}}\n",
     ),
     (
         "content/blog/first-post/notes.md",
@@ -126,7 +126,7 @@ const ZOLA_SITE: &[(&str, &str)] = &[
     ),
     (
         "content/blog/with-assets/index.md",
-        "+++\ntitle = \"Assets\"\n+++\n![plan](plan.png)\n",
+        "+++\ntitle = \"Assets\"\n+++\n![plan](plan.png)\n\n{{ figure(src=\"plan.png\", caption=\"The plan\") }}\n\n{{ vimeo(id=\"146022717\") }}\n\n{% details(summary=\"Why\") %}\nBecause **so**.\n{% end %}\n",
     ),
     (
         "content/hidden.md",
@@ -333,6 +333,7 @@ fn a_hugo_site_keeps_the_addresses_hugo_gives_it_and_every_link_resolves() {
     let post = read("blog/first-post/index.html");
     assert!(
         post.contains("youtube-nocookie.com/embed/dQw4w9WgXcQ")
+            && post.contains("player.vimeo.com/video/146022717")
             && post.contains("<figcaption>The cat</figcaption>"),
         "{post}"
     );
@@ -408,6 +409,23 @@ fn a_zola_site_keeps_zola_addresses_and_its_internal_links() {
     assert!(
         bundle.join("news/launch/index.html").is_file()
             && bundle.join("tags/intro/index.html").is_file()
+    );
+    let assets = std::fs::read_to_string(bundle.join("blog/with-assets/index.html")).unwrap();
+    for needle in [
+        "<figcaption>The plan</figcaption>",
+        "player.vimeo.com/video/146022717",
+        "<details><summary>Why</summary>",
+        "<strong>so</strong>",
+    ] {
+        assert!(assets.contains(needle), "{needle}: {assets}");
+    }
+    assert!(
+        links(&assets)
+            .iter()
+            .filter(|u| u.starts_with("/media/"))
+            .count()
+            == 2,
+        "the image and the figure point at the imported media: {assets}"
     );
     let launch = std::fs::read_to_string(bundle.join("blog/launch-day/index.html")).unwrap();
     assert!(launch.contains("2024"), "the date came from the file name");
