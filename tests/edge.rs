@@ -25,6 +25,15 @@ fn published() -> (Root, common::Server) {
     root.create("bobs").ok();
     root.run(&["domain", "add", "acme", "shop.acme.test", "--trust"])
         .ok();
+    // A page that moved: its old address is an alias the edges answer with a 301.
+    root.import_pages(
+        "acme",
+        "moved-src",
+        &[(
+            "guide.md".into(),
+            "+++\ntitle = \"Guide\"\naliases = [\"/old-guide/\"]\n+++\nHere now.\n".into(),
+        )],
+    );
     root.run(&["build"]).ok();
     root.run(&["publish"]).ok();
     let srv = root.serve(&[]);
@@ -43,6 +52,20 @@ fn republish_with_news(root: &Root) {
     );
     root.run(&["build", "acme"]).ok();
     root.run(&["publish", "acme"]).ok();
+}
+
+/// The alias of acme's guide answers with a 301 to the page, on every host of the tenant;
+/// another tenant's same path does not.
+fn assert_moved(http: u16) {
+    for host in ["acme.example.com", "shop.acme.test"] {
+        let r = get(http, host, "/old-guide/");
+        assert_eq!(
+            (r.status, r.header("location")),
+            (301, Some("/guide/")),
+            "{host}"
+        );
+    }
+    assert_eq!(get(http, "bobs.example.com", "/old-guide/").status, 404);
 }
 
 /// Polls `check` for up to ten seconds (a reload is asynchronous; a watch looks every second).
@@ -224,6 +247,7 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     );
     assert_eq!(get(http, "acme.example.com", "/api/auth/me").status, 401);
     assert_eq!(get(http, "nobody.test", "/api/auth/me").status, 404);
+    assert_moved(http);
 
     // TLS with the certificate from certs/, verified against the CA; no certificate, no TLS.
     let (code, status, body) = https_get(&ca.pem, "shop.acme.test", tls, "/");
@@ -373,6 +397,7 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
 
     assert_eq!(get(http, "acme.example.com", "/").status, 200);
     assert_eq!(get(http, "nobody.test", "/").status, 404);
+    assert_moved(http);
     // An active host: the ask endpoint allows it, Caddy obtains a certificate from Pebble.
     let issuing = pebble.issuing_root();
     let (code, status, body) = https_get(&issuing, "shop.acme.test", https, "/");

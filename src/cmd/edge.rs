@@ -9,7 +9,7 @@ use t8k_core::lifecycle::Installation;
 use t8k_core::store::Store;
 
 use crate::cli::{EdgeArgs, EdgeCmd};
-use crate::edge::{self, Output, Table, caddy, cloudfront, nginx};
+use crate::edge::{self, Output, RedirectCache, Table, caddy, cloudfront, nginx};
 use crate::{UsageError, output};
 
 pub fn run(inst: &Installation, cmd: EdgeCmd, json: bool) -> Result<()> {
@@ -30,7 +30,8 @@ pub fn run(inst: &Installation, cmd: EdgeCmd, json: bool) -> Result<()> {
         None => inst.store(),
     };
     let render = |table: &Table| render(&cmd, table, &out, bundles);
-    let table = Table::read(inst, bundles)?;
+    let mut cache = RedirectCache::default();
+    let table = Table::read(inst, bundles, &mut cache)?;
     let files = render(&table)?;
     let changed = edge::write(&out, &files)?;
     report(&table, &out, &files, json);
@@ -39,7 +40,7 @@ pub fn run(inst: &Installation, cmd: EdgeCmd, json: bool) -> Result<()> {
         if let (true, Some(cmd)) = (changed, &common.reload) {
             reload(cmd);
         }
-        watch(inst, common, bundles, &out, render)?;
+        watch(inst, common, bundles, &out, &mut cache, render)?;
     }
     Ok(())
 }
@@ -146,11 +147,12 @@ fn watch(
     common: &EdgeArgs,
     bundles: &dyn Store,
     out: &Path,
+    cache: &mut RedirectCache,
     render: impl Fn(&Table) -> Result<Vec<Output>>,
 ) -> Result<()> {
     loop {
         std::thread::sleep(Duration::from_secs(1));
-        let files = match Table::read(inst, bundles).and_then(|t| render(&t)) {
+        let files = match Table::read(inst, bundles, cache).and_then(|t| render(&t)) {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!(

@@ -20,6 +20,8 @@ pub struct Options<'a> {
 
 /// The site value of a host no route names (a placeholder is never empty in Caddy's map).
 const UNKNOWN: &str = "_unknown";
+/// The redirect value of a path that is no alias.
+const NO_REDIRECT: &str = "-";
 
 pub fn render(table: &Table, o: &Options<'_>) -> Vec<Output> {
     let mut files = vec![Output::text("Caddyfile", caddyfile(table, o))];
@@ -48,11 +50,25 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
         let active = if route.active { 1 } else { 0 };
         c.push_str(&format!("\t\t{host} {} {active}\n", Table::prefix(route)));
     }
+    c.push_str(&format!("\t\tdefault {UNKNOWN} 1\n\t}}\n"));
+    // Aliases of imported pages: a 301 to where they moved.
+    c.push_str("\tmap {host}{path} {t8k_redirect} {\n");
+    for (host, redirects) in &table.redirects {
+        for r in redirects.iter() {
+            c.push_str(&format!(
+                "\t\t{} {}\n",
+                quoted(&format!("{host}{}", r.from)),
+                quoted(&r.to)
+            ));
+        }
+    }
+    c.push_str(&format!(
+        "\t\tdefault {NO_REDIRECT}\n\t}}\n\t@moved expression `{{t8k_redirect}} != \"{NO_REDIRECT}\"`\n\tredir @moved {{t8k_redirect}} 301\n"
+    ));
     let pages = quoted(&format!("{}/pages", o.out));
     let site_root = quoted(&format!("{}/sites/{{t8k_site}}", o.sites));
     c.push_str(&format!(
-        "\t\tdefault {UNKNOWN} 1\n\t}}\n\
-         \theader X-Content-Type-Options nosniff\n\
+        "\theader X-Content-Type-Options nosniff\n\
          \thandle /api/* {{\n\t\treverse_proxy {f}\n\t}}\n\
          \thandle /.well-known/acme-challenge/* {{\n\t\treverse_proxy {f}\n\t}}\n\
          \t@unknown expression `{{t8k_site}} == \"{UNKNOWN}\"`\n\

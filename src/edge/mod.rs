@@ -7,10 +7,13 @@ pub mod caddy;
 pub mod cloudfront;
 pub mod nginx;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use t8k_core::certs;
+use t8k_core::key::Key;
 use t8k_core::lifecycle::Installation;
 use t8k_core::routes::{Route, Routes, routes_key};
 use t8k_core::store::Store;
@@ -19,6 +22,8 @@ use t8k_core::store::Store;
 pub struct Table {
     /// Public host → route, sorted by host.
     pub routes: Vec<(String, Route)>,
+    /// Host → its site's aliases (from → to paths), for a 301 at the edge.
+    pub redirects: Vec<(String, Arc<Vec<Redirect>>)>,
     /// Certificates for hosts that route (custom domains) and the subdomains' wildcard.
     pub certs: Vec<Cert>,
 }
@@ -32,9 +37,64 @@ pub struct Cert {
     pub key_pem: Vec<u8>,
 }
 
+/// An alias of an imported page: `from` answers with a 301 to `to` (both site paths).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    pub from: String,
+    pub to: String,
+}
+
+/// A path safe to write into a server configuration: `/`, then letters, digits and `-_.~+/`.
+fn plain_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.chars()
+            .all(|c| c.is_alphanumeric() || "-_.~+/".contains(c))
+}
+
+/// The `_redirects` of a deploy (`/old/ /new/ 301` lines, written by the builder for
+/// aliases); lines in any other shape are left out.
+fn parse_redirects(text: &str) -> Vec<Redirect> {
+    text.lines()
+        .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            [from, to, "301"] if plain_path(from) && plain_path(to) => Some(Redirect {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The aliases of each deploy read so far. A deploy never changes, so a watching edge reads
+/// a site's `_redirects` once per deploy, not on every regeneration.
+#[derive(Default)]
+pub struct RedirectCache(HashMap<String, Arc<Vec<Redirect>>>);
+
+impl RedirectCache {
+    fn of(&mut self, bundles: &dyn Store, route: &Route) -> Result<Arc<Vec<Redirect>>> {
+        let prefix = Table::prefix(route);
+        if let Some(found) = self.0.get(&prefix) {
+            return Ok(found.clone());
+        }
+        let key = Key::new(&format!("sites/{prefix}/_redirects"))?;
+        let text = bundles
+            .get(&key)?
+            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+            .unwrap_or_default();
+        let found = Arc::new(parse_redirects(&text));
+        self.0.insert(prefix, found.clone());
+        Ok(found)
+    }
+}
+
 impl Table {
-    /// Reads `routes.json` from the bundle store and the certificates from the data root.
-    pub fn read(inst: &Installation, bundles: &dyn Store) -> Result<Table> {
+    /// Reads `routes.json` from the bundle store, the aliases of each live deploy (through
+    /// `cache`) and the certificates from the data root.
+    pub fn read(
+        inst: &Installation,
+        bundles: &dyn Store,
+        cache: &mut RedirectCache,
+    ) -> Result<Table> {
         let routes = t8k_core::cas::read_json::<Routes>(bundles, &routes_key())?
             .map(|(r, _)| r)
             .unwrap_or_default()
@@ -56,8 +116,19 @@ impl Table {
                 key_pem: stored.key_pem,
             });
         }
+        let mut redirects = vec![];
+        for (host, route) in &routes {
+            let found = cache.of(bundles, route)?;
+            if !found.is_empty() {
+                redirects.push((host.clone(), found));
+            }
+        }
         let routes = routes.into_iter().collect();
-        Ok(Table { routes, certs: out })
+        Ok(Table {
+            routes,
+            redirects,
+            certs: out,
+        })
     }
 
     /// A route's bundle prefix under `sites/`: `{tenant}/{deploy}`.
@@ -163,4 +234,18 @@ pub fn write(dir: &Path, outputs: &[Output]) -> Result<bool> {
 /// already; this keeps a path with spaces one argument).
 pub fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_301_lines_become_redirects() {
+        let r = parse_redirects(
+            "/old/ /new/ 301\n/a/ /b/ 302\n/x\"; /y/ 301\n/café/ /ok/ 301\nnot a line\n",
+        );
+        let from: Vec<&str> = r.iter().map(|r| r.from.as_str()).collect();
+        assert_eq!(from, ["/old/", "/café/"]);
+    }
 }

@@ -46,6 +46,7 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
         c.push_str(&format!("    {host} 0;\n"));
     }
     c.push_str("}\n\n");
+    c.push_str(&redirect_map(table));
     c.push_str(CACHE_MAP);
     c.push_str(&format!(
         "\nmap $t8k_site $t8k_missing {{\n    \"\" /_t8k/unknown-host.html;\n    default /404.html;\n}}\n\n\
@@ -72,6 +73,22 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
             file("key"),
         ));
     }
+    c
+}
+
+/// The aliases of imported pages: `$host$uri` → where it moved (answered with a 301).
+fn redirect_map(table: &Table) -> String {
+    let mut c = String::from("map \"$host$uri\" $t8k_redirect {\n    default \"\";\n");
+    for (host, redirects) in &table.redirects {
+        for r in redirects.iter() {
+            c.push_str(&format!(
+                "    {} {};\n",
+                quoted(&format!("{host}{}", r.from)),
+                quoted(&r.to)
+            ));
+        }
+    }
+    c.push_str("}\n\n");
     c
 }
 
@@ -126,6 +143,7 @@ fn locations(o: &Options<'_>) -> String {
         "location / {{\n    \
          if ($t8k_site = \"\") {{ return 404; }}\n    \
          if ($t8k_active = 0) {{ return 503; }}\n    \
+         if ($t8k_redirect) {{ return 301 $t8k_redirect; }}\n    \
          error_page 404 $t8k_missing;\n    \
          error_page 403 =404 $t8k_missing;\n    \
          error_page 503 /_t8k/unavailable.html;\n    \
