@@ -9,10 +9,12 @@ use t8k_core::content::shortcodes::{self, EMBEDS};
 use crate::markdown::escape;
 
 /// Markdown with placeholders, and the HTML (or, for `details`, the inner Markdown) each one
-/// stands for.
+/// stands for. Placeholders carry a random nonce, so text that merely looks like one (in an
+/// attribute, say) is never replaced with an embed.
 pub struct Extracted {
     pub markdown: String,
     pub embeds: Vec<Embed>,
+    nonce: u64,
 }
 
 pub enum Embed {
@@ -25,8 +27,16 @@ pub enum Embed {
     },
 }
 
-pub fn placeholder(n: usize) -> String {
-    format!("t8kembed{n}x")
+fn placeholder(nonce: u64, n: usize) -> String {
+    format!("t8kembed{nonce:016x}n{n}x")
+}
+
+/// A fresh random number (std's hasher keys are random per process and per use).
+fn nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 fn id_ok(id: &str, digits_only: bool) -> bool {
@@ -114,6 +124,7 @@ pub fn extract(md: &str) -> Extracted {
     let mut out = Extracted {
         markdown: String::with_capacity(md.len()),
         embeds: vec![],
+        nonce: nonce(),
     };
     let mut at = 0;
     let mut i = 0;
@@ -150,7 +161,8 @@ pub fn extract(md: &str) -> Extracted {
             }
         };
         out.markdown.push_str(&md[at..call.range.start]);
-        out.markdown.push_str(&placeholder(out.embeds.len()));
+        out.markdown
+            .push_str(&placeholder(out.nonce, out.embeds.len()));
         out.embeds.push(embed);
         at = end;
     }
@@ -158,12 +170,18 @@ pub fn extract(md: &str) -> Extracted {
     out
 }
 
-/// Puts each embed's HTML where its placeholder is (a placeholder alone in a paragraph
-/// replaces the paragraph).
-pub fn restore(html: &str, rendered: &[String]) -> String {
+impl Extracted {
+    /// Puts each embed's HTML (`rendered`, in order) where its placeholder is in `html`; a
+    /// placeholder alone in a paragraph replaces the paragraph.
+    pub fn restore(&self, html: &str, rendered: &[String]) -> String {
+        restore(self.nonce, html, rendered)
+    }
+}
+
+fn restore(nonce: u64, html: &str, rendered: &[String]) -> String {
     let mut out = html.to_owned();
     for (n, h) in rendered.iter().enumerate() {
-        let p = placeholder(n);
+        let p = placeholder(nonce, n);
         let alone = format!("<p>{p}</p>");
         out = if out.contains(&alone) {
             out.replacen(&alone, h, 1)
@@ -184,7 +202,13 @@ mod tests {
             "A\n\n{{< youtube abc_1 >}}\n\n{{< youtube \"bad id\" >}}\n{{% details summary=\"More\" %}}\n*x*\n{{% /details %}}",
         );
         assert_eq!(e.embeds.len(), 2);
-        assert!(e.markdown.contains("t8kembed0x") && e.markdown.contains("t8kembed1x"));
+        let (p0, p1) = (placeholder(e.nonce, 0), placeholder(e.nonce, 1));
+        assert!(e.markdown.contains(&p0) && e.markdown.contains(&p1));
+        assert_ne!(
+            e.nonce,
+            extract("{{< youtube x >}}").nonce,
+            "a nonce per render"
+        );
         assert!(e.markdown.contains("{{< youtube \"bad id\" >}}"));
         match &e.embeds[0] {
             Embed::Html(h) => assert!(h.contains("youtube-nocookie.com/embed/abc_1"), "{h}"),
@@ -201,6 +225,11 @@ mod tests {
             ),
             Embed::Details { .. } => panic!("not details"),
         }
-        assert_eq!(restore("<p>t8kembed0x</p>", &["<hr>".into()]), "<hr>");
+        let p = placeholder(7, 0);
+        assert_eq!(restore(7, &format!("<p>{p}</p>"), &["<hr>".into()]), "<hr>");
+        assert_eq!(
+            restore(8, &format!("<p>{p}</p>"), &["<hr>".into()]),
+            format!("<p>{p}</p>")
+        );
     }
 }

@@ -101,10 +101,9 @@ pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
     if !markdown.contains("{{") && !markdown.contains("{%") {
         return render_markdown(markdown, ids, allow_raw_html);
     }
-    let extracted = embeds::extract(markdown);
+    let mut extracted = embeds::extract(markdown);
     let mut out = render_markdown(&extracted.markdown, ids, allow_raw_html);
-    let html: Vec<String> = extracted
-        .embeds
+    let html: Vec<String> = std::mem::take(&mut extracted.embeds)
         .into_iter()
         .map(|e| match e {
             Embed::Html(h) => h,
@@ -124,7 +123,7 @@ pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
             }
         })
         .collect();
-    out.html = embeds::restore(&out.html, &html);
+    out.html = extracted.restore(&out.html, &html);
     out
 }
 
