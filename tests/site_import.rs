@@ -486,3 +486,30 @@ fn an_import_refused_for_max_pages_stores_no_media() {
         .unwrap_or(0);
     assert_eq!(stored, 0, "no media stored");
 }
+
+#[test]
+fn translations_are_skipped_and_default_language_files_keep_their_page() {
+    let (root, src) = setup(
+        "multilingual",
+        &[
+            (
+                "config.toml",
+                "base_url = \"https://example.org\"\ndefault_language = \"en\"\n[languages.fr]\n",
+            ),
+            ("content/_index.md", "+++\ntitle = \"Home\"\n+++\n"),
+            ("content/about.md", "+++\ntitle = \"About\"\n+++\n"),
+            ("content/about.fr.md", "+++\ntitle = \"À propos\"\n+++\n"),
+            ("content/contact.en.md", "+++\ntitle = \"Contact\"\n+++\n"),
+            ("content/_index.fr.md", "+++\ntitle = \"Accueil\"\n+++\n"),
+        ],
+        "content/unused.png",
+    );
+    let r = import(&root, &src, &[]);
+    assert_eq!(r["files"], 3, "{r:#}");
+    for fr in ["about.fr.md", "_index.fr.md"] {
+        let f = report_of(&r, fr);
+        assert_eq!(f["status"], "skipped", "{f}");
+        assert!(f["reason"].as_str().unwrap().contains("translation"), "{f}");
+    }
+    assert_eq!(report_of(&r, "contact.en.md")["url"], "/contact/");
+}

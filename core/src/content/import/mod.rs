@@ -20,7 +20,7 @@ use super::media::{self, Upload};
 use super::paths::{Generator, url_of};
 use super::{Page, pages};
 use crate::db::SiteDb;
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, Result};
 use crate::key::layout;
 use crate::name::TenantId;
 use crate::quota::{self, Limits};
@@ -183,7 +183,15 @@ fn plan(id: &TenantId, dir: &Path, home: &str, opts: &Options) -> Result<Plan> {
     let site = site::detect(dir, opts.generator)?;
     let tree = tree::read(&site, home)?;
     if !tree.problems.is_empty() && !opts.skip_invalid {
-        return Err(Error::Import(tree.problems));
+        let problems = tree
+            .problems
+            .iter()
+            .map(|p| FileProblem {
+                path: tree.shown(&p.path).to_owned(),
+                ..p.clone()
+            })
+            .collect();
+        return Err(Error::Import(problems));
     }
     if tree.sources.is_empty() {
         return Err(Error::invalid(
@@ -198,12 +206,12 @@ fn plan(id: &TenantId, dir: &Path, home: &str, opts: &Options) -> Result<Plan> {
         report: vec![],
     };
     for p in &tree.problems {
-        let mut e = entry(&p.path, Status::Error);
+        let mut e = entry(tree.shown(&p.path), Status::Error);
         e.reason = Some(format!("line {}: {}", p.line, p.message));
         plan.report.push(e);
     }
     for (file, why) in &tree.skipped {
-        let mut e = entry(file, Status::Skipped);
+        let mut e = entry(tree.shown(file), Status::Skipped);
         e.reason = Some(why.clone());
         plan.report.push(e);
     }
@@ -212,9 +220,14 @@ fn plan(id: &TenantId, dir: &Path, home: &str, opts: &Options) -> Result<Plan> {
     for s in &tree.sources {
         index.add(&s.file, url_of(&s.page.slug, home));
     }
-    for (source, media) in tree.sources.into_iter().zip(&media_urls) {
+    let shown: Vec<String> = tree
+        .sources
+        .iter()
+        .map(|s| tree.shown(&s.file).to_owned())
+        .collect();
+    for ((source, media), shown) in tree.sources.into_iter().zip(&media_urls).zip(shown) {
         let mut page = source.page;
-        let mut e = entry(&source.file, Status::Imported);
+        let mut e = entry(&shown, Status::Imported);
         e.warnings.extend(source.note);
         let ctx = links::Context {
             index: &index,

@@ -21,6 +21,61 @@ pub struct Site {
     pub config: Option<PathBuf>,
     /// Site params (`[params]` for Hugo, `[extra]` for Zola).
     pub params: Map<String, Value>,
+    pub languages: Languages,
+}
+
+/// The languages a site declares: files named `about.fr.md` are translations.
+#[derive(Clone, Debug)]
+pub struct Languages {
+    /// Hugo's `defaultContentLanguage`, Zola's `default_language` (`en` when unset).
+    pub default: String,
+    /// The other declared languages (`[languages.fr]`).
+    pub others: Vec<String>,
+}
+
+impl Default for Languages {
+    fn default() -> Languages {
+        Languages {
+            default: "en".into(),
+            others: vec![],
+        }
+    }
+}
+
+impl Languages {
+    fn of(generator: Generator, map: &Map<String, Value>) -> Languages {
+        let key = match generator {
+            Generator::Hugo => "defaultContentLanguage",
+            Generator::Zola => "default_language",
+        };
+        let default = map
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("en")
+            .to_owned();
+        let others = match map.get("languages") {
+            Some(Value::Object(l)) => l.keys().filter(|k| **k != default).cloned().collect(),
+            _ => vec![],
+        };
+        Languages { default, others }
+    }
+
+    /// A Markdown file's name without a default-language suffix (`about.en.md` →
+    /// `about.md`), or `Err(lang)` for a translation into another declared language.
+    pub fn logical(&self, rel: &str) -> Result<String, String> {
+        let Some(base) = rel.strip_suffix(".md") else {
+            return Ok(rel.to_owned());
+        };
+        match base.rsplit_once('.') {
+            Some((name, lang)) if !name.ends_with('/') && lang == self.default => {
+                Ok(format!("{name}.md"))
+            }
+            Some((name, lang)) if !name.ends_with('/') && self.others.iter().any(|o| o == lang) => {
+                Err(lang.to_owned())
+            }
+            _ => Ok(rel.to_owned()),
+        }
+    }
 }
 
 const CONFIG_NAMES: &[&str] = &[
@@ -123,6 +178,7 @@ pub fn detect(dir: &Path, forced: Option<Generator>) -> Result<Site> {
             rules: Rules::of(forced.unwrap_or(Generator::Hugo)),
             config: None,
             params: Map::new(),
+            languages: Languages::default(),
         });
     };
     let map = read_config(&config)?;
@@ -143,5 +199,6 @@ pub fn detect(dir: &Path, forced: Option<Generator>) -> Result<Site> {
         },
         config: Some(config),
         params,
+        languages: Languages::of(generator, &map),
     })
 }

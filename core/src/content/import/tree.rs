@@ -40,6 +40,9 @@ pub struct Source {
 #[derive(Debug, Default)]
 pub struct Tree {
     pub sources: Vec<Source>,
+    /// A file read under another name (`about.en.md` as `about.md`, the default language)
+    /// → its real name, for the report.
+    pub renamed: HashMap<String, String>,
     /// File → why it was not imported.
     pub skipped: Vec<(String, String)>,
     pub problems: Vec<FileProblem>,
@@ -67,6 +70,13 @@ fn last(dir: &str) -> &str {
 /// `d` is `dir` or a folder inside it.
 fn within(d: &str, dir: &str) -> bool {
     dir.is_empty() || d == dir || d.starts_with(&format!("{dir}/"))
+}
+
+impl Tree {
+    /// The real name of a file the tree knows by `file`.
+    pub fn shown<'a>(&'a self, file: &'a str) -> &'a str {
+        self.renamed.get(file).map_or(file, String::as_str)
+    }
 }
 
 /// Every file under the content folder (hidden ones left out), relative and sorted.
@@ -278,9 +288,26 @@ pub fn read(site: &Site, home: &str) -> Result<Tree> {
         tree: Tree::default(),
     };
     let mut parsed: BTreeMap<String, Parsed> = BTreeMap::new();
-    for (rel, abs) in files.iter().filter(|(_, a)| is_markdown(a)) {
-        if let Some(p) = reader.parse(rel, abs)? {
-            parsed.insert(rel.clone(), p);
+    for (actual, abs) in files.iter().filter(|(_, a)| is_markdown(a)) {
+        let rel = match site.languages.logical(actual) {
+            Ok(rel) => rel,
+            Err(lang) => {
+                let why =
+                    format!("a translation into {lang:?}: only the default language is imported");
+                reader.tree.skipped.push((actual.clone(), why));
+                continue;
+            }
+        };
+        if parsed.contains_key(&rel) {
+            let why = format!("the same page as {rel} in the default language");
+            reader.tree.skipped.push((actual.clone(), why));
+            continue;
+        }
+        if rel != *actual {
+            reader.tree.renamed.insert(rel.clone(), actual.clone());
+        }
+        if let Some(p) = reader.parse(&rel, abs)? {
+            parsed.insert(rel, p);
         }
     }
     // Folders that are leaf bundles, and sections whose cascade stops their descendants.
