@@ -458,7 +458,11 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
     let acme = value("acme.example.com").unwrap();
     assert_eq!(value("shop.acme.test").as_deref(), Some(acme.as_str()));
     assert!(value("bobs.example.com").unwrap().starts_with("0 bobs/"));
-    let prefix = acme.strip_prefix("1 ").unwrap();
+    let prefix = acme.strip_prefix("1r ").expect("acme has an alias");
+    assert_eq!(
+        value("shop.acme.test/old-guide/").as_deref(),
+        Some("/guide/")
+    );
 
     // The stand-in module reads the import file, as the KeyValueStore would hold it.
     let run = root.dir.path().join("node");
@@ -499,6 +503,8 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
         ["bobs.example.com", "/"],
         ["nobody.test", "/"],
         ["acme.example.com", "/api/auth/me"],
+        ["shop.acme.test", "/old-guide/"],
+        ["acme.example.com", "/guide/"],
     ]);
     let ran = Command::new("node")
         .arg("run.mjs")
@@ -512,6 +518,12 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
         String::from_utf8_lossy(&ran.stderr)
     );
     let got: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert_eq!(
+        (got[7]["status"].as_u64(), got[7]["location"].as_str()),
+        (Some(301), Some("/guide/")),
+        "an alias answers with a 301"
+    );
+    assert_eq!(got[8]["uri"], format!("/sites/{prefix}/guide/index.html"));
     assert_eq!(got[0]["uri"], format!("/sites/{prefix}/index.html"));
     assert_eq!(got[1]["uri"], format!("/sites/{prefix}/pages/index.html"));
     assert_eq!(got[2]["uri"], format!("/sites/{prefix}/assets/site.css"));

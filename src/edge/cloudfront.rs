@@ -1,24 +1,38 @@
 //! `t8k edge cloudfront`: a viewer-request CloudFront Function (`function.js`) that rewrites
 //! each request to its tenant's live prefix in the bundle bucket, and the KeyValueStore import
 //! file it reads (`kvs.json`, host → `"1 tenant/deploy"`, `"0 …"` when the tenant is
-//! inactive). The function holds no routes itself, so a publish or a deactivation is one
-//! KeyValueStore update, never a function deploy.
+//! inactive, `"1r …"` when the site has aliases; each alias is a key of its own,
+//! `host/old/path/` → `/new/path/`, answered with a 301). The function holds no routes
+//! itself, so a publish or a deactivation is one KeyValueStore update, never a function
+//! deploy.
 
 use serde_json::json;
 
 use super::{Output, Table};
 
 const FUNCTION: &str = include_str!("cloudfront.js");
+/// A KeyValueStore key's limit, in bytes: a longer alias is served by its redirect page.
+const MAX_KEY: usize = 512;
 
 pub fn render(table: &Table, kvs_id: &str) -> Vec<Output> {
-    let data: Vec<_> = table
+    let mut data: Vec<_> = table
         .routes
         .iter()
         .map(|(host, route)| {
             let active = if route.active { 1 } else { 0 };
-            json!({"key": host, "value": format!("{active} {}", Table::prefix(route))})
+            let moved = table.redirects.iter().any(|(h, _)| h == host);
+            let flag = if moved { "r" } else { "" };
+            json!({"key": host, "value": format!("{active}{flag} {}", Table::prefix(route))})
         })
         .collect();
+    for (host, redirects) in &table.redirects {
+        for r in redirects.iter() {
+            let key = format!("{host}{}", r.from);
+            if key.len() <= MAX_KEY {
+                data.push(json!({"key": key, "value": r.to}));
+            }
+        }
+    }
     let kvs =
         serde_json::to_string_pretty(&json!({ "data": data })).expect("JSON values serialise");
     let id = kvs_id.replace(['\'', '\\', '\n'], "");
