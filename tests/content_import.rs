@@ -148,7 +148,7 @@ fn a_bad_file_is_reported_with_path_and_line_and_nothing_is_imported() {
         &src,
         &[
             ("broken.md", "+++\ntitle = \"ok\"\ndraft = \"maybe\"\n+++\n"),
-            ("nofm.md", "just text\n"),
+            ("unclosed.md", "+++\ntitle = \"never closed\"\n"),
         ],
     );
     let before = root.run(&["--json", "tenant", "show", "acme"]).ok().json();
@@ -161,7 +161,7 @@ fn a_bad_file_is_reported_with_path_and_line_and_nothing_is_imported() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("nofm.md:1:"),
+        out.stderr.contains("unclosed.md:1:"),
         "every bad file is listed: {}",
         out.stderr
     );

@@ -34,6 +34,14 @@ const HUGO_LAYOUTS: &[(&str, &str)] = &[
 
 const HUGO_SITE: &[(&str, &str)] = &[
     (
+        "content/docs/plain.md",
+        "# Plain page\n\nNo front matter at all.\n",
+    ),
+    (
+        "content/docs/json.md",
+        "{\n  \"title\": \"JSON front matter\",\n  \"date\": \"2019-03-05 10:00:00 +0200\"\n}\nBody.\n",
+    ),
+    (
         "hugo.toml",
         "baseURL = \"https://example.org/\"\ntitle = \"Docs\"\ndisableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\"]\n[params]\nversion = \"2.4\"\n",
     ),
@@ -214,8 +222,8 @@ fn a_hugo_site_keeps_the_addresses_hugo_gives_it_and_every_link_resolves() {
 
     let r = import(&root, &src, &[]);
     assert_eq!(
-        r["files"], 11,
-        "10 files and the blog section Hugo makes: {r:#}"
+        r["files"], 13,
+        "12 files and the blog section Hugo makes: {r:#}"
     );
     assert_eq!(r["media"], 1);
     for (file, why) in [

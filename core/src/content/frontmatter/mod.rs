@@ -34,6 +34,10 @@ fn problem(line: usize, message: impl Into<String>) -> Problem {
 pub enum Format {
     Toml,
     Yaml,
+    /// A JSON object at the top of the file (Hugo reads it).
+    Json,
+    /// No front matter at all (Hugo builds such files; Zola refuses them).
+    None,
 }
 
 /// Splits `text` into (format, front matter, line where it starts, body). A UTF-8 byte order
@@ -52,11 +56,20 @@ fn split(text: &str) -> Result<(Format, &str, usize, &str), Problem> {
         (Format::Toml, "+++")
     } else if text.starts_with("---") {
         (Format::Yaml, "---")
+    } else if text.starts_with('{') {
+        // The object ends where a JSON reader stops.
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        return match values.next() {
+            Some(Ok(_)) => {
+                let end = values.byte_offset();
+                let body = text[end..].strip_prefix('\n').unwrap_or(&text[end..]);
+                Ok((Format::Json, &text[..end], skipped + 1, body))
+            }
+            Some(Err(e)) => Err(problem(e.line(), format!("JSON front matter: {e}"))),
+            None => Err(problem(1, "JSON front matter is empty".into())),
+        };
     } else {
-        return Err(problem(
-            1,
-            "no front matter: start the file with `+++` (TOML) or `---` (YAML) and give at least a title".into(),
-        ));
+        return Ok((Format::None, "", skipped + 1, text));
     };
     let first_nl = text
         .find('\n')
@@ -128,6 +141,15 @@ fn parse_front_matter(
                 .map(|(k, v)| (k, toml_to_json(v)))
                 .collect())
         }
+        Format::Json => match serde_json::from_str::<Value>(fm) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(problem(start, "JSON front matter must be an object")),
+            Err(e) => Err(problem(
+                start + e.line().saturating_sub(1),
+                format!("JSON front matter: {e}"),
+            )),
+        },
+        Format::None => Ok(Map::new()),
         Format::Yaml => {
             if fm.trim().is_empty() {
                 return Ok(Map::new());
@@ -181,6 +203,12 @@ pub struct Parsed {
 /// gives the slug when the front matter has none.
 pub fn parse(text: &str, stem: &str, rules: &Rules) -> Result<Parsed, Problem> {
     let (format, fm, start, body) = split(text)?;
+    if format == Format::None && rules.generator == Generator::Zola {
+        return Err(problem(
+            start,
+            "no front matter: start the file with `+++` (TOML) or `---` (YAML), as Zola requires",
+        ));
+    }
     let mut map = parse_front_matter(format, fm, start)?;
     let line = |k: &str| key_line(fm, start, k);
     let generator = rules.generator;
@@ -189,6 +217,7 @@ pub fn parse(text: &str, stem: &str, rules: &Rules) -> Result<Parsed, Problem> {
     let title = match map.remove("title") {
         Some(Value::String(s)) if !s.trim().is_empty() => s,
         Some(Value::String(_)) | None => derived_title(body, stem),
+        Some(n @ Value::Number(_)) => n.to_string(),
         Some(_) => return Err(problem(line("title"), "`title` must be a string")),
     };
     let slug = match map.remove("slug") {
@@ -209,10 +238,9 @@ pub fn parse(text: &str, stem: &str, rules: &Rules) -> Result<Parsed, Problem> {
         .unwrap_or_default();
     let social_image =
         opt_string(&mut map, "social_image").map_err(|m| problem(line("social_image"), m))?;
-    let date = opt_string(&mut map, "date").map_err(|m| problem(line("date"), m))?;
-    if let Some(d) = &date {
-        check_date(d).map_err(|m| problem(line("date"), m))?;
-    }
+    let date = opt_string(&mut map, "date")
+        .and_then(|d| d.map(|d| normalise_date(&d)).transpose())
+        .map_err(|m| problem(line("date"), m))?;
     let draft = match map.remove("draft") {
         None => false,
         Some(Value::Bool(b)) => b,
@@ -340,19 +368,37 @@ fn opt_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>,
     }
 }
 
-/// Accepts `YYYY-MM-DD`, RFC 3339 date-times, and local date-times (`YYYY-MM-DDTHH:MM:SS`).
-fn check_date(d: &str) -> Result<(), String> {
+fn is_date(d: &str) -> bool {
     use time::format_description::well_known::{Iso8601, Rfc3339};
-    let ok = time::Date::parse(
+    time::Date::parse(
         d,
         &time::macros::format_description!("[year]-[month]-[day]"),
     )
     .is_ok()
         || time::OffsetDateTime::parse(d, &Rfc3339).is_ok()
         || time::PrimitiveDateTime::parse(d, &Iso8601::DEFAULT).is_ok()
-        || time::OffsetDateTime::parse(d, &Iso8601::DEFAULT).is_ok();
-    if ok {
-        Ok(())
+        || time::OffsetDateTime::parse(d, &Iso8601::DEFAULT).is_ok()
+}
+
+/// Accepts `YYYY-MM-DD`, RFC 3339 and local date-times (`YYYY-MM-DDTHH:MM:SS`), and the forms
+/// Hugo also reads with a space for the `T` and before the offset (`2024-05-01 09:30:00
+/// +0200`), which are stored in the ISO form.
+fn normalise_date(d: &str) -> Result<String, String> {
+    let d = d.trim();
+    if is_date(d) {
+        return Ok(d.to_owned());
+    }
+    let mut iso = d.replacen(' ', "T", 1).replace(' ', "");
+    // `+0200` → `+02:00`
+    let n = iso.len();
+    if n > 5 && iso.is_char_boundary(n - 5) {
+        let tail = &iso[n - 5..];
+        if tail.starts_with(['+', '-']) && tail[1..].chars().all(|c| c.is_ascii_digit()) {
+            iso.insert(n - 2, ':');
+        }
+    }
+    if is_date(&iso) {
+        Ok(iso)
     } else {
         Err(format!(
             "`date` {d:?} is not a date; write it like 2024-05-01 or 2024-05-01T09:30:00Z"
@@ -468,7 +514,8 @@ mod tests {
         assert_eq!(e.line, 3, "{e:?}");
         let e = read("---\ntitle: x\n  bad: [\n---\n", "x").unwrap_err();
         assert!(e.line >= 2, "{e:?}");
-        assert_eq!(read("no front matter", "x").unwrap_err().line, 1);
+        let zola = Rules::of(Generator::Zola);
+        assert_eq!(parse("no front matter", "x", &zola).unwrap_err().line, 1);
         assert!(
             read("+++\ntitle = \"x\"\n", "x")
                 .unwrap_err()
@@ -497,6 +544,28 @@ mod tests {
         assert_eq!(p.title, "Getting Started");
         let p = read("+++\n+++\nNo heading.\n", "release_notes-2024").unwrap();
         assert_eq!(p.title, "Release notes 2024");
+        // JSON front matter, a number as title, Hugo's spaced date-times.
+        let p = read(
+            "{\n  \"title\": 2024,\n  \"date\": \"2019-03-05 10:00:00 +0200\",\n  \"tags\": [\"a\"]\n}\nBody\n",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(p.title, "2024");
+        assert_eq!(p.date.as_deref(), Some("2019-03-05T10:00:00+02:00"));
+        assert_eq!(p.taxonomies["tags"], ["a"]);
+        assert_eq!(p.panes[0].markdown, "Body\n");
+        let e = read("{\n  \"title\": \"x\",\n  oops\n}\n", "x").unwrap_err();
+        assert_eq!(e.line, 3, "{e:?}");
+        // No front matter: Hugo builds the file, Zola refuses it.
+        let p = read("# Just Markdown\n\nText.\n", "plain").unwrap();
+        assert_eq!(
+            (p.title.as_str(), p.slug.as_str()),
+            ("Just Markdown", "plain")
+        );
+        let zola = Rules::of(Generator::Zola);
+        assert!(
+            parse("# Just Markdown\n", "plain", &zola).is_err_and(|e| e.message.contains("Zola"))
+        );
     }
 
     #[test]
