@@ -123,14 +123,9 @@ fn editors_create_update_and_delete_story_fragments() {
 
     // A page's address is a path: nested pages are created, read and deleted by it.
     let nested = "docs/getting-started";
-    let r = send(
-        &srv,
-        "POST",
-        "acme.localhost",
-        "/api/pages",
-        &c,
-        &page(nested, "Getting started"),
-    );
+    let create =
+        |body: &serde_json::Value| send(&srv, "POST", "acme.localhost", "/api/pages", &c, body);
+    let r = create(&page(nested, "Getting started"));
     assert_eq!(r.status, 201, "{}", r.text());
     let got = http(
         srv.port,
@@ -144,14 +139,7 @@ fn editors_create_update_and_delete_story_fragments() {
         (200, Some("Getting started"))
     );
     for bad in ["docs/../etc", "docs//x", "/docs/x", "docs/.env"] {
-        let r = send(
-            &srv,
-            "POST",
-            "acme.localhost",
-            "/api/pages",
-            &c,
-            &page(bad, "Bad"),
-        );
+        let r = create(&page(bad, "Bad"));
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
     }
     let r = http(
