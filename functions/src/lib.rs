@@ -3,6 +3,7 @@
 //! ([`host`]); errors are JSON with the right status ([`error`]).
 
 pub mod admin;
+pub mod admin_ui;
 pub mod auth;
 pub mod beacon;
 pub mod body;

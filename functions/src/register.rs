@@ -278,7 +278,7 @@ fn created(entry: &TenantEntry, html: bool) -> Response {
             StatusCode::CREATED,
             "Your site is ready",
             &format!(
-                "<p>Your site <strong>{}</strong> has been created and will be online at <a href=\"{url}\">{url}</a> in a few minutes. Log in there as <code>admin</code>.</p>",
+                "<p>Your site <strong>{}</strong> has been created and will be online at <a href=\"{url}\">{url}</a> in a few minutes. Log in to <a href=\"{url}admin/\">its admin</a> as <code>admin</code>.</p>",
                 esc(&entry.id)
             ),
         );
@@ -286,7 +286,7 @@ fn created(entry: &TenantEntry, html: bool) -> Response {
     (
         StatusCode::CREATED,
         Json(
-            json!({"tenant": entry.id, "url": url, "status": "created", "login": format!("{url}api/auth/login")}),
+            json!({"tenant": entry.id, "url": url, "status": "created", "login": format!("{url}admin/")}),
         ),
     )
         .into_response()

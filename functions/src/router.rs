@@ -9,7 +9,8 @@ use axum::routing::{MethodFilter, MethodRouter, any, on};
 use crate::guard::Access;
 use crate::state::Shared;
 use crate::{
-    admin, auth, beacon, content, dashboard, domains, edge, media, menus, quota, register, users,
+    admin, admin_ui, auth, beacon, content, dashboard, domains, edge, media, menus, quota,
+    register, users,
 };
 
 /// HTTP-01 answers, on every host (served by the auth function).
@@ -47,8 +48,11 @@ impl Function {
                 r.route(&format!("/api{}", e.path), handler)
             });
         match self {
-            // Outside /api: where an ACME CA looks (RFC 8555 §8.3).
-            Function::Auth => routes.route(ACME_CHALLENGE, axum::routing::get(edge::challenge)),
+            // Outside /api: where an ACME CA looks (RFC 8555 §8.3), and the browser admin.
+            Function::Auth => admin_ui::ROUTES.into_iter().fold(
+                routes.route(ACME_CHALLENGE, axum::routing::get(edge::challenge)),
+                |r, path| r.route(path, axum::routing::get(admin_ui::serve)),
+            ),
             _ => routes,
         }
     }

@@ -70,6 +70,8 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
     c.push_str(&format!(
         "\theader X-Content-Type-Options nosniff\n\
          \thandle /api/* {{\n\t\treverse_proxy {f}\n\t}}\n\
+         \t@admin path /admin /admin/*\n\
+         \thandle @admin {{\n\t\treverse_proxy {f}\n\t}}\n\
          \thandle /.well-known/acme-challenge/* {{\n\t\treverse_proxy {f}\n\t}}\n\
          \t@unknown expression `{{t8k_site}} == \"{UNKNOWN}\"`\n\
          \thandle @unknown {{\n\t\troot * {pages}\n\t\trewrite * /unknown-host.html\n\t\theader Cache-Control no-store\n\t\tfile_server {{\n\t\t\tstatus 404\n\t\t}}\n\t}}\n\

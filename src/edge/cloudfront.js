@@ -3,8 +3,8 @@
 // bundle bucket. It looks the Host up in the KeyValueStore (written from routes.json: host →
 // "1 tenant/deploy", "0 …" for an inactive tenant, "1r …" for a site with aliases, each of
 // which is a key "host/old/path/" → "/new/path/") and rewrites the request to the tenant's
-// live deploy: /about/ → /sites/acme/DEPLOY/about/index.html. Route /api/* and
-// /.well-known/acme-challenge/* to the functions' origin in behaviours of their own.
+// live deploy: /about/ → /sites/acme/DEPLOY/about/index.html. Route /api/*, /admin, /admin/*
+// and /.well-known/acme-challenge/* to the functions' origin in behaviours of their own.
 import cf from 'cloudfront';
 
 const kvs = cf.kvs('__KVS_ID__');
@@ -41,7 +41,8 @@ function query(qs) {
 async function handler(event) {
     const request = event.request;
     const uri = request.uri;
-    if (uri.startsWith('/api/') || uri.startsWith('/.well-known/acme-challenge/')) {
+    if (uri.startsWith('/api/') || uri === '/admin' || uri.startsWith('/admin/') ||
+        uri.startsWith('/.well-known/acme-challenge/')) {
         return request;
     }
     const header = request.headers.host;

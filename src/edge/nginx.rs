@@ -113,6 +113,9 @@ fn locations(o: &Options<'_>) -> String {
          charset utf-8;\n\
          charset_types text/css text/plain text/xml application/javascript application/json application/xml application/rss+xml image/svg+xml;\n\n\
          location ^~ /api/ {{\n    {proxy}\n}}\n\n\
+         # The browser admin, served by the functions on every host.\n\
+         location = /admin {{\n    {proxy}\n}}\n\n\
+         location ^~ /admin/ {{\n    {proxy}\n}}\n\n\
          # HTTP-01 answers for `t8k certs renew`, from the data root through the functions.\n\
          location ^~ /.well-known/acme-challenge/ {{\n    {proxy}\n}}\n\n\
          location ^~ /_t8k/ {{\n    internal;\n    alias {pages};\n    add_header Cache-Control \"no-store\" always;\n}}\n\n"

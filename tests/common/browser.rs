@@ -104,6 +104,48 @@ impl Browser {
         );
     }
 
+    /// The text of the first element matching `css`, or `None` while there is none.
+    pub fn find_text(&self, css: &str) -> Option<String> {
+        let host = format!("127.0.0.1:{}", self.port);
+        let path = format!("/session/{}/element", self.session);
+        let query = serde_json::json!({"using": "css selector", "value": css});
+        let r = send_json(self.port, "POST", &host, &path, &[], &query.to_string());
+        if r.status != 200 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+        let id = v["value"]
+            .as_object()?
+            .values()
+            .next()?
+            .as_str()?
+            .to_owned();
+        let text = self.call(
+            "GET",
+            &format!("/element/{id}/text"),
+            &serde_json::json!({}),
+        );
+        text.as_str().map(str::to_owned)
+    }
+
+    /// Waits up to ten seconds for an element matching `css` whose text holds `needle`.
+    pub fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut last = None;
+        let found = eventually(10, || {
+            last = self.find_text(css);
+            last.as_deref().is_some_and(|t| t.contains(needle))
+        });
+        assert!(found, "no {css} with {needle:?}; last text: {last:?}");
+        last.unwrap_or_default()
+    }
+
+    /// Whether a JavaScript dialog (alert, confirm) is open.
+    pub fn dialog_open(&self) -> bool {
+        let host = format!("127.0.0.1:{}", self.port);
+        let path = format!("/session/{}/alert/text", self.session);
+        http(self.port, "GET", &host, &path, &[]).status == 200
+    }
+
     pub fn text(&self, css: &str) -> String {
         let id = self.element(css);
         self.call(

@@ -14,6 +14,9 @@ pub const MAX_PATH: usize = 400;
 /// Deepest path.
 pub const MAX_DEPTH: usize = 16;
 
+/// First segments t8k answers itself on every host (the functions and the browser admin).
+pub const RESERVED: &[&str] = &["api", "admin"];
+
 /// Characters a segment may hold besides letters and digits (any script).
 const PUNCTUATION: &[char] = &['-', '_', '.', '~', '+'];
 
@@ -64,6 +67,17 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if path.starts_with('_') {
         return Err(format!(
             "path {path:?} cannot start with an underscore (reserved for t8k's own paths)"
+        ));
+    }
+    let first = segments[0].to_ascii_lowercase();
+    if RESERVED.contains(&first.as_str()) {
+        return Err(format!(
+            "path {path:?} is under /{first}/, where t8k serves its own {}; give the page another slug or url",
+            if first == "api" {
+                "API"
+            } else {
+                "browser admin"
+            }
         ));
     }
     Ok(())

@@ -1,0 +1,247 @@
+// The tenant admin: log in, list, search, create, edit and delete pages. It talks only to
+// this host's /api/ (the session cookie is the tenant's own) and puts every value into the
+// page with textContent or .value, never as HTML.
+
+const $ = (id) => document.getElementById(id);
+const VIEWS = ['login-view', 'pages-view', 'editor-view'];
+const RETURN = 't8k-admin-return';
+
+let me = null; // the signed-in account: { tenant, user, role }
+let pages = [];
+let loaded = null; // the page being edited, as the API gave it (fields the form lacks are kept)
+let editing = null; // its path, or null for a new page
+let dirty = false;
+let notice = ''; // said once the next view shows
+
+class SignedOut extends Error {}
+
+function show(view) {
+    for (const v of VIEWS) $(v).hidden = v !== view;
+    $('nav').hidden = view === 'login-view';
+}
+
+function say(text, error = false) {
+    const s = $('status');
+    s.textContent = text;
+    s.className = error ? 'status error' : 'status';
+}
+
+function failed(e) {
+    if (!(e instanceof SignedOut)) say(e.message, true);
+}
+
+/** One API call; a JSON error becomes an Error with its message, status and Retry-After. */
+async function api(method, path, body) {
+    const init = { method, headers: {}, credentials: 'same-origin' };
+    if (body !== undefined) {
+        init.headers['content-type'] = 'application/json';
+        init.body = JSON.stringify(body);
+    }
+    const r = await fetch('/api' + path, init);
+    if (r.status === 401 && path !== '/auth/login') {
+        // No session, or it ended: log in, then come back here.
+        sessionStorage.setItem(RETURN, location.hash);
+        const ended = me !== null;
+        me = null;
+        showLogin(ended ? 'Your session has ended; log in again.' : '');
+        throw new SignedOut('signed out');
+    }
+    const data = r.status === 204 ? null : await r.json().catch(() => null);
+    if (!r.ok) {
+        const e = new Error(data && data.error ? data.error.message : r.statusText);
+        e.status = r.status;
+        e.retryAfter = r.headers.get('retry-after');
+        throw e;
+    }
+    return data;
+}
+
+/** A page path in a URL: each segment encoded, the slashes kept. */
+const pathInUrl = (slug) => slug.split('/').map(encodeURIComponent).join('/');
+
+function showLogin(message) {
+    show('login-view');
+    say(message || '', Boolean(message));
+    $('username').focus();
+}
+
+function route() {
+    if (!me) return showLogin();
+    say(notice);
+    notice = '';
+    const hash = location.hash || '#/pages';
+    if (hash.startsWith('#/edit/')) return openEditor(decodeURIComponent(hash.slice(7)));
+    if (hash === '#/new') return openEditor(null);
+    return listPages();
+}
+
+async function listPages() {
+    show('pages-view');
+    try {
+        pages = await api('GET', '/pages');
+    } catch (e) {
+        return failed(e);
+    }
+    renderPages();
+    $('pages-title').focus();
+}
+
+function renderPages() {
+    const q = $('search').value.trim().toLowerCase();
+    const body = $('pages').tBodies[0];
+    body.replaceChildren();
+    for (const p of pages) {
+        if (q && !p.title.toLowerCase().includes(q) && !p.slug.includes(q)) continue;
+        const row = body.insertRow();
+        const link = document.createElement('a');
+        link.href = '#/edit/' + encodeURIComponent(p.slug);
+        link.textContent = p.title;
+        row.insertCell().append(link);
+        row.insertCell().textContent = '/' + p.slug + '/';
+        row.insertCell().textContent = p.draft ? 'Draft' : 'Published';
+        row.insertCell().textContent = (p.changed || '').slice(0, 16).replace('T', ' ');
+    }
+}
+
+function renderPanes(panes) {
+    const box = $('panes');
+    box.querySelectorAll('.pane').forEach((p) => p.remove());
+    panes.forEach((pane, i) => {
+        const wrap = document.createElement('div');
+        wrap.className = 'pane';
+        const label = document.createElement('label');
+        label.htmlFor = 'pane-' + i;
+        label.textContent = 'Pane ' + (i + 1);
+        const text = document.createElement('textarea');
+        text.id = 'pane-' + i;
+        text.value = pane.markdown;
+        wrap.append(label, text);
+        box.append(wrap);
+    });
+}
+
+function panesFromForm() {
+    return [...$('panes').querySelectorAll('textarea')].map((t, i) => ({
+        markdown: t.value,
+        options: (loaded.panes[i] && loaded.panes[i].options) || {},
+    }));
+}
+
+async function openEditor(slug) {
+    show('editor-view');
+    editing = slug;
+    let page = { slug: '', title: '', description: '', date: null, draft: false, panes: [{ markdown: '', options: {} }] };
+    if (slug !== null) {
+        try {
+            page = await api('GET', '/pages/' + pathInUrl(slug));
+        } catch (e) {
+            return failed(e);
+        }
+    }
+    loaded = page;
+    $('editor-title').textContent = slug === null ? 'New page' : 'Edit ' + page.title;
+    $('title').value = page.title;
+    $('slug').value = page.slug;
+    $('slug').readOnly = slug !== null;
+    $('description').value = page.description || '';
+    $('date').value = page.date || '';
+    $('draft').checked = page.draft;
+    $('delete').hidden = slug === null;
+    renderPanes(page.panes.length ? page.panes : [{ markdown: '', options: {} }]);
+    dirty = false;
+    $('title').focus();
+}
+
+async function save(ev) {
+    ev.preventDefault();
+    const page = {
+        ...loaded,
+        title: $('title').value,
+        slug: $('slug').value.trim(),
+        description: $('description').value,
+        date: $('date').value.trim() || null,
+        draft: $('draft').checked,
+        panes: panesFromForm(),
+    };
+    try {
+        if (editing === null) await api('POST', '/pages', page);
+        else await api('PUT', '/pages/' + pathInUrl(editing), page);
+    } catch (e) {
+        return failed(e);
+    }
+    dirty = false;
+    notice = 'Saved “' + page.title + '”. The site shows it after its next build.';
+    const target = '#/edit/' + encodeURIComponent(page.slug);
+    if (location.hash === target) route();
+    else location.hash = target;
+}
+
+async function remove() {
+    if (!confirm('Delete “' + loaded.title + '”? This cannot be undone.')) return;
+    try {
+        await api('DELETE', '/pages/' + pathInUrl(editing));
+    } catch (e) {
+        return failed(e);
+    }
+    dirty = false;
+    notice = 'Deleted “' + loaded.title + '”.';
+    if (location.hash === '#/pages') route();
+    else location.hash = '#/pages';
+}
+
+async function login(ev) {
+    ev.preventDefault();
+    try {
+        me = await api('POST', '/auth/login', { username: $('username').value, password: $('password').value });
+    } catch (e) {
+        if (e.status === 429) say('Too many attempts: try again in ' + (e.retryAfter || 60) + ' s.', true);
+        else say(e.message, true);
+        return;
+    }
+    $('password').value = '';
+    say('');
+    $('site-name').textContent = me.tenant;
+    const back = sessionStorage.getItem(RETURN);
+    sessionStorage.removeItem(RETURN);
+    if (back && back !== location.hash) location.hash = back;
+    else route();
+}
+
+async function logout() {
+    try {
+        await api('POST', '/auth/logout');
+    } catch (e) {
+        return failed(e);
+    }
+    me = null;
+    showLogin();
+    say('Logged out.');
+}
+
+$('login-form').addEventListener('submit', login);
+$('logout').addEventListener('click', logout);
+$('search').addEventListener('input', renderPages);
+$('editor').addEventListener('submit', save);
+$('editor').addEventListener('input', () => { dirty = true; });
+$('delete').addEventListener('click', remove);
+$('add-pane').addEventListener('click', () => {
+    const panes = panesFromForm();
+    panes.push({ markdown: '', options: {} });
+    renderPanes(panes);
+    dirty = true;
+});
+window.addEventListener('hashchange', route);
+window.addEventListener('beforeunload', (ev) => {
+    if (dirty) ev.preventDefault();
+});
+
+(async () => {
+    try {
+        me = await api('GET', '/auth/me');
+        $('site-name').textContent = me.tenant;
+    } catch (e) {
+        if (!(e instanceof SignedOut)) failed(e);
+        return;
+    }
+    route();
+})();

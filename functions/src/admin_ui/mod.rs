@@ -1,0 +1,59 @@
+//! The browser admin at `/admin/`: a static app (one HTML page, one stylesheet, one ES
+//! module, no build step) shared by every tenant and talking only to that host's `/api/`.
+//! Served by the auth function, so wherever the functions run (`t8k serve`, Lambda, behind an
+//! edge) the admin does too. Every answer carries a strict Content-Security-Policy: scripts
+//! and styles from this origin only (none inline), no other origin at all, never framed.
+
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+/// Where the admin lives: `/admin` redirects to `/admin/`.
+pub const ROUTES: [&str; 3] = ["/admin", "/admin/", "/admin/{*file}"];
+
+const INDEX: &str = include_str!("index.html");
+const APP_JS: &str = include_str!("app.js");
+const APP_CSS: &str = include_str!("app.css");
+
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                       connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn file(path: &str) -> Option<(&'static str, &'static str)> {
+    Some(match path {
+        "/admin/" => (INDEX, "text/html; charset=utf-8"),
+        "/admin/app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "/admin/app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        _ => return None,
+    })
+}
+
+pub async fn serve(uri: Uri) -> Response {
+    if uri.path() == "/admin" {
+        let mut r = StatusCode::MOVED_PERMANENTLY.into_response();
+        r.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/admin/"));
+        return r;
+    }
+    let Some((body, content_type)) = file(uri.path()) else {
+        return crate::error::ApiError::not_found("no such admin file; the admin is at /admin/")
+            .into_response();
+    };
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Revalidated on every load, so an upgrade shows at once.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
