@@ -109,6 +109,41 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     let built = std::fs::read_to_string(root.file("build/acme/visit/hours/index.html")).unwrap();
     assert!(built.contains("<table>"), "{built}");
 
+    // Two editors: a save made elsewhere after this tab opened the page is never overwritten.
+    b.open(&format!("{base}#/edit/visit%2Fhours"));
+    b.wait_text("#editor-title", "Edit Opening hours");
+    let mut other = hours.json();
+    other["title"] = "Hours (edited elsewhere)".into();
+    let put = common::send_json(
+        srv.port,
+        "PUT",
+        "acme.localhost",
+        "/api/pages/visit/hours",
+        &auth,
+        &other.to_string(),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    b.type_into("#title", "Hours (this tab)");
+    b.click("#save");
+    assert!(
+        common::eventually(10, || b.dialog_open()),
+        "the conflict is shown"
+    );
+    b.accept_dialog();
+    b.wait_text("#editor-title", "Edit Hours (edited elsewhere)");
+    let now = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/pages/visit/hours",
+        &auth,
+    )
+    .json();
+    assert_eq!(
+        now["title"], "Hours (edited elsewhere)",
+        "nothing was overwritten"
+    );
+
     // Logging out ends the session: the next view is the login.
     b.click("#logout");
     b.wait_text("#status", "Logged out");

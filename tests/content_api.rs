@@ -138,6 +138,40 @@ fn editors_create_update_and_delete_story_fragments() {
         (got.status, got.json()["title"].as_str()),
         (200, Some("Getting started"))
     );
+    // Its ETag guards an update: one made meanwhile by someone else is refused, not lost.
+    let etag = got.header("etag").expect("an ETag").to_owned();
+    let put = |title: &str, if_match: &str| {
+        let headers = [("Cookie", c.as_str()), ("If-Match", if_match)];
+        let body = page(nested, title).to_string();
+        common::send_json(
+            srv.port,
+            "PUT",
+            "acme.localhost",
+            &format!("/api/pages/{nested}"),
+            &headers,
+            &body,
+        )
+    };
+    assert_eq!(put("First editor", &etag).status, 200);
+    let stale = put("Second editor", &etag);
+    assert_eq!(
+        (stale.status, stale.json()["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{}",
+        stale.text()
+    );
+    let now = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        &format!("/api/pages/{nested}"),
+        &[("Cookie", &c)],
+    );
+    assert_eq!(now.json()["title"], "First editor");
+    assert_eq!(
+        put("Second editor", now.header("etag").unwrap()).status,
+        200
+    );
     for bad in ["docs/../etc", "docs//x", "/docs/x", "docs/.env"] {
         let r = create(&page(bad, "Bad"));
         assert_eq!(r.status, 400, "{bad}: {}", r.text());

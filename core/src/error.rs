@@ -37,6 +37,11 @@ pub enum Error {
     #[error("story fragment {0:?} does not exist")]
     NoSuchPage(String),
 
+    #[error(
+        "story fragment {0:?} changed since it was opened (someone else saved it, or another tab); reload it and make your change again"
+    )]
+    EditConflict(String),
+
     #[error("there is no menu named {0:?}")]
     NoSuchMenu(String),
 

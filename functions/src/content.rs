@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use t8k_core::content::Page;
@@ -22,15 +22,24 @@ pub async fn list(State(state): State<Shared>, Editor(s): Editor) -> ApiResult<J
     .await
 }
 
+/// A page, with its version as the ETag: send it back in `If-Match` with the update, and an
+/// update made meanwhile by anyone else is refused (409) instead of overwritten.
 pub async fn get(
     State(state): State<Shared>,
     Editor(s): Editor,
     Path(slug): Path<String>,
-) -> ApiResult<Json<Page>> {
+) -> ApiResult<Response> {
     blocking(&state, move |st| {
-        edit::get(st.inst.store(), &s.tenant, &slug)?
-            .map(Json)
-            .ok_or_else(|| ApiError::not_found(format!("no story fragment {slug:?}")))
+        let page = edit::get(st.inst.store(), &s.tenant, &slug)?
+            .ok_or_else(|| ApiError::not_found(format!("no story fragment {slug:?}")))?;
+        let etag = format!("\"{}\"", edit::version(&page));
+        let mut r = Json(page).into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok(r)
     })
     .await
 }
@@ -69,8 +78,18 @@ pub async fn update(
             "the slug in the body differs from the one in the path; rename by creating the new page and deleting the old",
         ));
     }
+    let expected = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_owned()
+        });
     blocking(&state, move |st| {
-        edit::save(st.inst.store(), &s.tenant, &page, Mode::Update)?;
+        let store = st.inst.store();
+        edit::save_expecting(store, &s.tenant, &page, Mode::Update, expected.as_deref())?;
         Ok(Json(json!({"slug": page.slug, "queued": true})))
     })
     .await

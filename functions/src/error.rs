@@ -64,6 +64,7 @@ impl From<t8k_core::Error> for ApiError {
                 "; free space first, or send \"force\": true to set it anyway",
             ),
             E::AlreadyTaken(_) => (S::CONFLICT, "taken", ""),
+            E::EditConflict(_) => (S::CONFLICT, "conflict", ""),
             E::HostTaken { .. } => (
                 S::CONFLICT,
                 "taken",

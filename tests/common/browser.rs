@@ -146,6 +146,11 @@ impl Browser {
         http(self.port, "GET", &host, &path, &[]).status == 200
     }
 
+    /// Accepts the open JavaScript dialog (OK on a confirm).
+    pub fn accept_dialog(&self) {
+        self.call("POST", "/alert/accept", &serde_json::json!({}));
+    }
+
     pub fn text(&self, css: &str) -> String {
         let id = self.element(css);
         self.call(

@@ -114,11 +114,34 @@ pub fn transact<R>(
 /// Creates (`Mode::Create`: the slug must be free) or replaces (`Mode::Update`: it must exist)
 /// a page, then queues a build.
 pub fn save(store: &dyn Store, id: &TenantId, page: &Page, mode: Mode) -> Result<()> {
+    save_expecting(store, id, page, mode, None)
+}
+
+/// A page's version: a digest of the whole document, so any change by anyone gives another
+/// (the content API sends it as the page's ETag).
+pub fn version(page: &Page) -> String {
+    let json = serde_json::to_vec(page).expect("pages serialise");
+    crate::secrets::sha256_hex(&json)[..32].to_owned()
+}
+
+/// [`save`], refused with [`Error::EditConflict`] when `expected` is given and the stored
+/// page's [`version`] is another: two editors (or two tabs) never overwrite each other.
+pub fn save_expecting(
+    store: &dyn Store,
+    id: &TenantId,
+    page: &Page,
+    mode: Mode,
+    expected: Option<&str>,
+) -> Result<()> {
     check(page)?;
     transact(store, id, |tx, limits, now| {
-        let exists = pages::load(tx, &page.slug)
-            .map_err(Error::db(id.as_str()))?
-            .is_some();
+        let existing = pages::load(tx, &page.slug).map_err(Error::db(id.as_str()))?;
+        if let (Some(old), Some(expected)) = (&existing, expected)
+            && version(old) != expected
+        {
+            return Err(Error::EditConflict(page.slug.clone()));
+        }
+        let exists = existing.is_some();
         match (mode, exists) {
             (Mode::Create, true) => {
                 return Err(Error::invalid(

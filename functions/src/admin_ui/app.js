@@ -10,6 +10,8 @@ let me = null; // the signed-in account: { tenant, user, role }
 let pages = [];
 let loaded = null; // the page being edited, as the API gave it (fields the form lacks are kept)
 let editing = null; // its path, or null for a new page
+let version = null; // its ETag when opened: a save made meanwhile elsewhere is refused
+let lastEtag = null; // the ETag of the last answer
 let dirty = false;
 let notice = ''; // said once the next view shows
 
@@ -31,8 +33,8 @@ function failed(e) {
 }
 
 /** One API call; a JSON error becomes an Error with its message, status and Retry-After. */
-async function api(method, path, body) {
-    const init = { method, headers: {}, credentials: 'same-origin' };
+async function api(method, path, body, headers = {}) {
+    const init = { method, headers: { ...headers }, credentials: 'same-origin' };
     if (body !== undefined) {
         init.headers['content-type'] = 'application/json';
         init.body = JSON.stringify(body);
@@ -46,6 +48,7 @@ async function api(method, path, body) {
         showLogin(ended ? 'Your session has ended; log in again.' : '');
         throw new SignedOut('signed out');
     }
+    lastEtag = r.headers.get('etag');
     const data = r.status === 204 ? null : await r.json().catch(() => null);
     if (!r.ok) {
         const e = new Error(data && data.error ? data.error.message : r.statusText);
@@ -138,6 +141,7 @@ async function openEditor(slug) {
             return failed(e);
         }
     }
+    version = slug === null ? null : lastEtag;
     loaded = page;
     $('editor-title').textContent = slug === null ? 'New page' : 'Edit ' + page.title;
     $('title').value = page.title;
@@ -165,8 +169,9 @@ async function save(ev) {
     };
     try {
         if (editing === null) await api('POST', '/pages', page);
-        else await api('PUT', '/pages/' + pathInUrl(editing), page);
+        else await api('PUT', '/pages/' + pathInUrl(editing), page, version ? { 'if-match': version } : {});
     } catch (e) {
+        if (e.status === 409 && e.message.includes('changed since')) return conflict();
         return failed(e);
     }
     dirty = false;
@@ -174,6 +179,16 @@ async function save(ev) {
     const target = '#/edit/' + encodeURIComponent(page.slug);
     if (location.hash === target) route();
     else location.hash = target;
+}
+
+/** Someone saved the page meanwhile: offer to load their version (this tab's edits are lost)
+ * or to keep editing here (copy the text out first). Never a silent overwrite. */
+function conflict() {
+    say('This page was changed elsewhere since you opened it. Your edits are not saved.', true);
+    if (confirm('This page was changed elsewhere since you opened it. Load the current version? (Your edits here will be lost.)')) {
+        dirty = false;
+        openEditor(editing);
+    }
 }
 
 async function remove() {
