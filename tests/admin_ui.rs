@@ -88,7 +88,13 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.wait_text("#editor-title", "New page");
     b.type_into("#title", "Opening hours");
     b.type_into("#slug", "visit/hours");
-    b.type_into("#pane-0", "| Day | Hours |\n|---|---|\n| Mon | 8–18 |\n");
+    b.type_into(
+        "#pane-0",
+        "| Day | Hours |\n|---|---|\n| Mon | 8–18 |\n\n<img src=x onerror=alert(1)>\n",
+    );
+    // The preview is the builder's rendering: the table, and the payload made inert.
+    b.wait_text("#preview table", "Mon");
+    assert!(!b.dialog_open(), "the preview runs nothing");
     b.click("#save");
     b.wait_text("#status", "Saved “Opening hours”");
     let hours = http(

@@ -95,6 +95,28 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 /// A heading being collected: level, explicit id, classes, inner events.
 type OpenHeading<'a> = (HeadingLevel, Option<String>, Vec<String>, Vec<Event<'a>>);
 
+/// Whether the tenant lets its panes hold raw HTML unsanitised (`ALLOW_RAW_HTML` in its
+/// env.json; off by default).
+pub fn allows_raw_html(cfg: &t8k_core::tenant_config::TenantConfig) -> bool {
+    cfg.extra
+        .get("ALLOW_RAW_HTML")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// The bodies of a page's panes as the published page has them (heading ids unique across
+/// the panes): what the admin's preview shows.
+pub fn render_panes<'a>(
+    panes: impl IntoIterator<Item = &'a str>,
+    allow_raw_html: bool,
+) -> Vec<String> {
+    let mut ids = Ids::default();
+    panes
+        .into_iter()
+        .map(|md| render(md, &mut ids, allow_raw_html).html)
+        .collect()
+}
+
 /// Renders one pane. `ids` carries heading ids across the panes of a page. Embed shortcodes
 /// ([`crate::embeds`]) are rendered around the Markdown.
 pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {

@@ -242,11 +242,7 @@ impl<'a> TenantRender<'a> {
         };
         let mut base = tera::Context::new();
         base.insert("site", &ctx);
-        let allow_raw_html = cfg
-            .extra
-            .get("ALLOW_RAW_HTML")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let allow_raw_html = markdown::allows_raw_html(cfg);
         TenantRender {
             theme,
             site,

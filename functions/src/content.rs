@@ -106,3 +106,29 @@ pub async fn delete(
     })
     .await
 }
+
+#[derive(serde::Deserialize)]
+pub struct Preview {
+    /// The page's panes, as Markdown.
+    pub panes: Vec<String>,
+}
+
+/// `POST /api/preview {"panes": [markdown, ...]}` → `{"html": [...]}`: the panes rendered by
+/// the builder's own Markdown rules (sanitised, or raw HTML where the tenant allows it), so
+/// the admin's preview is the published page's body.
+pub async fn preview(
+    State(state): State<Shared>,
+    Editor(s): Editor,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let preview: Preview = crate::body::read(&headers, body).await?;
+    blocking(&state, move |st| {
+        let cfg = t8k_core::tenant_config::TenantConfig::load(st.inst.store(), &s.tenant)?;
+        let allow = t8k_builder::markdown::allows_raw_html(&cfg);
+        let html =
+            t8k_builder::markdown::render_panes(preview.panes.iter().map(String::as_str), allow);
+        Ok(Json(json!({ "html": html })))
+    })
+    .await
+}

@@ -111,6 +111,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Content, M::GET, "/pages/{*slug}", Editor, content::get),
         ep(F::Content, M::PUT, "/pages/{*slug}", Editor, content::update),
         ep(F::Content, M::DELETE, "/pages/{*slug}", Editor, content::delete),
+        ep(F::Content, M::POST, "/preview", Editor, content::preview),
         ep(F::Content, M::GET, "/menus", Editor, menus::list),
         ep(F::Content, M::PUT, "/menus/{name}", Editor, menus::put),
         ep(F::Content, M::DELETE, "/menus/{name}", Editor, menus::delete),

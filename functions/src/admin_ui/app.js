@@ -14,6 +14,7 @@ let version = null; // its ETag when opened: a save made meanwhile elsewhere is 
 let lastEtag = null; // the ETag of the last answer
 let dirty = false;
 let notice = ''; // said once the next view shows
+let previewTimer = null;
 
 class SignedOut extends Error {}
 
@@ -130,6 +131,22 @@ function panesFromForm() {
     }));
 }
 
+/** The panes rendered by the server with the builder's rules (sanitised there), shown below. */
+async function preview() {
+    let out;
+    try {
+        out = await api('POST', '/preview', { panes: panesFromForm().map((p) => p.markdown) });
+    } catch (e) {
+        return failed(e);
+    }
+    $('preview').innerHTML = out.html.map((h) => '<section class="pane">' + h + '</section>').join('');
+}
+
+function previewSoon() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(preview, 300);
+}
+
 async function openEditor(slug) {
     show('editor-view');
     editing = slug;
@@ -153,6 +170,7 @@ async function openEditor(slug) {
     $('delete').hidden = slug === null;
     renderPanes(page.panes.length ? page.panes : [{ markdown: '', options: {} }]);
     dirty = false;
+    preview();
     $('title').focus();
 }
 
@@ -237,7 +255,10 @@ $('login-form').addEventListener('submit', login);
 $('logout').addEventListener('click', logout);
 $('search').addEventListener('input', renderPages);
 $('editor').addEventListener('submit', save);
-$('editor').addEventListener('input', () => { dirty = true; });
+$('editor').addEventListener('input', (ev) => {
+    dirty = true;
+    if (ev.target.tagName === 'TEXTAREA') previewSoon();
+});
 $('delete').addEventListener('click', remove);
 $('add-pane').addEventListener('click', () => {
     const panes = panesFromForm();
