@@ -150,6 +150,12 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
         "nothing was overwritten"
     );
 
+    // The dashboard: usage against every quota, and the last 30 days.
+    b.open(&format!("{base}#/"));
+    let usage = b.wait_text("#usage", "Pages");
+    assert!(usage.contains("Storage") && usage.contains("of"), "{usage}");
+    b.wait_text("#traffic", "visitors");
+
     // Logging out ends the session: the next view is the login.
     b.click("#logout");
     b.wait_text("#status", "Logged out");

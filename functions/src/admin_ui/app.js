@@ -3,7 +3,7 @@
 // page with textContent or .value, never as HTML.
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'pages-view', 'editor-view'];
+const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'editor-view'];
 const RETURN = 't8k-admin-return';
 
 let me = null; // the signed-in account: { tenant, user, role }
@@ -73,10 +73,69 @@ function route() {
     if (!me) return showLogin();
     say(notice);
     notice = '';
-    const hash = location.hash || '#/pages';
+    const hash = location.hash || '#/';
     if (hash.startsWith('#/edit/')) return openEditor(decodeURIComponent(hash.slice(7)));
     if (hash === '#/new') return openEditor(null);
-    return listPages();
+    if (hash === '#/pages') return listPages();
+    return dashboard();
+}
+
+const bytes = (n) => (n >= 1e9 ? (n / 1e9).toFixed(1) + ' GB' : n >= 1e6 ? (n / 1e6).toFixed(1) + ' MB' : Math.ceil(n / 1e3) + ' kB');
+
+/** One usage row: a bar (a <progress>, so it has a name and a value for assistive tech). */
+function usageRow(name, used, limit, show = String) {
+    const dt = document.createElement('dt');
+    dt.textContent = name;
+    const dd = document.createElement('dd');
+    const bar = document.createElement('progress');
+    bar.max = limit || 1;
+    bar.value = Math.min(used, limit || used);
+    bar.setAttribute('aria-label', name);
+    const text = document.createElement('span');
+    text.textContent = ' ' + show(used) + (limit ? ' of ' + show(limit) : '');
+    dd.append(bar, text);
+    $('usage').append(dt, dd);
+}
+
+/** Page views per day as bars, drawn with SVG elements (no inline code, no library). */
+function chart(daily) {
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(NS, 'svg');
+    const w = 10 * daily.length;
+    svg.setAttribute('viewBox', '0 0 ' + w + ' 100');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.setAttribute('role', 'img');
+    const top = Math.max(1, ...daily.map((d) => d.pageviews));
+    svg.setAttribute('aria-label', 'Page views per day, at most ' + top);
+    daily.forEach((d, i) => {
+        const h = (100 * d.pageviews) / top;
+        const r = document.createElementNS(NS, 'rect');
+        r.setAttribute('x', String(i * 10 + 1));
+        r.setAttribute('y', String(100 - h));
+        r.setAttribute('width', '8');
+        r.setAttribute('height', String(h));
+        svg.append(r);
+    });
+    $('chart').replaceChildren(svg);
+}
+
+async function dashboard() {
+    show('dashboard-view');
+    $('site-link').textContent = location.origin + '/';
+    let quota, traffic;
+    try {
+        [quota, traffic] = await Promise.all([api('GET', '/quota'), api('GET', '/analytics?days=30')]);
+    } catch (e) {
+        return failed(e);
+    }
+    $('usage').replaceChildren();
+    usageRow('Pages', quota.pages.used, quota.pages.limit);
+    usageRow('Users', quota.users.used, quota.users.limit);
+    usageRow('Storage', quota.storage.used, quota.storage.limit, bytes);
+    if (quota.bandwidth.used !== null) usageRow('Bandwidth', quota.bandwidth.used, quota.bandwidth.limit, bytes);
+    $('traffic').textContent = traffic.visitors + ' visitors, ' + traffic.pageviews + ' page views';
+    chart(traffic.daily);
+    $('dashboard-title').focus();
 }
 
 async function listPages() {
