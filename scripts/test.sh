@@ -43,6 +43,7 @@ command -v nginx >/dev/null || APT+=(nginx)
 command -v caddy >/dev/null || APT+=(caddy)
 command -v node >/dev/null || APT+=(nodejs)
 command -v hugo >/dev/null || APT+=(hugo)
+command -v npm >/dev/null || APT+=(npm)
 if [ ${#APT[@]} -gt 0 ]; then
   log "installing ${APT[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then
@@ -51,6 +52,14 @@ if [ ${#APT[@]} -gt 0 ]; then
     echo "the tests need ${APT[*]}: run as root, or apt-get install them" >&2
     exit 1
   fi
+fi
+
+# axe-core, the accessibility checker the admin's browser test runs in each page (npm,
+# pinned, into .tools/node_modules).
+AXE_VERSION=4.14.1
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" .tools/node_modules/axe-core/package.json; then
+  log "installing axe-core@$AXE_VERSION into .tools"
+  npm install --silent --prefix .tools --no-save --no-audit --no-fund "axe-core@$AXE_VERSION"
 fi
 
 log "cargo fmt --check"

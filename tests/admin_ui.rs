@@ -7,6 +7,29 @@ mod common;
 
 use common::{Browser, PASSWORD, Root, http};
 
+/// axe-core, installed by scripts/test.sh into .tools/node_modules.
+fn axe_source() -> Option<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.tools/node_modules/axe-core/axe.min.js"
+    );
+    let found = std::fs::read_to_string(path).ok();
+    common::needs(
+        "axe-core (npm install --prefix .tools axe-core)",
+        found.is_some(),
+    )
+    .then_some(())?;
+    found
+}
+
+/// No serious or critical accessibility violation in the view on screen.
+fn accessible(b: &Browser, axe: Option<&str>, view: &str) {
+    if let Some(axe) = axe {
+        let found = b.axe_violations(axe);
+        assert!(found.is_empty(), "{view}: {found:#?}");
+    }
+}
+
 fn site() -> (Root, common::Server) {
     let root = Root::new();
     root.init_multi(10);
@@ -56,10 +79,13 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     let Some(b) = Browser::start() else {
         return;
     };
+    let axe = axe_source();
+    let axe = axe.as_deref();
     let base = format!("http://acme.localhost:{}/admin/", srv.port);
     // A deep link asks for a login first, then goes where it pointed.
     b.open(&format!("{base}#/edit/home"));
     b.wait_text("#login-title", "Log in");
+    accessible(&b, axe, "login");
     b.type_into("#username", "admin");
     b.type_into("#password", "not the password");
     b.click("#login-form button");
@@ -67,6 +93,8 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.type_into("#password", PASSWORD);
     b.click("#login-form button");
     b.wait_text("#editor-title", "Edit");
+    b.wait_text("#preview", "Welcome");
+    accessible(&b, axe, "editor");
 
     // A title holding markup is stored and shown as text.
     let payload = "<img src=x onerror=alert(1)> Bakery";
@@ -82,6 +110,7 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.open(&format!("{base}#/pages"));
     b.wait_text("#pages tbody", payload);
     assert!(!b.dialog_open());
+    accessible(&b, axe, "pages");
 
     // A new page at a nested address, with a Markdown table.
     b.click("#new-page");
@@ -155,10 +184,19 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     let usage = b.wait_text("#usage", "Pages");
     assert!(usage.contains("Storage") && usage.contains("of"), "{usage}");
     b.wait_text("#traffic", "visitors");
+    accessible(&b, axe, "dashboard");
 
     // Logging out ends the session: the next view is the login.
     b.click("#logout");
     b.wait_text("#status", "Logged out");
     b.open(&format!("{base}#/pages"));
     b.wait_text("#login-title", "Log in");
+
+    // Keyboard only, on a fresh load: the login takes the focus; Tab to the password, Enter
+    // to log in.
+    b.open("about:blank");
+    b.open(&format!("{base}#/pages"));
+    b.wait_text("#login-title", "Log in");
+    b.keys(&format!("admin\t{PASSWORD}\n"));
+    b.wait_text("#pages-title", "Pages");
 }

@@ -146,6 +146,51 @@ impl Browser {
         http(self.port, "GET", &host, &path, &[]).status == 200
     }
 
+    /// Runs axe-core (`axe_source`, the text of axe.min.js) in the current page; returns its
+    /// serious and critical violations as `rule: selectors` lines.
+    pub fn axe_violations(&self, axe_source: &str) -> Vec<String> {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n{axe_source}\n\
+             axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(r.violations\
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+        );
+        let v = self.call(
+            "POST",
+            "/execute/async",
+            &serde_json::json!({"script": script, "args": []}),
+        );
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Types `text` on the keyboard, into whatever has the focus: `\t` is Tab, `\n` Enter.
+    pub fn keys(&self, text: &str) {
+        let actions: Vec<serde_json::Value> = text
+            .chars()
+            .map(|c| match c {
+                '\t' => '\u{E004}',
+                '\n' => '\u{E007}',
+                c => c,
+            })
+            .flat_map(|c| {
+                let key = c.to_string();
+                [
+                    serde_json::json!({"type": "keyDown", "value": key}),
+                    serde_json::json!({"type": "keyUp", "value": key}),
+                ]
+            })
+            .collect();
+        let body =
+            serde_json::json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.call("POST", "/actions", &body);
+    }
+
     /// Accepts the open JavaScript dialog (OK on a confirm).
     pub fn accept_dialog(&self) {
         self.call("POST", "/alert/accept", &serde_json::json!({}));
