@@ -179,6 +179,30 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
         "nothing was overwritten"
     );
 
+    // Media: an image with its alt text, listed with its Markdown; over quota, said so.
+    let image = root.dir.path().join("gradient.png");
+    std::fs::write(&image, common::gradient_png(40, 30)).unwrap();
+    b.open(&format!("{base}#/media"));
+    b.wait_text("#media-title", "Media");
+    accessible(&b, axe, "media");
+    b.choose_file("#upload-file", &image);
+    b.type_into("#upload-alt", "A blue gradient");
+    b.click("#upload-form button");
+    b.wait_text("#status", "Uploaded");
+    b.wait_text("#media", "A blue gradient");
+    let listed = http(srv.port, "GET", "acme.localhost", "/api/media", &auth).json();
+    assert_eq!(listed[0]["alt"], "A blue gradient", "{listed}");
+    root.run(&["tenant", "set-quota", "acme", "--storage", "1KB", "--force"])
+        .ok();
+    let other = root.dir.path().join("noisy.png");
+    std::fs::write(&other, common::noisy_png(64, 64, 7)).unwrap();
+    b.choose_file("#upload-file", &other);
+    b.type_into("#upload-alt", "Noise");
+    b.click("#upload-form button");
+    b.wait_text("#status", "Over your storage quota");
+    root.run(&["tenant", "set-quota", "acme", "--storage", "100MB"])
+        .ok();
+
     // The dashboard: usage against every quota, and the last 30 days.
     b.open(&format!("{base}#/"));
     let usage = b.wait_text("#usage", "Pages");

@@ -191,6 +191,16 @@ impl Browser {
         self.call("POST", "/actions", &body);
     }
 
+    /// Chooses `file` in a file input.
+    pub fn choose_file(&self, css: &str, file: &std::path::Path) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            &serde_json::json!({ "text": file.to_str().expect("a UTF-8 path") }),
+        );
+    }
+
     /// Accepts the open JavaScript dialog (OK on a confirm).
     pub fn accept_dialog(&self) {
         self.call("POST", "/alert/accept", &serde_json::json!({}));

@@ -3,7 +3,7 @@
 // page with textContent or .value, never as HTML.
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'editor-view'];
+const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'media-view', 'editor-view'];
 const RETURN = 't8k-admin-return';
 
 let me = null; // the signed-in account: { tenant, user, role }
@@ -77,6 +77,7 @@ function route() {
     if (hash.startsWith('#/edit/')) return openEditor(decodeURIComponent(hash.slice(7)));
     if (hash === '#/new') return openEditor(null);
     if (hash === '#/pages') return listPages();
+    if (hash === '#/media') return listMedia();
     return dashboard();
 }
 
@@ -136,6 +137,105 @@ async function dashboard() {
     $('traffic').textContent = traffic.visitors + ' visitors, ' + traffic.pageviews + ' page views';
     chart(traffic.daily);
     $('dashboard-title').focus();
+}
+
+async function listMedia() {
+    show('media-view');
+    let files;
+    try {
+        files = await api('GET', '/media');
+    } catch (e) {
+        return failed(e);
+    }
+    const list = $('media');
+    list.replaceChildren();
+    for (const f of files) {
+        const item = document.createElement('li');
+        const img = document.createElement('img');
+        img.src = f.url;
+        img.alt = f.alt;
+        img.loading = 'lazy';
+        const caption = document.createElement('p');
+        caption.textContent = (f.alt || '(no alt text)') + ' · ' + bytes(f.bytes);
+        const snippet = document.createElement('input');
+        snippet.readOnly = true;
+        snippet.value = '![' + f.alt + '](' + f.url + ')';
+        snippet.setAttribute('aria-label', 'Markdown for ' + (f.alt || 'this image'));
+        const copy = document.createElement('button');
+        copy.type = 'button';
+        copy.textContent = 'Copy Markdown';
+        copy.addEventListener('click', async () => {
+            snippet.select();
+            try {
+                await navigator.clipboard.writeText(snippet.value);
+                say('Copied ' + snippet.value);
+            } catch {
+                say('Selected: press Ctrl+C (⌘C) to copy.');
+            }
+        });
+        const del = document.createElement('button');
+        del.type = 'button';
+        del.className = 'danger';
+        del.textContent = 'Delete';
+        del.setAttribute('aria-label', 'Delete ' + (f.alt || 'this image'));
+        del.addEventListener('click', async () => {
+            if (!confirm('Delete this image? Pages that show it will show nothing.')) return;
+            try {
+                await api('DELETE', '/media/' + f.id);
+            } catch (e) {
+                return failed(e);
+            }
+            notice = 'Deleted.';
+            route();
+        });
+        item.append(img, caption, snippet, copy, del);
+        list.append(item);
+    }
+    $('media-title').focus();
+}
+
+/** Sends one image with its alt text; XMLHttpRequest, for the upload's progress. */
+function upload(file, alt) {
+    const bar = $('upload-progress');
+    bar.hidden = false;
+    bar.value = 0;
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/media?alt=' + encodeURIComponent(alt));
+    xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
+    xhr.upload.addEventListener('progress', (ev) => {
+        if (ev.lengthComputable) bar.value = (100 * ev.loaded) / ev.total;
+    });
+    xhr.addEventListener('loadend', () => {
+        bar.hidden = true;
+        let data = null;
+        try {
+            data = JSON.parse(xhr.responseText);
+        } catch {
+            data = null;
+        }
+        if (xhr.status === 401) return showLogin('Your session has ended; log in again.');
+        if (xhr.status < 200 || xhr.status >= 300) {
+            const quota = data && data.error && data.error.code === 'quota';
+            const message = data && data.error ? data.error.message : 'the upload failed (' + xhr.status + ')';
+            return say((quota ? 'Over your storage quota: ' : '') + message, true);
+        }
+        $('upload-form').reset();
+        notice = data.created ? 'Uploaded.' : 'That image was already here.';
+        route();
+    });
+    xhr.send(file);
+}
+
+function startUpload(ev) {
+    ev.preventDefault();
+    const file = $('upload-file').files[0];
+    const alt = $('upload-alt').value.trim();
+    if (!file) return say('Choose an image first.', true);
+    if (!alt) {
+        say('Give the image an alt text first.', true);
+        return $('upload-alt').focus();
+    }
+    upload(file, alt);
 }
 
 async function listPages() {
@@ -319,6 +419,22 @@ $('editor').addEventListener('input', (ev) => {
     if (ev.target.tagName === 'TEXTAREA') previewSoon();
 });
 $('delete').addEventListener('click', remove);
+$('upload-form').addEventListener('submit', startUpload);
+const drop = $('upload-form');
+drop.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('over');
+    if (ev.dataTransfer.files.length) {
+        $('upload-file').files = ev.dataTransfer.files;
+        $('upload-alt').focus();
+        say('Now give the image an alt text and upload it.');
+    }
+});
 $('add-pane').addEventListener('click', () => {
     const panes = panesFromForm();
     panes.push({ markdown: '', options: {} });
