@@ -210,6 +210,32 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.wait_text("#traffic", "visitors");
     accessible(&b, axe, "dashboard");
 
+    // Users: an admin adds an editor, disables and enables them.
+    b.open(&format!("{base}#/users"));
+    b.wait_text("#users-quota", "accounts used");
+    accessible(&b, axe, "users");
+    b.type_into("#new-username", "jo");
+    b.type_into("#new-email", "jo@example.com");
+    b.type_into("#new-password", PASSWORD);
+    b.click("#add-user button");
+    b.wait_text("#status", "Added jo");
+    b.wait_text("#users tbody", "jo <jo@example.com>");
+    b.click("#users button[aria-label='Disable jo']");
+    b.wait_text("#status", "Disabled jo");
+    let jo = common::http_with_body(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        "/api/auth/login",
+        &[("Content-Type", "application/json")],
+        serde_json::json!({"username": "jo", "password": PASSWORD})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(jo.status, 401, "a disabled account cannot log in");
+    b.click("#users button[aria-label='Enable jo']");
+    b.wait_text("#status", "Enabled jo");
+
     // Logging out ends the session: the next view is the login.
     b.click("#logout");
     b.wait_text("#status", "Logged out");
@@ -223,4 +249,15 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.wait_text("#login-title", "Log in");
     b.keys(&format!("admin\t{PASSWORD}\n"));
     b.wait_text("#pages-title", "Pages");
+
+    // An editor is not offered the admins' pages, and is refused them.
+    b.click("#logout");
+    b.wait_text("#login-title", "Log in");
+    b.type_into("#username", "jo");
+    b.type_into("#password", PASSWORD);
+    b.click("#login-form button");
+    b.wait_text("#pages-title", "Pages");
+    assert_eq!(b.find_text("#users-link").as_deref(), Some(""), "hidden");
+    b.open(&format!("{base}#/users"));
+    b.wait_text("#status", "Only the site’s admins manage users");
 }

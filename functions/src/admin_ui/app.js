@@ -3,7 +3,7 @@
 // page with textContent or .value, never as HTML.
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'media-view', 'editor-view'];
+const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'media-view', 'users-view', 'editor-view'];
 const RETURN = 't8k-admin-return';
 
 let me = null; // the signed-in account: { tenant, user, role }
@@ -21,6 +21,8 @@ class SignedOut extends Error {}
 function show(view) {
     for (const v of VIEWS) $(v).hidden = v !== view;
     $('nav').hidden = view === 'login-view';
+    // Admin-only pages are not offered to editors (the API refuses them anyway).
+    $('users-link').hidden = !me || me.role !== 'admin';
 }
 
 function say(text, error = false) {
@@ -78,6 +80,7 @@ function route() {
     if (hash === '#/new') return openEditor(null);
     if (hash === '#/pages') return listPages();
     if (hash === '#/media') return listMedia();
+    if (hash === '#/users') return listUsers();
     return dashboard();
 }
 
@@ -236,6 +239,78 @@ function startUpload(ev) {
         return $('upload-alt').focus();
     }
     upload(file, alt);
+}
+
+async function listUsers() {
+    show('users-view');
+    let users, quota;
+    try {
+        [users, quota] = await Promise.all([api('GET', '/users'), api('GET', '/quota')]);
+    } catch (e) {
+        if (e.status === 403) return say('Only the site’s admins manage users.', true);
+        return failed(e);
+    }
+    $('users-quota').textContent = quota.users.used + ' of ' + quota.users.limit + ' accounts used.';
+    const body = $('users').tBodies[0];
+    body.replaceChildren();
+    const choose = $('reset-user');
+    choose.replaceChildren();
+    for (const u of users) {
+        const row = body.insertRow();
+        row.insertCell().textContent = u.username + (u.email ? ' <' + u.email + '>' : '');
+        row.insertCell().textContent = u.role === 'admin' ? 'Admin' : 'Editor';
+        row.insertCell().textContent = u.enabled ? 'Active' : 'Disabled';
+        row.insertCell().textContent = (u.last_login || 'never').slice(0, 16).replace('T', ' ');
+        const cell = row.insertCell();
+        if (u.username !== me.user) {
+            const toggle = document.createElement('button');
+            toggle.type = 'button';
+            toggle.textContent = u.enabled ? 'Disable' : 'Enable';
+            toggle.setAttribute('aria-label', toggle.textContent + ' ' + u.username);
+            toggle.addEventListener('click', () => changeUser(u.username, { disabled: u.enabled }, (u.enabled ? 'Disabled ' : 'Enabled ') + u.username + '.'));
+            cell.append(toggle);
+        }
+        const option = document.createElement('option');
+        option.value = u.username;
+        option.textContent = u.username;
+        choose.append(option);
+    }
+    $('users-title').focus();
+}
+
+async function changeUser(username, change, done) {
+    try {
+        await api('PATCH', '/users/' + encodeURIComponent(username), change);
+    } catch (e) {
+        return failed(e);
+    }
+    notice = done;
+    route();
+}
+
+async function addUser(ev) {
+    ev.preventDefault();
+    const user = {
+        username: $('new-username').value.trim(),
+        email: $('new-email').value.trim(),
+        role: $('new-role').value,
+        password: $('new-password').value,
+    };
+    try {
+        await api('POST', '/users', user);
+    } catch (e) {
+        return failed(e);
+    }
+    $('add-user').reset();
+    notice = 'Added ' + user.username + '.';
+    route();
+}
+
+function setPassword(ev) {
+    ev.preventDefault();
+    const password = $('reset-password').value;
+    $('reset-password').value = '';
+    changeUser($('reset-user').value, { password }, 'Password set; that user’s sessions have ended.');
 }
 
 async function listPages() {
@@ -420,6 +495,8 @@ $('editor').addEventListener('input', (ev) => {
 });
 $('delete').addEventListener('click', remove);
 $('upload-form').addEventListener('submit', startUpload);
+$('add-user').addEventListener('submit', addUser);
+$('set-password').addEventListener('submit', setPassword);
 const drop = $('upload-form');
 drop.addEventListener('dragover', (ev) => {
     ev.preventDefault();
