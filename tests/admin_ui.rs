@@ -209,6 +209,23 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     assert!(usage.contains("Storage") && usage.contains("of"), "{usage}");
     b.wait_text("#traffic", "visitors");
     accessible(&b, axe, "dashboard");
+    // Screenshots at phone and desktop widths, for people to look at (the paths are printed).
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (name, width, height, view) in [
+        ("dashboard-phone", 390, 844, "#/"),
+        ("editor-desktop", 1280, 900, "#/edit/visit%2Fhours"),
+    ] {
+        b.resize(width, height);
+        b.open(&format!("{base}{view}"));
+        b.wait_text("main", "");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let png = b.screenshot();
+        assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+        let file = shots.join(format!("admin-{name}.png"));
+        std::fs::write(&file, png).unwrap();
+        println!("screenshot: {}", file.display());
+    }
 
     // Users: an admin adds an editor, disables and enables them.
     b.open(&format!("{base}#/users"));

@@ -191,6 +191,21 @@ impl Browser {
         self.call("POST", "/actions", &body);
     }
 
+    /// Resizes the window (CSS pixels), to look at a page at phone or desktop width.
+    pub fn resize(&self, width: u32, height: u32) {
+        let rect = serde_json::json!({"width": width, "height": height});
+        self.call("POST", "/window/rect", &rect);
+    }
+
+    /// A PNG of the window as it is.
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = self.call("GET", "/screenshot", &serde_json::json!({}));
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("a base64 screenshot")
+    }
+
     /// Chooses `file` in a file input.
     pub fn choose_file(&self, css: &str, file: &std::path::Path) {
         let id = self.element(css);

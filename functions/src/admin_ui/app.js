@@ -91,13 +91,17 @@ function usageRow(name, used, limit, show = String) {
     const dt = document.createElement('dt');
     dt.textContent = name;
     const dd = document.createElement('dd');
-    const bar = document.createElement('progress');
-    bar.max = limit || 1;
-    bar.value = Math.min(used, limit || used);
-    bar.setAttribute('aria-label', name);
+    if (limit) {
+        // A bar only against a limit; without one there is nothing to fill.
+        const bar = document.createElement('progress');
+        bar.max = limit;
+        bar.value = Math.min(used, limit);
+        bar.setAttribute('aria-label', name);
+        dd.append(bar, ' ');
+    }
     const text = document.createElement('span');
-    text.textContent = ' ' + show(used) + (limit ? ' of ' + show(limit) : '');
-    dd.append(bar, text);
+    text.textContent = show(used) + (limit ? ' of ' + show(limit) : ' (no limit)');
+    dd.append(text);
     $('usage').append(dt, dd);
 }
 
