@@ -253,6 +253,24 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.click("#users button[aria-label='Enable jo']");
     b.wait_text("#status", "Enabled jo");
 
+    // A session that ends (the password was set elsewhere) sends the next action to the
+    // login, and back to where it was after.
+    let reset = common::send_json(
+        srv.port,
+        "PATCH",
+        "acme.localhost",
+        "/api/users/admin",
+        &auth,
+        &serde_json::json!({"password": PASSWORD}).to_string(),
+    );
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    b.open(&format!("{base}#/media"));
+    b.wait_text("#status", "Your session has ended");
+    b.type_into("#username", "admin");
+    b.type_into("#password", PASSWORD);
+    b.click("#login-form button");
+    b.wait_text("#media-title", "Media");
+
     // Logging out ends the session: the next view is the login.
     b.click("#logout");
     b.wait_text("#status", "Logged out");
