@@ -71,6 +71,14 @@ fn sign_up_then_queued_build_then_served_site_and_login() {
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["tenant"], "adas-bakery");
+    assert_eq!(
+        (r.json()["url"].as_str(), r.json()["login"].as_str()),
+        (
+            Some("https://adas-bakery.example.com/"),
+            Some("https://adas-bakery.example.com/admin/")
+        ),
+        "the site and its browser admin"
+    );
     assert_eq!(root.listed_ids(), ["adas-bakery"]);
     let env: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.file("config/adas-bakery/env.json")).unwrap())
@@ -134,6 +142,20 @@ fn sign_up_then_queued_build_then_served_site_and_login() {
     assert_eq!(
         (again.status, again.json()["error"]["code"].as_str()),
         (409, Some("taken"))
+    );
+
+    // On a local preview the links point where `t8k serve` serves the site.
+    let local = format!("localhost:{}", srv.port);
+    let r = post_json(
+        &srv,
+        &local,
+        "/api/register",
+        &signup_body("bobs-bikes", "bob@example.org"),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json()["login"].as_str(),
+        Some(format!("http://bobs-bikes.localhost:{}/admin/", srv.port).as_str())
     );
 }
 

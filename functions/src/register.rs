@@ -113,10 +113,11 @@ pub async fn register(
     body: Body,
 ) -> ApiResult<Response> {
     let html = form_from_browser(&headers);
+    let local = local_port(&headers);
     let form: Signup = crate::body::read_form_or_json(&headers, body).await?;
     let outcome = blocking_hash(&state, move |st| sign_up(st, &headers, form, &ip)).await;
     match outcome {
-        Ok(o) => Ok(respond(o, html)),
+        Ok(o) => Ok(respond(o, html, local.as_deref())),
         Err(e) if html => Ok(page::error(&e)),
         Err(e) => Err(e),
     }
@@ -232,9 +233,9 @@ If it was not you, ignore this email: the name is released when the link expires
     )
 }
 
-fn respond(o: Outcome, html: bool) -> Response {
+fn respond(o: Outcome, html: bool, local: Option<&str>) -> Response {
     match o {
-        Outcome::Created(entry) => created(&entry, html),
+        Outcome::Created(entry) => created(&entry, html, local),
         Outcome::Pending {
             tenant,
             email,
@@ -271,8 +272,27 @@ fn respond(o: Outcome, html: bool) -> Response {
     }
 }
 
-fn created(entry: &TenantEntry, html: bool) -> Response {
-    let url = format!("https://{}/", entry.domain);
+/// On a local preview (`t8k serve`, a `*.localhost` host), the request's port (`":8080"`, or
+/// `""` without one): the new site's links then point where that server serves it.
+fn local_port(headers: &HeaderMap) -> Option<String> {
+    let host = host_of(headers);
+    is_local(host).then(|| {
+        host.rfind(':')
+            .map_or(String::new(), |i| host[i..].to_owned())
+    })
+}
+
+/// Where the new site is served: `http://{id}.localhost:{port}/` on a local preview, else
+/// `https://` and its domain.
+fn site_url(entry: &TenantEntry, local: Option<&str>) -> String {
+    match local {
+        Some(port) => format!("http://{}.localhost{port}/", entry.id),
+        None => format!("https://{}/", entry.domain),
+    }
+}
+
+fn created(entry: &TenantEntry, html: bool, local: Option<&str>) -> Response {
+    let url = site_url(entry, local);
     if html {
         return page::page(
             StatusCode::CREATED,
@@ -366,6 +386,7 @@ pub async fn verify_page(
 /// `POST /api/register/verify` (`token` as JSON or form): creates the reserved tenant, once.
 pub async fn verify(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     let html = form_from_browser(&headers);
+    let local = local_port(&headers);
     let done = async {
         let form: Verify = crate::body::read_form_or_json(&headers, body).await?;
         let h = headers.clone();
@@ -383,7 +404,7 @@ pub async fn verify(State(state): State<Shared>, headers: HeaderMap, body: Body)
     }
     .await;
     match done {
-        Ok(entry) => created(&entry, html),
+        Ok(entry) => created(&entry, html, local.as_deref()),
         Err(e) if html => page::error(&e),
         Err(e) => e.into_response(),
     }
