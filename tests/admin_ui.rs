@@ -295,4 +295,36 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     assert_eq!(b.find_text("#users-link").as_deref(), Some(""), "hidden");
     b.open(&format!("{base}#/users"));
     b.wait_text("#status", "Only the site’s admins manage users");
+
+    // Anyone changes their own password, giving the current one.
+    let fresh = "a brand new passphrase 42";
+    b.open(&format!("{base}#/password"));
+    b.wait_text("#password-title", "Change your password");
+    accessible(&b, axe, "password");
+    b.type_into("#current-password", "not it");
+    b.type_into("#new-password-1", fresh);
+    b.type_into("#new-password-2", fresh);
+    b.click("#password-form button");
+    b.wait_text("#status", "current password is not right");
+    b.type_into("#current-password", PASSWORD);
+    b.type_into("#new-password-1", fresh);
+    b.type_into("#new-password-2", fresh);
+    b.click("#password-form button");
+    b.wait_text("#status", "Password changed");
+    let login = |password: &str| {
+        let body = serde_json::json!({"username": "jo", "password": password}).to_string();
+        let json = [("Content-Type", "application/json")];
+        common::http_with_body(
+            srv.port,
+            "POST",
+            "acme.localhost",
+            "/api/auth/login",
+            &json,
+            body.as_bytes(),
+        )
+        .status
+    };
+    assert_eq!((login(PASSWORD), login(fresh)), (401, 200));
+    b.open(&format!("{base}#/pages"));
+    b.wait_text("#pages-title", "Pages");
 }

@@ -167,33 +167,94 @@ pub async fn login(
         };
         st.login_by_ip.give_back(&ip);
         st.login_by_account.clear(&account_key);
-        let (role, ver) = users::session_state(st.inst.store(), &tenant, &account.username)?
-            .ok_or_else(|| ApiError::unauthorized("wrong user name or password"))?;
-        let cfg = TenantConfig::load(st.inst.store(), &tenant)?;
-        let exp = t8k_core::timefmt::now().unix_timestamp() + st.session_ttl.as_secs() as i64;
-        let claims = Claims {
-            kind: "session".into(),
-            tenant: tenant.to_string(),
-            user: account.username.clone(),
-            role,
-            exp,
-            ver,
-        };
-        Ok((
-            host,
-            token::sign(&cfg.signing_secret, &claims),
-            json!({"tenant": tenant, "user": account.username, "role": role}),
-        ))
+        let (token, account) = new_session(st, &tenant, &account.username)?;
+        Ok((host, token, account))
     })
     .await?;
-    let mut r = Json(account).into_response();
+    Ok(with_session(
+        Json(account).into_response(),
+        &host,
+        &token,
+        &state,
+    ))
+}
+
+/// A signed session token for `username` at its current role and token version, and what
+/// the login answers about the account.
+fn new_session(
+    st: &AppState,
+    tenant: &TenantId,
+    username: &str,
+) -> ApiResult<(String, serde_json::Value)> {
+    let (role, ver) = users::session_state(st.inst.store(), tenant, username)?
+        .ok_or_else(|| ApiError::unauthorized("wrong user name or password"))?;
+    let cfg = TenantConfig::load(st.inst.store(), tenant)?;
+    let exp = t8k_core::timefmt::now().unix_timestamp() + st.session_ttl.as_secs() as i64;
+    let claims = Claims {
+        kind: "session".into(),
+        tenant: tenant.to_string(),
+        user: username.to_owned(),
+        role,
+        exp,
+        ver,
+    };
+    Ok((
+        token::sign(&cfg.signing_secret, &claims),
+        json!({"tenant": tenant, "user": username, "role": role}),
+    ))
+}
+
+fn with_session(mut r: Response, host: &str, token: &str, state: &Shared) -> Response {
     r.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(&host, &token, state.session_ttl.as_secs()),
+        set_cookie(host, token, state.session_ttl.as_secs()),
     );
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    r
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+/// `POST /api/auth/password {"current", "new"}`: the signed-in user sets their own password.
+/// The current one is checked (and guesses are limited as logins are); every other session
+/// of theirs ends, and this one goes on with a fresh cookie.
+pub async fn change_password(
+    State(state): State<Shared>,
+    SignedIn(s, _): SignedIn,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let change: PasswordChange = crate::body::read(&headers, body).await?;
+    let (host, token, account) = blocking_hash(&state, move |st| {
+        let user = s.claims.user.clone();
+        let account_key = format!("{}/{}", s.tenant, user.to_ascii_lowercase());
+        crate::limits::take_all(&[(&st.login_by_account, account_key.as_str())])
+            .map_err(ApiError::too_many)?;
+        if users::verify(st.inst.store(), &s.tenant, &user, &change.current)?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_password",
+                "the current password is not right",
+            ));
+        }
+        st.login_by_account.clear(&account_key);
+        users::set_password(st.inst.store(), &s.tenant, &user, &change.new)?;
+        users::revoke_sessions(st.inst.store(), &s.tenant, &user)?;
+        let (token, account) = new_session(st, &s.tenant, &user)?;
+        Ok((s.host, token, account))
+    })
+    .await?;
+    Ok(with_session(
+        Json(account).into_response(),
+        &host,
+        &token,
+        &state,
+    ))
 }
 
 pub async fn logout(State(state): State<Shared>, SignedIn(s, _): SignedIn) -> ApiResult<Response> {

@@ -101,6 +101,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Auth, M::POST, "/auth/login", Public, auth::login),
         ep(F::Auth, M::POST, "/auth/logout", SignedIn, auth::logout),
         ep(F::Auth, M::GET, "/auth/me", SignedIn, auth::me),
+        ep(F::Auth, M::POST, "/auth/password", SignedIn, auth::change_password),
         ep(F::Register, M::POST, "/register", Public, register::register),
         ep(F::Register, M::GET, "/register/check", Public, register::check),
         ep(F::Register, M::GET, "/register/verify", Public, register::verify_page),

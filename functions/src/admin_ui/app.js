@@ -3,7 +3,7 @@
 // page with textContent or .value, never as HTML.
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'media-view', 'users-view', 'editor-view'];
+const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'media-view', 'users-view', 'password-view', 'editor-view'];
 const RETURN = 't8k-admin-return';
 
 let me = null; // the signed-in account: { tenant, user, role }
@@ -81,6 +81,10 @@ function route() {
     if (hash === '#/pages') return listPages();
     if (hash === '#/media') return listMedia();
     if (hash === '#/users') return listUsers();
+    if (hash === '#/password') {
+        show('password-view');
+        return $('password-title').focus();
+    }
     return dashboard();
 }
 
@@ -317,6 +321,19 @@ function setPassword(ev) {
     changeUser($('reset-user').value, { password }, 'Password set; that user’s sessions have ended.');
 }
 
+async function changePassword(ev) {
+    ev.preventDefault();
+    const fresh = $('new-password-1').value;
+    if (fresh !== $('new-password-2').value) return say('The two new passwords differ; type the same one twice.', true);
+    try {
+        await api('POST', '/auth/password', { current: $('current-password').value, new: fresh });
+    } catch (e) {
+        return failed(e);
+    }
+    $('password-form').reset();
+    say('Password changed; your other sessions have ended.');
+}
+
 async function listPages() {
     show('pages-view');
     try {
@@ -500,6 +517,7 @@ $('editor').addEventListener('input', (ev) => {
 $('delete').addEventListener('click', remove);
 $('upload-form').addEventListener('submit', startUpload);
 $('add-user').addEventListener('submit', addUser);
+$('password-form').addEventListener('submit', changePassword);
 $('set-password').addEventListener('submit', setPassword);
 const drop = $('upload-form');
 drop.addEventListener('dragover', (ev) => {
