@@ -179,6 +179,25 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
         "nothing was overwritten"
     );
 
+    // Menus: an item added, moved to the top and saved with the menu.
+    b.open(&format!("{base}#/menus"));
+    b.wait_text("#menus", "Main");
+    accessible(&b, axe, "menus");
+    b.click("button[aria-label='Add an item to Main']");
+    b.type_into("#label-main-1", "Hours");
+    b.type_into("#target-main-1", "visit/hours");
+    b.click("button[aria-label='Move item 2 up']");
+    b.click("#menus button[type='submit']");
+    b.wait_text("#status", "Saved the Main menu");
+    let menus = http(srv.port, "GET", "acme.localhost", "/api/menus", &auth).json();
+    let items = &menus[0]["items"];
+    assert_eq!(
+        (items[0]["label"].as_str(), items[0]["page"].as_str()),
+        (Some("Hours"), Some("visit/hours")),
+        "{menus}"
+    );
+    assert_eq!(items.as_array().unwrap().len(), 2, "{menus}");
+
     // Media: an image with its alt text, listed with its Markdown; over quota, said so.
     let image = root.dir.path().join("gradient.png");
     std::fs::write(&image, common::gradient_png(40, 30)).unwrap();

@@ -3,7 +3,7 @@
 // page with textContent or .value, never as HTML.
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'media-view', 'users-view', 'password-view', 'editor-view'];
+const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'menus-view', 'media-view', 'users-view', 'password-view', 'editor-view'];
 const RETURN = 't8k-admin-return';
 
 let me = null; // the signed-in account: { tenant, user, role }
@@ -80,6 +80,7 @@ function route() {
     if (hash === '#/new') return openEditor(null);
     if (hash === '#/pages') return listPages();
     if (hash === '#/media') return listMedia();
+    if (hash === '#/menus') return listMenus();
     if (hash === '#/users') return listUsers();
     if (hash === '#/password') {
         show('password-view');
@@ -319,6 +320,105 @@ function setPassword(ev) {
     const password = $('reset-password').value;
     $('reset-password').value = '';
     changeUser($('reset-user').value, { password }, 'Password set; that user’s sessions have ended.');
+}
+
+/** A labelled input for a menu item's field. */
+function field(text, value, id) {
+    const wrap = document.createElement('div');
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = text;
+    const input = document.createElement('input');
+    input.id = id;
+    input.value = value;
+    wrap.append(label, input);
+    return wrap;
+}
+
+function button(text, name, onclick) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.setAttribute('aria-label', name);
+    b.addEventListener('click', onclick);
+    return b;
+}
+
+/** One menu as a form: items with a label and a page or URL, moved up and down, saved whole. */
+function menuForm(menu) {
+    const form = document.createElement('form');
+    const box = document.createElement('fieldset');
+    const legend = document.createElement('legend');
+    legend.textContent = menu.title || menu.name;
+    box.append(legend);
+    const items = menu.items.map((i) => ({ label: i.label, target: i.page || i.url || '' }));
+    const draw = () => {
+        box.querySelectorAll('.menu-item').forEach((r) => r.remove());
+        items.forEach((item, n) => {
+            const row = document.createElement('div');
+            row.className = 'menu-item';
+            const id = menu.name + '-' + n;
+            const label = field('Label', item.label, 'label-' + id);
+            const target = field('Links to', item.target, 'target-' + id);
+            label.querySelector('input').addEventListener('input', (ev) => { item.label = ev.target.value; });
+            target.querySelector('input').addEventListener('input', (ev) => { item.target = ev.target.value; });
+            const moves = document.createElement('div');
+            moves.className = 'moves';
+            const swap = (a, b) => {
+                [items[a], items[b]] = [items[b], items[a]];
+                draw();
+            };
+            const name = item.label || 'item ' + (n + 1);
+            if (n > 0) moves.append(button('↑', 'Move ' + name + ' up', () => swap(n, n - 1)));
+            if (n < items.length - 1) moves.append(button('↓', 'Move ' + name + ' down', () => swap(n, n + 1)));
+            moves.append(button('✕', 'Remove ' + name, () => {
+                items.splice(n, 1);
+                draw();
+            }));
+            row.append(label, target, moves);
+            box.append(row);
+        });
+    };
+    draw();
+    const add = button('Add an item', 'Add an item to ' + (menu.title || menu.name), () => {
+        items.push({ label: '', target: '' });
+        draw();
+    });
+    const save = document.createElement('button');
+    save.type = 'submit';
+    save.textContent = 'Save ' + (menu.title || menu.name);
+    form.append(box, add, ' ', save);
+    form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const body = {
+            title: menu.title,
+            items: items.map((i, n) => {
+                const t = i.target.trim();
+                const link = t.startsWith('/') || t.startsWith('http') ? { url: t } : { page: t };
+                return { label: i.label.trim(), weight: n * 10, ...link };
+            }),
+        };
+        try {
+            await api('PUT', '/menus/' + encodeURIComponent(menu.name), body);
+        } catch (e) {
+            return failed(e);
+        }
+        notice = 'Saved the ' + (menu.title || menu.name) + ' menu.';
+        route();
+    });
+    return form;
+}
+
+async function listMenus() {
+    show('menus-view');
+    let menus;
+    try {
+        menus = await api('GET', '/menus');
+    } catch (e) {
+        return failed(e);
+    }
+    $('menus').replaceChildren(...menus.map(menuForm));
+    $('menus-title').focus();
 }
 
 async function changePassword(ev) {
