@@ -228,6 +228,13 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     assert!(usage.contains("Storage") && usage.contains("of"), "{usage}");
     b.wait_text("#traffic", "visitors");
     accessible(&b, axe, "dashboard");
+    // Publish now: a build is asked for, and the page says when the site is live.
+    b.click("#publish-now");
+    b.wait_text("#publish-state", "A build is waiting");
+    root.run(&["build", "--queued"]).ok();
+    root.run(&["publish", "acme"]).ok();
+    b.wait_text("#status", "Your site is live");
+    b.wait_text("#publish-state", "Live since");
     // Screenshots at phone and desktop widths, for people to look at (the paths are printed).
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-screenshots");
     std::fs::create_dir_all(&shots).unwrap();

@@ -30,6 +30,17 @@ pub fn request_build(store: &dyn Store, id: &TenantId, reason: &str) -> Result<(
     Ok(())
 }
 
+/// When the pending build request of `id` was made, if there is one.
+pub fn requested(store: &dyn Store, id: &TenantId) -> Result<Option<String>> {
+    let Some(obj) = store.get(&entry(id))? else {
+        return Ok(None);
+    };
+    let body: serde_json::Value = serde_json::from_slice(&obj.bytes).unwrap_or_default();
+    Ok(Some(
+        body["requested"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
 /// Pending requests: tenant and the version of its request.
 pub fn pending(store: &dyn Store) -> Result<Vec<(TenantId, Version)>> {
     let mut out = vec![];

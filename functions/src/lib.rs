@@ -23,6 +23,7 @@ pub mod media;
 pub mod menus;
 pub mod origin;
 pub mod page;
+pub mod publish;
 pub mod quota;
 pub mod register;
 pub mod router;

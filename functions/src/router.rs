@@ -9,7 +9,7 @@ use axum::routing::{MethodFilter, MethodRouter, any, on};
 use crate::guard::Access;
 use crate::state::Shared;
 use crate::{
-    admin, admin_ui, auth, beacon, content, dashboard, domains, edge, media, menus, quota,
+    admin, admin_ui, auth, beacon, content, dashboard, domains, edge, media, menus, publish, quota,
     register, users,
 };
 
@@ -113,6 +113,8 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Content, M::PUT, "/pages/{*slug}", Editor, content::update),
         ep(F::Content, M::DELETE, "/pages/{*slug}", Editor, content::delete),
         ep(F::Content, M::POST, "/preview", Editor, content::preview),
+        ep(F::Content, M::POST, "/publish", Editor, publish::publish),
+        ep(F::Content, M::GET, "/status", Editor, publish::status),
         ep(F::Content, M::GET, "/menus", Editor, menus::list),
         ep(F::Content, M::PUT, "/menus/{name}", Editor, menus::put),
         ep(F::Content, M::DELETE, "/menus/{name}", Editor, menus::delete),

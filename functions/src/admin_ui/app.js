@@ -15,6 +15,7 @@ let lastEtag = null; // the ETag of the last answer
 let dirty = false;
 let notice = ''; // said once the next view shows
 let previewTimer = null;
+let publishWatch = null; // polls the status after "Publish now" until the site is live
 
 class SignedOut extends Error {}
 
@@ -132,8 +133,43 @@ function chart(daily) {
     $('chart').replaceChildren(svg);
 }
 
+const when = (t) => (t || '').slice(0, 16).replace('T', ' ');
+
+/** What the site's publishing is doing; true once nothing waits and a deploy is live. */
+async function publishState() {
+    const st = await api('GET', '/status');
+    const live = st.live ? 'Live since ' + when(st.live.flipped) + ' (deploy ' + st.live.deploy + ').' : 'Not published yet.';
+    const queued = st.queued ? ' A build is waiting (asked ' + when(st.queued) + ').' : '';
+    $('publish-state').textContent = live + queued;
+    return !st.queued && st.live !== null;
+}
+
+async function publishNow() {
+    try {
+        await api('POST', '/publish');
+        await publishState();
+    } catch (e) {
+        return failed(e);
+    }
+    say('Build requested; this page shows when the site is live.');
+    clearInterval(publishWatch);
+    publishWatch = setInterval(async () => {
+        if ($('dashboard-view').hidden) return clearInterval(publishWatch);
+        try {
+            if (await publishState()) {
+                clearInterval(publishWatch);
+                say('Your site is live with your latest changes.');
+            }
+        } catch (e) {
+            clearInterval(publishWatch);
+            failed(e);
+        }
+    }, 2000);
+}
+
 async function dashboard() {
     show('dashboard-view');
+    publishState().catch(failed);
     $('site-link').textContent = location.origin + '/';
     let quota, traffic;
     try {
@@ -617,6 +653,7 @@ $('editor').addEventListener('input', (ev) => {
 $('delete').addEventListener('click', remove);
 $('upload-form').addEventListener('submit', startUpload);
 $('add-user').addEventListener('submit', addUser);
+$('publish-now').addEventListener('click', publishNow);
 $('password-form').addEventListener('submit', changePassword);
 $('set-password').addEventListener('submit', setPassword);
 const drop = $('upload-form');
