@@ -63,7 +63,12 @@ fn the_admin_is_served_with_a_strict_content_security_policy_on_every_tenant_hos
         !html.contains("<script>") && !html.contains("style=\""),
         "nothing inline, so the policy needs no exception"
     );
-    for asset in ["/admin/app.js", "/admin/app.css"] {
+    for asset in [
+        "/admin/app.js",
+        "/admin/core.js",
+        "/admin/pages.js",
+        "/admin/app.css",
+    ] {
         let r = http(srv.port, "GET", "acme.localhost", asset, &[]);
         assert_eq!(r.status, 200, "{asset}");
     }

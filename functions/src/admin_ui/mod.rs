@@ -1,5 +1,5 @@
-//! The browser admin at `/admin/`: a static app (one HTML page, one stylesheet, one ES
-//! module, no build step) shared by every tenant and talking only to that host's `/api/`.
+//! The browser admin at `/admin/`: a static app (one HTML page, one stylesheet, ES modules
+//! a view each, no build step) shared by every tenant and talking only to that host's `/api/`.
 //! Served by the auth function, so wherever the functions run (`t8k serve`, Lambda, behind an
 //! edge) the admin does too. Every answer carries a strict Content-Security-Policy: scripts
 //! and styles from this origin only (none inline), no other origin at all, never framed.
@@ -10,20 +10,34 @@ use axum::response::{IntoResponse, Response};
 /// Where the admin lives: `/admin` redirects to `/admin/`.
 pub const ROUTES: [&str; 3] = ["/admin", "/admin/", "/admin/{*file}"];
 
-const INDEX: &str = include_str!("index.html");
-const APP_JS: &str = include_str!("app.js");
-const APP_CSS: &str = include_str!("app.css");
+/// Every file of the app: its path under `/admin/`, its text, its type.
+const FILES: &[(&str, &str, &str)] = &[
+    ("", include_str!("index.html"), "text/html; charset=utf-8"),
+    (
+        "app.css",
+        include_str!("app.css"),
+        "text/css; charset=utf-8",
+    ),
+    ("app.js", include_str!("app.js"), JS),
+    ("core.js", include_str!("core.js"), JS),
+    ("dashboard.js", include_str!("dashboard.js"), JS),
+    ("media.js", include_str!("media.js"), JS),
+    ("menus.js", include_str!("menus.js"), JS),
+    ("pages.js", include_str!("pages.js"), JS),
+    ("users.js", include_str!("users.js"), JS),
+];
+
+const JS: &str = "text/javascript; charset=utf-8";
 
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 fn file(path: &str) -> Option<(&'static str, &'static str)> {
-    Some(match path {
-        "/admin/" => (INDEX, "text/html; charset=utf-8"),
-        "/admin/app.js" => (APP_JS, "text/javascript; charset=utf-8"),
-        "/admin/app.css" => (APP_CSS, "text/css; charset=utf-8"),
-        _ => return None,
-    })
+    let name = path.strip_prefix("/admin/")?;
+    FILES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, text, kind)| (*text, *kind))
 }
 
 pub async fn serve(uri: Uri) -> Response {

@@ -54,7 +54,12 @@
         var p = document.createElement("p");
         if (res.status === 201) {
           h.textContent = "Your site is ready";
-          p.textContent = "It will be online at " + res.body.url + " in a few minutes. Log in there as admin.";
+          p.textContent = "It will be online at " + res.body.url + " in a few minutes. Manage it at ";
+          var admin = document.createElement("a");
+          admin.href = res.body.login;
+          admin.textContent = res.body.login;
+          p.appendChild(admin);
+          p.appendChild(document.createTextNode(" (log in as admin)."));
         } else if (res.status === 202) {
           h.textContent = "Check your email";
           p.textContent = "We sent a link to " + res.body.email + ". Open it to create " + res.body.tenant + "; until then the name is reserved for you.";
