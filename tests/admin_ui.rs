@@ -302,6 +302,24 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.click("#login-form button");
     b.wait_text("#media-title", "Media");
 
+    // Domains: one added shows the DNS records to create; removed, it is gone. (No DNS check
+    // here: it would ask a resolver outside the machine.)
+    b.open(&format!("{base}#/domains"));
+    b.wait_text("#own-domain", "acme");
+    b.type_into("#new-domain", "www.acme-bakery.test");
+    b.click("#add-domain button");
+    b.wait_text("#status", "Added www.acme-bakery.test");
+    let card = b.wait_text("#domains", "_t8k-verify.www.acme-bakery.test");
+    assert!(
+        card.contains("Waiting for its DNS records") && card.contains("CNAME"),
+        "{card}"
+    );
+    accessible(&b, axe, "domains");
+    b.click("button[aria-label='Remove www.acme-bakery.test']");
+    assert!(common::eventually(5, || b.dialog_open()));
+    b.accept_dialog();
+    b.wait_text("#status", "Removed www.acme-bakery.test");
+
     // Logging out ends the session: the next view is the login.
     b.click("#logout");
     b.wait_text("#status", "Logged out");

@@ -4,6 +4,7 @@
 
 import { $, RETURN, api, failed, say, session, show, showLogin, SignedOut } from './core.js';
 import { dashboard, publishNow } from './dashboard.js';
+import { addDomain, listDomains } from './domains.js';
 import { listMedia, startUpload } from './media.js';
 import { listMenus } from './menus.js';
 import { addPane, edited, listPages, openEditor, remove, renderPages, save, unsaved } from './pages.js';
@@ -20,6 +21,7 @@ function route() {
     if (hash === '#/media') return listMedia();
     if (hash === '#/menus') return listMenus();
     if (hash === '#/users') return listUsers();
+    if (hash === '#/domains') return listDomains();
     if (hash === '#/password') {
         show('password-view');
         return $('password-title').focus();
@@ -66,6 +68,7 @@ $('editor').addEventListener('input', edited);
 $('delete').addEventListener('click', remove);
 $('upload-form').addEventListener('submit', startUpload);
 $('add-user').addEventListener('submit', addUser);
+$('add-domain').addEventListener('submit', addDomain);
 $('publish-now').addEventListener('click', publishNow);
 $('password-form').addEventListener('submit', changePassword);
 $('set-password').addEventListener('submit', setPassword);

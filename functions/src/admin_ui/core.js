@@ -3,7 +3,7 @@
 // into the page with textContent or .value, never as HTML.
 
 export const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'menus-view', 'media-view', 'users-view', 'password-view', 'editor-view'];
+const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'menus-view', 'media-view', 'users-view', 'domains-view', 'password-view', 'editor-view'];
 /** Where to go back to after a login (the address the user was at). */
 export const RETURN = 't8k-admin-return';
 
@@ -17,7 +17,9 @@ export function show(view) {
     for (const v of VIEWS) $(v).hidden = v !== view;
     $('nav').hidden = view === 'login-view';
     // Admin-only pages are not offered to editors (the API refuses them anyway).
-    $('users-link').hidden = !session.me || session.me.role !== 'admin';
+    const admin = Boolean(session.me) && session.me.role === 'admin';
+    $('users-link').hidden = !admin;
+    $('domains-link').hidden = !admin;
 }
 
 export function say(text, error = false) {

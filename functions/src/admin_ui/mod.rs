@@ -21,6 +21,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("app.js", include_str!("app.js"), JS),
     ("core.js", include_str!("core.js"), JS),
     ("dashboard.js", include_str!("dashboard.js"), JS),
+    ("domains.js", include_str!("domains.js"), JS),
     ("media.js", include_str!("media.js"), JS),
     ("menus.js", include_str!("menus.js"), JS),
     ("pages.js", include_str!("pages.js"), JS),
