@@ -171,12 +171,7 @@ pub async fn login(
         Ok((host, token, account))
     })
     .await?;
-    Ok(with_session(
-        Json(account).into_response(),
-        &host,
-        &token,
-        &state,
-    ))
+    Ok(with_session(account, &host, &token, &state))
 }
 
 /// A signed session token for `username` at its current role and token version, and what
@@ -204,7 +199,9 @@ fn new_session(
     ))
 }
 
-fn with_session(mut r: Response, host: &str, token: &str, state: &Shared) -> Response {
+/// The account as JSON, with the session's cookie set (never cached).
+fn with_session(account: serde_json::Value, host: &str, token: &str, state: &Shared) -> Response {
+    let mut r = Json(account).into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
         set_cookie(host, token, state.session_ttl.as_secs()),
@@ -249,12 +246,7 @@ pub async fn change_password(
         Ok((s.host, token, account))
     })
     .await?;
-    Ok(with_session(
-        Json(account).into_response(),
-        &host,
-        &token,
-        &state,
-    ))
+    Ok(with_session(account, &host, &token, &state))
 }
 
 pub async fn logout(State(state): State<Shared>, SignedIn(s, _): SignedIn) -> ApiResult<Response> {
