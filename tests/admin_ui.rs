@@ -379,3 +379,101 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.open(&format!("{base}#/pages"));
     b.wait_text("#pages-title", "Pages");
 }
+
+/// The whole path a new site owner takes, in the browser: sign up on the main site, confirm
+/// by the link mailed through a real SMTP server, follow the link to the new site's admin,
+/// log in, write a page with a table (the preview shows it), publish, see the page served on
+/// the site's own host, and see that visit in the dashboard after a rollup.
+#[test]
+fn a_new_owner_goes_from_sign_up_to_a_visited_page() {
+    let Some(smtp) = common::Smtp::start() else {
+        return;
+    };
+    let mut root = Root::new();
+    root.env
+        .push(("T8K_SIGNUPS_PER_IP_HOUR".into(), "100".into()));
+    // The tracker reports from this localhost preview too.
+    root.env.push(("T8K_TRACK_LOCALHOST".into(), "1".into()));
+    let init = [
+        "init",
+        "--multi",
+        "--domain",
+        "example.com",
+        "--require-email-verification",
+    ];
+    root.run(&init).ok();
+    let port = smtp.port.to_string();
+    let smtp_args = [
+        "config",
+        "smtp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tls",
+        "none",
+        "--from",
+        "t8k <no-reply@example.com>",
+    ];
+    root.run(&smtp_args).ok();
+    root.run(&["build"]).ok();
+    let srv = root.serve(&[]);
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    let main = format!("http://localhost:{}", srv.port);
+    b.open(&format!("{main}/sandbox/register/"));
+    b.type_into("#subdomain", "lena");
+    b.wait_text("#subdomain-status", "lena is available");
+    b.type_into("#name", "Lena");
+    b.type_into("#email", "lena@example.org");
+    b.type_into("#password", PASSWORD);
+    b.click("button[type=submit]");
+    b.wait_text("main", "Check your email");
+
+    assert!(
+        common::eventually(10, || !smtp.messages().is_empty()),
+        "the email arrives"
+    );
+    let link = common::verify_link(&smtp.messages().remove(0)).expect("a link in the mail");
+    b.open(&format!("{main}{link}"));
+    b.click("main form button");
+    b.wait_text("main", "Your site is ready");
+    b.click("main a[href$='/admin/']");
+    b.wait_text("#login-title", "Log in");
+    b.type_into("#username", "admin");
+    b.type_into("#password", PASSWORD);
+    b.click("#login-form button");
+    b.wait_text("#dashboard-title", "Dashboard");
+
+    b.click("#nav a[href='#/pages']");
+    b.wait_text("#pages-title", "Pages");
+    b.click("#new-page");
+    b.wait_text("#editor-title", "New page");
+    b.type_into("#title", "Menu of the day");
+    b.type_into("#slug", "menu-of-the-day");
+    b.type_into("#pane-0", "| Dish | Price |\n|---|---|\n| Soup | 4 |\n");
+    b.wait_text("#preview table", "Soup");
+    b.click("#save");
+    b.wait_text("#status", "Saved");
+
+    b.click("#nav a[href='#/']");
+    b.wait_text("#dashboard-title", "Dashboard");
+    b.wait_text("#publish-state", "Not published yet");
+    b.click("#publish-now");
+    b.wait_text("#publish-state", "A build is waiting");
+    root.run(&["build", "--queued"]).ok();
+    root.run(&["publish", "lena"]).ok();
+    b.wait_text("#status", "Your site is live");
+
+    let site = format!("http://lena.localhost:{}", srv.port);
+    b.open(&format!("{site}/menu-of-the-day/"));
+    b.wait_text("main table", "Soup");
+    assert!(
+        common::eventually(10, || !root.event_lines("lena").is_empty()),
+        "the visit is reported"
+    );
+    root.run(&["analytics", "rollup", "lena"]).ok();
+    b.open(&format!("{site}/admin/#/"));
+    b.wait_text("#traffic", "1 page views");
+}
