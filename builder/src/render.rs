@@ -57,7 +57,7 @@ struct SiteCtx<'a> {
 /// Dated pages shown in a theme's "latest" block.
 pub const RECENT: usize = 6;
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct PaneCtx {
     html: String,
     class: String,
@@ -72,13 +72,13 @@ struct Crumb {
 }
 
 /// A taxonomy's terms on a page: `{ name: "tags", terms: [{title, url}] }`.
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct TaxonomyLinks {
     name: String,
     terms: Vec<Crumb>,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, Clone)]
 struct PageCtx<'a> {
     kind: &'static str,
     title: String,

@@ -123,9 +123,9 @@ pub async fn preview(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let preview: Preview = crate::body::read(&headers, body).await?;
-    blocking(&state, move |st| {
-        let cfg = t8k_core::tenant_config::TenantConfig::load(st.inst.store(), &s.tenant)?;
-        let allow = t8k_builder::markdown::allows_raw_html(&cfg);
+    // The env.json the session was just checked against: no store read per keystroke.
+    let allow = t8k_builder::markdown::allows_raw_html(&s.config.cfg);
+    blocking(&state, move |_| {
         let html =
             t8k_builder::markdown::render_panes(preview.panes.iter().map(String::as_str), allow);
         Ok(Json(json!({ "html": html })))

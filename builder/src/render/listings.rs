@@ -161,10 +161,11 @@ impl<'a> TenantRender<'a> {
     pub(super) fn write_section(&self, sink: &dyn Sink, i: usize) -> Result<usize, BuildError> {
         let base = url_of(&self.site.pages[i].slug, &self.site.config.home_slug);
         let items: Vec<Summary> = self.children(i).collect();
-        let ctx = |n: usize, total: usize| {
-            let mut page = self.page_ctx(i);
-            page.title = Self::titled(&page.title, n, total);
-            page
+        // The section's own panes are rendered once, shown above each listing page.
+        let section = self.page_ctx(i);
+        let ctx = |n: usize, total: usize| PageCtx {
+            title: Self::titled(&section.title, n, total),
+            ..section.clone()
         };
         let written = self.write_paged(sink, items, &|n| page_url(&base, n), &ctx, false)?;
         Ok(written - 1)

@@ -163,26 +163,12 @@ pub fn check_taxonomies(taxonomies: &BTreeMap<String, Vec<String>>) -> Result<()
     Ok(())
 }
 
-/// A slug derived from a file name: lowercased, runs of anything else turned into one hyphen.
-pub fn slugify(stem: &str) -> String {
-    let mut out = String::new();
-    for c in stem.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn slugs() {
-        assert_eq!(slugify("My First_Post (draft)"), "my-first-post-draft");
         assert!(check_slug("about-us").is_ok());
         assert!(check_slug("About").is_err());
         assert!(check_slug("a/b").is_err());

@@ -279,10 +279,27 @@ pub fn import(
         content_version: 0,
         report: plan.report,
     };
-    // What the import would do: the whole answer of a dry run, and a first MAX_PAGES check
-    // before any media is stored (the check that holds is the one in the transaction).
-    {
-        let db = SiteDb::open(store, id)?;
+    // A first MAX_PAGES check before any media is stored, from the paths alone (the check
+    // that holds is the one in the transaction); a dry run also compares every page.
+    let db = SiteDb::open(store, id)?;
+    let existing: std::collections::HashSet<String> = pages::slugs(&db.conn)
+        .map_err(db.err())?
+        .into_iter()
+        .collect();
+    let new = plan
+        .pages
+        .iter()
+        .filter(|p| !existing.contains(&p.slug))
+        .count();
+    let after = if opts.prune {
+        plan.pages.len()
+    } else {
+        existing.len() + new
+    };
+    if after > existing.len() {
+        quota::check_pages(id, &limits, after as u64)?;
+    }
+    if opts.dry_run {
         for page in &plan.pages {
             match pages::load(&db.conn, &page.slug).map_err(db.err())? {
                 None => report.created.push(page.slug.clone()),
@@ -291,19 +308,9 @@ pub fn import(
             }
         }
         report.content_version = db.content_version()?;
-        let existing = pages::slugs(&db.conn).map_err(db.err())?.len();
-        let after = if opts.prune {
-            plan.pages.len()
-        } else {
-            existing + report.created.len()
-        };
-        if after > existing {
-            quota::check_pages(id, &limits, after as u64)?;
-        }
-    }
-    if opts.dry_run {
         return Ok(report);
     }
+    drop(db);
     for m in &plan.media {
         let up = Upload {
             bytes: &m.bytes,
@@ -362,6 +369,7 @@ fn apply(
     report: &mut ImportReport,
 ) -> Result<()> {
     let err = db.err();
+    // A retried transaction starts its account again.
     report.created.clear();
     report.updated.clear();
     report.deleted.clear();

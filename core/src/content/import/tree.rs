@@ -67,9 +67,10 @@ fn last(dir: &str) -> &str {
     dir.rsplit('/').next().unwrap_or(dir)
 }
 
-/// `d` is `dir` or a folder inside it.
-fn within(d: &str, dir: &str) -> bool {
-    dir.is_empty() || d == dir || d.starts_with(&format!("{dir}/"))
+/// `dir` and every folder above it, up to the content folder itself (`""`): a file's
+/// bundle or cascading section is looked up by these few keys, not by scanning them all.
+fn folders(dir: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(dir), |d| (!d.is_empty()).then(|| dir_of(d)))
 }
 
 impl Tree {
@@ -316,7 +317,7 @@ pub fn read(site: &Site, home: &str) -> Result<Tree> {
         .filter(|r| stem(r) == "index" && !dir_of(r).is_empty())
         .map(|r| dir_of(r).to_owned())
         .collect();
-    let headless: Vec<(String, String)> = parsed
+    let headless: HashMap<String, String> = parsed
         .iter()
         .filter(|(r, p)| stem(r) == "_index" && cascades_unrendered(&p.page))
         .map(|(r, _)| (dir_of(r).to_owned(), r.clone()))
@@ -326,12 +327,10 @@ pub fn read(site: &Site, home: &str) -> Result<Tree> {
     for (rel, mut p) in parsed {
         let dir = dir_of(&rel).to_owned();
         // A cascade applies to the section itself too.
-        let why = if let Some((_, from)) = headless.iter().find(|(d, _)| within(&dir, d)) {
+        let own_bundle = |b: &str| stem(&rel) == "index" && dir == b;
+        let why = if let Some(from) = folders(&dir).find_map(|d| headless.get(d)) {
             Some(format!("not rendered: cascade from {from}"))
-        } else if let Some(b) = bundles
-            .iter()
-            .find(|b| within(&dir, b) && !(stem(&rel) == "index" && dir == **b))
-        {
+        } else if let Some(b) = folders(&dir).find(|b| bundles.contains(*b) && !own_bundle(b)) {
             Some(format!(
                 "a resource of the page bundle {b}/index.md, not a page"
             ))
@@ -413,11 +412,8 @@ fn attach_resources(
 ) {
     for (rel, abs) in files.iter().filter(|(_, a)| !is_markdown(a)) {
         let dir = dir_of(rel);
-        let owner = bundles
-            .iter()
-            .filter(|b| within(dir, b))
-            .max_by_key(|b| b.len())
-            .map(String::as_str)
+        let owner = folders(dir)
+            .find(|d| bundles.contains(*d))
             .or_else(|| owners.contains_key(dir).then_some(dir));
         match owner.and_then(|o| owners.get(o).map(|i| (o, *i))) {
             Some((o, i)) => {
