@@ -304,20 +304,7 @@ fn from_sign_up_to_a_published_page() {
         "--require-email-verification",
     ])
     .ok();
-    let port = smtp.port.to_string();
-    root.run(&[
-        "config",
-        "smtp",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--tls",
-        "none",
-        "--from",
-        "t8k <no-reply@example.com>",
-    ])
-    .ok();
+    root.use_smtp(smtp.port);
     root.run(&["build"]).ok();
     let bundles = root.dir.path().join("bundles");
     let bundles = bundles.to_str().unwrap();

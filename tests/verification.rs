@@ -197,20 +197,8 @@ fn expired_links_are_refused_and_free_the_name() {
 #[test]
 fn a_mail_server_that_is_down_refuses_the_sign_up_and_keeps_nothing() {
     let (root, srv) = platform(100, None);
-    let closed = common::free_port().to_string();
-    root.run(&[
-        "config",
-        "smtp",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &closed,
-        "--tls",
-        "none",
-        "--from",
-        "no-reply@example.com",
-    ])
-    .ok();
+    let closed = common::free_port();
+    root.use_smtp(closed);
     let r = signup(&srv, "unlucky", "u@example.org");
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(

@@ -75,3 +75,23 @@ pub fn verify_link(message: &str) -> Option<String> {
         .map_or(text.len(), |n| start + n);
     Some(text[start..end].to_owned())
 }
+
+impl Root {
+    /// Sends the installation's mail to an SMTP server on loopback `port` (plain SMTP).
+    pub fn use_smtp(&self, port: u16) {
+        let port = port.to_string();
+        self.run(&[
+            "config",
+            "smtp",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--tls",
+            "none",
+            "--from",
+            "t8k <no-reply@example.com>",
+        ])
+        .ok();
+    }
+}
