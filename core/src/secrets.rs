@@ -22,6 +22,10 @@ pub struct Secrets {
     pub signing_secret: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_key_sha256: Option<String>,
+    /// Bumped by an operator's logout: browser sessions of the installation admin signed
+    /// with an older value are refused.
+    #[serde(default)]
+    pub operator_epoch: i64,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -52,6 +56,7 @@ impl Installation {
         let fresh = Secrets {
             signing_secret: new_secret(),
             admin_key_sha256: None,
+            operator_epoch: 0,
             extra: Map::new(),
         };
         match self
@@ -85,6 +90,21 @@ impl Installation {
             },
         )?;
         Ok(key)
+    }
+
+    /// Ends every browser session of the installation admin (see [`Secrets::operator_epoch`]).
+    pub fn end_operator_sessions(&self) -> Result<()> {
+        self.secrets()?;
+        cas::update_json(
+            self.store(),
+            &layout::installation_secrets(),
+            || self.not_installed(),
+            |s: &mut Secrets| {
+                s.operator_epoch += 1;
+                Ok(Some(()))
+            },
+        )?;
+        Ok(())
     }
 
     /// True when `key` is the current admin API key.

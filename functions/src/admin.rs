@@ -49,12 +49,8 @@ pub struct Paging {
 const PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 
-/// One page of tenants in id order, with usage; `next` is the `after` of the next page.
-pub async fn list(
-    State(state): State<Shared>,
-    _: InstallationAdmin,
-    paging: Result<Query<Paging>, QueryRejection>,
-) -> ApiResult<Json<Value>> {
+/// The `?limit=&after=` of a listing, checked.
+fn paging(paging: Result<Query<Paging>, QueryRejection>) -> ApiResult<(usize, Option<String>)> {
     let Query(paging) = paging.map_err(|e| {
         ApiError::bad_request(format!(
             "{}; page with ?limit=N (1-{MAX_PAGE}) and ?after=ID (the `next` of the previous page)",
@@ -67,9 +63,19 @@ pub async fn list(
             "limit={limit} is out of range; ask for 1 to {MAX_PAGE} tenants a page"
         )));
     }
+    Ok((limit, paging.after))
+}
+
+/// One page of tenants in id order, with usage; `next` is the `after` of the next page.
+pub async fn list(
+    State(state): State<Shared>,
+    _: InstallationAdmin,
+    query: Result<Query<Paging>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let (limit, after) = paging(query)?;
     blocking(&state, move |st| {
         let settings = st.inst.settings()?;
-        let page = st.inst.list_page(paging.after.as_deref(), limit)?;
+        let page = st.inst.list_page(after.as_deref(), limit)?;
         let mut tenants = vec![];
         for t in page.tenants {
             // One damaged tenant must not hide the others from the operator.
@@ -144,6 +150,45 @@ pub async fn set_quota(
             .inst
             .set_quota(&id, q.storage.as_deref(), q.pages, q.users, q.force)?;
         Ok(Json(json!({"id": id, "limits": limits})))
+    })
+    .await
+}
+
+/// `GET /api/admin/report`: what `t8k report --json` prints — every tenant's status, health,
+/// usage, last build and publish and traffic (one page of rows), with the installation's
+/// totals and sign-ups per week.
+pub async fn report(
+    State(state): State<Shared>,
+    _: InstallationAdmin,
+    query: Result<Query<Paging>, QueryRejection>,
+) -> ApiResult<Json<crate::report::Report>> {
+    let (limit, after) = paging(query)?;
+    let page = crate::report::Page {
+        limit: Some(limit),
+        after,
+    };
+    blocking(&state, move |st| {
+        Ok(Json(crate::report::collect(&st.inst, &page)?))
+    })
+    .await
+}
+
+/// `GET /api/admin/signups`: sign-ups waiting for their email link, with when the link expires.
+pub async fn signups(State(state): State<Shared>, _: InstallationAdmin) -> ApiResult<Json<Value>> {
+    blocking(&state, move |st| {
+        let pending: Vec<Value> = st
+            .inst
+            .pending_signups()?
+            .into_iter()
+            .map(|(e, p)| {
+                json!({
+                    "id": e.id, "domain": e.domain, "created": e.created,
+                    "email": p.as_ref().map(|p| p.email()),
+                    "expires": p.map(|p| t8k_core::timefmt::unix_rfc3339(p.expires)),
+                })
+            })
+            .collect();
+        Ok(Json(json!({"signups": pending})))
     })
     .await
 }

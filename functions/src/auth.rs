@@ -46,12 +46,17 @@ pub struct Session {
 /// on its own, which is why writes that carry it must prove where they come from
 /// ([`crate::origin`]).
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    named_cookie(headers, [COOKIE, COOKIE_LOCAL])
+}
+
+/// The value of the first cookie called one of `names`.
+pub fn named_cookie<'h>(headers: &'h HeaderMap, names: [&str; 2]) -> Option<&'h str> {
     // A malformed cookie part is skipped, not allowed to hide the session cookie after it.
     for v in headers.get_all(header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
         for part in v.split(';') {
             if let Some((k, val)) = part.trim().split_once('=')
-                && (k == COOKIE || k == COOKIE_LOCAL)
+                && names.contains(&k)
             {
                 return Some(val);
             }
@@ -135,10 +140,22 @@ pub fn session_in(
 }
 
 fn set_cookie(host: &str, value: &str, max_age: u64) -> HeaderValue {
+    cookie_header([COOKIE, COOKIE_LOCAL], host, value, max_age)
+}
+
+/// A `Set-Cookie` for `host`: the `__Host-` name (`names[0]`, Secure) on real domains, the
+/// plain one over http on `*.localhost`; HttpOnly and SameSite=Strict always.
+pub fn cookie_header(names: [&str; 2], host: &str, value: &str, max_age: u64) -> HeaderValue {
     let c = if is_local(host) {
-        format!("{COOKIE_LOCAL}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}")
+        format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}",
+            names[1]
+        )
     } else {
-        format!("{COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
+        format!(
+            "{}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
+            names[0]
+        )
     };
     HeaderValue::from_str(&c).expect("tokens are base64url and dots")
 }

@@ -60,7 +60,7 @@ impl From<t8k_core::Error> for ApiError {
             E::Name(_) | E::Invalid { .. } | E::Import(_) => (S::BAD_REQUEST, "invalid", ""),
             E::BelowUsage { .. } => (
                 S::BAD_REQUEST,
-                "invalid",
+                "below_usage",
                 "; free space first, or send \"force\": true to set it anyway",
             ),
             E::AlreadyTaken(_) => (S::CONFLICT, "taken", ""),

@@ -6,7 +6,8 @@
 //! - [`SignedIn`]: any session of the `Host`'s tenant;
 //! - [`Editor`]: an editor's or an admin's session;
 //! - [`Admin`]: a tenant admin's session;
-//! - [`InstallationAdmin`]: the installation admin API key, on the main domain.
+//! - [`InstallationAdmin`]: the installation admin API key (or the operator session made
+//!   from it), on the main domain.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -105,8 +106,8 @@ impl FromRequestParts<Shared> for InstallationAdmin {
     }
 }
 
-/// Main domain, and the current admin key. No tenant session, not even a tenant admin's,
-/// opens these routes.
+/// Main domain, and the current admin key (or the operator's browser session that stands for
+/// it, [`crate::operator`]). No tenant session, not even a tenant admin's, opens these routes.
 fn operator(st: &AppState, headers: &axum::http::HeaderMap) -> ApiResult<()> {
     on_main_domain(st, headers, "the admin API")?;
     let key = headers
@@ -115,9 +116,10 @@ fn operator(st: &AppState, headers: &axum::http::HeaderMap) -> ApiResult<()> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or("");
-    if key.is_empty() || !st.inst.is_admin_key(key)? {
+    let by_key = !key.is_empty() && st.inst.is_admin_key(key)?;
+    if !by_key && !crate::operator::verified(st, headers)? {
         return Err(ApiError::unauthorized(
-            "send the installation admin API key as `Authorization: Bearer <key>`; `t8k config admin-key` makes one",
+            "send the installation admin API key as `Authorization: Bearer <key>` (or log in at /admin/ with it); `t8k config admin-key` makes one",
         ));
     }
     Ok(())

@@ -61,11 +61,16 @@ pub fn check(headers: &HeaderMap) -> Result<(), ApiError> {
         Some(other) => Err(refused(format!(
             "this request comes from another site (Sec-Fetch-Site: {other}); send it from a page of {host} itself"
         ))),
-        None if crate::auth::session_cookie(headers).is_some() => Err(refused(format!(
-            "a request that changes something with a session cookie must say where it comes \
+        None if crate::auth::session_cookie(headers)
+            .or_else(|| crate::operator::cookie(headers))
+            .is_some() =>
+        {
+            Err(refused(format!(
+                "a request that changes something with a session cookie must say where it comes \
              from: add `Origin: https://{host}` (browsers do), or send the session token as \
              `Authorization: Bearer …` instead of a cookie"
-        ))),
+            )))
+        }
         None => Ok(()),
     }
 }

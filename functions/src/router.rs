@@ -9,8 +9,8 @@ use axum::routing::{MethodFilter, MethodRouter, any, on};
 use crate::guard::Access;
 use crate::state::Shared;
 use crate::{
-    admin, admin_ui, auth, beacon, content, dashboard, domains, edge, media, menus, publish, quota,
-    register, users,
+    admin, admin_ui, auth, beacon, content, dashboard, domains, edge, media, menus, operator,
+    publish, quota, register, users,
 };
 
 /// HTTP-01 answers, on every host (served by the auth function).
@@ -132,6 +132,11 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Users, M::DELETE, "/domains/{host}", Admin, domains::remove),
         ep(F::Beacon, M::POST, "/beacon", Public, beacon::beacon),
         ep(F::Auth, M::GET, "/edge/ask", Public, edge::ask),
+        ep(F::Admin, M::POST, "/admin/login", Public, operator::login),
+        ep(F::Admin, M::POST, "/admin/logout", InstallationAdmin, operator::logout),
+        ep(F::Admin, M::GET, "/admin/me", InstallationAdmin, operator::me),
+        ep(F::Admin, M::GET, "/admin/report", InstallationAdmin, admin::report),
+        ep(F::Admin, M::GET, "/admin/signups", InstallationAdmin, admin::signups),
         ep(F::Admin, M::GET, "/admin/tenants", InstallationAdmin, admin::list),
         ep(F::Admin, M::GET, "/admin/tenants/{id}", InstallationAdmin, admin::show),
         ep(F::Admin, M::POST, "/admin/tenants/{id}/activate", InstallationAdmin, admin::activate),

@@ -3,7 +3,6 @@
 // into the page with textContent or .value, never as HTML.
 
 export const $ = (id) => document.getElementById(id);
-const VIEWS = ['login-view', 'dashboard-view', 'pages-view', 'menus-view', 'media-view', 'users-view', 'domains-view', 'password-view', 'editor-view'];
 /** Where to go back to after a login (the address the user was at). */
 export const RETURN = 't8k-admin-return';
 
@@ -13,13 +12,13 @@ export const session = { me: null, notice: '', lastEtag: null, route: () => {} }
 
 export class SignedOut extends Error {}
 
+/** Shows one view (a `main > section`), hiding the others. */
 export function show(view) {
-    for (const v of VIEWS) $(v).hidden = v !== view;
+    for (const v of document.querySelectorAll('main > section')) v.hidden = v.id !== view;
     $('nav').hidden = view === 'login-view';
     // Admin-only pages are not offered to editors (the API refuses them anyway).
     const admin = Boolean(session.me) && session.me.role === 'admin';
-    $('users-link').hidden = !admin;
-    $('domains-link').hidden = !admin;
+    for (const link of document.querySelectorAll('[data-admin-only]')) link.hidden = !admin;
 }
 
 export function say(text, error = false) {
@@ -40,7 +39,7 @@ export async function api(method, path, body, headers = {}) {
         init.body = JSON.stringify(body);
     }
     const r = await fetch('/api' + path, init);
-    if (r.status === 401 && path !== '/auth/login') {
+    if (r.status === 401 && !path.endsWith('/login')) {
         // No session, or it ended: log in, then come back here.
         sessionStorage.setItem(RETURN, location.hash);
         const ended = session.me !== null;
@@ -53,6 +52,7 @@ export async function api(method, path, body, headers = {}) {
     if (!r.ok) {
         const e = new Error(data && data.error ? data.error.message : r.statusText);
         e.status = r.status;
+        e.code = data && data.error ? data.error.code : '';
         e.retryAfter = r.headers.get('retry-after');
         throw e;
     }
@@ -65,7 +65,7 @@ export const pathInUrl = (slug) => slug.split('/').map(encodeURIComponent).join(
 export function showLogin(message) {
     show('login-view');
     say(message || '', Boolean(message));
-    $('username').focus();
+    $('login-view').querySelector('input').focus();
 }
 
 export const bytes = (n) => (n >= 1e9 ? (n / 1e9).toFixed(1) + ' GB' : n >= 1e6 ? (n / 1e6).toFixed(1) + ' MB' : Math.ceil(n / 1e3) + ' kB');

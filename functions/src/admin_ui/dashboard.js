@@ -2,50 +2,9 @@
 // publishing (a build asked for, followed until the site is live).
 
 import { $, api, bytes, failed, say, show, when } from './core.js';
+import { chart, usageRow } from './figures.js';
 
 let publishWatch = null; // polls the status after "Publish now" until the site is live
-
-/** One usage row: a bar (a <progress>, so it has a name and a value for assistive tech). */
-function usageRow(name, used, limit, show = String) {
-    const dt = document.createElement('dt');
-    dt.textContent = name;
-    const dd = document.createElement('dd');
-    if (limit) {
-        // A bar only against a limit; without one there is nothing to fill.
-        const bar = document.createElement('progress');
-        bar.max = limit;
-        bar.value = Math.min(used, limit);
-        bar.setAttribute('aria-label', name);
-        dd.append(bar, ' ');
-    }
-    const text = document.createElement('span');
-    text.textContent = show(used) + (limit ? ' of ' + show(limit) : ' (no limit)');
-    dd.append(text);
-    $('usage').append(dt, dd);
-}
-
-/** Page views per day as bars, drawn with SVG elements (no inline code, no library). */
-function chart(daily) {
-    const NS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(NS, 'svg');
-    const w = 10 * daily.length;
-    svg.setAttribute('viewBox', '0 0 ' + w + ' 100');
-    svg.setAttribute('preserveAspectRatio', 'none');
-    svg.setAttribute('role', 'img');
-    const top = Math.max(1, ...daily.map((d) => d.pageviews));
-    svg.setAttribute('aria-label', 'Page views per day, at most ' + top);
-    daily.forEach((d, i) => {
-        const h = (100 * d.pageviews) / top;
-        const r = document.createElementNS(NS, 'rect');
-        r.setAttribute('x', String(i * 10 + 1));
-        r.setAttribute('y', String(100 - h));
-        r.setAttribute('width', '8');
-        r.setAttribute('height', String(h));
-        svg.append(r);
-    });
-    $('chart').replaceChildren(svg);
-}
-
 
 /** What the site's publishing is doing; true once nothing waits and a deploy is live. */
 async function publishState() {
@@ -90,11 +49,12 @@ export async function dashboard() {
         return failed(e);
     }
     $('usage').replaceChildren();
-    usageRow('Pages', quota.pages.used, quota.pages.limit);
-    usageRow('Users', quota.users.used, quota.users.limit);
-    usageRow('Storage', quota.storage.used, quota.storage.limit, bytes);
-    if (quota.bandwidth.used !== null) usageRow('Bandwidth', quota.bandwidth.used, quota.bandwidth.limit, bytes);
+    const usage = $('usage');
+    usageRow(usage, 'Pages', quota.pages.used, quota.pages.limit);
+    usageRow(usage, 'Users', quota.users.used, quota.users.limit);
+    usageRow(usage, 'Storage', quota.storage.used, quota.storage.limit, bytes);
+    if (quota.bandwidth.used !== null) usageRow(usage, 'Bandwidth', quota.bandwidth.used, quota.bandwidth.limit, bytes);
     $('traffic').textContent = traffic.visitors + ' visitors, ' + traffic.pageviews + ' page views';
-    chart(traffic.daily);
+    chart($('chart'), traffic.daily.map((d) => d.pageviews), 'Page views per day');
     $('dashboard-title').focus();
 }

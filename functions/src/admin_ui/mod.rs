@@ -1,34 +1,46 @@
 //! The browser admin at `/admin/`: a static app (one HTML page, one stylesheet, ES modules
 //! a view each, no build step) shared by every tenant and talking only to that host's `/api/`.
+//! On the main domain the same address serves the installation admin (`ops.html`): the
+//! operator's tenants, sign-ups and report, behind the installation admin key.
 //! Served by the auth function, so wherever the functions run (`t8k serve`, Lambda, behind an
 //! edge) the admin does too. Every answer carries a strict Content-Security-Policy: scripts
 //! and styles from this origin only (none inline), no other origin at all, never framed.
 
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use t8k_core::hosts::Site;
+
+use crate::error::ApiError;
+use crate::state::{Shared, host_of, read, site_of_host};
 
 /// Where the admin lives: `/admin` redirects to `/admin/`.
 pub const ROUTES: [&str; 3] = ["/admin", "/admin/", "/admin/{*file}"];
 
 /// Every file of the app: its path under `/admin/`, its text, its type.
 const FILES: &[(&str, &str, &str)] = &[
-    ("", include_str!("index.html"), "text/html; charset=utf-8"),
+    ("", include_str!("index.html"), HTML),
     (
         "app.css",
         include_str!("app.css"),
         "text/css; charset=utf-8",
     ),
+    ("ops.html", include_str!("ops.html"), HTML),
     ("app.js", include_str!("app.js"), JS),
     ("core.js", include_str!("core.js"), JS),
     ("dashboard.js", include_str!("dashboard.js"), JS),
     ("domains.js", include_str!("domains.js"), JS),
+    ("figures.js", include_str!("figures.js"), JS),
     ("media.js", include_str!("media.js"), JS),
     ("menus.js", include_str!("menus.js"), JS),
+    ("ops.js", include_str!("ops.js"), JS),
+    ("tenants.js", include_str!("tenants.js"), JS),
     ("pages.js", include_str!("pages.js"), JS),
     ("users.js", include_str!("users.js"), JS),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
 
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -41,16 +53,24 @@ fn file(path: &str) -> Option<(&'static str, &'static str)> {
         .map(|(_, text, kind)| (*text, *kind))
 }
 
-pub async fn serve(uri: Uri) -> Response {
+pub async fn serve(State(state): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
     if uri.path() == "/admin" {
         let mut r = StatusCode::MOVED_PERMANENTLY.into_response();
         r.headers_mut()
             .insert(header::LOCATION, HeaderValue::from_static("/admin/"));
         return r;
     }
-    let Some((body, content_type)) = file(uri.path()) else {
-        return crate::error::ApiError::not_found("no such admin file; the admin is at /admin/")
-            .into_response();
+    let mut path = uri.path();
+    if path == "/admin/" {
+        let host = host_of(&headers).to_owned();
+        match read(&state, move |st| Ok(site_of_host(st, &host)?.0)).await {
+            Ok(Some(Site::Main)) => path = "/admin/ops.html",
+            Ok(_) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
+    let Some((body, content_type)) = file(path) else {
+        return ApiError::not_found("no such admin file; the admin is at /admin/").into_response();
     };
     let mut r = body.into_response();
     let h = r.headers_mut();

@@ -34,6 +34,7 @@ async fn every_route_refuses_callers_without_the_right_session() {
         (Method::POST, "/register/verify"),
         (Method::POST, "/beacon"),
         (Method::GET, "/edge/ask"),
+        (Method::POST, "/admin/login"),
     ];
     assert!(table.len() >= 30, "the table lists every route");
     for e in &table {

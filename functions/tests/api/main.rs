@@ -96,12 +96,15 @@ impl Api {
                 header::USER_AGENT,
                 "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0",
             );
-        if !method.is_safe() {
+        if !method.is_safe() && !matches!(auth, Auth::CookieFrom(..)) {
             req = req.header(header::ORIGIN, format!("https://{host}"));
         }
         req = match auth {
             Auth::None => req,
-            Auth::Cookie(c) => req.header(header::COOKIE, c),
+            Auth::Cookie(c) | Auth::CookieFrom(c, None) => req.header(header::COOKIE, c),
+            Auth::CookieFrom(c, Some(origin)) => {
+                req.header(header::COOKIE, c).header(header::ORIGIN, origin)
+            }
             Auth::Bearer(k) => req.header(header::AUTHORIZATION, format!("Bearer {k}")),
         };
         let body = match body {
@@ -163,4 +166,6 @@ enum Auth<'a> {
     None,
     Cookie(&'a str),
     Bearer(&'a str),
+    /// A cookie sent with this `Origin` (or none) instead of the host's own.
+    CookieFrom(&'a str, Option<&'a str>),
 }

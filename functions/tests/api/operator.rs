@@ -141,3 +141,124 @@ async fn an_internal_error_shows_the_client_a_request_id_and_nothing_inside() {
         assert!(!text.contains(inside), "{inside:?} leaked: {text}");
     }
 }
+
+/// Logs the operator in with `key`; the answer and the `Cookie` value of the session.
+async fn operator_login(api: &Api, key: &str) -> (Answer, String) {
+    let a = api
+        .send(
+            Method::POST,
+            MAIN,
+            "/admin/login",
+            Auth::None,
+            json!({"key": key}),
+        )
+        .await;
+    let cookie = a
+        .headers
+        .get(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .unwrap_or_default();
+    (a, cookie)
+}
+
+#[tokio::test]
+async fn the_operator_logs_in_with_the_key_for_a_cookie_that_a_new_key_or_a_logout_ends() {
+    let api = Api::new();
+    let (before_any_key, _) = operator_login(&api, "t8k_admin_guess").await;
+    assert_eq!(before_any_key.status, StatusCode::UNAUTHORIZED);
+    let key = api.inst().rotate_admin_key().unwrap();
+    let (wrong, none) = operator_login(&api, "t8k_admin_wrong").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.json);
+    assert!(none.is_empty(), "no cookie for a wrong key");
+    let at_tenant = api
+        .send(
+            Method::POST,
+            ACME,
+            "/admin/login",
+            Auth::None,
+            json!({"key": key}),
+        )
+        .await;
+    assert_eq!(at_tenant.status, StatusCode::NOT_FOUND, "main domain only");
+
+    let (ok, cookie) = operator_login(&api, &key).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
+    let set = ok.headers[header::SET_COOKIE].to_str().unwrap();
+    for part in [
+        "__Host-t8k_operator=",
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/",
+    ] {
+        assert!(set.contains(part), "{part} in {set}");
+    }
+    let me = api.get(MAIN, "/admin/me", Auth::Cookie(&cookie)).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+    let report = api.get(MAIN, "/admin/report", Auth::Cookie(&cookie)).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.json);
+    let ids: Vec<_> = report.json["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["acme", "other"]);
+    assert_eq!(report.json["count"], 2);
+    assert_eq!(report.json["tenants"][0]["pages"][1], 100, "used and limit");
+    // The cookie is the operator's only on the main domain, and never a tenant's session.
+    let at_acme = api.get(ACME, "/auth/me", Auth::Cookie(&cookie)).await;
+    assert_eq!(at_acme.status, StatusCode::UNAUTHORIZED);
+    // A write with the cookie must come from the main domain's own pages.
+    let from = |origin| Auth::CookieFrom(&cookie, origin);
+    let deactivate = "/admin/tenants/acme/deactivate";
+    let cross = api
+        .call(
+            Method::POST,
+            MAIN,
+            deactivate,
+            from(Some("https://acme.example.com")),
+            None,
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN, "{}", cross.json);
+    let bare = api
+        .call(Method::POST, MAIN, deactivate, from(None), None)
+        .await;
+    assert_eq!(
+        bare.status,
+        StatusCode::FORBIDDEN,
+        "no Origin, no fetch metadata"
+    );
+    assert!(
+        api.inst().show("acme").unwrap().entry.active,
+        "nothing changed"
+    );
+
+    // A new key ends the session; so does a logout (every operator session).
+    let (_, second) = operator_login(&api, &key).await;
+    let out = api
+        .call(
+            Method::POST,
+            MAIN,
+            "/admin/logout",
+            Auth::Cookie(&second),
+            None,
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.json);
+    for c in [&cookie, &second] {
+        let after = api.get(MAIN, "/admin/me", Auth::Cookie(c)).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED, "logout ends it");
+    }
+    let (_, third) = operator_login(&api, &key).await;
+    assert_eq!(
+        api.get(MAIN, "/admin/me", Auth::Cookie(&third))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    api.inst().rotate_admin_key().unwrap();
+    let after = api.get(MAIN, "/admin/me", Auth::Cookie(&third)).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "a new key ends it");
+}

@@ -1,0 +1,116 @@
+// The installation admin at the main domain's /admin/: logging in with the installation admin
+// key (the answer is an HttpOnly cookie; the key is not kept in the page), the overview
+// (capacity, sign-ups per week, traffic per tenant) and the sign-ups waiting for their link.
+// The tenants' table and a tenant's page are in tenants.js.
+
+import { $, RETURN, api, bytes, failed, say, session, show, showLogin, SignedOut, when } from './core.js';
+import { chart, usageRow } from './figures.js';
+import { listTenants, loadReport, moreTenants, renderTenants, saveQuota, sortBy, tenant, toggleActive } from './tenants.js';
+
+function route() {
+    if (!session.me) return showLogin();
+    say(session.notice);
+    session.notice = '';
+    const hash = location.hash || '#/';
+    if (hash.startsWith('#/tenant/')) return tenant(decodeURIComponent(hash.slice(9)));
+    if (hash === '#/tenants') return listTenants();
+    if (hash === '#/signups') return signups();
+    return overview();
+}
+
+session.route = route;
+
+async function overview() {
+    show('overview-view');
+    let r;
+    try {
+        r = await loadReport();
+    } catch (e) {
+        return failed(e);
+    }
+    const cap = $('capacity');
+    cap.replaceChildren();
+    usageRow(cap, 'Tenants', r.count, r.max_tenants);
+    usageRow(cap, 'Stored', r.storage_bytes, 0, bytes);
+    usageRow(cap, 'Analytics', r.analytics_bytes, 0, bytes);
+    $('pending-link').textContent = r.pending_signups + ' sign-up(s) waiting for their email link';
+    const weeks = Object.entries(r.signups_per_week);
+    chart($('signups-chart'), weeks.map(([, n]) => n), 'Sign-ups per week');
+    $('signups-weeks').textContent = weeks.map(([w, n]) => w + ': ' + n).join(' · ');
+    const views = r.tenants.map((t) => [t.tenant, t.pageviews_30d]).sort((a, b) => b[1] - a[1]).slice(0, 40);
+    chart($('views-chart'), views.map(([, n]) => n), 'Page views per tenant in 30 days');
+    $('views-tenants').textContent = views.map(([t, n]) => t + ': ' + n).join(' · ');
+    $('overview-title').focus();
+}
+
+async function signups() {
+    show('signups-view');
+    let list;
+    try {
+        list = (await api('GET', '/admin/signups')).signups;
+    } catch (e) {
+        return failed(e);
+    }
+    const body = $('signups').tBodies[0];
+    body.replaceChildren(
+        ...list.map((s) => {
+            const tr = document.createElement('tr');
+            for (const text of [s.domain, s.email || '?', when(s.created), when(s.expires)]) {
+                const td = document.createElement('td');
+                td.textContent = text;
+                tr.append(td);
+            }
+            return tr;
+        }),
+    );
+    $('signups-none').hidden = list.length > 0;
+    $('signups-title').focus();
+}
+
+async function login(ev) {
+    ev.preventDefault();
+    try {
+        session.me = await api('POST', '/admin/login', { key: $('key').value });
+    } catch (e) {
+        if (e.status === 429) say('Too many attempts: try again in ' + (e.retryAfter || 60) + ' s.', true);
+        else say(e.message, true);
+        return;
+    }
+    $('key').value = '';
+    say('');
+    const back = sessionStorage.getItem(RETURN);
+    sessionStorage.removeItem(RETURN);
+    if (back && back !== location.hash) location.hash = back;
+    else route();
+}
+
+async function logout() {
+    try {
+        await api('POST', '/admin/logout');
+    } catch (e) {
+        return failed(e);
+    }
+    session.me = null;
+    showLogin();
+    say('Logged out; every operator session has ended.');
+}
+
+$('login-form').addEventListener('submit', login);
+$('logout').addEventListener('click', logout);
+$('filter').addEventListener('input', renderTenants);
+$('status-filter').addEventListener('change', renderTenants);
+$('more-tenants').addEventListener('click', moreTenants);
+$('toggle-active').addEventListener('click', toggleActive);
+$('quota-form').addEventListener('submit', saveQuota);
+for (const th of $('tenants').tHead.rows[0].cells) th.querySelector('button').addEventListener('click', () => sortBy(th));
+window.addEventListener('hashchange', route);
+
+(async () => {
+    try {
+        session.me = await api('GET', '/admin/me');
+    } catch (e) {
+        if (!(e instanceof SignedOut)) failed(e);
+        return;
+    }
+    route();
+})();

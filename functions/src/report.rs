@@ -1,0 +1,255 @@
+//! The installation report: each tenant's status and health (last build and publish, their
+//! failures as `build/{tenant}.history.jsonl` records them, queued builds), usage against
+//! quotas, traffic (30 days of analytics, this month's bandwidth), sign-ups per week and
+//! capacity. One collection for both readers: `t8k report` (table, `--json`, `--html`) and
+//! the installation admin's `GET /api/admin/report`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+use t8k_builder::history::{self, Attempt, Stage};
+use t8k_core::analytics::report as traffic;
+use t8k_core::lifecycle::Installation;
+use t8k_core::registry::{DomainStatus, TenantEntry};
+use t8k_core::{Result, TenantId, bandwidth};
+
+#[derive(Serialize)]
+pub struct TenantRow {
+    pub tenant: String,
+    pub status: String,
+    pub created: String,
+    pub pages: Option<(u64, u64)>,
+    pub users: Option<(u64, u64)>,
+    pub storage: Option<(u64, u64)>,
+    /// The analytics database's size (not counted against STORAGE_QUOTA).
+    pub analytics_bytes: Option<u64>,
+    pub built_pages: Option<usize>,
+    /// When the current bundle was built.
+    pub built: Option<String>,
+    pub build_queued: bool,
+    pub published: Option<String>,
+    pub pageviews_30d: u64,
+    pub visitors_30d: u64,
+    pub bandwidth_month: Option<u64>,
+    /// Failed build and publish attempts in the last 30 days, and the newest five of them.
+    pub failures_30d: usize,
+    pub recent_failures: Vec<Attempt>,
+    pub problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    /// Every tenant's row, or with `--limit` one page of them (the totals cover every tenant).
+    pub tenants: Vec<TenantRow>,
+    /// With `--limit`, when more rows follow: pass it as `--after`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    pub count: usize,
+    pub max_tenants: u64,
+    pub pending_signups: usize,
+    /// Against quotas (content databases and media).
+    pub storage_bytes: u64,
+    /// Analytics databases, outside the quotas.
+    pub analytics_bytes: u64,
+    /// ISO week (`2026-W48`) → tenants created that week, the last 8 weeks.
+    pub signups_per_week: BTreeMap<String, u64>,
+}
+
+fn week_of(t: time::OffsetDateTime) -> String {
+    let (y, w, _) = t.to_iso_week_date();
+    format!("{y}-W{w:02}")
+}
+
+/// What every row is read against, gathered once (one listing of the build queue, not one
+/// per tenant: on a bucket root each listing is a request).
+struct Scan<'a> {
+    inst: &'a Installation,
+    out: Option<&'a Path>,
+    now: time::OffsetDateTime,
+    queued: HashSet<TenantId>,
+}
+
+/// Custom domains that do not serve (yet), whose records went missing, or whose last
+/// certificate attempt failed.
+fn domain_problems<'a>(
+    inst: &'a Installation,
+    e: &'a TenantEntry,
+) -> impl Iterator<Item = String> + 'a {
+    let certificates = e.domains.iter().filter_map(move |d| {
+        let state = t8k_core::certs::state(inst.store(), &d.host).ok()?;
+        let error = state.last_error?;
+        Some(format!(
+            "certificate for {} failed {} time(s): {error}; next attempt after {}",
+            d.host,
+            state.failures,
+            state.retry_after.unwrap_or_default()
+        ))
+    });
+    e.domains
+        .iter()
+        .filter_map(|d| {
+            let why = d.problem.as_deref().unwrap_or("not checked yet");
+            match (&d.status, &d.failing_since) {
+                (DomainStatus::Active, None) => None,
+                (DomainStatus::Active, Some(since)) => Some(format!(
+                    "domain {} has lost its DNS records since {since} ({why}); detached after 72 h",
+                    d.host
+                )),
+                (status, _) => Some(format!(
+                    "domain {} is {}: {why}",
+                    d.host,
+                    match (status, d.awaiting_certificate) {
+                        (DomainStatus::Pending, _) => "pending",
+                        (_, true) => "verified",
+                        _ => "verified, not pointed here",
+                    }
+                )),
+            }
+        })
+        .chain(certificates)
+}
+
+fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
+    let Scan { inst, out, now, .. } = *scan;
+    let id: TenantId = e.tenant_id()?;
+    let mut problems = vec![];
+    let usage = inst.usage(&e.id);
+    let (pages, users, storage) = match &usage {
+        Ok(u) => (
+            Some((u.pages, u.limits.max_pages)),
+            Some((u.users, u.limits.max_users)),
+            Some((u.storage_bytes, u.limits.storage_bytes)),
+        ),
+        Err(err) => {
+            problems.push(format!("usage unreadable: {err}"));
+            (None, None, None)
+        }
+    };
+    for (what, fig) in [("pages", pages), ("users", users), ("storage", storage)] {
+        if fig.is_some_and(|(used, limit)| used >= limit) {
+            problems.push(format!("{what} at or over quota"));
+        }
+    }
+    let record = out
+        .and_then(|o| t8k_builder::fingerprint::Record::read(&o.join(format!("{id}.build.json"))));
+    if record.is_none() && e.active {
+        problems.push("never built".into());
+    }
+    let attempts = out
+        .map(|o| history::read(o, id.as_str()))
+        .unwrap_or_default();
+    for stage in [Stage::Build, Stage::Publish] {
+        if let Some(a) = history::last_failure(&attempts, stage) {
+            problems.push(format!(
+                "last {} failed ({}): {}",
+                stage.as_str(),
+                a.at,
+                a.error
+                    .as_deref()
+                    .and_then(|e| e.lines().next())
+                    .unwrap_or("no message")
+            ));
+        }
+    }
+    let month_ago = now - time::Duration::days(30);
+    let failures: Vec<Attempt> = attempts
+        .into_iter()
+        .filter(|a| !a.ok && t8k_builder::dates::parse(&a.at).is_some_and(|t| t >= month_ago))
+        .collect();
+    let build_queued = scan.queued.contains(&id);
+    if build_queued {
+        problems.push("content changed since the last build (queued)".into());
+    }
+    let published = t8k_builder::deploys::list(inst.store(), &id.clone().into())?
+        .into_iter()
+        .find(|d| d.live)
+        .map(|d| d.created);
+    if published.is_none() && e.active {
+        problems.push("never published".into());
+    }
+    problems.extend(domain_problems(inst, e));
+    let t = traffic::report(inst.store(), &id, 30, now)?;
+    Ok(TenantRow {
+        tenant: e.id.clone(),
+        status: e.status.as_str().into(),
+        created: e.created.clone(),
+        pages,
+        users,
+        storage,
+        analytics_bytes: usage.as_ref().ok().map(|u| u.storage.analytics_bytes),
+        built_pages: record.as_ref().map(|r| r.pages),
+        built: record.and_then(|r| r.built),
+        build_queued,
+        published,
+        pageviews_30d: t.pageviews,
+        visitors_30d: t.visitors,
+        bandwidth_month: bandwidth::read(inst.store(), &id, &bandwidth::month_of(now))?
+            .map(|m| m.bytes),
+        failures_30d: failures.len(),
+        recent_failures: failures.into_iter().rev().take(5).collect(),
+        problems,
+    })
+}
+
+/// Which rows to keep: all, or a page (`--limit`, `--after`).
+#[derive(Clone, Default)]
+pub struct Page {
+    pub limit: Option<usize>,
+    pub after: Option<String>,
+}
+
+/// Reports on every tenant one at a time: the totals cover them all, the rows kept are the
+/// page's, so memory does not grow with the installation.
+pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
+    let now = t8k_core::timefmt::now();
+    let out = t8k_builder::default_out(inst);
+    let scan = Scan {
+        inst,
+        out: out.as_deref(),
+        now,
+        queued: t8k_core::queue::pending(inst.store())?
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect(),
+    };
+    let mut signups: BTreeMap<String, u64> = (0..8)
+        .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))
+        .collect();
+    let (mut rows, mut next) = (vec![], None);
+    let (mut count, mut storage_bytes, mut analytics_bytes) = (0, 0, 0);
+    let in_page = |id: &str| page.after.as_deref().is_none_or(|a| id > a);
+    inst.each_tenant(|e| {
+        let r = row(&scan, &e)?;
+        count += 1;
+        storage_bytes += r.storage.map_or(0, |s| s.0);
+        analytics_bytes += r.analytics_bytes.unwrap_or(0);
+        let created =
+            time::OffsetDateTime::parse(&e.created, &time::format_description::well_known::Rfc3339);
+        if let Ok(c) = created
+            && let Some(n) = signups.get_mut(&week_of(c))
+        {
+            *n += 1;
+        }
+        match page.limit {
+            _ if !in_page(&e.id) => {}
+            Some(limit) if rows.len() >= limit => {
+                next = next
+                    .take()
+                    .or_else(|| rows.last().map(|r: &TenantRow| r.tenant.clone()));
+            }
+            _ => rows.push(r),
+        }
+        Ok(())
+    })?;
+    Ok(Report {
+        count,
+        next,
+        max_tenants: inst.settings()?.max_tenants.value,
+        pending_signups: inst.pending_signups()?.len(),
+        storage_bytes,
+        analytics_bytes,
+        signups_per_week: signups,
+        tenants: rows,
+    })
+}
