@@ -119,7 +119,11 @@ fn operators_deactivate_activate_and_set_quotas() {
         r#"{"pages": 0}"#,
     );
     assert_eq!(r.status, 400, "{}", r.text());
-    assert_eq!(r.json()["error"]["code"], "below_usage", "the admin asks to confirm");
+    assert_eq!(
+        r.json()["error"]["code"],
+        "below_usage",
+        "the admin asks to confirm"
+    );
     assert!(
         r.json()["error"]["message"]
             .as_str()

@@ -7,16 +7,18 @@ export function usageRow(list, name, used, limit, show = String) {
     const dt = document.createElement('dt');
     dt.textContent = name;
     const dd = document.createElement('dd');
-    if (limit) {
-        // A bar only against a limit; without one there is nothing to fill.
+    const limited = limit !== null && limit !== undefined;
+    if (limited) {
+        // A bar only against a limit; without one there is nothing to fill (a limit of 0
+        // is full as soon as anything is used).
         const bar = document.createElement('progress');
-        bar.max = limit;
-        bar.value = Math.min(used, limit);
+        bar.max = Math.max(limit, 1);
+        bar.value = Math.min(used, bar.max);
         bar.setAttribute('aria-label', name);
         dd.append(bar, ' ');
     }
     const text = document.createElement('span');
-    text.textContent = show(used) + (limit ? ' of ' + show(limit) : ' (no limit)');
+    text.textContent = show(used) + (limited ? ' of ' + show(limit) : ' (no limit)');
     dd.append(text);
     list.append(dt, dd);
 }

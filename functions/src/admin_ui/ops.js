@@ -31,8 +31,8 @@ async function overview() {
     const cap = $('capacity');
     cap.replaceChildren();
     usageRow(cap, 'Tenants', r.count, r.max_tenants);
-    usageRow(cap, 'Stored', r.storage_bytes, 0, bytes);
-    usageRow(cap, 'Analytics', r.analytics_bytes, 0, bytes);
+    usageRow(cap, 'Stored', r.storage_bytes, null, bytes);
+    usageRow(cap, 'Analytics', r.analytics_bytes, null, bytes);
     $('pending-link').textContent = r.pending_signups + ' sign-up(s) waiting for their email link';
     const weeks = Object.entries(r.signups_per_week);
     chart($('signups-chart'), weeks.map(([, n]) => n), 'Sign-ups per week');
