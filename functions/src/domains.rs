@@ -23,19 +23,19 @@ pub struct NewDomain {
     pub host: String,
 }
 
-/// The tenant's hosts: its subdomain, and each custom domain with its state and the DNS
-/// records it needs (the API's answer and `t8k domain list --json`).
+/// The tenant's hosts: its subdomain, and each custom domain with its state, the DNS records
+/// it needs and its certificate's (the API's answer and `t8k domain list --json`).
 pub fn view(inst: &Installation, e: &TenantEntry) -> t8k_core::Result<Value> {
     let records = inst.domain_records(e)?;
-    let domains: Vec<Value> = e
-        .domains
-        .iter()
-        .zip(records)
-        .map(|(d, records)| {
-            json!({"host": d.host, "status": d.status, "added": d.added,
-            "checked": d.checked, "problem": d.problem, "records": records})
-        })
-        .collect();
+    let mut domains = vec![];
+    for (d, records) in e.domains.iter().zip(records) {
+        let cert = t8k_core::certs::state(inst.store(), &d.host)?;
+        domains.push(json!({"host": d.host, "status": d.status, "added": d.added,
+            "checked": d.checked, "problem": d.problem, "records": records,
+            "certificate": {"awaiting": d.awaiting_certificate, "issued": cert.issued,
+            "not_after": cert.not_after, "failures": cert.failures,
+            "last_error": cert.last_error, "retry_after": cert.retry_after}}));
+    }
     Ok(
         json!({"tenant": e.id, "domain": e.domain, "custom_domains": e.custom_domains,
         "domains": domains}),

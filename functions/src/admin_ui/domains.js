@@ -9,6 +9,14 @@ function record(type, name, value) {
     return row;
 }
 
+/** What the domain's certificate is doing, in words. */
+function certificate(c) {
+    if (c.issued) return 'Certificate valid until ' + when(c.not_after) + ' (renewed before it ends).';
+    if (c.last_error) return 'Certificate failed ' + c.failures + ' time(s): ' + c.last_error + '. Next attempt after ' + when(c.retry_after) + '.';
+    if (c.awaiting) return 'Waiting for its certificate (asked for once the domain points here).';
+    return 'No certificate of its own yet: the installation’s edge serves it.';
+}
+
 function domainCard(d) {
     const card = document.createElement('article');
     card.className = 'domain';
@@ -17,6 +25,8 @@ function domainCard(d) {
     const state = document.createElement('p');
     const states = { pending: 'Waiting for its DNS records', verified: 'Verified, waiting to route here', active: 'Active' };
     state.textContent = (states[d.status] || d.status) + (d.checked ? ' · last checked ' + when(d.checked) : '') + (d.problem ? ' · ' + d.problem : '');
+    const cert = document.createElement('p');
+    cert.textContent = certificate(d.certificate);
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();
     for (const h of ['Type', 'Name', 'Value']) {
@@ -47,7 +57,7 @@ function domainCard(d) {
         session.route();
     });
     remove.className = 'danger';
-    card.append(title, state, table, check, ' ', remove);
+    card.append(title, state, cert, table, check, ' ', remove);
     return card;
 }
 

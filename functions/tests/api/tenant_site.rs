@@ -132,6 +132,20 @@ async fn tenant_admins_add_and_remove_custom_domains_one_tenant_each() {
         json!([]),
         "pending domains do not route"
     );
+    assert_eq!(d["certificate"]["issued"], Value::Null, "none yet");
+    // The certificate's state is shown beside the domain (here, a failed attempt).
+    let failed =
+        json!({"failures": 2, "last_error": "CAA forbids", "retry_after": "2026-12-01T00:00:00Z"});
+    let state = api.dir.path().join("certs/shop.acme.test/state.json");
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    std::fs::write(&state, failed.to_string()).unwrap();
+    let listed = api.get(ACME, "/domains", Auth::Cookie(&admin)).await;
+    let cert = &listed.json["domains"][0]["certificate"];
+    assert_eq!(
+        (cert["failures"].as_u64(), cert["last_error"].as_str()),
+        (Some(2), Some("CAA forbids")),
+        "{cert}"
+    );
 
     // The other tenant cannot have it; bad hosts are refused with the reason.
     let rival = api.login(OTHER, "admin").await;
