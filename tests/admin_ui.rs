@@ -243,6 +243,13 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.click("#upload-form button");
     b.wait_text("#status", "Uploaded");
     b.wait_text("#media", "A blue gradient");
+    // Its thumbnail shows before any build has published it.
+    let shown = "document.querySelector('#media img').naturalWidth";
+    assert!(
+        common::eventually(5, || b.eval(shown) == 40),
+        "thumbnail: {}",
+        b.eval(shown)
+    );
     let listed = http(srv.port, "GET", "acme.localhost", "/api/media", &auth).json();
     assert_eq!(listed[0]["alt"], "A blue gradient", "{listed}");
     root.run(&["tenant", "set-quota", "acme", "--storage", "1KB", "--force"])

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{
-    PASSWORD, Root, Server, assert_unchanged, get, gradient_png, http_with_body, noisy_png,
+    PASSWORD, Root, Server, assert_unchanged, get, gradient_png, http, http_with_body, noisy_png,
     send_json, snapshot,
 };
 
@@ -216,6 +216,28 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
         img
     );
     assert!(!root.path().join("x.png").exists());
+    // The admin's thumbnail: the stored original, before any build, to the tenant's editors.
+    let thumb = format!("/api/media/{}/file", file["id"]);
+    let r = http(srv.port, "GET", "acme.localhost", &thumb, &[("Cookie", &c)]);
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("image/png"))
+    );
+    assert_eq!(r.body, img);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let other = login(&srv, "other.localhost");
+    let foreign = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        &thumb,
+        &[("Cookie", &other)],
+    );
+    assert_eq!(foreign.status, 401, "another site's session");
+    for bad in ["/api/media/999/file", "/api/media/..%2Fx/file"] {
+        let r = http(srv.port, "GET", "acme.localhost", bad, &[("Cookie", &c)]);
+        assert_eq!(r.status, 404, "{bad}");
+    }
 
     let again = upload(&srv, &c, &img);
     assert_eq!(
@@ -253,7 +275,6 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
         .status,
         401
     );
-    let other = login(&srv, "other.localhost");
     assert_eq!(
         send(
             &srv,

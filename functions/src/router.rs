@@ -120,6 +120,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Content, M::DELETE, "/menus/{name}", Editor, menus::delete),
         ep(F::Content, M::GET, "/media", Editor, media::list),
         ep(F::Content, M::POST, "/media", Editor, media::upload),
+        ep(F::Content, M::GET, "/media/{id}/file", Editor, media::file),
         ep(F::Content, M::DELETE, "/media/{id}", Editor, media::delete),
         ep(F::Content, M::GET, "/analytics", Editor, dashboard::json),
         ep(F::Content, M::GET, "/analytics/dashboard", Editor, dashboard::dashboard),

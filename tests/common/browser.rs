@@ -139,6 +139,16 @@ impl Browser {
         last.unwrap_or_default()
     }
 
+    /// The value of a JavaScript expression in the current page.
+    pub fn eval(&self, expression: &str) -> serde_json::Value {
+        let script = format!("return ({expression});");
+        self.call(
+            "POST",
+            "/execute/sync",
+            &serde_json::json!({"script": script, "args": []}),
+        )
+    }
+
     /// Whether a JavaScript dialog (alert, confirm) is open.
     pub fn dialog_open(&self) -> bool {
         let host = format!("127.0.0.1:{}", self.port);

@@ -95,6 +95,32 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<MediaFile>> {
     read().map_err(db.err())
 }
 
+/// One media file and its bytes (for the admin's thumbnails before a build publishes it). A
+/// key outside the tenant's media folder (a tampered database) is refused, never followed.
+pub fn read(store: &dyn Store, id: &TenantId, media_id: i64) -> Result<(MediaFile, Vec<u8>)> {
+    let db = SiteDb::open(store, id)?;
+    let file = db
+        .conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM media_files WHERE id = ?1"),
+            [media_id],
+            row(id),
+        )
+        .optional()
+        .map_err(db.err())?
+        .ok_or(Error::NoSuchMedia(media_id))?;
+    let key = Key::new(&file.key)?;
+    let missing = || Error::Corrupt {
+        file: file.key.clone(),
+        message: "the media file is listed but missing from the data root".into(),
+    };
+    if key.strip_prefix(&layout::media_dir(id)).is_none() {
+        return Err(missing());
+    }
+    let object = store.get(&key)?.ok_or_else(missing)?;
+    Ok((file, object.bytes))
+}
+
 /// Stores an upload (or finds the identical one already stored). Returns the file and whether
 /// it is new. Refused before anything is written if it would pass STORAGE_QUOTA.
 pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, bool)> {

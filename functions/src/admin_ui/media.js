@@ -16,7 +16,8 @@ export async function listMedia() {
     for (const f of files) {
         const item = document.createElement('li');
         const img = document.createElement('img');
-        img.src = f.url;
+        // The stored original: the site's /media/ has it only once a build publishes it.
+        img.src = '/api/media/' + f.id + '/file';
         img.alt = f.alt;
         img.loading = 'lazy';
         const caption = document.createElement('p');
