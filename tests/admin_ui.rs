@@ -294,6 +294,10 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
         println!("screenshot: {}", file.display());
     }
 
+    b.open(&format!("{base}#/analytics"));
+    b.wait_text("#top-pages", "Nothing yet");
+    accessible(&b, axe, "analytics");
+
     // Users: an admin adds an editor, disables and enables them.
     b.open(&format!("{base}#/users"));
     b.wait_text("#users-quota", "accounts used");
@@ -486,6 +490,9 @@ fn a_new_owner_goes_from_sign_up_to_a_visited_page() {
     assert!(rolled, "the visit is reported and rolled up");
     b.open(&format!("{site}/admin/#/"));
     b.wait_text("#traffic", "1 page views");
+    b.click("#nav a[href='#/analytics']");
+    b.wait_text("#top-pages", "/menu-of-the-day/");
+    b.wait_text("#totals", "1 page views");
 }
 
 /// The installation's operator at the main domain's `/admin/`: logs in with the admin key,

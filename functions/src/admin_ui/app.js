@@ -3,6 +3,7 @@
 // tenant's own).
 
 import { $, RETURN, api, failed, say, session, show, showLogin, SignedOut } from './core.js';
+import { analytics } from './analytics.js';
 import { dashboard, publishNow } from './dashboard.js';
 import { addDomain, listDomains } from './domains.js';
 import { listMedia, startUpload } from './media.js';
@@ -22,6 +23,7 @@ function route() {
     if (hash === '#/menus') return listMenus();
     if (hash === '#/users') return listUsers();
     if (hash === '#/domains') return listDomains();
+    if (hash === '#/analytics') return analytics();
     if (hash === '#/password') {
         show('password-view');
         return $('password-title').focus();
@@ -70,6 +72,7 @@ $('upload-form').addEventListener('submit', startUpload);
 $('add-user').addEventListener('submit', addUser);
 $('add-domain').addEventListener('submit', addDomain);
 $('publish-now').addEventListener('click', publishNow);
+$('period').addEventListener('change', analytics);
 $('password-form').addEventListener('submit', changePassword);
 $('set-password').addEventListener('submit', setPassword);
 const drop = $('upload-form');

@@ -26,6 +26,7 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/css; charset=utf-8",
     ),
     ("ops.html", include_str!("ops.html"), HTML),
+    ("analytics.js", include_str!("analytics.js"), JS),
     ("app.js", include_str!("app.js"), JS),
     ("core.js", include_str!("core.js"), JS),
     ("dashboard.js", include_str!("dashboard.js"), JS),

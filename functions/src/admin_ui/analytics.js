@@ -1,0 +1,38 @@
+// Analytics inside the admin: the figures `t8k analytics rollup` has merged — visitors and
+// page views per day, the pages read, where visitors came from and where they entered — for
+// the last 7, 30 or 90 days. The same report as /api/analytics/dashboard (a plain page).
+
+import { $, api, failed, show } from './core.js';
+import { chart } from './figures.js';
+
+const percent = (x) => Math.round(x * 100) + '%';
+
+/** Rows of text into the body of table `id` (an empty report says so in one row). */
+function fill(id, rows) {
+    const body = $(id).tBodies[0];
+    body.replaceChildren();
+    if (!rows.length) rows = [['Nothing yet']];
+    for (const cells of rows) {
+        const tr = body.insertRow();
+        for (const text of cells) tr.insertCell().textContent = text;
+    }
+}
+
+export async function analytics() {
+    show('analytics-view');
+    const days = $('period').value;
+    let r;
+    try {
+        r = await api('GET', '/analytics?days=' + days);
+    } catch (e) {
+        return failed(e);
+    }
+    $('totals').textContent = r.visitors + ' visitors (per day, summed) · ' + r.pageviews + ' page views · last ' + r.daily.length + ' days';
+    chart($('views-chart'), r.daily.map((d) => d.pageviews), 'Page views per day');
+    chart($('visitors-chart'), r.daily.map((d) => d.visitors), 'Visitors per day');
+    fill('top-pages', r.pages.map((p) => [p.path, String(p.views), percent(p.glossed_rate), percent(p.read_rate)]));
+    fill('referrers', r.referrers.map((c) => [c.name, String(c.count)]));
+    fill('entries', r.entries.map((c) => [c.name, String(c.count)]));
+    $('full-report').href = '/api/analytics/dashboard?days=' + days;
+    $('analytics-title').focus();
+}
