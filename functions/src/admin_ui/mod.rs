@@ -93,3 +93,38 @@ pub async fn serve(State(state): State<Shared>, headers: HeaderMap, uri: Uri) ->
     );
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The modules `name` imports (`from './x.js'`).
+    fn imports(name: &str) -> Vec<String> {
+        let text = FILES.iter().find(|(n, _, _)| *n == name).unwrap().1;
+        text.split("from './")
+            .skip(1)
+            .filter_map(|rest| rest.split_once('\'').map(|(m, _)| m.to_owned()))
+            .collect()
+    }
+
+    /// Every module an admin page's script reaches is served, and preloaded by the page (so
+    /// the browser fetches the graph at once, not one import level a round trip).
+    #[test]
+    fn every_imported_module_is_served_and_preloaded() {
+        for (page, entry) in [("", "app.js"), ("ops.html", "ops.js")] {
+            let html = file(&format!("/admin/{page}")).unwrap().0;
+            let (mut seen, mut todo) = (vec![], imports(entry));
+            while let Some(m) = todo.pop() {
+                if seen.contains(&m) {
+                    continue;
+                }
+                assert!(file(&format!("/admin/{m}")).is_some(), "{m} is not served");
+                let preload = format!("<link rel=\"modulepreload\" href=\"/admin/{m}\">");
+                assert!(html.contains(&preload), "{page:?} does not preload {m}");
+                todo.extend(imports(&m));
+                seen.push(m);
+            }
+            assert!(seen.len() >= 3, "{entry} imports {seen:?}");
+        }
+    }
+}

@@ -112,7 +112,9 @@ export async function tenant(id) {
     $('tenant-title').textContent = t.site_name + ' (' + t.id + ')';
     $('tenant-site').href = t.site_url;
     $('tenant-site').textContent = t.site_url;
-    $('tenant-state').textContent = t.status + (row ? ' · published ' + (row.published ? when(row.published) : 'never') + ' · ' + row.visitors_30d + ' visitors in 30 days' : '');
+    const at = (time) => (time ? when(time) : 'never');
+    const figures = row ? ' · built ' + at(row.built) + (row.build_queued ? ' (a build is waiting)' : '') + ' · published ' + at(row.published) + ' · ' + row.visitors_30d + ' visitors in 30 days' : '';
+    $('tenant-state').textContent = t.status + figures;
     const usage = $('tenant-usage');
     usage.replaceChildren();
     usageRow(usage, 'Pages', t.usage.pages.used, t.usage.pages.limit);
