@@ -87,6 +87,19 @@ fn a_domain_goes_live_only_once_dns_proves_ownership_and_routing() {
     )
     .status
         == 200));
+    // The admin's dashboard lists it beside the site's own address.
+    let cookie = common::login_cookie(srv.port, "acme.localhost", "admin", common::PASSWORD);
+    let status = common::http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/status",
+        &[("Cookie", &cookie)],
+    );
+    assert_eq!(
+        status.json()["custom_domains"],
+        serde_json::json!(["shop.acme.test"])
+    );
 
     // Its records gone, it stays up through a grace period (a DNS hiccup must not take a
     // site down)...

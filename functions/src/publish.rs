@@ -31,7 +31,12 @@ pub async fn status(State(state): State<Shared>, Editor(s): Editor) -> ApiResult
         let queued = t8k_core::queue::requested(st.inst.store(), &s.tenant)?;
         let live = read_live(st.inst.store(), &SiteId::Tenant(s.tenant.clone()))?;
         let live = live.map(|l| json!({"deploy": l.deploy, "flipped": l.flipped}));
-        Ok(Json(json!({ "queued": queued, "live": live })).into_response())
+        // The custom domains that serve the site now, to list beside its own address.
+        let (entry, _) = st.inst.entry(s.tenant.as_str())?;
+        Ok(
+            Json(json!({ "queued": queued, "live": live, "custom_domains": entry.custom_domains }))
+                .into_response(),
+        )
     })
     .await
 }

@@ -10,6 +10,14 @@ let publishWatch = null; // polls the status after "Publish now" until the site 
 async function publishState() {
     const st = await api('GET', '/status');
     const live = st.live ? 'Live since ' + when(st.live.flipped) + ' (deploy ' + st.live.deploy + ').' : 'Not published yet.';
+    $('custom-domains').replaceChildren(
+        ...st.custom_domains.map((host) => {
+            const a = document.createElement('a');
+            a.href = 'https://' + host + '/';
+            a.textContent = host;
+            return a;
+        }),
+    );
     const queued = st.queued ? ' A build is waiting (asked ' + when(st.queued) + ').' : '';
     $('publish-state').textContent = live + queued;
     return !st.queued && st.live !== null;
