@@ -6,22 +6,7 @@
 
 mod common;
 
-use common::{Browser, PASSWORD, Root, http};
-
-/// axe-core, installed by scripts/test.sh into .tools/node_modules.
-fn axe_source() -> Option<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/.tools/node_modules/axe-core/axe.min.js"
-    );
-    let found = std::fs::read_to_string(path).ok();
-    common::needs(
-        "axe-core (npm install --prefix .tools axe-core)",
-        found.is_some(),
-    )
-    .then_some(())?;
-    found
-}
+use common::{Browser, PASSWORD, Root, accessible, axe_source, http};
 
 /// Fills in the admin's login form and sends it.
 fn log_in(b: &Browser, user: &str, password: &str) {
@@ -43,14 +28,6 @@ fn api_login(srv: &common::Server, user: &str, password: &str) -> u16 {
         body.as_bytes(),
     )
     .status
-}
-
-/// No serious or critical accessibility violation in the view on screen.
-fn accessible(b: &Browser, axe: Option<&str>, view: &str) {
-    if let Some(axe) = axe {
-        let found = b.axe_violations(axe);
-        assert!(found.is_empty(), "{view}: {found:#?}");
-    }
 }
 
 fn site() -> (Root, common::Server) {
@@ -367,6 +344,22 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     b.wait_text("#login-title", "Log in");
     b.keys(&format!("admin\t{PASSWORD}\n"));
     b.wait_text("#pages-title", "Pages");
+    // Tab to "New page", Enter; the title has the focus, Tab to the address, Enter saves.
+    b.keys("\t\n");
+    b.wait_text("#editor-title", "New page");
+    b.keys("Made by keyboard\tby-keyboard\n");
+    b.wait_text("#status", "Saved");
+    let fresh = common::login_cookie(srv.port, "acme.localhost", "admin", PASSWORD);
+    let made = http(
+        srv.port,
+        "GET",
+        "acme.localhost",
+        "/api/pages/by-keyboard",
+        &[("Cookie", fresh.as_str())],
+    );
+    assert_eq!(made.json()["title"], "Made by keyboard", "{}", made.text());
+    b.open(&format!("{base}#/pages"));
+    b.wait_text("#pages tbody", "Made by keyboard");
 
     // An editor is not offered the admins' pages, and is refused them.
     b.click("#logout");

@@ -259,3 +259,26 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// axe-core, installed by scripts/test.sh into .tools/node_modules.
+pub fn axe_source() -> Option<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.tools/node_modules/axe-core/axe.min.js"
+    );
+    let found = std::fs::read_to_string(path).ok();
+    needs(
+        "axe-core (npm install --prefix .tools axe-core)",
+        found.is_some(),
+    )
+    .then_some(())?;
+    found
+}
+
+/// No serious or critical accessibility violation in the view on screen.
+pub fn accessible(b: &Browser, axe: Option<&str>, view: &str) {
+    if let Some(axe) = axe {
+        let found = b.axe_violations(axe);
+        assert!(found.is_empty(), "{view}: {found:#?}");
+    }
+}

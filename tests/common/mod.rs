@@ -17,7 +17,7 @@ mod snapshot;
 mod stores;
 mod tls;
 
-pub use browser::Browser;
+pub use browser::{Browser, accessible, axe_source};
 pub use bundle::*;
 pub use dns::Dnsmasq;
 pub use http::*;
