@@ -218,11 +218,16 @@ fn new_session(
 
 /// The account as JSON, with the session's cookie set (never cached).
 fn with_session(account: serde_json::Value, host: &str, token: &str, state: &Shared) -> Response {
-    let mut r = Json(account).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
+    with_cookie(
+        account,
         set_cookie(host, token, state.session_ttl.as_secs()),
-    );
+    )
+}
+
+/// `body` as JSON with `cookie` set, never cached: a login's answer.
+pub fn with_cookie(body: serde_json::Value, cookie: HeaderValue) -> Response {
+    let mut r = Json(body).into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -10,14 +10,14 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use t8k_core::secrets::Secrets;
 use t8k_core::users::Role;
 
-use crate::auth::{cookie_header, named_cookie};
+use crate::auth::{cookie_header, named_cookie, with_cookie};
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::guard::InstallationAdmin;
@@ -94,11 +94,10 @@ pub async fn login(
         Ok(token::sign(&secret, &claims))
     })
     .await?;
-    Ok(answer(
+    let cookie = cookie_header(COOKIES, host_of(&headers), &token, TTL_SECS);
+    Ok(with_cookie(
         json!({"operator": true, "expires_in": TTL_SECS}),
-        host_of(&headers),
-        &token,
-        TTL_SECS,
+        cookie,
     ))
 }
 
@@ -120,15 +119,4 @@ pub async fn logout(
         cookie_header(COOKIES, host_of(&headers), "", 0),
     );
     Ok(r)
-}
-
-fn answer(body: serde_json::Value, host: &str, token: &str, max_age: u64) -> Response {
-    let mut r = Json(body).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::SET_COOKIE,
-        cookie_header(COOKIES, host, token, max_age),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 use t8k_builder::history::{self, Attempt, Stage};
 use t8k_core::analytics::report as traffic;
-use t8k_core::lifecycle::Installation;
+use t8k_core::lifecycle::{Installation, Usage};
 use t8k_core::registry::{DomainStatus, TenantEntry};
 use t8k_core::{Result, TenantId, bandwidth};
 
@@ -110,11 +110,11 @@ fn domain_problems<'a>(
         .chain(certificates)
 }
 
-fn row(scan: &Scan, e: &TenantEntry) -> Result<TenantRow> {
+/// A tenant's row, from its usage (measured once by the caller, which also totals it).
+fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> {
     let Scan { inst, out, now, .. } = *scan;
     let id: TenantId = e.tenant_id()?;
     let mut problems = vec![];
-    let usage = inst.usage(&e.id);
     let (pages, users, storage) = match &usage {
         Ok(u) => (
             Some((u.pages, u.limits.max_pages)),
@@ -220,10 +220,13 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
     let (mut count, mut storage_bytes, mut analytics_bytes) = (0, 0, 0);
     let in_page = |id: &str| page.after.as_deref().is_none_or(|a| id > a);
     inst.each_tenant(|e| {
-        let r = row(&scan, &e)?;
+        // Every tenant counts in the totals; only the page's rows are read in full.
+        let usage = inst.usage(&e.id);
         count += 1;
-        storage_bytes += r.storage.map_or(0, |s| s.0);
-        analytics_bytes += r.analytics_bytes.unwrap_or(0);
+        if let Ok(u) = &usage {
+            storage_bytes += u.storage_bytes;
+            analytics_bytes += u.storage.analytics_bytes;
+        }
         let created =
             time::OffsetDateTime::parse(&e.created, &time::format_description::well_known::Rfc3339);
         if let Ok(c) = created
@@ -231,14 +234,13 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
         {
             *n += 1;
         }
-        match page.limit {
-            _ if !in_page(&e.id) => {}
-            Some(limit) if rows.len() >= limit => {
-                next = next
-                    .take()
-                    .or_else(|| rows.last().map(|r: &TenantRow| r.tenant.clone()));
-            }
-            _ => rows.push(r),
+        if !in_page(&e.id) {
+            return Ok(());
+        }
+        if page.limit.is_none_or(|limit| rows.len() < limit) {
+            rows.push(row(&scan, &e, usage)?);
+        } else if next.is_none() {
+            next = rows.last().map(|r: &TenantRow| r.tenant.clone());
         }
         Ok(())
     })?;

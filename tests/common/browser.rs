@@ -104,27 +104,24 @@ impl Browser {
         );
     }
 
-    /// The text of the first element matching `css`, or `None` while there is none.
+    /// The text of the first element matching `css`, or `None` while there is none (or it
+    /// was replaced between being found and read: a view re-rendering).
     pub fn find_text(&self, css: &str) -> Option<String> {
         let host = format!("127.0.0.1:{}", self.port);
-        let path = format!("/session/{}/element", self.session);
+        let ask = |method: &str, path: String, body: serde_json::Value| {
+            let r = send_json(self.port, method, &host, &path, &[], &body.to_string());
+            let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+            (r.status == 200).then(|| v["value"].clone())
+        };
+        let session = &self.session;
         let query = serde_json::json!({"using": "css selector", "value": css});
-        let r = send_json(self.port, "POST", &host, &path, &[], &query.to_string());
-        if r.status != 200 {
-            return None;
-        }
-        let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
-        let id = v["value"]
-            .as_object()?
-            .values()
-            .next()?
-            .as_str()?
-            .to_owned();
-        let text = self.call(
+        let found = ask("POST", format!("/session/{session}/element"), query)?;
+        let id = found.as_object()?.values().next()?.as_str()?.to_owned();
+        let text = ask(
             "GET",
-            &format!("/element/{id}/text"),
-            &serde_json::json!({}),
-        );
+            format!("/session/{session}/element/{id}/text"),
+            serde_json::json!({}),
+        )?;
         text.as_str().map(str::to_owned)
     }
 

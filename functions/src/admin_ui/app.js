@@ -2,7 +2,7 @@
 // wiring of every form. It talks only to this host's /api/ (the session cookie is the
 // tenant's own).
 
-import { $, RETURN, api, failed, say, session, show, showLogin, SignedOut } from './core.js';
+import { $, api, failed, logIn, logOut, say, session, show, showLogin, SignedOut } from './core.js';
 import { analytics } from './analytics.js';
 import { dashboard, publishNow } from './dashboard.js';
 import { addDomain, listDomains } from './domains.js';
@@ -33,37 +33,16 @@ function route() {
 
 session.route = route;
 
-async function login(ev) {
+function login(ev) {
     ev.preventDefault();
-    try {
-        session.me = await api('POST', '/auth/login', { username: $('username').value, password: $('password').value });
-    } catch (e) {
-        if (e.status === 429) say('Too many attempts: try again in ' + (e.retryAfter || 60) + ' s.', true);
-        else say(e.message, true);
-        return;
-    }
-    $('password').value = '';
-    say('');
-    $('site-name').textContent = session.me.tenant;
-    const back = sessionStorage.getItem(RETURN);
-    sessionStorage.removeItem(RETURN);
-    if (back && back !== location.hash) location.hash = back;
-    else route();
-}
-
-async function logout() {
-    try {
-        await api('POST', '/auth/logout');
-    } catch (e) {
-        return failed(e);
-    }
-    session.me = null;
-    showLogin();
-    say('Logged out.');
+    const body = { username: $('username').value, password: $('password').value };
+    logIn('/auth/login', body, $('password'), () => {
+        $('site-name').textContent = session.me.tenant;
+    });
 }
 
 $('login-form').addEventListener('submit', login);
-$('logout').addEventListener('click', logout);
+$('logout').addEventListener('click', () => logOut('/auth/logout', 'Logged out.'));
 $('search').addEventListener('input', renderPages);
 $('editor').addEventListener('submit', save);
 $('editor').addEventListener('input', edited);

@@ -62,6 +62,37 @@ export async function api(method, path, body, headers = {}) {
 /** A page path in a URL: each segment encoded, the slashes kept. */
 export const pathInUrl = (slug) => slug.split('/').map(encodeURIComponent).join('/');
 
+/** Logs in at `path` with `body`; then clears `secret` (the password or key field), runs
+ * `welcome`, and goes back to where the user was (or to the view the address names). */
+export async function logIn(path, body, secret, welcome = () => {}) {
+    try {
+        session.me = await api('POST', path, body);
+    } catch (e) {
+        if (e.status === 429) say('Too many attempts: try again in ' + (e.retryAfter || 60) + ' s.', true);
+        else say(e.message, true);
+        return;
+    }
+    secret.value = '';
+    say('');
+    welcome();
+    const back = sessionStorage.getItem(RETURN);
+    sessionStorage.removeItem(RETURN);
+    if (back && back !== location.hash) location.hash = back;
+    else session.route();
+}
+
+/** Logs out at `path`, then shows the login with `message`. */
+export async function logOut(path, message) {
+    try {
+        await api('POST', path);
+    } catch (e) {
+        return failed(e);
+    }
+    session.me = null;
+    showLogin();
+    say(message);
+}
+
 export function showLogin(message) {
     show('login-view');
     say(message || '', Boolean(message));

@@ -3,7 +3,7 @@
 // (capacity, sign-ups per week, traffic per tenant) and the sign-ups waiting for their link.
 // The tenants' table and a tenant's page are in tenants.js.
 
-import { $, RETURN, api, bytes, failed, say, session, show, showLogin, SignedOut, when } from './core.js';
+import { $, api, bytes, failed, logIn, logOut, say, session, show, showLogin, SignedOut, when } from './core.js';
 import { chart, usageRow } from './figures.js';
 import { listTenants, loadReport, moreTenants, renderTenants, saveQuota, sortBy, tenant, toggleActive } from './tenants.js';
 
@@ -67,36 +67,13 @@ async function signups() {
     $('signups-title').focus();
 }
 
-async function login(ev) {
+function login(ev) {
     ev.preventDefault();
-    try {
-        session.me = await api('POST', '/admin/login', { key: $('key').value });
-    } catch (e) {
-        if (e.status === 429) say('Too many attempts: try again in ' + (e.retryAfter || 60) + ' s.', true);
-        else say(e.message, true);
-        return;
-    }
-    $('key').value = '';
-    say('');
-    const back = sessionStorage.getItem(RETURN);
-    sessionStorage.removeItem(RETURN);
-    if (back && back !== location.hash) location.hash = back;
-    else route();
-}
-
-async function logout() {
-    try {
-        await api('POST', '/admin/logout');
-    } catch (e) {
-        return failed(e);
-    }
-    session.me = null;
-    showLogin();
-    say('Logged out; every operator session has ended.');
+    logIn('/admin/login', { key: $('key').value }, $('key'));
 }
 
 $('login-form').addEventListener('submit', login);
-$('logout').addEventListener('click', logout);
+$('logout').addEventListener('click', () => logOut('/admin/logout', 'Logged out; every operator session has ended.'));
 $('filter').addEventListener('input', renderTenants);
 $('status-filter').addEventListener('change', renderTenants);
 $('more-tenants').addEventListener('click', moreTenants);
