@@ -30,6 +30,15 @@ pub struct Secrets {
     pub extra: Map<String, Value>,
 }
 
+impl Secrets {
+    /// True when `key` is the admin API key these secrets hold the hash of.
+    pub fn admin_key_matches(&self, key: &str) -> bool {
+        self.admin_key_sha256
+            .as_deref()
+            .is_some_and(|want| key.starts_with(ADMIN_KEY_PREFIX) && same(&sha256_hex(key), want))
+    }
+}
+
 /// SHA-256 as lowercase hex: how t8k stores a credential it must recognise but never keep
 /// (admin keys, sign-up nonces) and names content by its bytes.
 pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
@@ -105,14 +114,6 @@ impl Installation {
             },
         )?;
         Ok(())
-    }
-
-    /// True when `key` is the current admin API key.
-    pub fn is_admin_key(&self, key: &str) -> Result<bool> {
-        let Some(want) = self.secrets()?.admin_key_sha256 else {
-            return Ok(false);
-        };
-        Ok(key.starts_with(ADMIN_KEY_PREFIX) && same(&sha256_hex(key), &want))
     }
 }
 

@@ -116,8 +116,8 @@ fn operator(st: &AppState, headers: &axum::http::HeaderMap) -> ApiResult<()> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or("");
-    let by_key = !key.is_empty() && st.inst.is_admin_key(key)?;
-    if !by_key && !crate::operator::verified(st, headers)? {
+    let secrets = st.inst.secrets()?;
+    if !secrets.admin_key_matches(key) && !crate::operator::verified(&secrets, headers) {
         return Err(ApiError::unauthorized(
             "send the installation admin API key as `Authorization: Bearer <key>` (or log in at /admin/ with it); `t8k config admin-key` makes one",
         ));

@@ -21,7 +21,7 @@ use crate::auth::{cookie_header, named_cookie, with_cookie};
 use crate::client::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::guard::InstallationAdmin;
-use crate::state::{AppState, Shared, blocking, host_of, on_main_domain};
+use crate::state::{Shared, blocking, host_of, on_main_domain};
 use crate::token::{self, Claims};
 
 /// The cookie's names: secure on real domains, plain over http on `localhost`.
@@ -43,18 +43,14 @@ pub fn cookie(headers: &HeaderMap) -> Option<&str> {
     named_cookie(headers, COOKIES)
 }
 
-/// True when the request carries a current operator session.
-pub fn verified(st: &AppState, headers: &HeaderMap) -> ApiResult<bool> {
-    let Some(token) = cookie(headers) else {
-        return Ok(false);
-    };
-    let secrets = st.inst.secrets()?;
-    let Some(secret) = secret(&secrets) else {
-        return Ok(false);
+/// True when the request carries a current operator session under these secrets.
+pub fn verified(secrets: &Secrets, headers: &HeaderMap) -> bool {
+    let (Some(token), Some(secret)) = (cookie(headers), secret(secrets)) else {
+        return false;
     };
     let now = t8k_core::timefmt::now().unix_timestamp();
-    Ok(token::verify(&secret, token, now)
-        .is_some_and(|c| c.kind == KIND && c.ver == secrets.operator_epoch))
+    token::verify(&secret, token, now)
+        .is_some_and(|c| c.kind == KIND && c.ver == secrets.operator_epoch)
 }
 
 #[derive(Deserialize)]
@@ -75,14 +71,14 @@ pub async fn login(
     let token = blocking(&state, move |st| {
         on_main_domain(st, &h, "the installation admin")?;
         crate::limits::take_all(&[(&st.login_by_ip, ip.as_str())]).map_err(ApiError::too_many)?;
-        if !st.inst.is_admin_key(form.key.trim())? {
+        let secrets = st.inst.secrets()?;
+        let Some(secret) = secret(&secrets).filter(|_| secrets.admin_key_matches(form.key.trim()))
+        else {
             return Err(ApiError::unauthorized(
                 "that is not the installation admin key; `t8k config admin-key` makes a new one",
             ));
-        }
+        };
         st.login_by_ip.give_back(&ip);
-        let secrets = st.inst.secrets()?;
-        let secret = secret(&secrets).expect("a key was just matched");
         let claims = Claims {
             kind: KIND.into(),
             tenant: String::new(),
