@@ -19,6 +19,9 @@ pub enum Error {
     #[error(transparent)]
     Dns(#[from] crate::dns::DnsError),
 
+    #[error(transparent)]
+    Backup(#[from] crate::backup::BackupError),
+
     #[error("no installation at {root}")]
     NotInstalled { root: String },
 

@@ -59,6 +59,8 @@ pub struct Env {
     pub decode_wait: Duration,
     /// The SMTP password (`T8K_SMTP_PASSWORD`); never stored, never printed.
     pub smtp_password: Option<String>,
+    /// The backup repository's passphrase (`T8K_BACKUP_PASSPHRASE`); never stored, never printed.
+    pub backup_passphrase: Option<String>,
     /// Count page views on `localhost` previews too (`T8K_TRACK_LOCALHOST=1`; for tests).
     pub track_localhost: bool,
     /// Where databases of a bucket root are cached (`T8K_CACHE`, else `~/.cache/t8k`).
@@ -83,7 +85,7 @@ pub struct Env {
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 21] = [
+pub const ENV_VARS: [&str; 22] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -98,6 +100,7 @@ pub const ENV_VARS: [&str; 21] = [
     "T8K_DECODE_BUDGET",
     "T8K_DECODE_WAIT_MS",
     "T8K_SMTP_PASSWORD",
+    "T8K_BACKUP_PASSPHRASE",
     "T8K_TRACK_LOCALHOST",
     "T8K_CACHE",
     "AWS_ENDPOINT_URL_S3",
@@ -217,6 +220,7 @@ impl Env {
                 })?,
             }),
             smtp_password: get("T8K_SMTP_PASSWORD").map(str::to_owned),
+            backup_passphrase: get("T8K_BACKUP_PASSPHRASE").map(str::to_owned),
             track_localhost,
             cache_dir,
             s3_endpoint: get("AWS_ENDPOINT_URL_S3")
@@ -483,6 +487,7 @@ mod tests {
             smtp: None,
             edge_target: None,
             acme_directory: None,
+            backup: None,
             acme_email: None,
             acme_dns_hook: None,
             registry_layout: crate::registry::LAYOUT,

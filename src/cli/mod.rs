@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod backup;
 mod content;
 mod sites;
 mod tenants;
 
+pub use backup::{BackupArgs, BackupCmd, RepoArgs, RestoreArgs};
 pub use content::{AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UserCmd};
 pub use sites::{BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs};
 pub use tenants::{CertsCmd, DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
@@ -221,6 +223,11 @@ pub enum Command {
         #[command(flatten)]
         to: ToArgs,
     },
+    /// Back up tenants into the backup repository (incremental, deduplicated, optionally
+    /// encrypted); list, verify and forget snapshots.
+    Backup(BackupArgs),
+    /// Restore a tenant from a backup snapshot (in place, or as a new tenant).
+    Restore(RestoreArgs),
     /// Create a demo installation with a few tenants and sample content, build it and serve it.
     Demo(DemoArgs),
     /// Print a shell completion script.

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod analytics;
+mod backup;
 mod build;
 mod certs;
 mod config;
@@ -116,6 +117,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &to,
             json,
         ),
+        Command::Backup(args) => {
+            backup::run(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
+        }
+        Command::Restore(args) => {
+            backup::restore(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
+        }
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { out } => shell::man(out.as_deref()),
         Command::Demo(args) => demo::run(

@@ -42,17 +42,19 @@ fn dump_db(path: &Path) -> Vec<u8> {
         .unwrap();
     let mut out = String::new();
     for t in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY rowid"))
-            .unwrap();
+        // Rows sorted as text: WITHOUT ROWID tables have no rowid to order by.
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
         let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
+        let mut lines = vec![];
         while let Some(row) = rows.next().unwrap() {
             let cells: Vec<String> = (0..n)
                 .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
                 .collect();
-            out.push_str(&format!("{t}: {}\n", cells.join(" | ")));
+            lines.push(format!("{t}: {}\n", cells.join(" | ")));
         }
+        lines.sort();
+        out.extend(lines);
     }
     out.into_bytes()
 }

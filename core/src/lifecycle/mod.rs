@@ -201,6 +201,7 @@ impl Installation {
             smtp: None,
             edge_target: None,
             acme_directory: None,
+            backup: None,
             acme_email: None,
             acme_dns_hook: None,
             registry_layout: crate::registry::LAYOUT,
@@ -229,6 +230,15 @@ impl Installation {
     pub fn set_smtp(&self, smtp: Option<crate::registry::SmtpConfig>) -> Result<()> {
         self.update_registry(|reg: &mut Registry| {
             reg.smtp = smtp.clone();
+            Ok(Some(()))
+        })?;
+        Ok(())
+    }
+
+    /// Remembers the backup repository (and default schedule) `t8k backup` uses.
+    pub fn set_backup(&self, backup: crate::registry::BackupSettings) -> Result<()> {
+        self.update_registry(|reg: &mut Registry| {
+            reg.backup = Some(backup.clone());
             Ok(Some(()))
         })?;
         Ok(())

@@ -71,6 +71,9 @@ pub struct Registry {
     /// and `HOOK unset NAME VALUE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acme_dns_hook: Option<String>,
+    /// Where `t8k backup` writes and the tenants' default schedule (`t8k backup init`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupSettings>,
     /// Outgoing mail (sign-up verification). Without it, mail is written to `outbox/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpConfig>,
@@ -86,6 +89,16 @@ pub struct Registry {
     pub tenants: Vec<TenantEntry>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The installation's backup repository (never its passphrase, which is given at run time).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BackupSettings {
+    /// A folder or `s3://bucket/prefix`.
+    pub repository: String,
+    /// `BACKUP_SCHEDULE` for tenants whose env.json names none (`daily` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 /// The registry layout this t8k writes.
