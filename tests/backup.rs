@@ -427,3 +427,100 @@ fn now_rfc3339() -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// The operator sees each tenant's last backup and its health in `t8k report`; a tenant's
+/// admins list their snapshots and ask for a restore point, which the next `--due` takes.
+#[test]
+fn backups_show_in_the_report_and_a_tenant_admin_asks_for_a_restore_point() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    let problems = |root: &Root| {
+        common::report_row(&root.run(&["--json", "report"]).ok().json(), "acme")["problems"]
+            .to_string()
+    };
+    assert!(
+        !problems(&root).contains("backup"),
+        "no repository, no backup health"
+    );
+    root.run(&["backup", "init", "--to", &repo(&root)]).ok();
+    assert!(
+        problems(&root).contains("never backed up"),
+        "{}",
+        problems(&root)
+    );
+    let taken = root.run(&["--json", "backup", "acme"]).ok().json();
+    let id = taken["snapshots"][0]["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = root.run(&["--json", "report"]).ok().json();
+    let row = common::report_row(&report, "acme");
+    assert_eq!(row["backup"]["snapshot"], id.as_str());
+    assert!(!row["problems"].to_string().contains("backup"), "{row}");
+    // Three days later, changed since: the report says so.
+    let status = root.file("stats/acme/backup.json");
+    let mut s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&status).unwrap()).unwrap();
+    s["time"] = "2026-01-01T00:00:00Z".into();
+    std::fs::write(&status, serde_json::to_vec(&s).unwrap()).unwrap();
+    root.import_pages(
+        "acme",
+        "new",
+        &[(
+            "news.md".to_owned(),
+            "---\ntitle: News\n---\nFresh.\n".to_owned(),
+        )],
+    );
+    assert!(
+        problems(&root).contains("no backup in 48 h"),
+        "{}",
+        problems(&root)
+    );
+    root.run(&["backup", "acme"]).ok();
+
+    let srv = root.serve(&[]);
+    let cookie = login_cookie(srv.port, "acme.localhost", "admin", PASSWORD);
+    let mine = [
+        ("Cookie", cookie.as_str()),
+        ("Origin", "http://acme.localhost"),
+    ];
+    let listed = common::http(srv.port, "GET", "acme.localhost", "/api/backups", &mine).json();
+    let snapshots = listed["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots.len(), 2, "{listed}");
+    assert_eq!(snapshots[0]["snapshot"], id.as_str());
+    assert!(snapshots[0]["time"].as_str().unwrap().ends_with('Z'));
+    // Nothing changed since the last snapshot: a restore point asked for is that snapshot.
+    let asked = send_json(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        "/api/backups",
+        &mine,
+        "",
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text());
+    let due = root.run(&["--json", "backup", "--due"]).ok().json();
+    assert!(due["snapshots"].as_array().unwrap().is_empty(), "{due}");
+    // Changed, and asked for within the hour: taken although the schedule is daily.
+    root.import_pages(
+        "acme",
+        "more",
+        &[(
+            "more.md".to_owned(),
+            "---\ntitle: More\n---\nMore.\n".to_owned(),
+        )],
+    );
+    let asked = send_json(
+        srv.port,
+        "POST",
+        "acme.localhost",
+        "/api/backups",
+        &mine,
+        "",
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text());
+    let status = std::fs::read_to_string(root.file("stats/acme/backup.json")).unwrap();
+    let due = root.run(&["--json", "backup", "--due"]).ok().json();
+    assert_eq!(due["snapshots"][0]["tenant"], "acme", "{due} {status}");
+}

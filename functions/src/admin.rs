@@ -83,7 +83,12 @@ pub async fn list(
                 Ok(u) => usage_json(&u),
                 Err(e) => json!({"error": e.to_string()}),
             };
-            tenants.push(json!({"id": t.id, "domain": t.domain, "custom_domains": t.custom_domains, "status": t.status, "active": t.active, "created": t.created, "usage": usage}));
+            let backup = t
+                .tenant_id()
+                .map_err(t8k_core::Error::from)
+                .and_then(|id| t8k_core::backup::schedule::status(st.inst.store(), &id))
+                .map_or_else(|e| json!({"error": e.to_string()}), |b| json!(b));
+            tenants.push(json!({"id": t.id, "domain": t.domain, "custom_domains": t.custom_domains, "status": t.status, "active": t.active, "created": t.created, "usage": usage, "backup": backup}));
         }
         Ok(Json(json!({
             "max_tenants": settings.max_tenants.value,

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod admin_ui;
 pub mod auth;
+pub mod backups;
 pub mod beacon;
 pub mod body;
 pub mod cache;

@@ -34,6 +34,8 @@ pub struct TenantRow {
     pub bandwidth_month: Option<u64>,
     /// Failed build and publish attempts in the last 30 days, and the newest five of them.
     pub failures_30d: usize,
+    /// The last snapshot and failed attempts since (`t8k backup`).
+    pub backup: t8k_core::backup::schedule::Status,
     pub recent_failures: Vec<Attempt>,
     pub problems: Vec<String>,
 }
@@ -68,6 +70,8 @@ struct Scan<'a> {
     out: Option<&'a Path>,
     now: time::OffsetDateTime,
     queued: HashSet<TenantId>,
+    /// The default backup schedule, when the installation has a backup repository.
+    backups: Option<t8k_core::backup::schedule::Schedule>,
 }
 
 /// Custom domains that do not serve (yet), whose records went missing, or whose last
@@ -169,6 +173,15 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         problems.push("never published".into());
     }
     problems.extend(domain_problems(inst, e));
+    let backup = t8k_core::backup::schedule::status(inst.store(), &id)?;
+    if let Some(default) = scan.backups {
+        problems.extend(t8k_core::backup::schedule::health(
+            inst.store(),
+            &id,
+            default,
+            now,
+        )?);
+    }
     let t = traffic::report(inst.store(), &id, 30, now)?;
     Ok(TenantRow {
         tenant: e.id.clone(),
@@ -187,6 +200,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         bandwidth_month: bandwidth::read(inst.store(), &id, &bandwidth::month_of(now))?
             .map(|m| m.bytes),
         failures_30d: failures.len(),
+        backup,
         recent_failures: failures.into_iter().rev().take(5).collect(),
         problems,
     })
@@ -212,6 +226,12 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
             .into_iter()
             .map(|(t, _)| t)
             .collect(),
+        backups: match inst.registry()?.0.backup {
+            Some(b) => Some(t8k_core::backup::schedule::Schedule::parse(
+                b.schedule.as_deref().unwrap_or("daily"),
+            )?),
+            None => None,
+        },
     };
     let mut signups: BTreeMap<String, u64> = (0..8)
         .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))

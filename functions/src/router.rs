@@ -9,8 +9,8 @@ use axum::routing::{MethodFilter, MethodRouter, any, on};
 use crate::guard::Access;
 use crate::state::Shared;
 use crate::{
-    admin, admin_ui, auth, beacon, content, dashboard, domains, edge, media, menus, operator,
-    publish, quota, register, users,
+    admin, admin_ui, auth, backups, beacon, content, dashboard, domains, edge, media, menus,
+    operator, publish, quota, register, users,
 };
 
 /// HTTP-01 answers, on every host (served by the auth function).
@@ -127,6 +127,8 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Users, M::GET, "/users", Admin, users::list),
         ep(F::Users, M::POST, "/users", Admin, users::create),
         ep(F::Users, M::PATCH, "/users/{username}", Admin, users::update),
+        ep(F::Users, M::GET, "/backups", Admin, backups::list),
+        ep(F::Users, M::POST, "/backups", Admin, backups::request),
         ep(F::Users, M::GET, "/domains", Admin, domains::list),
         ep(F::Users, M::POST, "/domains", Admin, domains::add),
         ep(F::Users, M::POST, "/domains/{host}/verify", Admin, domains::verify),

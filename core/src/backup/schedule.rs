@@ -28,6 +28,9 @@ pub struct Status {
     pub failures: u32,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// A tenant admin asked for a snapshot (`POST /api/backups`): the next `--due` takes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
 }
 
 fn status_key(id: &TenantId) -> Result<Key> {
@@ -38,6 +41,14 @@ pub fn status(store: &dyn Store, id: &TenantId) -> Result<Status> {
     Ok(read_json(store, &status_key(id)?)?
         .map(|(s, _)| s)
         .unwrap_or_default())
+}
+
+/// Asks for a snapshot at the next `t8k backup --due` (a tenant admin's restore point).
+pub fn request(store: &dyn Store, id: &TenantId) -> Result<Status> {
+    let mut s = status(store, id)?;
+    s.requested = Some(crate::timefmt::now_rfc3339());
+    store.put(&status_key(id)?, &to_json_bytes(&s), Condition::None)?;
+    Ok(s)
 }
 
 /// Records a snapshot (or, with `Err`, a failure) as the tenant's last backup.
@@ -109,18 +120,29 @@ pub fn due(
     schedule: Schedule,
     now: time::OffsetDateTime,
 ) -> Result<std::result::Result<String, &'static str>> {
-    let Some(interval) = schedule.interval() else {
-        return Ok(Err("schedule off"));
-    };
     let s = status(store, id)?;
-    let last = s.time.as_deref().and_then(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    });
-    if last.is_some_and(|t| now - t < interval) {
-        return Ok(Err("backed up recently"));
+    // A restore point asked for is due whatever the schedule says.
+    if s.requested.is_none() {
+        let Some(interval) = schedule.interval() else {
+            return Ok(Err("schedule off"));
+        };
+        let last = s.time.as_deref().and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        });
+        if last.is_some_and(|t| now - t < interval) {
+            return Ok(Err("backed up recently"));
+        }
     }
     let fp = super::snapshot::fingerprint(store, id)?;
     if s.fingerprint.as_deref() == Some(fp.as_str()) {
+        if s.requested.is_some() {
+            // The last snapshot already is the restore point asked for.
+            let done = Status {
+                requested: None,
+                ..s
+            };
+            store.put(&status_key(id)?, &to_json_bytes(&done), Condition::None)?;
+        }
         return Ok(Err("unchanged since its last snapshot"));
     }
     Ok(Ok(fp))
@@ -137,12 +159,42 @@ pub fn schedule_of(
     }
 }
 
-/// How old a tenant's last snapshot is, for health reports: `None` when none is needed (off).
-pub fn age(s: &Status, now: time::OffsetDateTime) -> Option<time::Duration> {
-    let t = time::OffsetDateTime::parse(
-        s.time.as_deref()?,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .ok()?;
-    Some(now - t)
+/// What is wrong with a tenant's backups, for `t8k report`: failed attempts, and no snapshot
+/// for 48 hours although its schedule wants them and its files changed since the last one.
+pub fn health(
+    store: &dyn Store,
+    id: &TenantId,
+    default: Schedule,
+    now: time::OffsetDateTime,
+) -> Result<Vec<String>> {
+    let s = status(store, id)?;
+    let mut problems = vec![];
+    if s.failures > 0 {
+        problems.push(format!(
+            "last backup failed {} time(s): {}",
+            s.failures,
+            s.last_error
+                .as_deref()
+                .and_then(|e| e.lines().next())
+                .unwrap_or("no message")
+        ));
+    }
+    let schedule = schedule_of(
+        &crate::tenant_config::TenantConfig::load(store, id)?,
+        default,
+    )?;
+    let last = s.time.as_deref().and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let stale = last.is_none_or(|t| now - t > time::Duration::hours(48));
+    if schedule != Schedule::Off
+        && stale
+        && s.fingerprint != Some(super::snapshot::fingerprint(store, id)?)
+    {
+        problems.push(match last {
+            Some(_) => "no backup in 48 h".to_owned(),
+            None => "never backed up".to_owned(),
+        });
+    }
+    Ok(problems)
 }

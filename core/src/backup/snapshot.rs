@@ -57,6 +57,39 @@ pub struct Listed {
     pub id: String,
 }
 
+impl Listed {
+    /// When it was taken (RFC 3339), read from its id.
+    pub fn time(&self) -> Option<String> {
+        let f = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        let t = time::PrimitiveDateTime::parse(self.id.get(..16)?, &f).ok()?;
+        Some(timefmt::rfc3339(t.assume_utc()))
+    }
+}
+
+/// The snapshots in a repository's store, of `tenant` or of every tenant, oldest first, by
+/// name only (no manifest read, so no passphrase needed).
+pub fn names(store: &dyn Store, tenant: Option<&TenantId>) -> Result<Vec<Listed>> {
+    let prefix = match tenant {
+        Some(t) => key(format!("snapshots/{t}"))?,
+        None => key("snapshots")?,
+    };
+    let mut out: Vec<Listed> = store
+        .list(&prefix)?
+        .into_iter()
+        .filter_map(|e| {
+            let rest = e.key.as_str().strip_prefix("snapshots/")?;
+            let (tenant, file) = rest.split_once('/')?;
+            let id = file.strip_suffix(".json")?;
+            Some(Listed {
+                tenant: tenant.to_owned(),
+                id: id.to_owned(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id).then(a.tenant.cmp(&b.tenant)));
+    Ok(out)
+}
+
 /// The folders a tenant's snapshot covers.
 pub fn covered(id: &TenantId) -> [Key; 3] {
     [
@@ -85,12 +118,28 @@ pub fn fingerprint(store: &dyn Store, id: &TenantId) -> Result<String> {
             if name.ends_with("-shm") || (is_sqlite_side_file(name) && e.size == 0) {
                 continue;
             }
-            if let Some(v) = store.head(&e.key)? {
-                parts.push(format!("{}={}:{}", e.key, e.size, v.0));
-            }
+            parts.push(format!("{}={}:{}", e.key, e.size, version(store, &e.key)?));
         }
     }
     Ok(sha256_hex(parts.join("\n")))
+}
+
+/// What changes whenever an object does, cheaply: a local file's modification time (a local
+/// store's own version is a hash of the whole file), a bucket's ETag.
+fn version(store: &dyn Store, key: &Key) -> Result<String> {
+    if let Some(path) = store.local_path(key) {
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        let since = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        return Ok(since.as_nanos().to_string());
+    }
+    Ok(store.head(key)?.map(|v| v.0).unwrap_or_default())
 }
 
 /// A consistent copy of the database at `key` in a temporary file, or `None` if there is none.
@@ -255,26 +304,7 @@ impl Repo {
 
     /// Snapshots of `tenant` (or of every tenant), oldest first, by name only.
     pub fn list(&self, tenant: Option<&TenantId>) -> Result<Vec<Listed>> {
-        let prefix = match tenant {
-            Some(t) => key(format!("snapshots/{t}"))?,
-            None => key("snapshots")?,
-        };
-        let mut out: Vec<Listed> = self
-            .store()
-            .list(&prefix)?
-            .into_iter()
-            .filter_map(|e| {
-                let rest = e.key.as_str().strip_prefix("snapshots/")?;
-                let (tenant, file) = rest.split_once('/')?;
-                let id = file.strip_suffix(".json")?;
-                Some(Listed {
-                    tenant: tenant.to_owned(),
-                    id: id.to_owned(),
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| a.id.cmp(&b.id).then(a.tenant.cmp(&b.tenant)));
-        Ok(out)
+        names(self.store(), tenant)
     }
 
     pub fn manifest(&self, tenant: &str, id: &str) -> Result<Manifest> {
