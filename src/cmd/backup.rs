@@ -183,7 +183,7 @@ fn backup(inst: &Installation, repo: &Repo, ids: Vec<TenantId>, json: bool) -> R
     let _lock = repo.lock(Kind::Backup)?;
     let mut known = repo.known()?;
     let bar = bar(Some(ids.len() as u64), "backing up", json);
-    let (mut rows, mut failed) = (vec![], 0);
+    let (mut rows, mut failed) = (vec![], 0usize);
     for id in ids {
         bar.set_message(id.to_string());
         let taken = repo.snapshot(inst, &id, &mut known);
@@ -226,9 +226,12 @@ fn backup(inst: &Installation, repo: &Repo, ids: Vec<TenantId>, json: bool) -> R
             }
         },
     );
-    if failed > 0 {
+    let first_error = rows
+        .iter()
+        .find_map(|r| r["error"].as_str().map(str::to_owned));
+    if let Some(e) = first_error {
         bail!(
-            "{failed} tenant(s) could not be backed up to {} (named above); nothing was recorded for them",
+            "{failed} tenant(s) could not be backed up to {}; no snapshot was recorded for them. The first: {e}",
             repo.describe()
         );
     }
