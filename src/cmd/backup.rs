@@ -4,10 +4,14 @@
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use t8k_core::TenantId;
 use t8k_core::backup::forget::Policy;
 use t8k_core::backup::lock::Kind;
 use t8k_core::backup::schedule::{self, Schedule};
+
+use t8k_core::backup::chunks::Known;
 use t8k_core::backup::{Repo, Secret};
 use t8k_core::lifecycle::Installation;
 use t8k_core::quota::format_size;
@@ -179,28 +183,59 @@ fn due(inst: &Installation) -> Result<Vec<TenantId>> {
     Ok(ids)
 }
 
+/// One tenant's snapshot, recorded in its backup status either way.
+fn snapshot_one(
+    inst: &Installation,
+    repo: &Repo,
+    id: &TenantId,
+    known: &Known,
+) -> Result<serde_json::Value> {
+    let taken = repo.snapshot(inst, id, known);
+    let outcome = taken
+        .as_ref()
+        .map(|m| (m.id.as_str(), m.time.as_str(), m.fingerprint.as_str()))
+        .map_err(|e| e.to_string());
+    schedule::record(inst.store(), id, outcome)?;
+    Ok(match taken {
+        Ok(m) => {
+            json!({"tenant": id, "snapshot": m.id, "files": m.files.len(), "size": m.size, "new_bytes": m.new_bytes})
+        }
+        Err(e) => json!({"tenant": id, "error": e.to_string()}),
+    })
+}
+
+/// Backs up `ids`, a few tenants at a time (reading, hashing and sealing use a core each),
+/// reporting in the order given.
 fn backup(inst: &Installation, repo: &Repo, ids: Vec<TenantId>, json: bool) -> Result<()> {
     let _lock = repo.lock(Kind::Backup)?;
-    let mut known = repo.known()?;
+    let known = repo.known()?;
     let bar = bar(Some(ids.len() as u64), "backing up", json);
-    let (mut rows, mut failed) = (vec![], 0usize);
-    for id in ids {
-        bar.set_message(id.to_string());
-        let taken = repo.snapshot(inst, &id, &mut known);
-        let outcome = taken
-            .as_ref()
-            .map(|m| (m.id.as_str(), m.time.as_str(), m.fingerprint.as_str()))
-            .map_err(|e| e.to_string());
-        schedule::record(inst.store(), &id, outcome)?;
-        rows.push(match taken {
-            Ok(m) => json!({"tenant": id, "snapshot": m.id, "files": m.files.len(), "size": m.size, "new_bytes": m.new_bytes}),
-            Err(e) => {
-                failed += 1;
-                json!({"tenant": id, "error": e.to_string()})
-            }
-        });
-        bar.inc(1);
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<serde_json::Value>>>> =
+        ids.iter().map(|_| Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(id) = ids.get(i) else { break };
+                    let row = snapshot_one(inst, repo, id, &known);
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(row);
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    let mut rows = vec![];
+    for r in results {
+        if let Some(row) = r.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            rows.push(row?);
+        }
     }
+    let failed = rows.iter().filter(|r| r["error"].is_string()).count();
     bar.finish_and_clear();
     output::emit(
         json,

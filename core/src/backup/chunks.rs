@@ -4,6 +4,7 @@
 //! and a backup sends those alone; small files are one chunk.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -53,9 +54,27 @@ pub fn object_key(sha: &str) -> crate::Result<Key> {
 }
 
 /// The objects a repository holds, listed once per command so that storing a chunk that is
-/// already there costs no request.
+/// already there costs no request; shared by the tenants backed up in parallel (two storing
+/// the same new chunk at once both write it create-only: one wins, the other is told so).
 pub struct Known {
-    names: HashSet<String>,
+    names: Mutex<HashSet<String>>,
+}
+
+impl Known {
+    fn has(&self, sha: &str) -> bool {
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(sha)
+    }
+
+    /// Noted only once the object is stored, so no snapshot counts on one that failed.
+    fn add(&self, sha: String) {
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(sha);
+    }
 }
 
 /// What storing a file's chunks did.
@@ -79,7 +98,7 @@ impl Repo {
 
     pub fn known(&self) -> crate::Result<Known> {
         Ok(Known {
-            names: self.objects()?.into_iter().map(|(n, _)| n).collect(),
+            names: Mutex::new(self.objects()?.into_iter().map(|(n, _)| n).collect()),
         })
     }
 
@@ -87,14 +106,14 @@ impl Repo {
     pub fn put_chunks(
         &self,
         bytes: &[u8],
-        known: &mut Known,
+        known: &Known,
         sent: &mut Sent,
     ) -> crate::Result<Vec<String>> {
         let mut names = vec![];
         for range in cut(bytes, self.config.chunks) {
             let chunk = &bytes[range];
             let sha = sha256_hex(chunk);
-            if !known.names.contains(&sha) {
+            if !known.has(&sha) {
                 let sealed = self.seal(chunk)?;
                 match self
                     .store()
@@ -108,7 +127,7 @@ impl Repo {
                     Err(StoreError::PreconditionFailed { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
-                known.names.insert(sha.clone());
+                known.add(sha.clone());
             }
             names.push(sha);
         }

@@ -210,12 +210,7 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
 
 impl Repo {
     /// Backs up one tenant: a new snapshot, its manifest written last.
-    pub fn snapshot(
-        &self,
-        inst: &Installation,
-        id: &TenantId,
-        known: &mut Known,
-    ) -> Result<Manifest> {
+    pub fn snapshot(&self, inst: &Installation, id: &TenantId, known: &Known) -> Result<Manifest> {
         // A media file deleted between the database copy and the media listing would leave
         // the copy listing a file the snapshot lacks: then the tenant is read again.
         for _ in 0..3 {
@@ -233,7 +228,7 @@ impl Repo {
         &self,
         inst: &Installation,
         id: &TenantId,
-        known: &mut Known,
+        known: &Known,
     ) -> Result<Option<Manifest>> {
         let store = inst.store();
         let (entry, _) = inst.entry(id.as_str())?;
