@@ -254,3 +254,52 @@ fn snapshots_taken_while_edits_commit_restore_to_a_committed_state() {
     }
     assert!(most > 0, "a snapshot caught the writer's commits");
 }
+
+/// `--installation` keeps the registry, host keys and secrets too; `--into` writes any
+/// snapshot's files out (checked) without touching the installation.
+#[test]
+fn the_installation_configuration_is_snapshotted_and_any_snapshot_can_be_written_out() {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.run(&[
+        "backup",
+        "init",
+        "--to",
+        root.dir.path().join("backups").to_str().unwrap(),
+    ])
+    .ok();
+    let taken = root
+        .run(&["--json", "backup", "acme", "--installation"])
+        .ok()
+        .json();
+    assert!(
+        taken["installation"]["files"].as_u64().unwrap() >= 3,
+        "{taken}"
+    );
+    let out = root.dir.path().join("config-out");
+    root.run(&["restore", "--installation", "--into", out.to_str().unwrap()])
+        .ok();
+    for file in [
+        "config/t8k/tenants.json",
+        "config/t8k/tenants/acme",
+        "config/t8k/hosts/acme.example.com.json",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(file)).unwrap(),
+            std::fs::read(root.file(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let acme = root.dir.path().join("acme-out");
+    let before = common::snapshot(&root.path());
+    root.run(&["restore", "acme", "--into", acme.to_str().unwrap()])
+        .ok();
+    assert!(acme.join("db/acme/site.db").is_file() && acme.join("config/acme/env.json").is_file());
+    common::assert_unchanged(
+        &before,
+        &common::snapshot(&root.path()),
+        "--into changes nothing",
+    );
+    root.run(&["restore", "--installation"]).fails(2, "--into");
+}

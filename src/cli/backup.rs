@@ -31,6 +31,10 @@ pub struct BackupArgs {
     /// Every tenant.
     #[arg(long, conflicts_with = "tenants")]
     pub all: bool,
+    /// Also (or only) the installation's own configuration: the registry and its entries,
+    /// host keys, pending sign-ups, secrets and routes.json.
+    #[arg(long)]
+    pub installation: bool,
     /// The tenants whose schedule (BACKUP_SCHEDULE: hourly, daily, weekly, off) is due and whose
     /// files changed since their last snapshot: run it from cron or CI every hour.
     #[arg(long, conflicts_with_all = ["tenants", "all"])]
@@ -90,10 +94,20 @@ pub enum BackupCmd {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  t8k restore acme                          # the newest snapshot, in place\n  t8k restore acme --at 2026-11-29T12:00:00Z\n  t8k restore acme --snapshot 20261129T120000Z-1a2b3c4d --as acme-copy\n\nIn place, the tenant's current state goes to the trash first (`t8k tenant trash` lists it;\n`t8k tenant restore acme --from trash/…` undoes the restore). A build is queued: run\n`t8k build --queued && t8k publish --changed` (or let CI) to bring the site back live."
+    after_help = "Examples:\n  t8k restore acme                          # the newest snapshot, in place\n  t8k restore acme --at 2026-11-29T12:00:00Z\n  t8k restore acme --snapshot 20261129T120000Z-1a2b3c4d --as acme-copy\n  t8k restore acme --into ./acme-files       # look inside, change nothing\n  t8k restore --installation --into ./t8k-config\n\nIn place, the tenant's current state goes to the trash first (`t8k tenant trash` lists it;\n`t8k tenant restore acme --from trash/…` undoes the restore). A build is queued: run\n`t8k build --queued && t8k publish --changed` (or let CI) to bring the site back live."
 )]
 pub struct RestoreArgs {
-    pub tenant: String,
+    /// The tenant whose snapshot to restore.
+    #[arg(required_unless_present = "installation")]
+    pub tenant: Option<String>,
+    /// The installation's configuration snapshot (`t8k backup --installation`): written out
+    /// with --into, never over a running installation.
+    #[arg(long, conflicts_with_all = ["tenant", "as_id"], requires = "into")]
+    pub installation: bool,
+    /// Write the snapshot's files (checked) under this folder, by their data-root keys,
+    /// instead of restoring: nothing in the installation changes.
+    #[arg(long, value_name = "DIR", conflicts_with = "as_id")]
+    pub into: Option<std::path::PathBuf>,
     /// A snapshot id from `t8k backup list` (default: the newest).
     #[arg(long, conflicts_with = "at")]
     pub snapshot: Option<String>,

@@ -97,6 +97,8 @@ pub fn run(inst: &Installation, args: BackupArgs, json: bool) -> Result<()> {
                 due(inst)?
             } else if args.all {
                 all(inst)?
+            } else if args.installation && args.tenants.is_empty() {
+                vec![]
             } else if args.tenants.is_empty() {
                 return Err(UsageError(
                     "name the tenants to back up, or give --all or --due".into(),
@@ -108,7 +110,7 @@ pub fn run(inst: &Installation, args: BackupArgs, json: bool) -> Result<()> {
                     .map(|t| Ok(inst.entry(t)?.1))
                     .collect::<Result<_>>()?
             };
-            backup(inst, &repo, ids, json)
+            backup(inst, &repo, ids, args.installation, json)
         }
     }
 }
@@ -206,9 +208,24 @@ fn snapshot_one(
 
 /// Backs up `ids`, a few tenants at a time (reading, hashing and sealing use a core each),
 /// reporting in the order given.
-fn backup(inst: &Installation, repo: &Repo, ids: Vec<TenantId>, json: bool) -> Result<()> {
+fn backup(
+    inst: &Installation,
+    repo: &Repo,
+    ids: Vec<TenantId>,
+    installation: bool,
+    json: bool,
+) -> Result<()> {
     let _lock = repo.lock(Kind::Backup)?;
     let known = repo.known()?;
+    let shared = match installation {
+        true => {
+            let m = repo.snapshot_installation(inst, &known)?;
+            Some(
+                json!({"snapshot": m.id, "files": m.files.len(), "size": m.size, "new_bytes": m.new_bytes}),
+            )
+        }
+        false => None,
+    };
     let bar = bar(Some(ids.len() as u64), "backing up", json);
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Result<serde_json::Value>>>> =
@@ -239,9 +256,15 @@ fn backup(inst: &Installation, repo: &Repo, ids: Vec<TenantId>, json: bool) -> R
     bar.finish_and_clear();
     output::emit(
         json,
-        &json!({"repository": repo.describe(), "snapshots": rows}),
+        &json!({"repository": repo.describe(), "snapshots": rows, "installation": shared}),
         || {
-            if rows.is_empty() {
+            if let Some(m) = &shared {
+                println!(
+                    "installation: snapshot {} ({} files)",
+                    m["snapshot"].as_str().unwrap_or_default(),
+                    m["files"]
+                );
+            } else if rows.is_empty() {
                 println!("Nothing to back up.");
             }
             for r in &rows {
@@ -363,14 +386,52 @@ fn forget(
 
 pub fn restore(inst: &Installation, args: RestoreArgs, json: bool) -> Result<()> {
     let repo = open_repo(inst, &args.repo)?;
-    let tenant = TenantId::trusted(&args.tenant)
-        .map_err(|e| UsageError(format!("{:?} is not a tenant id: {e}", args.tenant)))?;
+    let name = match (&args.tenant, args.installation) {
+        (_, true) => t8k_core::backup::snapshot::INSTALLATION.to_owned(),
+        (Some(t), false) => t.clone(),
+        (None, false) => {
+            return Err(
+                UsageError("name the tenant to restore, or give --installation".into()).into(),
+            );
+        }
+    };
+    let m = match &args.snapshot {
+        Some(id) => repo.manifest(&name, id)?,
+        None if args.installation => {
+            let newest = repo.list(None)?.into_iter().rfind(|s| s.tenant == name);
+            let newest = newest.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no installation snapshot; take one with `t8k backup --installation`"
+                )
+            })?;
+            repo.manifest(&newest.tenant, &newest.id)?
+        }
+        None => {
+            let tenant = TenantId::trusted(&name)
+                .map_err(|e| UsageError(format!("{name:?} is not a tenant id: {e}")))?;
+            repo.pick(&tenant, None, args.at.as_deref())?
+        }
+    };
+    if let Some(dir) = &args.into {
+        let n = repo.extract(&m, dir)?;
+        output::emit(
+            json,
+            &json!({"snapshot": m.id, "files": n, "into": dir}),
+            || {
+                println!(
+                    "Wrote the {n} files of snapshot {} under {}.",
+                    m.id,
+                    dir.display()
+                );
+            },
+        );
+        return Ok(());
+    }
     let as_id = args
         .as_id
         .as_deref()
         .map(|a| inst.validate_name(a))
         .transpose()?;
-    let m = repo.pick(&tenant, args.snapshot.as_deref(), args.at.as_deref())?;
     let r = repo.restore(inst, &m, as_id.as_ref())?;
     output::emit(json, &r, || {
         println!(

@@ -109,6 +109,27 @@ impl Repo {
         Ok(out)
     }
 
+    /// Writes a snapshot's files (checked) under `dir`, by their data-root keys, changing
+    /// nothing in the installation: to look into a snapshot, or to recover the installation's
+    /// own configuration by hand.
+    pub fn extract(&self, m: &Manifest, dir: &std::path::Path) -> Result<usize> {
+        let files = self.read_files(m)?;
+        for (path, bytes) in &files {
+            let key = Key::new(path)?; // a checked key: no `..`, no absolute path
+            let out = dir.join(key.as_str());
+            let io = |source| Error::Io {
+                path: out.display().to_string(),
+                source,
+            };
+            std::fs::create_dir_all(out.parent().unwrap_or(dir)).map_err(io)?;
+            std::fs::write(&out, bytes).map_err(|source| Error::Io {
+                path: out.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(files.len())
+    }
+
     /// Restores `m` in place, or as the new tenant `as_id`.
     pub fn restore(
         &self,
@@ -116,6 +137,12 @@ impl Repo {
         m: &Manifest,
         as_id: Option<&TenantId>,
     ) -> Result<Restored> {
+        if m.entry.is_none() {
+            return Err(Error::invalid(
+                "restore",
+                "an installation snapshot is not restored over a running installation; write it out with --into DIR",
+            ));
+        }
         let source = TenantId::trusted(&m.tenant)?;
         let target = as_id.cloned().unwrap_or_else(|| source.clone());
         if as_id.is_some() && inst.entry(target.as_str()).is_ok() {
@@ -180,7 +207,9 @@ impl Repo {
         m: &Manifest,
         target: &TenantId,
     ) -> Result<TenantEntry> {
-        let mut entry = m.entry.clone();
+        let mut entry = m.entry.clone().ok_or_else(|| {
+            Error::invalid("restore", "an installation snapshot is not restored over a running installation; write it out with --into DIR")
+        })?;
         if target.as_str() != m.tenant {
             let (reg, _) = inst.registry()?;
             entry.id = target.to_string();

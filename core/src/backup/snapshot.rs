@@ -38,7 +38,9 @@ pub struct Manifest {
     pub id: String,
     pub tenant: String,
     pub time: String,
-    pub entry: TenantEntry,
+    /// The tenant's registry entry (none in an installation snapshot).
+    #[serde(default)]
+    pub entry: Option<TenantEntry>,
     #[serde(default)]
     pub live_deploy: Option<String>,
     /// What the tenant's files were ([`fingerprint`]): an unchanged tenant is not backed up
@@ -274,6 +276,54 @@ impl Repo {
             return Ok(None);
         }
         let live_deploy = read_live(store, &SiteId::Tenant(id.clone()))?.map(|l| l.deploy);
+        let m = self.write_manifest(
+            id.as_str(),
+            Some(entry),
+            live_deploy,
+            fingerprint,
+            files,
+            sent,
+        )?;
+        Ok(Some(m))
+    }
+
+    /// A snapshot of the installation's shared configuration (`--installation`): the registry
+    /// and its entries, places, host keys and pending sign-ups, the secrets, `routes.json`.
+    /// It is not restored over a running installation: `t8k restore --installation --into DIR`
+    /// writes its files out for the operator.
+    pub fn snapshot_installation(&self, inst: &Installation, known: &Known) -> Result<Manifest> {
+        let store = inst.store();
+        let mut sent = Sent::default();
+        let mut files = vec![];
+        let mut keys: Vec<Key> = store
+            .list(&key("config/t8k")?)?
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        keys.push(layout::routes());
+        for k in keys {
+            if let Some(obj) = store.get(&k)? {
+                files.push(FileEntry {
+                    path: k.to_string(),
+                    size: obj.bytes.len() as u64,
+                    sha256: sha256_hex(&obj.bytes),
+                    chunks: self.put_chunks(&obj.bytes, known, &mut sent)?,
+                });
+            }
+        }
+        self.write_manifest(INSTALLATION, None, None, String::new(), files, sent)
+    }
+
+    /// Writes a snapshot's manifest (last: it is what makes the snapshot exist).
+    fn write_manifest(
+        &self,
+        tenant: &str,
+        entry: Option<TenantEntry>,
+        live_deploy: Option<String>,
+        fingerprint: String,
+        files: Vec<FileEntry>,
+        sent: Sent,
+    ) -> Result<Manifest> {
         let precise = time::OffsetDateTime::now_utc();
         let now = precise - time::Duration::nanoseconds(precise.nanosecond().into());
         let manifest = Manifest {
@@ -284,7 +334,7 @@ impl Repo {
                 precise.millisecond(),
                 &new_secret()[..5]
             ),
-            tenant: id.to_string(),
+            tenant: tenant.to_owned(),
             time: timefmt::rfc3339(now),
             entry,
             live_deploy,
@@ -294,7 +344,7 @@ impl Repo {
             new_bytes: sent.bytes,
         };
         self.put_doc(&manifest_key(&manifest.tenant, &manifest.id)?, &manifest)?;
-        Ok(Some(manifest))
+        Ok(manifest)
     }
 
     /// Snapshots of `tenant` (or of every tenant), oldest first, by name only.
@@ -312,8 +362,14 @@ impl Repo {
     }
 }
 
+/// The name installation snapshots are filed under (never a tenant id: ids cannot start
+/// with `_`).
+pub const INSTALLATION: &str = "_installation";
+
 fn manifest_key(tenant: &str, id: &str) -> Result<Key> {
-    let tenant = TenantId::trusted(tenant)?;
+    if tenant != INSTALLATION {
+        TenantId::trusted(tenant)?;
+    }
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(super::BackupError::NoSnapshot(id.to_owned()).into());
     }
