@@ -92,6 +92,24 @@ fn full_tenant(root: &Root) -> String {
     media_id
 }
 
+/// Moves the tenant's last backup back to January, as if days had passed.
+fn backed_up_long_ago(root: &Root, id: &str) {
+    let status = root.file(&format!("stats/{id}/backup.json"));
+    let mut s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&status).unwrap()).unwrap();
+    s["time"] = "2026-01-01T00:00:00Z".into();
+    std::fs::write(&status, serde_json::to_vec(&s).unwrap()).unwrap();
+}
+
+/// Imports one small page named `name` (a content change).
+fn add_page(root: &Root, id: &str, name: &str) {
+    let page = (
+        format!("{name}.md"),
+        format!("---\ntitle: {name}\n---\nFresh.\n"),
+    );
+    root.import_pages(id, name, &[page]);
+}
+
 fn repo(root: &Root) -> String {
     root.dir.path().join("backups").to_str().unwrap().to_owned()
 }
@@ -339,20 +357,9 @@ fn backup_due_takes_only_the_tenants_that_are_due_and_changed() {
     );
     // A day later: acme changed, bakery did not.
     for id in ["acme", "bakery"] {
-        let status = root.file(&format!("stats/{id}/backup.json"));
-        let mut s: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&status).unwrap()).unwrap();
-        s["time"] = "2026-01-01T00:00:00Z".into();
-        std::fs::write(&status, serde_json::to_vec(&s).unwrap()).unwrap();
+        backed_up_long_ago(&root, id);
     }
-    root.import_pages(
-        "acme",
-        "new",
-        &[(
-            "news.md".to_owned(),
-            "---\ntitle: News\n---\nFresh.\n".to_owned(),
-        )],
-    );
+    add_page(&root, "acme", "news");
     let later = root.run(&["--json", "backup", "--due"]).ok().json();
     assert_eq!(tenants(&later), ["acme"], "{later}");
 }
@@ -459,19 +466,8 @@ fn backups_show_in_the_report_and_a_tenant_admin_asks_for_a_restore_point() {
     assert_eq!(row["backup"]["snapshot"], id.as_str());
     assert!(!row["problems"].to_string().contains("backup"), "{row}");
     // Three days later, changed since: the report says so.
-    let status = root.file("stats/acme/backup.json");
-    let mut s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&status).unwrap()).unwrap();
-    s["time"] = "2026-01-01T00:00:00Z".into();
-    std::fs::write(&status, serde_json::to_vec(&s).unwrap()).unwrap();
-    root.import_pages(
-        "acme",
-        "new",
-        &[(
-            "news.md".to_owned(),
-            "---\ntitle: News\n---\nFresh.\n".to_owned(),
-        )],
-    );
+    backed_up_long_ago(&root, "acme");
+    add_page(&root, "acme", "news");
     assert!(
         problems(&root).contains("no backup in 48 h"),
         "{}",
@@ -503,14 +499,7 @@ fn backups_show_in_the_report_and_a_tenant_admin_asks_for_a_restore_point() {
     let due = root.run(&["--json", "backup", "--due"]).ok().json();
     assert!(due["snapshots"].as_array().unwrap().is_empty(), "{due}");
     // Changed, and asked for within the hour: taken although the schedule is daily.
-    root.import_pages(
-        "acme",
-        "more",
-        &[(
-            "more.md".to_owned(),
-            "---\ntitle: More\n---\nMore.\n".to_owned(),
-        )],
-    );
+    add_page(&root, "acme", "more");
     let asked = send_json(
         srv.port,
         "POST",

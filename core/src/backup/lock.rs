@@ -1,8 +1,8 @@
 //! A backup and a prune must not overlap: prune deletes objects no snapshot references, and a
 //! backup in progress has stored objects its manifest (written last) does not list yet. Each
 //! writes its lock first, then looks for the other kind; whichever looks second sees the
-//! first and stops, so at worst both stop — never both run. A lock older than [`STALE`] is
-//! from a process that died and is ignored.
+//! first and stops, so at worst both stop — never both run. A lock whose process is gone
+//! (same host), or older than [`STALE`], is a dead process's and is ignored.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,9 @@ impl Kind {
 struct Held {
     kind: String,
     since: String,
-    pid: u32,
+    /// Host, pid and start time: a lock whose process is gone (on this host) is stale at once.
+    #[serde(default)]
+    process: String,
 }
 
 /// A held lock, removed when dropped.
@@ -55,7 +57,7 @@ impl Repo {
         let held = Held {
             kind: kind.as_str().into(),
             since: timefmt::now_rfc3339(),
-            pid: std::process::id(),
+            process: crate::lifecycle::process::current(),
         };
         let k = key(&name)?;
         self.store()
@@ -91,9 +93,10 @@ impl Repo {
                 &held.since,
                 &time::format_description::well_known::Rfc3339,
             );
-            if since.is_ok_and(|s| now - s < STALE)
-                && oldest.as_ref().is_none_or(|o| held.since < *o)
-            {
+            let alive =
+                held.process.is_empty() || !crate::lifecycle::process::is_dead(&held.process);
+            let fresh = alive && since.is_ok_and(|s| now - s < STALE);
+            if fresh && oldest.as_ref().is_none_or(|o| held.since < *o) {
                 oldest = Some(held.since);
             }
         }
