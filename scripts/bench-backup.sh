@@ -69,9 +69,10 @@ printf 'restic backup      %6.2f s\n' "$(secs restic -r "$WORK/restic-repo" back
 printf 'repository size: t8k %s, restic %s\n' "$(du -sh "$WORK/t8k-repo" | cut -f1)" "$(du -sh "$WORK/restic-repo" | cut -f1)"
 
 echo "== 2. second backup after a one-page edit of $FIRST"
-python3 - "$WORK/big/page-0100.md" <<'PY'
-import sys
-p = sys.argv[1]; t = open(p).read(); open(p, "w").write(t.replace("Page 100", "Page 100, edited", 1))
+python3 - "$WORK/big" <<'PY'
+import glob, sys
+pages = sorted(glob.glob(f"{sys.argv[1]}/*.md"))
+p = pages[len(pages) // 2]; t = open(p).read(); open(p, "w").write(t.replace("\n---\n", "\n---\nEdited. ", 1))
 PY
 t8k content import "$FIRST" "$WORK/big" >/dev/null
 s=$(date +%s.%N); SENT=$(t8k --json backup "$FIRST" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshots"][0]["new_bytes"])'); T=$(echo "$(date +%s.%N) - $s" | bc)

@@ -92,7 +92,6 @@ pub fn run(inst: &Installation, args: BackupArgs, json: bool) -> Result<()> {
             forget(inst, policy, prune, &repo, json)
         }
         None => {
-            let repo = open_repo(inst, &args.repo)?;
             let ids = if args.due {
                 due(inst)?
             } else if args.all {
@@ -110,6 +109,14 @@ pub fn run(inst: &Installation, args: BackupArgs, json: bool) -> Result<()> {
                     .map(|t| Ok(inst.entry(t)?.1))
                     .collect::<Result<_>>()?
             };
+            if ids.is_empty() && !args.installation {
+                // Nothing due: the repository (and its passphrase's key derivation) not needed.
+                output::emit(json, &json!({"snapshots": []}), || {
+                    println!("Nothing to back up.")
+                });
+                return Ok(());
+            }
+            let repo = open_repo(inst, &args.repo)?;
             backup(inst, &repo, ids, args.installation, json)
         }
     }

@@ -30,6 +30,10 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// scrypt's cost for the passphrase (2^16: about a quarter of a second here, paid by every
+/// command that opens the repository; age's own default, 2^18, costs a second).
+const WORK_FACTOR: u8 = 16;
+
 /// The repository's identity, unsealed.
 pub struct Crypt {
     identity: age::x25519::Identity,
@@ -45,7 +49,8 @@ impl Crypt {
     pub fn generate(passphrase: &Secret) -> crate::Result<(Crypt, Vec<u8>)> {
         let identity = age::x25519::Identity::generate();
         let text = identity.to_string();
-        let lock = age::scrypt::Recipient::new(passphrase.0.clone());
+        let mut lock = age::scrypt::Recipient::new(passphrase.0.clone());
+        lock.set_work_factor(WORK_FACTOR);
         let sealed = age::encrypt(&lock, text.expose_secret().as_bytes()).map_err(failed)?;
         let recipient = identity.to_public();
         Ok((

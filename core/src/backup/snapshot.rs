@@ -238,7 +238,8 @@ impl Repo {
         let mut sent = Sent::default();
         let (mut files, mut listed_media) = (vec![], HashSet::new());
         let mut add = |path: &Key, bytes: &[u8], sent: &mut Sent| -> Result<()> {
-            let chunks = self.put_chunks(bytes, known, sent)?;
+            let is_database = path.as_str().ends_with(".db");
+            let chunks = self.put_chunks(bytes, is_database, known, sent)?;
             files.push(FileEntry {
                 path: path.to_string(),
                 size: bytes.len() as u64,
@@ -307,7 +308,7 @@ impl Repo {
                     path: k.to_string(),
                     size: obj.bytes.len() as u64,
                     sha256: sha256_hex(&obj.bytes),
-                    chunks: self.put_chunks(&obj.bytes, known, &mut sent)?,
+                    chunks: self.put_chunks(&obj.bytes, false, known, &mut sent)?,
                 });
             }
         }
