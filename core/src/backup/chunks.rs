@@ -1,7 +1,7 @@
-//! Content-addressed objects: a database is cut into content-defined chunks (FastCDC, 2020),
-//! other files are one chunk each; every chunk is stored once as `objects/{h2}/{sha256}` under
-//! the SHA-256 of its plain bytes. Cuts follow the content, not offsets, so a one-page edit of
-//! a large SQLite file changes a few chunks and a backup sends those alone.
+//! Content-addressed objects: a database is cut into chunks — at its SQLite pages, or by
+//! content (FastCDC, 2020) when it is not a SQLite file — other files are one chunk each;
+//! every chunk is stored once as `objects/{h2}/{sha256}` under the SHA-256 of its plain bytes.
+//! So a one-page edit of a large database stores the few pages it changed, nothing more.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -41,6 +41,21 @@ pub fn cut(bytes: &[u8], s: Sizes) -> Vec<std::ops::Range<usize>> {
     fastcdc::v2020::FastCDC::new(bytes, s.min, s.avg, s.max)
         .map(|c| c.offset..c.offset + c.length)
         .collect()
+}
+
+/// The page size of a SQLite database file (its header's bytes 16–17), if `bytes` is one.
+/// A database is cut at its pages: SQLite's backup API copies them in place, so an edit
+/// changes whole pages and never shifts the rest — content-defined cuts would only add the
+/// bytes around each changed page.
+pub fn sqlite_page_size(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 100 || !bytes.starts_with(b"SQLite format 3\0") {
+        return None;
+    }
+    let size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65_536,
+        n => usize::from(n),
+    };
+    (size.is_power_of_two() && (512..=65_536).contains(&size)).then_some(size)
 }
 
 pub fn object_key(sha: &str) -> crate::Result<Key> {
@@ -103,8 +118,9 @@ impl Repo {
     }
 
     /// Stores `bytes` as chunks not yet in the repository; returns the chunk names in order.
-    /// Only files that change in place (`cut`: databases) are cut by content; others (media,
-    /// written once and named by their hash) are one object each.
+    /// Only files that change in place (`cut_by_content`: databases) are cut — a SQLite file at
+    /// its pages, anything else by FastCDC; others (media, written once and named by their
+    /// hash) are one object each.
     pub fn put_chunks(
         &self,
         bytes: &[u8],
@@ -112,9 +128,13 @@ impl Repo {
         known: &Known,
         sent: &mut Sent,
     ) -> crate::Result<Vec<String>> {
-        let ranges = match cut_by_content {
-            true => cut(bytes, self.config.chunks),
-            false => std::iter::once(0..bytes.len()).collect(),
+        let ranges = match (cut_by_content, sqlite_page_size(bytes)) {
+            (false, _) => std::iter::once(0..bytes.len()).collect(),
+            (true, Some(page)) => (0..bytes.len())
+                .step_by(page)
+                .map(|at| at..(at + page).min(bytes.len()))
+                .collect(),
+            (true, None) => cut(bytes, self.config.chunks),
         };
         let mut names = vec![];
         for range in ranges {
@@ -159,6 +179,19 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sqlite_file_is_cut_at_its_pages() {
+        let mut db = vec![0u8; 3 * 4096 + 10];
+        db[..16].copy_from_slice(b"SQLite format 3\0");
+        db[16..18].copy_from_slice(&4096u16.to_be_bytes());
+        assert_eq!(sqlite_page_size(&db), Some(4096));
+        db[16..18].copy_from_slice(&1u16.to_be_bytes());
+        assert_eq!(sqlite_page_size(&db), Some(65_536));
+        db[16..18].copy_from_slice(&1000u16.to_be_bytes());
+        assert_eq!(sqlite_page_size(&db), None, "not a power of two");
+        assert_eq!(sqlite_page_size(b"plain text that is long enough to pass the length check of one hundred bytes......"), None);
+    }
 
     #[test]
     fn an_edit_in_the_middle_changes_few_chunks() {
