@@ -244,6 +244,11 @@ fn a_damaged_object_is_named_and_never_restored() {
     root.run(&["backup", "verify", "--full"]).fails(1, &name);
     let before = tenant_state(&root, "acme");
     root.run(&["restore", "acme"]).fails(1, &name);
+    // No snapshot that early, or by that name: refused, nothing changed.
+    root.run(&["restore", "acme", "--at", "2020-01-01T00:00:00Z"])
+        .fails(1, "no snapshot of 'acme' at or before 2020-01-01");
+    root.run(&["restore", "acme", "--snapshot", "20200101T000000Z-00000000"])
+        .fails(1, "no snapshot");
     assert_eq!(tenant_state(&root, "acme"), before, "nothing changed");
     assert!(
         root.run(&["--json", "tenant", "trash"])
