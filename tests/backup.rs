@@ -110,6 +110,15 @@ fn add_page(root: &Root, id: &str, name: &str) {
     root.import_pages(id, name, &[page]);
 }
 
+/// An installation with one tenant, acme, and a backup repository.
+fn acme_with_repository() -> Root {
+    let root = Root::new();
+    root.init_multi(10);
+    root.create("acme").ok();
+    root.run(&["backup", "init", "--to", &repo(&root)]).ok();
+    root
+}
+
 fn repo(root: &Root) -> String {
     root.dir.path().join("backups").to_str().unwrap().to_owned()
 }
@@ -225,10 +234,7 @@ fn a_tenant_restored_from_its_snapshot_is_the_tenant_that_was_backed_up() {
 /// before changing anything.
 #[test]
 fn a_damaged_object_is_named_and_never_restored() {
-    let root = Root::new();
-    root.init_multi(10);
-    root.create("acme").ok();
-    root.run(&["backup", "init", "--to", &repo(&root)]).ok();
+    let root = acme_with_repository();
     root.run(&["backup", "acme"]).ok();
     root.run(&["backup", "verify", "--full"]).ok();
     let objects = root.dir.path().join("backups/objects");
@@ -371,10 +377,7 @@ fn backup_due_takes_only_the_tenants_that_are_due_and_changed() {
 
 #[test]
 fn forget_keeps_what_the_policy_says_and_prune_frees_the_rest_but_never_during_a_backup() {
-    let root = Root::new();
-    root.init_multi(10);
-    root.create("acme").ok();
-    root.run(&["backup", "init", "--to", &repo(&root)]).ok();
+    let root = acme_with_repository();
     for i in 0..3 {
         root.import_pages(
             "acme",

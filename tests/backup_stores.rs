@@ -26,6 +26,13 @@ fn pages(n: usize, size: usize, seed: u64) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A backup repository in the test's folder.
+fn init_repository(root: &Root) {
+    let repo = root.dir.path().join("backups");
+    root.run(&["backup", "init", "--to", repo.to_str().unwrap()])
+        .ok();
+}
+
 fn snapshots(root: &Root) -> usize {
     root.run(&["--json", "backup", "list"])
         .ok()
@@ -183,13 +190,7 @@ fn snapshots_taken_while_edits_commit_restore_to_a_committed_state() {
     let root = Root::new();
     root.init_multi(20);
     root.create("acme").ok();
-    root.run(&[
-        "backup",
-        "init",
-        "--to",
-        root.dir.path().join("backups").to_str().unwrap(),
-    ])
-    .ok();
+    init_repository(&root);
     let db = root.file("db/acme/site.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch("CREATE TABLE load_test (n INTEGER PRIMARY KEY, pad TEXT)")
@@ -265,13 +266,7 @@ fn the_installation_configuration_is_snapshotted_and_any_snapshot_can_be_written
     let root = Root::new();
     root.init_multi(10);
     root.create("acme").ok();
-    root.run(&[
-        "backup",
-        "init",
-        "--to",
-        root.dir.path().join("backups").to_str().unwrap(),
-    ])
-    .ok();
+    init_repository(&root);
     let taken = root
         .run(&["--json", "backup", "acme", "--installation"])
         .ok()

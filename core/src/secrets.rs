@@ -17,7 +17,7 @@ use crate::tenant_config::new_secret;
 /// Admin API keys start with this, so a leaked one is recognisable in logs and scanners.
 pub const ADMIN_KEY_PREFIX: &str = "t8k_admin_";
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Secrets {
     pub signing_secret: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +55,12 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 impl Installation {
+    /// The secrets if the installation has any yet, creating nothing (for checks that a
+    /// refused request must not turn into a write).
+    pub fn existing_secrets(&self) -> Result<Option<Secrets>> {
+        Ok(read_json::<Secrets>(self.store(), &layout::installation_secrets())?.map(|(s, _)| s))
+    }
+
     /// The secrets, created (once, whoever comes first) if the installation has none yet.
     pub fn secrets(&self) -> Result<Secrets> {
         let key = layout::installation_secrets();
