@@ -245,6 +245,16 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
     let usage = b.wait_text("#usage", "Pages");
     assert!(usage.contains("Storage") && usage.contains("of"), "{usage}");
     b.wait_text("#traffic", "visitors");
+    b.wait_text("#backups-state", "keeps no backups yet");
+    let repo = root.dir.path().join("backups");
+    root.run(&["backup", "init", "--to", repo.to_str().unwrap()])
+        .ok();
+    root.run(&["backup", "acme"]).ok();
+    b.open(&format!("{base}#/pages"));
+    b.open(&format!("{base}#/"));
+    b.wait_text("#backups-state", "1 kept");
+    b.click("#restore-point");
+    b.wait_text("#status", "Asked");
     accessible(&b, axe, "dashboard");
     // Publish now: a build is asked for, and the page says when the site is live.
     b.click("#publish-now");

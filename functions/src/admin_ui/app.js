@@ -4,7 +4,7 @@
 
 import { $, api, failed, logIn, logOut, say, session, show, showLogin, SignedOut } from './core.js';
 import { analytics } from './analytics.js';
-import { dashboard, publishNow } from './dashboard.js';
+import { askRestorePoint, dashboard, publishNow } from './dashboard.js';
 import { addDomain, listDomains } from './domains.js';
 import { listMedia, startUpload } from './media.js';
 import { listMenus } from './menus.js';
@@ -51,6 +51,7 @@ $('upload-form').addEventListener('submit', startUpload);
 $('add-user').addEventListener('submit', addUser);
 $('add-domain').addEventListener('submit', addDomain);
 $('publish-now').addEventListener('click', publishNow);
+$('restore-point').addEventListener('click', askRestorePoint);
 $('period').addEventListener('change', analytics);
 $('password-form').addEventListener('submit', changePassword);
 $('set-password').addEventListener('submit', setPassword);

@@ -1,7 +1,7 @@
 // The dashboard: the site's address, usage against every quota, 30 days of traffic, and
 // publishing (a build asked for, followed until the site is live).
 
-import { $, api, bytes, failed, say, show, when } from './core.js';
+import { $, api, bytes, failed, say, session, show, when } from './core.js';
 import { chart, usageRow } from './figures.js';
 
 let publishWatch = null; // polls the status after "Publish now" until the site is live
@@ -46,9 +46,34 @@ export async function publishNow() {
     }, 2000);
 }
 
+/** The site's backups (admins): the last snapshot and how many are kept. */
+async function backups() {
+    const b = await api('GET', '/backups');
+    $('restore-point').hidden = !b.configured;
+    if (!b.configured) {
+        $('backups-state').textContent = 'This installation keeps no backups yet (its operator sets them up with t8k backup init).';
+        return;
+    }
+    const last = b.snapshots.length ? 'Last snapshot ' + when(b.snapshots[b.snapshots.length - 1].time) + '; ' + b.snapshots.length + ' kept.' : 'No snapshot yet.';
+    const failed = b.last.failures ? ' The last ' + b.last.failures + ' attempt(s) failed.' : '';
+    const asked = b.last.requested ? ' A restore point was asked for at ' + when(b.last.requested) + '.' : '';
+    $('backups-state').textContent = last + failed + asked;
+}
+
+export async function askRestorePoint() {
+    try {
+        await api('POST', '/backups');
+        await backups();
+    } catch (e) {
+        return failed(e);
+    }
+    say('Asked: the next scheduled backup takes a snapshot if your site changed since the last one.');
+}
+
 export async function dashboard() {
     show('dashboard-view');
     publishState().catch(failed);
+    if (session.me.role === 'admin') backups().catch(failed);
     $('site-link').textContent = location.origin + '/';
     let quota, traffic;
     try {
