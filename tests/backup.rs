@@ -33,7 +33,7 @@ fn stop(mut srv: Server) {
 }
 
 /// acme with something in every part: pages, a menu, a named user, an image, a visit rolled
-/// up into analytics. Returns the admin's cookie and the image's id.
+/// up into analytics. Returns the image's media id.
 fn full_tenant(root: &Root) -> String {
     root.init_multi(10);
     root.create("acme").ok();
