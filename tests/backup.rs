@@ -343,9 +343,13 @@ fn an_encrypted_repository_needs_its_passphrase_and_holds_no_plain_content() {
 fn backup_due_takes_only_the_tenants_that_are_due_and_changed() {
     let root = Root::new();
     root.init_multi(10);
-    for id in ["acme", "bakery", "quiet"] {
+    for id in ["acme", "bakery", "broken", "quiet"] {
         root.create(id).ok();
     }
+    // A tenant whose env.json no longer parses is backed up all the same (its bytes as they
+    // are), and does not stop the others.
+    let env_json = std::fs::read(root.file("config/broken/env.json")).unwrap();
+    std::fs::write(root.file("config/broken/env.json"), "{ not json").unwrap();
     let env = root.file("config/quiet/env.json");
     let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(&env).unwrap()).unwrap();
     cfg["BACKUP_SCHEDULE"] = "off".into();
@@ -360,7 +364,16 @@ fn backup_due_takes_only_the_tenants_that_are_due_and_changed() {
             .collect()
     };
     let first = root.run(&["--json", "backup", "--due"]).ok().json();
-    assert_eq!(tenants(&first), ["acme", "bakery"], "{first}");
+    assert_eq!(tenants(&first), ["acme", "bakery", "broken"], "{first}");
+    let report = root.run(&["--json", "report"]).ok().json();
+    assert!(
+        common::report_row(&report, "broken")["problems"]
+            .to_string()
+            .contains("unreadable"),
+        "{report}"
+    );
+    // Its owner mends it.
+    std::fs::write(root.file("config/broken/env.json"), &env_json).unwrap();
     let again = root.run(&["--json", "backup", "--due"]).ok().json();
     assert!(
         tenants(&again).is_empty(),

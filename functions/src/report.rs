@@ -175,12 +175,11 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
     problems.extend(domain_problems(inst, e));
     let backup = t8k_core::backup::schedule::status(inst.store(), &id)?;
     if let Some(default) = scan.backups {
-        problems.extend(t8k_core::backup::schedule::health(
-            inst.store(),
-            &id,
-            default,
-            now,
-        )?);
+        // A tenant whose backup health cannot be read says so in its row, never hides the rest.
+        match t8k_core::backup::schedule::health(inst.store(), &id, default, now) {
+            Ok(found) => problems.extend(found),
+            Err(err) => problems.push(format!("backup health unreadable: {err}")),
+        }
     }
     let t = traffic::report(inst.store(), &id, 30, now)?;
     Ok(TenantRow {

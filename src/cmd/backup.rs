@@ -183,8 +183,13 @@ fn due(inst: &Installation) -> Result<Vec<TenantId>> {
     let mut ids = vec![];
     inst.each_tenant(|e| {
         let id = e.tenant_id()?;
-        let schedule = schedule::schedule_of(&TenantConfig::load(inst.store(), &id)?, default)?;
-        if schedule::due(inst.store(), &id, schedule, now)?.is_ok() {
+        // A tenant whose schedule or state cannot be read is backed up anyway (its files are
+        // copied as they are): its data is what matters, and one damaged tenant must not stop
+        // the others' backups. A failure is then recorded like any other.
+        let check = TenantConfig::load(inst.store(), &id)
+            .and_then(|cfg| schedule::schedule_of(&cfg, default))
+            .and_then(|s| schedule::due(inst.store(), &id, s, now));
+        if check.as_ref().map_or(true, |d| d.is_ok()) {
             ids.push(id);
         }
         Ok(())
