@@ -28,10 +28,7 @@ fn setup() -> (Root, Server, String) {
     root.init_multi(10);
     root.create("acme").ok();
     root.create("harbor").ok();
-    let key = root.run(&["--json", "config", "admin-key"]).ok().json()["admin_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = root.admin_key();
     let srv = root.serve(&[]);
     (root, srv, key)
 }
@@ -71,10 +68,7 @@ fn only_the_admin_key_opens_the_admin_api() {
     assert!(acme["usage"]["storage"]["used"].as_u64().unwrap() > 0);
 
     // A new key replaces the old one.
-    let fresh = root.run(&["--json", "config", "admin-key"]).ok().json()["admin_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fresh = root.admin_key();
     assert_eq!(list(&key, "example.com").status, 401);
     assert_eq!(list(&fresh, "example.com").status, 200);
 }

@@ -41,17 +41,7 @@ fn verifying_root(max: u64, ttl: Option<u64>) -> Root {
     if let Some(t) = ttl {
         root.env.push(("T8K_VERIFY_TTL_SECS".into(), t.to_string()));
     }
-    let max = max.to_string();
-    root.run(&[
-        "init",
-        "--multi",
-        "--domain",
-        "example.com",
-        "--max-tenants",
-        &max,
-        "--require-email-verification",
-    ])
-    .ok();
+    root.init_multi_with(max, &["--require-email-verification"]);
     root
 }
 

@@ -193,15 +193,28 @@ impl Root {
     }
 
     pub fn init_multi(&self, max_tenants: u64) {
-        self.run(&[
+        self.init_multi_with(max_tenants, &[]);
+    }
+
+    /// [`Root::init_multi`] with more `t8k init` flags (`--require-email-verification`, …).
+    pub fn init_multi_with(&self, max_tenants: u64, flags: &[&str]) {
+        let max = max_tenants.to_string();
+        let mut args = vec![
             "init",
             "--multi",
             "--domain",
             "example.com",
             "--max-tenants",
-            &max_tenants.to_string(),
-        ])
-        .ok();
+            &max,
+        ];
+        args.extend_from_slice(flags);
+        self.run(&args).ok();
+    }
+
+    /// A new installation admin API key (`t8k config admin-key`), replacing any earlier one.
+    pub fn admin_key(&self) -> String {
+        let made = self.run(&["--json", "config", "admin-key"]).ok().json();
+        made["admin_key"].as_str().unwrap().to_owned()
     }
 
     pub fn create_args(&self, id: &str) -> Vec<String> {
