@@ -31,10 +31,12 @@ pub async fn status(State(state): State<Shared>, Editor(s): Editor) -> ApiResult
         let queued = t8k_core::queue::requested(st.inst.store(), &s.tenant)?;
         let live = read_live(st.inst.store(), &SiteId::Tenant(s.tenant.clone()))?;
         let live = live.map(|l| json!({"deploy": l.deploy, "flipped": l.flipped}));
-        // The custom domains that serve the site now, to list beside its own address.
-        let (entry, _) = st.inst.entry(s.tenant.as_str())?;
+        // The custom domains that serve the site now, to list beside its own address (the
+        // cached entry: the dashboard polls this while a build is waiting).
+        let (entry, _) = st.cache.entry(st.inst.store(), &s.tenant)?;
+        let domains = entry.map(|e| e.custom_domains.clone()).unwrap_or_default();
         Ok(
-            Json(json!({ "queued": queued, "live": live, "custom_domains": entry.custom_domains }))
+            Json(json!({ "queued": queued, "live": live, "custom_domains": domains }))
                 .into_response(),
         )
     })

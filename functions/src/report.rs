@@ -225,12 +225,7 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
             .into_iter()
             .map(|(t, _)| t)
             .collect(),
-        backups: match inst.registry()?.0.backup {
-            Some(b) => Some(t8k_core::backup::schedule::Schedule::parse(
-                b.schedule.as_deref().unwrap_or("daily"),
-            )?),
-            None => None,
-        },
+        backups: t8k_core::backup::schedule::installation_default(&inst.registry()?.0)?,
     };
     let mut signups: BTreeMap<String, u64> = (0..8)
         .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))

@@ -175,10 +175,7 @@ fn all(inst: &Installation) -> Result<Vec<TenantId>> {
 
 /// The tenants whose schedule is due and whose files changed since their last snapshot.
 fn due(inst: &Installation) -> Result<Vec<TenantId>> {
-    let default = match inst.registry()?.0.backup.and_then(|b| b.schedule) {
-        Some(s) => Schedule::parse(&s)?,
-        None => Schedule::Daily,
-    };
+    let default = schedule::installation_default(&inst.registry()?.0)?.unwrap_or(Schedule::Daily);
     let now = t8k_core::timefmt::now();
     let mut ids = vec![];
     inst.each_tenant(|e| {

@@ -76,7 +76,7 @@ pub struct Known {
 }
 
 impl Known {
-    fn has(&self, sha: &str) -> bool {
+    pub(super) fn has(&self, sha: &str) -> bool {
         self.names
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -95,7 +95,6 @@ impl Known {
 /// What storing a file's chunks did.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct Sent {
-    pub objects: u64,
     pub bytes: u64,
 }
 
@@ -146,7 +145,6 @@ impl Repo {
                 // writer of the same name writes the same content.
                 self.store()
                     .put(&object_key(&sha)?, &sealed, Condition::None)?;
-                sent.objects += 1;
                 sent.bytes += sealed.len() as u64;
                 known.add(sha.clone());
             }

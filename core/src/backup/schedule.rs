@@ -148,6 +148,15 @@ pub fn due(
     Ok(Ok(fp))
 }
 
+/// The installation's default schedule, when it has a backup repository (`None` without one):
+/// the one `t8k backup init --schedule` set, else daily.
+pub fn installation_default(reg: &crate::registry::Registry) -> Result<Option<Schedule>> {
+    reg.backup
+        .as_ref()
+        .map(|b| Schedule::parse(b.schedule.as_deref().unwrap_or("daily")))
+        .transpose()
+}
+
 /// The tenant's schedule: env.json's `BACKUP_SCHEDULE`, else `default`.
 pub fn schedule_of(
     cfg: &crate::tenant_config::TenantConfig,

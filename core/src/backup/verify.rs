@@ -2,7 +2,7 @@
 //! back (decrypts) to the bytes its name is the hash of. Each object is checked once however
 //! many snapshots share it; every damage is named with a snapshot that needs the object.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -26,7 +26,7 @@ pub struct Verified {
 
 impl Repo {
     pub fn verify(&self, full: bool, mut progress: impl FnMut(u64)) -> Result<Verified> {
-        let present: HashSet<String> = self.objects()?.into_iter().map(|(n, _)| n).collect();
+        let present = self.known()?;
         let mut checked: HashMap<String, Option<String>> = HashMap::new();
         let mut out = Verified::default();
         for s in self.list(None)? {
@@ -46,7 +46,7 @@ impl Repo {
             for chunk in m.files.iter().flat_map(|f| &f.chunks) {
                 let problem = checked.entry(chunk.clone()).or_insert_with(|| {
                     progress(1);
-                    if !present.contains(chunk) {
+                    if !present.has(chunk) {
                         Some("missing".to_owned())
                     } else if full {
                         self.get_chunk(&m.id, chunk).err().map(|e| e.to_string())
