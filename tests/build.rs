@@ -151,8 +151,14 @@ fn bundles_hold_every_page_and_every_link_resolves() {
         about.contains("id=\"who\"") && about.contains("footnote"),
         "{about}"
     );
+    // Theme assets are shared objects: once beside the bundles, none inside them.
+    let gazette = std::fs::read_to_string(root.file("build/gazette/index.html")).unwrap();
     assert!(
-        root.file("build/gazette/assets")
+        gazette.contains("href=\"/_t8k/assets/editorial."),
+        "{gazette}"
+    );
+    assert!(
+        root.file("build/_shared/assets")
             .read_dir()
             .unwrap()
             .any(|e| e
@@ -161,16 +167,19 @@ fn bundles_hold_every_page_and_every_link_resolves() {
                 .to_string_lossy()
                 .starts_with("editorial."))
     );
+    assert!(
+        !root.file("build/gazette/assets").exists() && !root.file("build/acme/assets").exists()
+    );
     let register = std::fs::read_to_string(root.file("build/_main/sandbox/register/index.html"))
         .expect("public sign-up page on the main domain");
     // The form posts without JavaScript; the enhancement script is served beside it.
     assert!(register.contains(r#"method="post" action="/api/register""#));
     let script = register
-        .split(r#"<script src="/"#)
+        .split(r#"<script src="/_t8k/"#)
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("the sign-up page loads its enhancement script");
-    let js = std::fs::read_to_string(root.file(&format!("build/_main/{script}"))).unwrap();
+    let js = std::fs::read_to_string(root.file(&format!("build/_shared/{script}"))).unwrap();
     assert!(js.contains("/api/register/check") || js.contains("data-check"));
 }
 
@@ -371,16 +380,16 @@ fn every_tenant_page_loads_the_small_tracker_and_the_main_site_does_not() {
     build(&root, &[]);
     let home = std::fs::read_to_string(root.file("build/acme/index.html")).unwrap();
     let src = home
-        .split(r#"<script src="/"#)
+        .split(r#"<script src="/_t8k/"#)
         .find(|s| s.starts_with("assets/t8k."))
         .and_then(|s| s.split('"').next())
-        .expect("the tracker is loaded");
+        .expect("the tracker is loaded from the shared assets");
     assert!(home.contains(r#"data-endpoint="/api/beacon""#));
     assert!(
         !home.contains("data-local"),
         "silent on localhost unless enabled"
     );
-    let tracker = std::fs::read(root.file(&format!("build/acme/{src}"))).unwrap();
+    let tracker = std::fs::read(root.file(&format!("build/_shared/{src}"))).unwrap();
     assert!(
         tracker.len() <= 1536,
         "the tracker is {} bytes",

@@ -77,8 +77,9 @@ fn eventually(what: &str, check: impl Fn() -> bool) {
     }
 }
 
+/// The theme's stylesheet, a shared object every tenant on the theme links at `/_t8k/assets/`.
 fn hashed_asset(root: &Root) -> String {
-    let assets = root.path().join("build/acme/assets");
+    let assets = root.path().join("build/_shared/assets");
     std::fs::read_dir(&assets)
         .unwrap()
         .flatten()
@@ -232,15 +233,19 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     assert!(unknown.text().contains("Site not found"));
     folders_and_missing_pages(&root, http);
     // Cache headers as t8k serve sends them; the functions behind /api/ with the Host kept.
-    let asset = get(
-        http,
-        "acme.example.com",
-        &format!("/assets/{}", hashed_asset(&root)),
-    );
+    let css = format!("/_t8k/assets/{}", hashed_asset(&root));
+    let asset = get(http, "acme.example.com", &css);
     assert_eq!(
         asset.header("cache-control"),
         Some("public, max-age=31536000, immutable")
     );
+    assert!(asset.text().contains("--measure"), "the theme's stylesheet");
+    assert_eq!(
+        get(http, "shop.acme.test", &css).text(),
+        asset.text(),
+        "one shared copy for every host"
+    );
+    assert_eq!(get(http, "nobody.test", &css).status, 404);
     assert_eq!(
         get(http, "acme.example.com", "/").header("cache-control"),
         Some("public, max-age=0, must-revalidate")
@@ -335,6 +340,17 @@ fn nginx_proxies_to_a_bucket_bundle_store_path_style() {
         Some("public, max-age=0, must-revalidate")
     );
     assert_eq!(get(http, "acme.example.com", "/pages/").status, 200);
+    // The shared stylesheet, from the bucket's one copy, with the metadata publish gave it.
+    let css = get(
+        http,
+        "acme.example.com",
+        &format!("/_t8k/assets/{}", hashed_asset(&root)),
+    );
+    assert!(css.text().contains("--measure"), "{}", css.text());
+    assert_eq!(
+        css.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     folders_and_missing_pages(&root, http);
     assert_eq!(get(http, "nobody.test", "/").status, 404);
 }
@@ -397,6 +413,16 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
 
     assert_eq!(get(http, "acme.example.com", "/").status, 200);
     assert_eq!(get(http, "nobody.test", "/").status, 404);
+    let css = get(
+        http,
+        "acme.example.com",
+        &format!("/_t8k/assets/{}", hashed_asset(&root)),
+    );
+    assert!(css.text().contains("--measure"), "shared theme assets");
+    assert_eq!(
+        css.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_moved(http);
     // An active host: the ask endpoint allows it, Caddy obtains a certificate from Pebble.
     let issuing = pebble.issuing_root();
@@ -505,6 +531,8 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
         ["acme.example.com", "/api/auth/me"],
         ["shop.acme.test", "/old-guide/"],
         ["acme.example.com", "/guide/"],
+        ["shop.acme.test", "/_t8k/assets/style.1a2b3c4d.css"],
+        ["nobody.test", "/_t8k/img/ab.webp"],
     ]);
     let ran = Command::new("node")
         .arg("run.mjs")
@@ -535,4 +563,9 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
     assert_eq!(got[5]["status"], 404);
     assert!(got[5]["body"].as_str().unwrap().contains("Site not found"));
     assert_eq!(got[6]["uri"], "/api/auth/me");
+    assert_eq!(
+        got[9]["uri"], "/sites/_shared/assets/style.1a2b3c4d.css",
+        "shared objects come from one prefix for every host"
+    );
+    assert_eq!(got[10]["status"], 404);
 }

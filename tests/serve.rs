@@ -72,14 +72,19 @@ fn routes_by_host_with_cdn_headers_and_conditional_gets() {
 
     let css_url = home
         .text()
-        .split("href=\"/assets/")
+        .split("href=\"/_t8k/assets/")
         .nth(1)
         .unwrap()
         .split('"')
         .next()
         .unwrap()
         .to_owned();
-    let css = get(srv.port, "acme.localhost", &format!("/assets/{css_url}"));
+    // The theme's stylesheet is shared by every site on the theme, at one path on every host.
+    let css = get(
+        srv.port,
+        "acme.localhost",
+        &format!("/_t8k/assets/{css_url}"),
+    );
     assert_eq!(css.status, 200);
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
     assert_eq!(

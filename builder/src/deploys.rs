@@ -119,3 +119,45 @@ pub fn gc(
     }
     Ok(report)
 }
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SharedGcReport {
+    /// Shared objects some deploy lists, or too young to judge.
+    pub kept: usize,
+    pub deleted: Vec<String>,
+}
+
+/// Deletes the shared objects (`sites/_shared/…`) that no deploy of `sites` lists and that are
+/// older than `grace_secs` — a publish uploads its shared objects before it writes the
+/// manifest that lists them. Run it after [`gc`] of every site.
+pub fn gc_shared(
+    store: &dyn Store,
+    sites: &[SiteId],
+    grace_secs: i64,
+) -> Result<SharedGcReport, t8k_core::Error> {
+    let mut used = std::collections::HashSet::new();
+    for site in sites {
+        for d in list(store, site)? {
+            if let Some(m) = read_manifest(store, site, &d.deploy)? {
+                used.extend(m.shared.into_keys());
+            }
+        }
+    }
+    let now = t8k_core::timefmt::now().unix_timestamp();
+    let root = t8k_core::shared::root();
+    let mut report = SharedGcReport::default();
+    for e in store.list(&root)? {
+        let Some(rel) = e.key.strip_prefix(&root) else {
+            continue;
+        };
+        // An object whose age the store does not tell is kept: it may be in flight.
+        let old = e.modified.is_some_and(|t| now - t >= grace_secs);
+        if used.contains(rel) || !old {
+            report.kept += 1;
+            continue;
+        }
+        store.delete(&e.key)?;
+        report.deleted.push(rel.to_owned());
+    }
+    Ok(report)
+}

@@ -19,6 +19,8 @@ pub struct Extracted {
 
 pub enum Embed {
     Html(String),
+    /// A `figure`: rendered with the page, so an uploaded image in it becomes `<picture>`.
+    Figure(Figure),
     /// `<details>`: its summary line and the Markdown inside.
     Details {
         summary: String,
@@ -65,53 +67,87 @@ fn iframe(src: &str, title: &str) -> String {
     )
 }
 
-fn figure(call: &shortcodes::Call) -> Option<String> {
+/// A `figure` call's checked arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// A safe URL (no script scheme), HTML-escaped.
+    pub src: String,
+    /// As written (escaped when rendered).
+    pub alt: String,
+    /// ` width="…" height="…"` as given (digits only).
+    dims: String,
+    link: Option<String>,
+    caption: Option<String>,
+}
+
+impl Figure {
+    /// The figure's markup around `img` (the page's markup for an uploaded image), or a plain
+    /// lazy `<img>`.
+    pub fn html(&self, img: Option<String>) -> String {
+        let mut img = img.unwrap_or_else(|| {
+            format!(
+                "<img src=\"{}\" alt=\"{}\" loading=\"lazy\"{}>",
+                self.src,
+                escape(&self.alt),
+                self.dims
+            )
+        });
+        if let Some(link) = &self.link {
+            img = format!("<a href=\"{link}\">{img}</a>");
+        }
+        let caption = self.caption.as_ref().map_or(String::new(), |c| {
+            format!("<figcaption>{}</figcaption>", escape(c))
+        });
+        format!("<figure>{img}{caption}</figure>")
+    }
+}
+
+fn figure(call: &shortcodes::Call) -> Option<Figure> {
     let src = safe(call.arg("src", 0)?)?;
-    let alt = escape(
-        call.arg("alt", usize::MAX)
-            .or(call.arg("caption", usize::MAX))
-            .unwrap_or(""),
-    );
-    let mut img = format!("<img src=\"{src}\" alt=\"{alt}\" loading=\"lazy\"");
+    let alt = call
+        .arg("alt", usize::MAX)
+        .or(call.arg("caption", usize::MAX))
+        .unwrap_or("")
+        .to_owned();
+    let mut dims = String::new();
     for dim in ["width", "height"] {
         if let Some(v) = call
             .arg(dim, usize::MAX)
             .filter(|v| v.chars().all(|c| c.is_ascii_digit()))
         {
-            img.push_str(&format!(" {dim}=\"{v}\""));
+            dims.push_str(&format!(" {dim}=\"{v}\""));
         }
     }
-    img.push('>');
-    if let Some(link) = call.arg("link", usize::MAX).and_then(safe) {
-        img = format!("<a href=\"{link}\">{img}</a>");
-    }
-    let caption = call
-        .arg("caption", usize::MAX)
-        .or(call.arg("title", usize::MAX));
-    let caption = caption.map_or(String::new(), |c| {
-        format!("<figcaption>{}</figcaption>", escape(c))
-    });
-    Some(format!("<figure>{img}{caption}</figure>"))
+    Some(Figure {
+        src,
+        alt,
+        dims,
+        link: call.arg("link", usize::MAX).and_then(safe),
+        caption: call
+            .arg("caption", usize::MAX)
+            .or(call.arg("title", usize::MAX))
+            .map(str::to_owned),
+    })
 }
 
-fn html_of(call: &shortcodes::Call) -> Option<String> {
+fn embed_of(call: &shortcodes::Call) -> Option<Embed> {
     match call.name {
-        "figure" => figure(call),
+        "figure" => figure(call).map(Embed::Figure),
         "youtube" => {
             let id = call.arg("id", 0).filter(|id| id_ok(id, false))?;
             let title = call.arg("title", usize::MAX).unwrap_or("YouTube video");
-            Some(iframe(
+            Some(Embed::Html(iframe(
                 &format!("https://www.youtube-nocookie.com/embed/{id}"),
                 title,
-            ))
+            )))
         }
         "vimeo" => {
             let id = call.arg("id", 0).filter(|id| id_ok(id, true))?;
             let title = call.arg("title", usize::MAX).unwrap_or("Vimeo video");
-            Some(iframe(
+            Some(Embed::Html(iframe(
                 &format!("https://player.vimeo.com/video/{id}"),
                 title,
-            ))
+            )))
         }
         _ => None,
     }
@@ -155,8 +191,8 @@ pub fn extract(md: &str) -> Extracted {
                 },
             )
         } else {
-            match html_of(call) {
-                Some(html) => (call.range.end, Embed::Html(html)),
+            match embed_of(call) {
+                Some(embed) => (call.range.end, embed),
                 None => continue,
             }
         };
@@ -212,18 +248,18 @@ mod tests {
         assert!(e.markdown.contains("{{< youtube \"bad id\" >}}"));
         match &e.embeds[0] {
             Embed::Html(h) => assert!(h.contains("youtube-nocookie.com/embed/abc_1"), "{h}"),
-            Embed::Details { .. } => panic!("not details"),
+            _ => panic!("an iframe"),
         }
         let f = extract(
             "{{< figure src=\"javascript:alert(1)\" >}}{{ figure(src=\"/m/a.png\", caption=\"<b>\") }}",
         );
         assert_eq!(f.embeds.len(), 1);
         match &f.embeds[0] {
-            Embed::Html(h) => assert_eq!(
-                h,
+            Embed::Figure(f) => assert_eq!(
+                f.html(None),
                 "<figure><img src=\"/m/a.png\" alt=\"&lt;b&gt;\" loading=\"lazy\"><figcaption>&lt;b&gt;</figcaption></figure>"
             ),
-            Embed::Details { .. } => panic!("not details"),
+            _ => panic!("a figure"),
         }
         let p = placeholder(7, 0);
         assert_eq!(restore(7, &format!("<p>{p}</p>"), &["<hr>".into()]), "<hr>");

@@ -3,13 +3,17 @@
 //! Equal fingerprints mean byte-identical bundles, so `t8k build --changed` can skip them.
 //! (No modification times: they change without the content changing, and vice versa.)
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::images::Counts;
+use crate::publish::ObjectInfo;
+
 /// Bumped with the builder's code, so an upgrade rebuilds everything.
-pub const BUILDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+render-1");
+pub const BUILDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+render-2");
 
 pub fn compute(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
@@ -31,6 +35,16 @@ pub struct Record {
     /// When the bundle was put in place (RFC 3339, UTC); absent in records of older builders.
     #[serde(default)]
     pub built: Option<String>,
+    /// The shared objects (`{out}/_shared/…`: theme assets, image variants) the bundle
+    /// references, with their hashes: a deploy of it needs them in the bundle store too.
+    #[serde(default)]
+    pub shared: BTreeMap<String, ObjectInfo>,
+    /// What the build did with images.
+    #[serde(default)]
+    pub images: Counts,
+    /// What the site's authors should fix (images without alt text, undecodable files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Record {

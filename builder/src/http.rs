@@ -16,16 +16,19 @@ pub fn content_type(rel: &str) -> String {
     }
 }
 
-/// Content-hashed assets never change; pages and feeds must be revalidated so a new deploy
-/// shows at once; anything else may be cached for an hour.
+/// Content-hashed assets and every shared object (`_t8k/…`, named by its hash) never change;
+/// pages and feeds must be revalidated so a new deploy shows at once; anything else may be
+/// cached for an hour.
 pub fn cache_control(rel: &str) -> &'static str {
-    let hashed = rel.starts_with("assets/")
-        && rel.rsplit('/').next().is_some_and(|name| {
-            name.split('.')
-                .rev()
-                .nth(1)
-                .is_some_and(|h| h.len() == 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
-        });
+    let shared = rel.trim_start_matches('/').starts_with("_t8k/");
+    let hashed = shared
+        || rel.starts_with("assets/")
+            && rel.rsplit('/').next().is_some_and(|name| {
+                name.split('.')
+                    .rev()
+                    .nth(1)
+                    .is_some_and(|h| h.len() == 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
+            });
     if hashed {
         "public, max-age=31536000, immutable"
     } else if rel.ends_with(".html")

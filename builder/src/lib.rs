@@ -13,11 +13,13 @@ pub mod error;
 pub mod fingerprint;
 pub mod history;
 pub mod http;
+pub mod images;
 pub mod main_site;
 pub mod markdown;
 pub mod plan;
 pub mod publish;
 pub mod render;
+pub mod shared_dir;
 pub mod sink;
 pub mod site;
 pub mod structure;
@@ -38,6 +40,7 @@ use t8k_core::tenant_config::TenantConfig;
 
 pub use error::BuildError;
 use fingerprint::Record;
+use shared_dir::SharedDir;
 use sink::DirSink;
 pub use theme::{Theme, Themes};
 
@@ -97,8 +100,33 @@ pub struct Outcome {
     pub tenant: String,
     pub status: Status,
     pub pages: usize,
+    /// Images processed (decoded, variants made), reused (every variant known) and failed.
+    pub images: images::Counts,
+    /// What the site's authors should fix; the build went on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl Outcome {
+    fn new(tenant: &str, status: Status) -> Outcome {
+        Outcome {
+            tenant: tenant.to_owned(),
+            status,
+            pages: 0,
+            images: Default::default(),
+            warnings: vec![],
+            error: None,
+        }
+    }
+
+    fn failed(tenant: &str, e: BuildError) -> Outcome {
+        Outcome {
+            error: Some(e.to_string()),
+            ..Outcome::new(tenant, Status::Failed)
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -108,6 +136,9 @@ pub struct Summary {
     pub skipped: usize,
     pub failed: usize,
     pub pages: usize,
+    pub images: images::Counts,
+    /// Every built site's warnings, each naming its tenant.
+    pub warnings: Vec<String>,
     pub seconds: f64,
     pub pages_per_second: f64,
     pub failures: Vec<Outcome>,
@@ -167,15 +198,8 @@ pub fn build_tenant(
     changed_only: bool,
 ) -> Outcome {
     let started = std::time::Instant::now();
-    let outcome = match try_build_tenant(inst, themes, id, out, changed_only) {
-        Ok(o) => o,
-        Err(e) => Outcome {
-            tenant: id.to_string(),
-            status: Status::Failed,
-            pages: 0,
-            error: Some(e.to_string()),
-        },
-    };
+    let outcome = try_build_tenant(inst, themes, id, out, changed_only)
+        .unwrap_or_else(|e| Outcome::failed(id.as_str(), e));
     remember(out, outcome, started)
 }
 
@@ -236,22 +260,21 @@ fn try_build_tenant(
     ]);
     let record = record_path(out, id.as_str());
     let bundle = out.join(id.as_str());
-    if changed_only && bundle.is_dir() && Record::read(&record).is_some_and(|r| r.fingerprint == fp)
-    {
-        return Ok(Outcome {
-            tenant: id.to_string(),
-            status: Status::Skipped,
-            pages: 0,
-            error: None,
-        });
+    let shared = SharedDir::in_out(out);
+    if changed_only && unchanged(&bundle, &record, &fp, &shared) {
+        return Ok(Outcome::new(id.as_str(), Status::Skipped));
     }
     let site = site::load(&db, id, config)?;
-    let media = db.media_keys().map_err(terr)?;
+    let media = db.media_files().map_err(terr)?;
     drop(db);
+    let images = images::prepare(inst.store(), id, &media, &theme.meta.images, &shared)?;
+    let mut objects = theme.share(&shared).map_err(terr)?;
+    objects.extend(images.shared.clone());
     let sink = DirSink::new(bundle)?;
-    let written = render::TenantRender::new(&theme, &site)
+    let render = render::TenantRender::new(&theme, &site, &images);
+    let written = render
         .write_all(&sink)
-        .and_then(|n| write_media(inst, id, &media, &sink).map(|()| n));
+        .and_then(|n| write_media(inst, id, &media, &images, &shared, &sink).map(|()| n));
     let pages = match written {
         Ok(n) => n,
         Err(e) => {
@@ -260,31 +283,47 @@ fn try_build_tenant(
         }
     };
     sink.commit()?;
+    let warnings = render.take_warnings();
     let rec = Record {
         fingerprint: fp,
         builder: fingerprint::BUILDER_VERSION.into(),
         pages,
         content_version: version,
         built: Some(t8k_core::timefmt::now_rfc3339()),
+        shared: objects,
+        images: images.counts,
+        warnings: warnings.clone(),
     };
     rec.write(&record).map_err(|source| BuildError::Io {
         path: record.display().to_string(),
         source,
     })?;
     Ok(Outcome {
-        tenant: id.to_string(),
-        status: Status::Built,
         pages,
-        error: None,
+        images: images.counts,
+        warnings,
+        ..Outcome::new(id.as_str(), Status::Built)
     })
 }
 
-/// Copies the uploaded originals into the bundle at `/media/…`. A key outside the tenant's
-/// media folder (a tampered database) is refused, never followed.
+/// Whether a bundle is already what `fp` would build: its record says so and every shared
+/// object it references is still in `shared`.
+fn unchanged(bundle: &Path, record: &Path, fp: &str, shared: &SharedDir) -> bool {
+    bundle.is_dir()
+        && Record::read(record)
+            .is_some_and(|r| r.fingerprint == fp && r.shared.keys().all(|rel| shared.has(rel)))
+}
+
+/// Puts the uploaded files into the bundle at `/media/…`: an image that has variants is
+/// replaced by its widest variant in its own format (upright, no metadata: the original stays
+/// private in the data root); other files (PDFs, animated or undecodable images) as they are.
+/// A key outside the tenant's media folder (a tampered database) is refused, never followed.
 fn write_media(
     inst: &Installation,
     id: &TenantId,
-    keys: &[String],
+    media: &[images::Original],
+    images: &images::ImageSet,
+    shared: &SharedDir,
     sink: &dyn sink::Sink,
 ) -> Result<(), BuildError> {
     let terr = |source| BuildError::Tenant {
@@ -292,7 +331,8 @@ fn write_media(
         source,
     };
     let dir = layout::media_dir(id);
-    for key in keys {
+    for file in media {
+        let key = &file.key;
         let bad = || {
             terr(t8k_core::Error::Corrupt {
                 file: format!("db/{id}/site.db"),
@@ -301,17 +341,28 @@ fn write_media(
         };
         let k = t8k_core::key::Key::new(key).map_err(|_| bad())?;
         let rel = k.strip_prefix(&dir).ok_or_else(bad)?;
-        let object = inst
-            .store
-            .get(&k)
-            .map_err(|e| terr(e.into()))?
-            .ok_or_else(|| {
-                terr(t8k_core::Error::Corrupt {
-                    file: key.clone(),
-                    message: "the media file is listed but missing from the data root".into(),
-                })
-            })?;
-        sink.write(&format!("media/{rel}"), &object.bytes)?;
+        let replacement = t8k_core::images::Format::of_mime(&file.mime).and_then(|format| {
+            images
+                .get(&format!("/media/{rel}"))?
+                .replaces_original(format)
+        });
+        let bytes = match replacement {
+            Some(v) => shared.read(&v.rel).map_err(terr)?,
+            None => {
+                inst.store
+                    .get(&k)
+                    .map_err(|e| terr(e.into()))?
+                    .ok_or_else(|| {
+                        terr(t8k_core::Error::Corrupt {
+                            file: key.clone(),
+                            message: "the media file is listed but missing from the data root"
+                                .into(),
+                        })
+                    })?
+                    .bytes
+            }
+        };
+        sink.write(&format!("media/{rel}"), &bytes)?;
     }
     Ok(())
 }
@@ -329,17 +380,14 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             fingerprint::compute(&[theme.fingerprint.as_bytes(), &main_site::inputs(&settings)]);
         let record = record_path(out, main_site::DIR);
         let bundle = out.join(main_site::DIR);
-        if changed_only
-            && bundle.is_dir()
-            && Record::read(&record).is_some_and(|r| r.fingerprint == fp)
-        {
-            return Ok(Outcome {
-                tenant: main_site::DIR.into(),
-                status: Status::Skipped,
-                pages: 0,
-                error: None,
-            });
+        let shared = SharedDir::in_out(out);
+        if changed_only && unchanged(&bundle, &record, &fp, &shared) {
+            return Ok(Outcome::new(main_site::DIR, Status::Skipped));
         }
+        let objects = theme.share(&shared).map_err(|source| BuildError::Tenant {
+            tenant: main_site::DIR.into(),
+            source,
+        })?;
         let sink = DirSink::new(bundle)?;
         let pages = match main_site::write(&theme, &settings, &sink) {
             Ok(n) => n,
@@ -355,6 +403,9 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             pages,
             content_version: 0,
             built: Some(t8k_core::timefmt::now_rfc3339()),
+            shared: objects,
+            images: Default::default(),
+            warnings: vec![],
         }
         .write(&record)
         .map_err(|source| BuildError::Io {
@@ -362,18 +413,11 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             source,
         })?;
         Ok(Outcome {
-            tenant: main_site::DIR.into(),
-            status: Status::Built,
             pages,
-            error: None,
+            ..Outcome::new(main_site::DIR, Status::Built)
         })
     };
-    let outcome = run().unwrap_or_else(|e| Outcome {
-        tenant: main_site::DIR.into(),
-        status: Status::Failed,
-        pages: 0,
-        error: Some(e.to_string()),
-    });
+    let outcome = run().unwrap_or_else(|e| Outcome::failed(main_site::DIR, e));
     remember(out, outcome, started)
 }
 
@@ -404,12 +448,26 @@ pub fn build(
     let seconds = started.elapsed().as_secs_f64();
     let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
     let pages: usize = outcomes.iter().map(|o| o.pages).sum();
+    let mut images = images::Counts::default();
+    for o in &outcomes {
+        images += o.images;
+    }
+    let warnings = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.warnings
+                .iter()
+                .map(|w| format!("tenant '{}', {w}", o.tenant))
+        })
+        .collect();
     Ok(Summary {
         tenants: outcomes.len(),
         built: count(Status::Built),
         skipped: count(Status::Skipped),
         failed: count(Status::Failed),
         pages,
+        images,
+        warnings,
         seconds,
         pages_per_second: if seconds > 0.0 {
             pages as f64 / seconds

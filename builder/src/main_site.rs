@@ -94,8 +94,5 @@ pub fn write(theme: &Theme, settings: &Settings, sink: &dyn Sink) -> Result<usiz
         &render("404.html", page("404", "Page not found", "/404.html"))?,
     )?;
     sink.write("robots.txt", b"User-agent: *\nAllow: /\n")?;
-    for asset in &theme.assets {
-        sink.write(&asset.path, &asset.bytes)?;
-    }
     Ok(pages)
 }

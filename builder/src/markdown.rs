@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::embeds::{self, Embed};
+use crate::images::{ImageSet, Shown, html::picture};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 
@@ -24,18 +25,34 @@ pub struct TocEntry {
 pub struct Rendered {
     pub html: String,
     pub toc: Vec<TocEntry>,
+    /// What the page's author should fix (an image without alt text, one that cannot be
+    /// decoded), for the build's warnings.
+    pub warnings: Vec<String>,
 }
 
-/// Heading ids already used on the page (ids must be unique across all its panes).
+/// What a page's panes share: heading ids already used (ids must be unique across all its
+/// panes) and how many images came before (the first one loads eagerly).
 #[derive(Default)]
-pub struct Ids(HashSet<String>);
+pub struct Ids {
+    used: HashSet<String>,
+    images: usize,
+}
+
+/// How a tenant's Markdown renders.
+#[derive(Clone, Copy, Default)]
+pub struct Opts<'a> {
+    /// Raw HTML in panes is kept as written (`ALLOW_RAW_HTML`), not sanitised.
+    pub allow_raw_html: bool,
+    /// The tenant's prepared images: a Markdown image of one of them becomes `<picture>`.
+    pub images: Option<&'a ImageSet>,
+}
 
 impl Ids {
     fn claim(&mut self, base: &str) -> String {
         let base = if base.is_empty() { "section" } else { base };
         let mut id = base.to_owned();
         let mut n = 1;
-        while !self.0.insert(id.clone()) {
+        while !self.used.insert(id.clone()) {
             id = format!("{base}-{n}");
             n += 1;
         }
@@ -86,8 +103,13 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     B.get_or_init(|| {
         let mut b = ammonia::Builder::default();
         b.add_generic_attributes(["id", "class"])
-            .add_tags(["input"])
-            .add_tag_attributes("input", ["type", "checked", "disabled"]);
+            .add_tags(["input", "picture", "source"])
+            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_tag_attributes("source", ["type", "srcset", "sizes"])
+            .add_tag_attributes(
+                "img",
+                ["srcset", "sizes", "loading", "decoding", "fetchpriority"],
+            );
         b
     })
 }
@@ -117,25 +139,52 @@ pub fn render_panes<'a>(
         .collect()
 }
 
-/// Renders one pane. `ids` carries heading ids across the panes of a page. Embed shortcodes
-/// ([`crate::embeds`]) are rendered around the Markdown.
+/// Renders one pane without a tenant's images (the admin's preview, benchmarks).
 pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
+    render_with(
+        markdown,
+        ids,
+        &Opts {
+            allow_raw_html,
+            images: None,
+        },
+    )
+}
+
+/// Renders one pane. `ids` carries heading ids and the image count across the panes of a
+/// page. Embed shortcodes ([`crate::embeds`]) are rendered around the Markdown.
+pub fn render_with(markdown: &str, ids: &mut Ids, opts: &Opts) -> Rendered {
     if !markdown.contains("{{") && !markdown.contains("{%") {
-        return render_markdown(markdown, ids, allow_raw_html);
+        return render_markdown(markdown, ids, opts);
     }
     let mut extracted = embeds::extract(markdown);
-    let mut out = render_markdown(&extracted.markdown, ids, allow_raw_html);
+    let mut out = render_markdown(&extracted.markdown, ids, opts);
     let html: Vec<String> = std::mem::take(&mut extracted.embeds)
         .into_iter()
         .map(|e| match e {
             Embed::Html(h) => h,
+            Embed::Figure(f) => {
+                let img = opts
+                    .images
+                    .filter(|set| set.get(&f.src).is_some())
+                    .map(|set| {
+                        let open = OpenImage {
+                            url: f.src.clone().into(),
+                            title: "".into(),
+                            alt: f.alt.clone(),
+                        };
+                        shown_image(open, ids, set, &mut out.warnings)
+                    });
+                f.html(img)
+            }
             Embed::Details {
                 summary,
                 open,
                 inner,
             } => {
-                let r = render(&inner, ids, allow_raw_html);
+                let r = render_with(&inner, ids, opts);
                 out.toc.extend(r.toc);
+                out.warnings.extend(r.warnings);
                 let open = if open { " open" } else { "" };
                 format!(
                     "<details{open}><summary>{}</summary>\n{}</details>\n",
@@ -149,13 +198,86 @@ pub fn render(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
     out
 }
 
-fn render_markdown(markdown: &str, ids: &mut Ids, allow_raw_html: bool) -> Rendered {
+/// A Markdown image of a prepared media file, being read: its URL, title and alt text.
+struct OpenImage<'a> {
+    url: CowStr<'a>,
+    title: CowStr<'a>,
+    alt: String,
+}
+
+/// The markup of a prepared image, and what its author should fix.
+fn shown_image(
+    img: OpenImage,
+    ids: &mut Ids,
+    set: &ImageSet,
+    warnings: &mut Vec<String>,
+) -> String {
+    let found = set.get(&img.url).expect("only prepared images are opened");
+    let alt = match img.alt.trim() {
+        "" => found.alt.as_str(),
+        given => given,
+    };
+    if alt.is_empty() {
+        warnings.push(format!(
+            "image {} has no alt text; describe it in the Markdown (![what it shows](…)) or in the media library",
+            img.url
+        ));
+    }
+    if let Shown::AsIs { why: Some(why), .. } = &found.shown {
+        warnings.push(format!(
+            "image {} cannot be decoded ({why}); the page links the original as it is",
+            img.url
+        ));
+    }
+    ids.images += 1;
+    picture(
+        found,
+        &img.url,
+        alt,
+        Some(img.title.as_ref()),
+        &set.settings.sizes,
+        ids.images == 1,
+    )
+}
+
+fn render_markdown(markdown: &str, ids: &mut Ids, opts: &Opts) -> Rendered {
+    let allow_raw_html = opts.allow_raw_html;
     let mut out = Rendered::default();
     let mut has_raw_html = false;
     let mut events: Vec<Event> = Vec::new();
     let mut heading: Option<OpenHeading> = None;
+    let mut image: Option<OpenImage> = None;
 
     for event in Parser::new_ext(markdown, options()) {
+        if let Some(open) = &mut image {
+            match event {
+                Event::End(TagEnd::Image) => {
+                    let open = image.take().expect("an image is open");
+                    let set = opts.images.expect("images are opened only with a set");
+                    let html = shown_image(open, ids, set, &mut out.warnings);
+                    match &mut heading {
+                        Some((_, _, _, inner)) => inner.push(Event::Html(html.into())),
+                        None => events.push(Event::Html(html.into())),
+                    }
+                }
+                Event::Text(t) | Event::Code(t) => open.alt.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => open.alt.push(' '),
+                _ => {}
+            }
+            continue;
+        }
+        if let Event::Start(Tag::Image {
+            dest_url, title, ..
+        }) = &event
+            && opts.images.is_some_and(|set| set.get(dest_url).is_some())
+        {
+            image = Some(OpenImage {
+                url: dest_url.clone(),
+                title: title.clone(),
+                alt: String::new(),
+            });
+            continue;
+        }
         let event = match event {
             Event::Start(Tag::Link {
                 link_type,

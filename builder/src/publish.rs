@@ -9,6 +9,10 @@
 //! identical to the live deploy makes no deploy at all (no writes). Nothing here needs
 //! conditional writes, so the bundle store may be any S3-compatible store; each tenant's
 //! pointer is written only by that tenant's publish.
+//!
+//! Shared objects (theme assets, image variants: [`t8k_core::shared`]) go to
+//! `sites/_shared/` once for every tenant: the store's list of them is read once per run, and
+//! only those it lacks are uploaded, before any deploy that references them flips.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +32,7 @@ pub use t8k_core::routes::{
 
 use crate::fingerprint::Record;
 use crate::history::{Attempt, Stage};
+use crate::shared_dir::SharedDir;
 
 /// One object of a deploy.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -46,6 +51,10 @@ pub struct Manifest {
     pub fingerprint: String,
     pub bytes: u64,
     pub objects: BTreeMap<String, ObjectInfo>,
+    /// The shared objects (`sites/_shared/{rel}`) its pages reference; `t8k gc` keeps every
+    /// one a kept deploy lists.
+    #[serde(default)]
+    pub shared: BTreeMap<String, ObjectInfo>,
 }
 
 /// What publishing one site did.
@@ -68,6 +77,9 @@ pub struct TenantPublish {
     pub deploy: Option<String>,
     pub uploaded: Vec<String>,
     pub copied: usize,
+    /// Shared objects this site was the first to need in the bundle store.
+    pub shared_uploaded: usize,
+    /// Bytes of its own objects and of the shared ones it uploaded.
     pub bytes_sent: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -81,6 +93,8 @@ pub struct PublishSummary {
     pub failed: usize,
     pub objects_uploaded: usize,
     pub objects_copied: usize,
+    /// Shared objects (theme assets, image variants) uploaded once for every site.
+    pub shared_uploaded: usize,
     pub bytes_sent: u64,
     pub requests: u64,
     pub seconds: f64,
@@ -140,6 +154,59 @@ fn deploy_id(objects: &BTreeMap<String, ObjectInfo>) -> String {
     )
 }
 
+/// The shared objects a bundle store holds: listed once per publish run, then added to as the
+/// run uploads, so 1,000 sites on one theme upload its assets once.
+pub struct SharedObjects {
+    present: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl SharedObjects {
+    pub fn list(target: &dyn Store) -> Result<SharedObjects, t8k_core::Error> {
+        let root = t8k_core::shared::root();
+        let present = target
+            .list_keys(&root)?
+            .iter()
+            .filter_map(|k| k.strip_prefix(&root).map(str::to_owned))
+            .collect();
+        Ok(SharedObjects {
+            present: std::sync::Mutex::new(present),
+        })
+    }
+
+    fn has(&self, rel: &str) -> bool {
+        self.present.lock().expect("shared list").contains(rel)
+    }
+
+    /// Uploads `rel` from `{bundles}/_shared/` unless the store has it; returns the bytes
+    /// sent. The file must still hold the bytes its build recorded.
+    fn ensure(
+        &self,
+        target: &dyn Store,
+        bundles: &Path,
+        rel: &str,
+        info: &ObjectInfo,
+    ) -> Result<u64, t8k_core::Error> {
+        if self.has(rel) {
+            return Ok(0);
+        }
+        let bytes = SharedDir::in_out(bundles).read(rel)?;
+        if t8k_core::secrets::sha256_hex(&bytes) != info.sha256 {
+            return Err(t8k_core::Error::invalid(
+                format!("shared object {rel}"),
+                "it changed since the build that references it; run `t8k build` again",
+            ));
+        }
+        let key = t8k_core::shared::key(rel)?;
+        let meta = meta_for(&t8k_core::shared::url(rel), &info.sha256);
+        target.put_with(&key, &bytes, Condition::None, &meta)?;
+        self.present
+            .lock()
+            .expect("shared list")
+            .insert(rel.to_owned());
+        Ok(bytes.len() as u64)
+    }
+}
+
 /// Publishes one built bundle (`{bundles}/{site}/`) to `target`.
 pub fn publish_tenant(
     target: &dyn Store,
@@ -147,6 +214,7 @@ pub fn publish_tenant(
     site: &SiteId,
     changed_only: bool,
     pool: &rayon::ThreadPool,
+    shared: &SharedObjects,
 ) -> TenantPublish {
     let started = std::time::Instant::now();
     let tenant = site.folder();
@@ -154,7 +222,7 @@ pub fn publish_tenant(
         tenant: tenant.to_owned(),
         ..Default::default()
     };
-    match try_publish(target, bundles, site, changed_only, pool, &mut out) {
+    match try_publish(target, bundles, site, changed_only, pool, shared, &mut out) {
         Ok(status) => out.status = status,
         Err(e) => {
             out.status = PublishStatus::Failed;
@@ -181,6 +249,7 @@ fn try_publish(
     site: &SiteId,
     changed_only: bool,
     pool: &rayon::ThreadPool,
+    shared: &SharedObjects,
     out: &mut TenantPublish,
 ) -> Result<PublishStatus, t8k_core::Error> {
     let tenant = site.folder();
@@ -227,6 +296,7 @@ fn try_publish(
         .collect();
     if let Some(prev) = &previous
         && prev.objects == objects
+        && prev.shared == record.shared
     {
         // Same bytes as the live deploy: record the new fingerprint, publish nothing.
         if live
@@ -249,6 +319,21 @@ fn try_publish(
     let uploaded = std::sync::Mutex::new(Vec::new());
     let copied = AtomicU64::new(0);
     let sent = AtomicU64::new(0);
+    let shared_sent = AtomicU64::new(0);
+    // Shared objects first: a deploy never flips before everything it references is there.
+    pool.install(|| {
+        record
+            .shared
+            .par_iter()
+            .try_for_each(|(rel, info)| -> Result<(), t8k_core::Error> {
+                let n = shared.ensure(target, bundles, rel, info)?;
+                if n > 0 {
+                    sent.fetch_add(n, Ordering::Relaxed);
+                    shared_sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+    })?;
     pool.install(|| {
         files
             .par_iter()
@@ -281,6 +366,7 @@ fn try_publish(
         fingerprint: record.fingerprint.clone(),
         bytes: objects.values().map(|o| o.size).sum(),
         objects,
+        shared: record.shared.clone(),
     };
     target.put(
         &manifest_key(site, &deploy)?,
@@ -294,6 +380,7 @@ fn try_publish(
     up.sort();
     out.uploaded = up;
     out.copied = copied.load(Ordering::Relaxed) as usize;
+    out.shared_uploaded = shared_sent.load(Ordering::Relaxed) as usize;
     out.bytes_sent = sent.load(Ordering::Relaxed);
     Ok(PublishStatus::Published)
 }
@@ -356,9 +443,10 @@ pub fn publish(
         .thread_name(|i| format!("t8k-publish-{i}"))
         .build()
         .map_err(|e| t8k_core::Error::invalid("--concurrency", e.to_string()))?;
+    let shared = SharedObjects::list(target)?;
     let mut details = vec![];
     for site in &sites {
-        let d = publish_tenant(target, &req.bundles, site, req.changed_only, &pool);
+        let d = publish_tenant(target, &req.bundles, site, req.changed_only, &pool, &shared);
         progress(&d);
         details.push(d);
     }
@@ -371,10 +459,11 @@ pub fn publish(
         failed: count(PublishStatus::Failed),
         objects_uploaded: details.iter().map(|d| d.uploaded.len()).sum(),
         objects_copied: details.iter().map(|d| d.copied).sum(),
+        shared_uploaded: details.iter().map(|d| d.shared_uploaded).sum(),
         bytes_sent: details.iter().map(|d| d.bytes_sent).sum(),
         requests: details
             .iter()
-            .map(|d| (d.uploaded.len() + d.copied) as u64)
+            .map(|d| (d.uploaded.len() + d.copied + d.shared_uploaded) as u64)
             .sum(),
         seconds: started.elapsed().as_secs_f64(),
         details,

@@ -1,6 +1,7 @@
 //! Rendering one tenant's bundle: a page per story fragment (home at `/`), paginated listings,
-//! `404.html`, `sitemap.xml`, `robots.txt`, `atom.xml` and the theme's assets. The tenant-wide
-//! part of the template context is built once; pages render in parallel on the rayon pool.
+//! `404.html`, `sitemap.xml`, `robots.txt` and `atom.xml`; the theme's assets and image variants
+//! are shared objects the pages link at `/_t8k/…`. The tenant-wide part of the template context
+//! is built once; pages render in parallel on the rayon pool.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -12,6 +13,7 @@ pub use listings::redirect_target;
 
 use crate::dates;
 use crate::error::{BuildError, chain};
+use crate::images::{ImageSet, Shown};
 use crate::markdown::{self, Ids, TocEntry, escape};
 use crate::sink::Sink;
 use crate::site::{MenuItem, PageData, SiteData, url_of};
@@ -147,7 +149,7 @@ fn luminance(hex: &str) -> Option<f64> {
     Some(0.2126 * ch(0)? + 0.7152 * ch(2)? + 0.0722 * ch(4)?)
 }
 
-fn brand(site: &SiteData) -> Brand {
+fn brand(site: &SiteData, images: &ImageSet) -> Brand {
     let colours: Vec<String> = site
         .config
         .brand_colours
@@ -176,8 +178,20 @@ fn brand(site: &SiteData) -> Brand {
         accent: colours.get(1).cloned(),
         primary,
         on_primary,
-        logo: site.settings.get("logo").cloned(),
+        logo: site.settings.get("logo").map(|url| logo_url(url, images)),
         colours,
+    }
+}
+
+/// A logo that is an uploaded image is linked at its narrowest variant in its own family
+/// (a logo shows small; PNG keeps its transparency).
+fn logo_url(url: &str, images: &ImageSet) -> String {
+    match images.get(url).map(|i| &i.shown) {
+        Some(Shown::Responsive { webp, fallback, .. }) => fallback
+            .first()
+            .or(webp.first())
+            .map_or_else(|| url.to_owned(), |v| v.url()),
+        _ => url.to_owned(),
     }
 }
 
@@ -198,6 +212,9 @@ fn url_rules(site: &SiteData) -> t8k_core::content::paths::Generator {
 pub struct TenantRender<'a> {
     pub theme: &'a Theme,
     pub site: &'a SiteData,
+    images: &'a ImageSet,
+    /// What pages' authors should fix, gathered as pages render.
+    warnings: std::sync::Mutex<Vec<String>>,
     structure: Structure,
     /// The URLs pages are at: nothing generated (listings, terms, aliases) overwrites one.
     page_urls: std::collections::HashSet<String>,
@@ -207,7 +224,7 @@ pub struct TenantRender<'a> {
 }
 
 impl<'a> TenantRender<'a> {
-    pub fn new(theme: &'a Theme, site: &'a SiteData) -> TenantRender<'a> {
+    pub fn new(theme: &'a Theme, site: &'a SiteData, images: &'a ImageSet) -> TenantRender<'a> {
         let cfg = &site.config;
         let description = site
             .pages
@@ -228,7 +245,7 @@ impl<'a> TenantRender<'a> {
             home_url: "/",
             listing_url: format!("/{LISTING_PATH}/"),
             feed_url: "/atom.xml",
-            brand: brand(site),
+            brand: brand(site, images),
             menus: &site.menus,
             assets: &theme.asset_urls,
             track_localhost: theme.track_localhost,
@@ -246,6 +263,8 @@ impl<'a> TenantRender<'a> {
         TenantRender {
             theme,
             site,
+            images,
+            warnings: Default::default(),
             structure: Structure::new(&site.pages, &cfg.home_slug, url_rules(site)),
             page_urls: site
                 .pages
@@ -260,6 +279,32 @@ impl<'a> TenantRender<'a> {
 
     fn permalink(&self, url: &str) -> String {
         format!("{}{url}", self.site_url)
+    }
+
+    /// The warnings of every page rendered so far, sorted.
+    pub fn take_warnings(&self) -> Vec<String> {
+        let mut w = std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()));
+        w.sort();
+        w
+    }
+
+    fn warn(&self, page: &str, found: Vec<String>) {
+        if !found.is_empty() {
+            let mut w = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
+            w.extend(found.into_iter().map(|f| format!("page '{page}': {f}")));
+        }
+    }
+
+    /// An OpenGraph image: an uploaded one at its social-width variant, as an absolute URL.
+    fn social_image(&self, s: &str) -> String {
+        if s.starts_with("http") {
+            return s.to_owned();
+        }
+        let path = format!("/{}", s.trim_start_matches('/'));
+        match self.images.get(&path).map(|i| &i.shown) {
+            Some(Shown::Responsive { social, .. }) => self.permalink(&social.url()),
+            _ => self.permalink(&path),
+        }
     }
 
     fn render(
@@ -289,12 +334,18 @@ impl<'a> TenantRender<'a> {
         let p = &self.site.pages[i];
         let mut ids = Ids::default();
         let mut toc = vec![];
+        let mut warnings = vec![];
+        let opts = markdown::Opts {
+            allow_raw_html: self.allow_raw_html,
+            images: Some(self.images),
+        };
         let panes = p
             .panes
             .iter()
             .map(|(md, options)| {
-                let r = markdown::render(md, &mut ids, self.allow_raw_html);
+                let r = markdown::render_with(md, &mut ids, &opts);
                 toc.extend(r.toc);
+                warnings.extend(r.warnings);
                 let class = options
                     .get("class")
                     .and_then(Value::as_str)
@@ -307,6 +358,7 @@ impl<'a> TenantRender<'a> {
                 }
             })
             .collect();
+        self.warn(&p.slug, warnings);
         let url = url_of(&p.slug, &self.site.config.home_slug);
         let menu = p
             .menu
@@ -341,13 +393,7 @@ impl<'a> TenantRender<'a> {
             panes,
             toc,
             menu,
-            social_image: p.social_image.as_ref().map(|s| {
-                if s.starts_with("http") {
-                    s.clone()
-                } else {
-                    self.permalink(&format!("/{}", s.trim_start_matches('/')))
-                }
-            }),
+            social_image: p.social_image.as_deref().map(|s| self.social_image(s)),
         }
     }
 
@@ -398,9 +444,6 @@ impl<'a> TenantRender<'a> {
             .as_bytes(),
         )?;
         sink.write("atom.xml", self.feed().as_bytes())?;
-        for asset in &self.theme.assets {
-            sink.write(&asset.path, &asset.bytes)?;
-        }
         Ok(pages.len()
             + section_pages
             + listings

@@ -22,18 +22,24 @@ pub struct ThemeMeta {
     /// Story fragments per listing page.
     #[serde(default = "default_paginate")]
     pub paginate: usize,
+    /// Widths, quality and `sizes` of responsive images.
+    #[serde(default)]
+    pub images: crate::images::Settings,
 }
 
 fn default_paginate() -> usize {
     10
 }
 
-/// A static file of the theme, published under `/assets/` with its content hash in the name.
+/// A static file of the theme: a shared object (`assets/style.1a2b3c4d.css`, the content hash
+/// in its name) that every tenant on the theme references at `/_t8k/assets/…`.
 #[derive(Clone, Debug)]
 pub struct Asset {
     /// `assets/style.1a2b3c4d.css`
     pub path: String,
     pub bytes: Arc<[u8]>,
+    /// Hex SHA-256 of the bytes (for deploy manifests).
+    pub sha256: String,
 }
 
 pub struct Theme {
@@ -41,7 +47,7 @@ pub struct Theme {
     pub dir: PathBuf,
     pub tera: tera::Tera,
     pub assets: Vec<Asset>,
-    /// Original name (`style.css`) → URL (`/assets/style.1a2b3c4d.css`), for templates.
+    /// Original name (`style.css`) → URL (`/_t8k/assets/style.1a2b3c4d.css`), for templates.
     pub asset_urls: BTreeMap<String, String>,
     /// Hash of every file of the theme: part of each tenant's source fingerprint.
     pub fingerprint: String,
@@ -99,6 +105,9 @@ impl Theme {
         if meta.paginate == 0 {
             return Err(terr("theme.toml: paginate must be at least 1".into()));
         }
+        meta.images
+            .check()
+            .map_err(|e| terr(format!("theme.toml: {e}")))?;
 
         let mut fp = Sha256::new();
         let mut tera = tera::Tera::default();
@@ -139,8 +148,14 @@ impl Theme {
             fp.update(rel.as_bytes());
             fp.update(&bytes);
             let path = format!("assets/{}", hashed_name(&rel, &bytes));
-            asset_urls.insert(rel, format!("/{path}"));
+            t8k_core::shared::check(&path).map_err(|_| {
+                terr(format!(
+                    "static/{rel}: name static files with letters, digits and -_.+~ only"
+                ))
+            })?;
+            asset_urls.insert(rel, t8k_core::shared::url(&path));
             assets.push(Asset {
+                sha256: hex::encode(Sha256::digest(&bytes)),
                 path,
                 bytes: bytes.into(),
             });
@@ -156,6 +171,28 @@ impl Theme {
             asset_urls,
             fingerprint: hex::encode(fp.finalize()),
         })
+    }
+}
+
+impl Theme {
+    /// Puts the theme's assets into `shared` (once: a file already there is the same bytes)
+    /// and lists them for a bundle's record.
+    pub fn share(
+        &self,
+        shared: &crate::shared_dir::SharedDir,
+    ) -> Result<BTreeMap<String, crate::publish::ObjectInfo>, t8k_core::Error> {
+        let mut out = BTreeMap::new();
+        for asset in &self.assets {
+            shared.put(&asset.path, &asset.bytes)?;
+            out.insert(
+                asset.path.clone(),
+                crate::publish::ObjectInfo {
+                    sha256: asset.sha256.clone(),
+                    size: asset.bytes.len() as u64,
+                },
+            );
+        }
+        Ok(out)
     }
 }
 

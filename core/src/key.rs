@@ -236,7 +236,10 @@ pub mod layout {
                     .or_else(|| name.strip_suffix(".history.jsonl"))
                     .unwrap_or(name),
             ),
-            ["routes.json"] | ["trash" | "outbox" | "t8k-probe", ..] => Some(Owner::Installation),
+            // Image variants are shared by every tenant with the same original.
+            ["routes.json"] | ["trash" | "outbox" | "t8k-probe" | "images", ..] => {
+                Some(Owner::Installation)
+            }
             _ => None,
         }
     }

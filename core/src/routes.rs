@@ -80,10 +80,28 @@ pub fn read_live(store: &dyn Store, site: &SiteId) -> Result<Option<Live>> {
     Ok(crate::cas::read_json::<Live>(store, &live_key(site))?.map(|(l, _)| l))
 }
 
-/// `routes.json`: every host → {tenant, deploy, active}.
+/// `routes.json`: every host → {tenant, deploy, active}, and the shared prefixes every host
+/// serves from one place.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Routes {
     pub routes: BTreeMap<String, Route>,
+    /// URL prefix → bundle-store prefix, the same for every host (`/_t8k/assets/` →
+    /// `sites/_shared/assets/`): theme assets and image variants ([`crate::shared`]).
+    #[serde(default)]
+    pub shared: BTreeMap<String, String>,
+}
+
+/// The shared prefixes of `routes.json`.
+pub fn shared_prefixes() -> BTreeMap<String, String> {
+    crate::shared::FOLDERS
+        .iter()
+        .map(|f| {
+            (
+                format!("{}{f}/", crate::shared::URL_PREFIX),
+                format!("sites/{}/{f}/", crate::shared::SITE),
+            )
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -123,7 +141,10 @@ pub fn write_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
 /// with no live deploy are left out (there is nothing to serve).
 fn collect_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
     let mut live = BTreeMap::new();
-    let mut routes = Routes::default();
+    let mut routes = Routes {
+        shared: shared_prefixes(),
+        ..Default::default()
+    };
     for (host, site, reach) in hosts.iter() {
         if reach != Reach::Public {
             continue;
@@ -176,6 +197,7 @@ pub fn refresh_tenant(
         },
         |routes: &mut Routes| {
             let before = routes.clone();
+            routes.shared = shared_prefixes();
             routes.routes.retain(|_, r| r.tenant != id.as_str());
             // A main-site host this tenant held goes back to the main site.
             for h in crate::hosts::main_hosts(&domain) {

@@ -99,23 +99,26 @@ pub fn gc(inst: &Installation, keep: usize, grace: &str, to: &ToArgs, json: bool
         .map(|t| Ok(SiteId::Tenant(t.tenant_id()?)))
         .collect::<Result<Vec<_>>>()?;
     names.push(SiteId::Main);
-    let reports = with_target(inst, to, |store| {
-        names
+    let (reports, shared) = with_target(inst, to, |store| {
+        let reports = names
             .iter()
             .map(|n| Ok((n.to_string(), deploys::gc(store, n, keep, grace)?)))
-            .collect::<Result<Vec<_>>>()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((reports, deploys::gc_shared(store, &names, grace)?))
     })?;
+    let sites: Vec<_> = reports
+        .iter()
+        .map(|(n, r)| serde_json::json!({"tenant": n, "report": r}))
+        .collect();
     output::emit(
         json,
-        &reports
-            .iter()
-            .map(|(n, r)| serde_json::json!({"tenant": n, "report": r}))
-            .collect::<Vec<_>>(),
+        &serde_json::json!({"sites": sites, "shared": shared}),
         || {
             let deleted: usize = reports.iter().map(|(_, r)| r.deleted_deploys.len()).sum();
             let objects: usize = reports.iter().map(|(_, r)| r.deleted_objects).sum();
             println!(
-                "Deleted {deleted} old deploys ({objects} objects); kept the newest {keep}, live ones and any younger than the grace period."
+                "Deleted {deleted} old deploys ({objects} objects) and {} shared objects no kept deploy uses; kept the newest {keep}, live ones and anything younger than the grace period.",
+                shared.deleted.len()
             );
         },
     );

@@ -67,6 +67,8 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
     ));
     let pages = quoted(&format!("{}/pages", o.out));
     let site_root = quoted(&format!("{}/sites/{{t8k_site}}", o.sites));
+    // Theme assets and image variants, shared by every site.
+    let shared_root = quoted(&format!("{}/sites/{}", o.sites, t8k_core::shared::SITE));
     c.push_str(&format!(
         "\theader X-Content-Type-Options nosniff\n\
          \thandle /api/* {{\n\t\treverse_proxy {f}\n\t}}\n\
@@ -77,6 +79,9 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
          \thandle @unknown {{\n\t\troot * {pages}\n\t\trewrite * /unknown-host.html\n\t\theader Cache-Control no-store\n\t\tfile_server {{\n\t\t\tstatus 404\n\t\t}}\n\t}}\n\
          \t@off expression `{{t8k_active}} == \"0\"`\n\
          \thandle @off {{\n\t\troot * {pages}\n\t\trewrite * /unavailable.html\n\t\theader Cache-Control no-store\n\t\tfile_server {{\n\t\t\tstatus 503\n\t\t}}\n\t}}\n\
+         \t@shared path /_t8k/assets/* /_t8k/img/*\n\
+         \thandle @shared {{\n\t\troot * {shared_root}\n\t\turi strip_prefix /_t8k\n\
+         \t\theader Cache-Control \"public, max-age=31536000, immutable\"\n\t\tfile_server\n\t}}\n\
          \thandle {{\n\t\troot * {site_root}\n\
          \t\t@hashed path_regexp ^/assets/(?:.*/)?(?:[^/]*\\.)?[0-9a-fA-F]{{8}}\\.[^./]*$\n\
          \t\t@pages path_regexp (?:\\.html|\\.xml|\\.txt|\\.json|/)$\n\

@@ -3,7 +3,8 @@
 // bundle bucket. It looks the Host up in the KeyValueStore (written from routes.json: host →
 // "1 tenant/deploy", "0 …" for an inactive tenant, "1r …" for a site with aliases, each of
 // which is a key "host/old/path/" → "/new/path/") and rewrites the request to the tenant's
-// live deploy: /about/ → /sites/acme/DEPLOY/about/index.html. Route /api/*, /admin, /admin/*
+// live deploy: /about/ → /sites/acme/DEPLOY/about/index.html, and shared objects
+// (/_t8k/assets/…, /_t8k/img/…) to /sites/_shared/… for every host. Route /api/*, /admin, /admin/*
 // and /.well-known/acme-challenge/* to the functions' origin in behaviours of their own.
 import cf from 'cloudfront';
 
@@ -55,6 +56,11 @@ async function handler(event) {
     }
     if (route.charAt(0) !== '1') {
         return page(503, 'Service Unavailable', 'Site unavailable', 'This site is unavailable at the moment. Please come back later.');
+    }
+    if (uri.startsWith('/_t8k/assets/') || uri.startsWith('/_t8k/img/')) {
+        // Theme assets and image variants: one copy for every site, under sites/_shared/.
+        request.uri = '/sites/_shared' + uri.substring(5);
+        return request;
     }
     if (route.charAt(1) === 'r') {
         let to = null;

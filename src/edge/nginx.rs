@@ -95,11 +95,41 @@ fn redirect_map(table: &Table) -> String {
 /// `Cache-Control` by path, as `t8k_builder::http::cache_control` gives it (a `map` is
 /// evaluated only when a response uses it).
 const CACHE_MAP: &str = r#"map $uri $t8k_cache {
+    "~^/_t8k/" "public, max-age=31536000, immutable";
     "~^/assets/(?:.*/)?(?:[^/]*\.)?[0-9a-fA-F]{8}\.[^./]*$" "public, max-age=31536000, immutable";
     "~(?:\.html|\.xml|\.txt|\.json|/)$" "public, max-age=0, must-revalidate";
     default "public, max-age=3600";
 }
 "#;
+
+/// `/_t8k/assets/` and `/_t8k/img/`: the shared objects, one copy for every host the map
+/// knows (active or not), immutable.
+fn shared_locations(o: &Options<'_>) -> String {
+    let mut c =
+        String::from("# Theme assets and image variants, shared by every site (sites/_shared/).\n");
+    for folder in t8k_core::shared::FOLDERS {
+        let store = format!("{}/{folder}/", t8k_core::shared::SITE);
+        let serve = match (o.origin, o.sites) {
+            (Some(origin), _) => format!(
+                "    proxy_pass {}/sites/{store};\n    \
+                 proxy_hide_header x-amz-request-id;\n    \
+                 proxy_hide_header x-amz-id-2;\n",
+                origin.trim_end_matches('/')
+            ),
+            (None, sites) => format!(
+                "    add_header Cache-Control \"public, max-age=31536000, immutable\";\n    \
+                 add_header X-Content-Type-Options nosniff;\n    \
+                 alias {};\n",
+                quoted(&format!("{}/sites/{store}", sites.unwrap_or(".")))
+            ),
+        };
+        c.push_str(&format!(
+            "location ^~ {}{folder}/ {{\n    if ($t8k_site = \"\") {{ return 404; }}\n{serve}}}\n\n",
+            t8k_core::shared::URL_PREFIX
+        ));
+    }
+    c
+}
 
 fn locations(o: &Options<'_>) -> String {
     let proxy = "proxy_pass http://t8k_functions;\n    proxy_http_version 1.1;\n    \
@@ -142,6 +172,7 @@ fn locations(o: &Options<'_>) -> String {
             quoted(&format!("{}/sites/$t8k_site", sites.unwrap_or(".")))
         ),
     };
+    c.push_str(&shared_locations(o));
     c.push_str(&format!(
         "location / {{\n    \
          if ($t8k_site = \"\") {{ return 404; }}\n    \

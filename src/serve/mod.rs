@@ -228,6 +228,31 @@ async fn handle(
     }
 }
 
+/// A shared object (`/_t8k/assets/…`, `/_t8k/img/…`), the same on every host: from the
+/// builds' `_shared/` folder or the bundle store's `sites/_shared/`.
+async fn from_shared(state: &ServeState, rel: &str, headers: &HeaderMap, head: bool) -> Response {
+    let bytes = match &state.source {
+        Source::Builds(out) => tokio::fs::read(out.join(t8k_core::shared::SITE).join(rel))
+            .await
+            .ok(),
+        Source::Deploys { store, .. } => {
+            let (store, rel) = (store.clone(), rel.to_owned());
+            tokio::task::spawn_blocking(move || {
+                let key = t8k_core::shared::key(&rel).ok()?;
+                store.get(&key).ok().flatten().map(|o| o.bytes)
+            })
+            .await
+            .ok()
+            .flatten()
+        }
+    };
+    let path = format!("_t8k/{rel}");
+    match bytes {
+        Some(bytes) => file_response(StatusCode::OK, &path, bytes, headers, head),
+        None => html(StatusCode::NOT_FOUND, pages::not_found(), head),
+    }
+}
+
 /// A file of one site's bundle: from the local build or the live deploy.
 async fn serve_site(
     state: &ServeState,
@@ -237,6 +262,9 @@ async fn serve_site(
     headers: &HeaderMap,
     head: bool,
 ) -> Response {
+    if let Some(rel) = t8k_core::shared::rel_of_path(uri.path()) {
+        return from_shared(state, rel, headers, head).await;
+    }
     let rel = match files::resolve(uri.path()) {
         Ok(rel) => rel,
         Err(files::BadPath(why)) => {

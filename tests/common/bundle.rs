@@ -23,22 +23,37 @@ pub fn bundle_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Root-relative link targets (`href`/`src`) in an HTML document, entities decoded.
+/// Root-relative link targets (`href`, `src` and every `srcset` candidate) in an HTML
+/// document, entities decoded.
 pub fn links(html: &str) -> Vec<String> {
     let mut out = vec![];
-    for attr in ["href=\"", "src=\""] {
+    for attr in ["href=\"", "src=\"", "srcset=\""] {
         for part in html.split(attr).skip(1) {
-            let url = part.split('"').next().unwrap().replace("&amp;", "&");
-            if url.starts_with('/') && !url.starts_with("//") {
-                out.push(url);
-            }
+            let value = part.split('"').next().unwrap().replace("&amp;", "&");
+            let urls: Vec<String> = if attr == "srcset=\"" {
+                value
+                    .split(',')
+                    .filter_map(|c| c.split_whitespace().next().map(str::to_owned))
+                    .collect()
+            } else {
+                vec![value]
+            };
+            out.extend(
+                urls.into_iter()
+                    .filter(|u| u.starts_with('/') && !u.starts_with("//")),
+            );
         }
     }
     out
 }
 
+/// The file a link of a built bundle is served from: shared objects (`/_t8k/…`) from the
+/// `_shared` folder beside the bundles, everything else from the bundle.
 pub fn link_target(bundle: &Path, url: &str) -> PathBuf {
     let path = url.split(['#', '?']).next().unwrap();
+    if let Some(rel) = path.strip_prefix("/_t8k/") {
+        return bundle.parent().unwrap().join("_shared").join(rel);
+    }
     if path.ends_with('/') {
         bundle.join(&path[1..]).join("index.html")
     } else {

@@ -57,6 +57,16 @@ pub struct MenuEntry {
     pub target: Target,
 }
 
+/// One uploaded media file, as a build needs it.
+#[derive(Clone, Debug)]
+pub struct MediaRow {
+    /// `media/{tenant}/ab/{sha256}.{ext}`
+    pub key: String,
+    pub sha256: String,
+    pub mime: String,
+    pub alt: String,
+}
+
 /// A tenant's published content.
 pub struct Published {
     /// Newest first ([`Page::sort_date`]), ties by slug.
@@ -73,12 +83,19 @@ impl SiteDb {
         read(&self.conn).map_err(self.err())
     }
 
-    /// The keys of the tenant's uploaded media files, sorted.
-    pub fn media_keys(&self) -> Result<Vec<String>> {
-        let read = || -> rusqlite::Result<Vec<String>> {
+    /// The tenant's uploaded media files, by key.
+    pub fn media_files(&self) -> Result<Vec<MediaRow>> {
+        let read = || -> rusqlite::Result<Vec<MediaRow>> {
             self.conn
-                .prepare("SELECT key FROM media_files ORDER BY key")?
-                .query_map([], |r| r.get(0))?
+                .prepare("SELECT key, content_hash, mime, alt_text FROM media_files ORDER BY key")?
+                .query_map([], |r| {
+                    Ok(MediaRow {
+                        key: r.get(0)?,
+                        sha256: r.get(1)?,
+                        mime: r.get(2)?,
+                        alt: r.get(3)?,
+                    })
+                })?
                 .collect()
         };
         read().map_err(self.err())

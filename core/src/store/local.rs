@@ -185,9 +185,13 @@ impl Store for LocalStore {
     }
 
     fn list(&self, prefix: &Key) -> StoreResult<Vec<Entry>> {
-        self.walk(prefix, |item, key| Entry {
-            key,
-            size: item.metadata().map(|m| m.len()).unwrap_or(0),
+        self.walk(prefix, |item, key| {
+            let meta = item.metadata().ok();
+            Entry {
+                key,
+                size: meta.as_ref().map_or(0, |m| m.len()),
+                modified: meta.as_ref().and_then(modified_secs),
+            }
         })
     }
 
@@ -208,9 +212,13 @@ impl Store for LocalStore {
         Ok(keys[from..]
             .iter()
             .take(limit)
-            .map(|key| Entry {
-                size: fs::metadata(self.path(key)).map_or(0, |m| m.len()),
-                key: key.clone(),
+            .map(|key| {
+                let meta = fs::metadata(self.path(key)).ok();
+                Entry {
+                    size: meta.as_ref().map_or(0, |m| m.len()),
+                    modified: meta.as_ref().and_then(modified_secs),
+                    key: key.clone(),
+                }
             })
             .collect())
     }
@@ -244,6 +252,12 @@ impl Store for LocalStore {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+}
+
+fn modified_secs(meta: &fs::Metadata) -> Option<i64> {
+    let t = meta.modified().ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
 }
 
 #[cfg(test)]
@@ -293,7 +307,8 @@ mod tests {
             listed,
             vec![Entry {
                 key: Key::new("m/t/a.png").unwrap(),
-                size: 2
+                size: 2,
+                modified: listed[0].modified,
             }]
         );
         assert!(s.list(&Key::new("missing").unwrap()).unwrap().is_empty());

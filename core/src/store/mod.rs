@@ -47,6 +47,8 @@ pub struct Object {
 pub struct Entry {
     pub key: Key,
     pub size: u64,
+    /// When it was last written (Unix seconds), where the store says.
+    pub modified: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -373,6 +373,7 @@ impl Store for S3Store {
                 out.push(Entry {
                     key,
                     size: obj.size().unwrap_or(0).max(0) as u64,
+                    modified: obj.last_modified().map(|t| t.secs()),
                 });
             }
             if !page.is_truncated().unwrap_or(false) || page.contents().is_empty() {
