@@ -195,6 +195,16 @@ pub fn print_summary(s: &Summary) {
         "Built {} of {} sites ({} skipped unchanged, {} failed): {} pages in {:.2} s, {:.0} pages/s.",
         s.built, s.tenants, s.skipped, s.failed, s.pages, s.seconds, s.pages_per_second
     );
+    let i = &s.images;
+    if i.processed + i.reused + i.failed > 0 {
+        println!(
+            "Images: {} processed, {} reused from the variant cache, {} could not be decoded.",
+            i.processed, i.reused, i.failed
+        );
+    }
+    for w in &s.warnings {
+        println!("warning: {w}");
+    }
     if s.reclaimed.folders > 0 {
         println!(
             "Reclaimed {} staging folders of interrupted builds ({}).",

@@ -185,7 +185,7 @@ fn percent(used: u64, limit: u64) -> String {
 
 fn print_usage(u: &Usage) {
     let l = &u.limits;
-    let rows = vec![
+    let mut rows = vec![
         vec![
             "pages (MAX_PAGES)".into(),
             u.pages.to_string(),
@@ -211,6 +211,14 @@ fn print_usage(u: &Usage) {
             percent(u.storage_bytes, l.storage_bytes),
         ],
     ];
+    if let Some(v) = u.variants_bytes {
+        rows.push(vec![
+            "image variants (not counted)".into(),
+            format_size(v),
+            "-".into(),
+            String::new(),
+        ]);
+    }
     println!(
         "{}",
         output::table(&["resource", "used", "limit", "use"], rows)

@@ -88,6 +88,11 @@ pub struct Usage {
     pub users: u64,
     pub storage: Storage,
     pub storage_bytes: u64,
+    /// Bytes of the image variants made of its media (`t8k tenant usage` only). Not counted
+    /// toward STORAGE_QUOTA: they are derived, made again by any build, and shared with every
+    /// tenant that has the same originals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants_bytes: Option<u64>,
     pub limits: Limits,
 }
 
@@ -396,7 +401,13 @@ impl Installation {
     pub fn usage(&self, id: &str) -> Result<Usage> {
         let (_, tid) = self.entry(id)?;
         let cfg = TenantConfig::load(self.store(), &tid)?;
-        self.usage_of(&tid, &cfg)
+        let mut usage = self.usage_of(&tid, &cfg)?;
+        let media = SiteDb::open(self.store(), &tid)?.media_files()?;
+        usage.variants_bytes = Some(crate::images::variant_bytes(
+            self.store(),
+            media.iter().map(|m| m.sha256.as_str()),
+        )?);
+        Ok(usage)
     }
 
     fn usage_of(&self, tid: &TenantId, cfg: &TenantConfig) -> Result<Usage> {
@@ -408,6 +419,7 @@ impl Installation {
             users: crate::users::count(cfg, &db)?,
             storage_bytes: storage.total(),
             storage,
+            variants_bytes: None,
             limits: Limits::of(cfg)?,
         })
     }

@@ -159,6 +159,7 @@ impl OpenDbRef<'_> {
             users: t8k_core::users::count(&cfg.cfg, db)?,
             storage_bytes: storage.total(),
             storage,
+            variants_bytes: None,
             limits: Limits::of(&cfg.cfg)?,
         });
         self.open.usage = Some((stamp, usage.clone()));
