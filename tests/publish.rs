@@ -376,3 +376,132 @@ fn readers_never_see_a_mix_of_two_deploys() {
         seen.last()
     );
 }
+
+/// Sets a tenant's brand colours in its env.json (what the admin's settings write).
+fn brand(root: &Root, tenant: &str, colours: &str) {
+    let path = root.file(&format!("config/{tenant}/env.json"));
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    env["BRAND_COLOURS"] = colours.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&env).unwrap()).unwrap();
+}
+
+/// The header's background colour of a tenant's home page, as the browser computes it.
+fn header_colour(b: &common::Browser, port: u16, tenant: &str) -> String {
+    b.open(&format!("http://{tenant}.localhost:{port}/"));
+    b.wait_text("header", "Test Site");
+    b.eval("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn fifty_sites_on_one_theme_upload_its_assets_once_and_gc_keeps_what_deploys_use() {
+    let Some(s3) = Moto::start() else { return };
+    let root = Root::new().with_s3(&s3);
+    root.init_multi(100);
+    let ids: Vec<String> = (0..50).map(|i| format!("site{i:02}")).collect();
+    for id in &ids {
+        root.create(id).ok();
+    }
+    brand(&root, "site00", "#aa1144");
+    brand(&root, "site01", "#117744");
+    let themes = root.dir.path().join("themes");
+    common::copy_dir(&common::workspace().join("themes"), &themes);
+    let themes_arg = themes.to_str().unwrap();
+    root.run(&["build", "--themes", themes_arg]).ok();
+    let assets = std::fs::read_dir(root.file("build/_shared/assets"))
+        .unwrap()
+        .count();
+    let first = root.run(&["--json", "publish", "--to", TO]).ok().json();
+    assert_eq!(first["published"], 51, "{first:#}");
+    assert_eq!(
+        first["shared_uploaded"], assets,
+        "each of the theme's {assets} assets is uploaded once for 51 sites"
+    );
+    let shared = s3.objects(BUCKET, "bundles/sites/_shared/assets/");
+    assert_eq!(shared.len(), assets);
+    for id in ["site07", "site42"] {
+        let own = s3.objects(BUCKET, &format!("bundles/sites/{id}/"));
+        assert!(
+            own.keys().all(|k| !k.contains("/assets/")),
+            "no copy of the theme inside {id}'s deploy"
+        );
+        let deploy = serde_json::from_slice::<serde_json::Value>(
+            &s3.object(BUCKET, &format!("bundles/sites/{id}/live.json"))
+                .unwrap(),
+        )
+        .unwrap()["deploy"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let m: serde_json::Value = serde_json::from_slice(
+            &s3.object(
+                BUCKET,
+                &format!("bundles/sites/{id}/_deploys/{deploy}.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            m["shared"].as_object().unwrap().len(),
+            assets,
+            "the manifest lists the shared assets of its theme: {m:#}"
+        );
+    }
+
+    // Every site renders styled from the bucket; branding stays per tenant.
+    let srv = root.serve(&["--from", TO]);
+    if let Some(b) = common::Browser::start() {
+        assert_eq!(header_colour(&b, srv.port, "site00"), "rgb(170, 17, 68)");
+        assert!(b.screenshot().len() > 5_000, "a styled page was drawn");
+        assert_eq!(header_colour(&b, srv.port, "site01"), "rgb(17, 119, 68)");
+        assert_eq!(
+            header_colour(&b, srv.port, "site30"),
+            "rgb(31, 95, 191)",
+            "the theme's own colour where the tenant set none"
+        );
+    }
+
+    // A theme change uploads the changed file once; gc then removes the stylesheet no kept
+    // deploy uses and keeps everything the live ones do.
+    let css = themes.join("default/static/style.css");
+    let mut text = std::fs::read_to_string(&css).unwrap();
+    text.push_str("\n.t8k-theme-change { color: inherit; }\n");
+    std::fs::write(&css, text).unwrap();
+    root.run(&["build", "--themes", themes_arg]).ok();
+    let second = root.run(&["--json", "publish", "--to", TO]).ok().json();
+    assert_eq!(second["shared_uploaded"], 1, "{second:#}");
+    assert_eq!(
+        s3.objects(BUCKET, "bundles/sites/_shared/assets/").len(),
+        assets + 1
+    );
+    let gc = root
+        .run(&["--json", "gc", "--keep", "1", "--grace", "0s", "--to", TO])
+        .ok()
+        .json();
+    let deleted = gc["shared"]["deleted"].as_array().unwrap();
+    assert_eq!(deleted.len(), 1, "{gc:#}");
+    assert!(deleted[0].as_str().unwrap().starts_with("assets/style."));
+    let left = s3.objects(BUCKET, "bundles/sites/_shared/assets/");
+    assert_eq!(left.len(), assets);
+    assert!(
+        !left
+            .keys()
+            .any(|k| k.ends_with(deleted[0].as_str().unwrap()))
+    );
+    let home = get(srv.port, "site30.localhost", "/").text();
+    let href = home
+        .split("href=\"/_t8k/assets/style.")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    let css = get(
+        srv.port,
+        "site30.localhost",
+        &format!("/_t8k/assets/style.{href}"),
+    );
+    assert_eq!(css.status, 200);
+    assert!(css.text().contains("t8k-theme-change"));
+}
