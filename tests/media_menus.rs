@@ -332,12 +332,44 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     root.run(&["tenant", "set-quota", "acme", "--storage", "1GB"])
         .ok();
 
-    // Published with the site.
+    // No variants until a build makes them.
+    let list = || {
+        send(
+            &srv,
+            "GET",
+            "acme.localhost",
+            "/api/media",
+            &c,
+            "text/plain",
+            b"",
+        )
+        .json()
+    };
+    assert_eq!(list()[0]["variants"], serde_json::json!([]));
+    // Published with the site: at its own address, the PNG re-encoded from its pixels alone
+    // (lossless, so the same pixels, and no metadata); its variants listed and served.
     root.run(&["build", "--queued"]).ok();
     let served = get(srv.port, "acme.localhost", file["url"].as_str().unwrap());
     assert_eq!(served.status, 200);
-    assert_eq!(served.body, img);
     assert_eq!(served.header("content-type"), Some("image/png"));
+    assert_eq!(
+        image::load_from_memory(&served.body).unwrap().to_rgb8(),
+        image::load_from_memory(&img).unwrap().to_rgb8()
+    );
+    let variants = list()[0]["variants"].as_array().unwrap().clone();
+    let formats: Vec<(&str, u64)> = variants
+        .iter()
+        .map(|v| (v["format"].as_str().unwrap(), v["width"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(formats, [("webp", 64), ("png", 64)], "{variants:#?}");
+    for v in &variants {
+        let r = get(srv.port, "acme.localhost", v["url"].as_str().unwrap());
+        assert_eq!(r.status, 200, "{v}");
+        assert_eq!(
+            r.header("content-type").unwrap(),
+            format!("image/{}", v["format"].as_str().unwrap())
+        );
+    }
 
     let id = file["id"].as_i64().unwrap();
     let r = send(

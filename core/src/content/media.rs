@@ -3,6 +3,11 @@
 //! client sent — and listed in the tenant's `media_files` table. Identical uploads share one
 //! object. The object is written before its row (a crash leaves an unlisted object, never a
 //! row pointing at nothing), and removed after its row.
+//!
+//! An image's published variants (its widths in WebP and its own format) are made by the next
+//! build, not at upload: an upload answers at once whatever the photo's size, and the build
+//! that publishes the page does the work on all cores, once ever for identical files (see
+//! [`crate::images`]). A listing names the variants that exist so far.
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -43,6 +48,41 @@ pub struct MediaFile {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub created: String,
+    /// The variants made so far (by any build, of any tenant with the same file), where the
+    /// site serves them once a page that shows the image is published.
+    pub variants: Vec<VariantFile>,
+}
+
+/// One published variant of an image.
+#[derive(Clone, Debug, Serialize)]
+pub struct VariantFile {
+    /// `/_t8k/img/{key}.{ext}` on the tenant's hosts.
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: crate::images::Format,
+    pub bytes: u64,
+}
+
+/// The variants of `file` its original's index lists, narrowest first, WebP first.
+fn with_variants(store: &dyn Store, mut file: MediaFile) -> Result<MediaFile> {
+    let Some(index) = crate::images::read_index(store, &file.sha256)? else {
+        return Ok(file);
+    };
+    file.variants = index
+        .variants
+        .iter()
+        .map(|(key, m)| VariantFile {
+            url: crate::shared::url(&crate::images::shared_rel(key, m.format)),
+            width: m.width,
+            height: m.height,
+            format: m.format,
+            bytes: m.bytes,
+        })
+        .collect();
+    file.variants
+        .sort_by(|a, b| (a.format, a.width, &a.url).cmp(&(b.format, b.width, &b.url)));
+    Ok(file)
 }
 
 const COLUMNS: &str = "id, key, content_hash, bytes, mime, alt_text, width, height, created";
@@ -61,6 +101,7 @@ fn row(id: &TenantId) -> impl Fn(&rusqlite::Row) -> rusqlite::Result<MediaFile> 
             width: r.get(6)?,
             height: r.get(7)?,
             created: r.get(8)?,
+            variants: vec![],
         })
     }
 }
@@ -92,7 +133,9 @@ pub fn list(store: &dyn Store, id: &TenantId) -> Result<Vec<MediaFile>> {
             .query_map([], row(id))?
             .collect()
     };
-    read().map_err(db.err())
+    let files = read().map_err(db.err())?;
+    drop(db);
+    files.into_iter().map(|f| with_variants(store, f)).collect()
 }
 
 /// One media file and its bytes (for the admin's thumbnails before a build publishes it). A
@@ -138,7 +181,8 @@ pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, 
     {
         let db = SiteDb::open(store, id)?;
         if let Some(found) = find(&db.conn).map_err(db.err())? {
-            return Ok((found, false));
+            drop(db);
+            return Ok((with_variants(store, found)?, false));
         }
     }
     // A first refusal before any bytes are sent to the store; the check that holds under
@@ -171,7 +215,8 @@ pub fn add(store: &dyn Store, id: &TenantId, up: &Upload) -> Result<(MediaFile, 
     if inserted.is_err() && fresh {
         let _ = store.delete(&key);
     }
-    inserted
+    let (file, new) = inserted?;
+    Ok((with_variants(store, file)?, new))
 }
 
 /// Removes a media file's row, then its object.
