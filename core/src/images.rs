@@ -145,6 +145,27 @@ pub struct Made {
     pub sha256: String,
 }
 
+impl Index {
+    /// Adds what a build learnt of the original (its size and frames once decoded, a failure,
+    /// variants made).
+    pub fn merge(&mut self, learnt: &Index) {
+        if learnt.width > 0 {
+            (self.width, self.height, self.animated) =
+                (learnt.width, learnt.height, learnt.animated);
+        }
+        if learnt.failed.is_some() {
+            self.failed = learnt.failed.clone();
+        }
+        self.variants.extend(learnt.variants.clone());
+    }
+
+    /// The decode failure of this encoder version, if it had one (an older encoder's failure
+    /// is tried again).
+    pub fn failure(&self, encoder: &str) -> Option<&Failure> {
+        self.failed.as_ref().filter(|f| f.encoder == encoder)
+    }
+}
+
 pub fn read_index(store: &dyn Store, original_sha256: &str) -> Result<Option<Index>> {
     Ok(crate::cas::read_json::<Index>(store, &index_key(original_sha256)?)?.map(|(i, _)| i))
 }
@@ -154,13 +175,7 @@ pub fn read_index(store: &dyn Store, original_sha256: &str) -> Result<Option<Ind
 pub fn record(store: &dyn Store, original_sha256: &str, learnt: &Index) -> Result<()> {
     crate::cas::upsert_json::<Index, ()>(store, &index_key(original_sha256)?, |doc| {
         let before = doc.clone();
-        if learnt.width > 0 {
-            (doc.width, doc.height, doc.animated) = (learnt.width, learnt.height, learnt.animated);
-        }
-        if learnt.failed.is_some() {
-            doc.failed = learnt.failed.clone();
-        }
-        doc.variants.extend(learnt.variants.clone());
+        doc.merge(learnt);
         Ok((*doc != before).then_some(()))
     })?;
     Ok(())
