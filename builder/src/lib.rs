@@ -330,39 +330,23 @@ fn write_media(
         tenant: id.to_string(),
         source,
     };
-    let dir = layout::media_dir(id);
     for file in media {
-        let key = &file.key;
-        let bad = || {
+        let original = || t8k_core::content::media::original(inst.store(), id, &file.key);
+        let url = t8k_core::content::media::url_of(id, &file.key).ok_or_else(|| {
             terr(t8k_core::Error::Corrupt {
                 file: format!("db/{id}/site.db"),
-                message: format!("media key {key:?} is outside media/{id}/"),
+                message: format!("media key {:?} is outside media/{id}/", file.key),
             })
-        };
-        let k = t8k_core::key::Key::new(key).map_err(|_| bad())?;
-        let rel = k.strip_prefix(&dir).ok_or_else(bad)?;
-        let replacement = t8k_core::images::Format::of_mime(&file.mime).and_then(|format| {
-            images
-                .get(&format!("/media/{rel}"))?
-                .replaces_original(format)
-        });
+        })?;
+        let replacement = t8k_core::images::Format::of_mime(&file.mime)
+            .and_then(|format| images.get(&url)?.replaces_original(format));
         let bytes = match replacement {
-            Some(v) => shared.read(&v.rel).map_err(terr)?,
-            None => {
-                inst.store
-                    .get(&k)
-                    .map_err(|e| terr(e.into()))?
-                    .ok_or_else(|| {
-                        terr(t8k_core::Error::Corrupt {
-                            file: key.clone(),
-                            message: "the media file is listed but missing from the data root"
-                                .into(),
-                        })
-                    })?
-                    .bytes
-            }
-        };
-        sink.write(&format!("media/{rel}"), &bytes)?;
+            Some(v) => shared.read(&v.rel),
+            None => original(),
+        }
+        .map_err(terr)?;
+        let rel = url.trim_start_matches('/');
+        sink.write(rel, &bytes)?;
     }
     Ok(())
 }

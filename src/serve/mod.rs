@@ -231,25 +231,31 @@ async fn handle(
 /// A shared object (`/_t8k/assets/…`, `/_t8k/img/…`), the same on every host: from the
 /// builds' `_shared/` folder or the bundle store's `sites/_shared/`.
 async fn from_shared(state: &ServeState, rel: &str, headers: &HeaderMap, head: bool) -> Response {
-    let bytes = match &state.source {
-        Source::Builds(out) => tokio::fs::read(out.join(t8k_core::shared::SITE).join(rel))
+    let found = match &state.source {
+        Source::Builds(out) => Ok(tokio::fs::read(out.join(t8k_core::shared::SITE).join(rel))
             .await
-            .ok(),
+            .ok()),
         Source::Deploys { store, .. } => {
             let (store, rel) = (store.clone(), rel.to_owned());
-            tokio::task::spawn_blocking(move || {
-                let key = t8k_core::shared::key(&rel).ok()?;
-                store.get(&key).ok().flatten().map(|o| o.bytes)
+            tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, String> {
+                let key = t8k_core::shared::key(&rel).map_err(|e| e.to_string())?;
+                let object = store.get(&key).map_err(|e| e.to_string())?;
+                Ok(object.map(|o| o.bytes))
             })
             .await
-            .ok()
-            .flatten()
+            .unwrap_or_else(|e| Err(e.to_string()))
         }
     };
-    let path = format!("_t8k/{rel}");
-    match bytes {
-        Some(bytes) => file_response(StatusCode::OK, &path, bytes, headers, head),
-        None => html(StatusCode::NOT_FOUND, pages::not_found(), head),
+    match found {
+        Ok(Some(bytes)) => {
+            file_response(StatusCode::OK, &format!("_t8k/{rel}"), bytes, headers, head)
+        }
+        Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found(), head),
+        Err(e) => html(
+            StatusCode::BAD_GATEWAY,
+            pages::bad_request(&format!("the bundle store failed: {e}")),
+            head,
+        ),
     }
 }
 

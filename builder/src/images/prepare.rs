@@ -100,19 +100,10 @@ impl Job<'_> {
     /// Decodes the original and makes what `index` lacks; remembers what it learnt (a bad
     /// image included) in the original's index.
     fn process(&self, o: &Original, format: Format, index: &Index) -> Result<Index, BuildError> {
-        let key = t8k_core::Key::new(&o.key).map_err(|e| self.err(e))?;
-        let original = self
-            .store
-            .get(&key)
-            .map_err(|e| self.err(e.into()))?
-            .ok_or_else(|| {
-                self.err(t8k_core::Error::Corrupt {
-                    file: o.key.clone(),
-                    message: "the media file is listed but missing from the data root".into(),
-                })
-            })?;
+        let original = t8k_core::content::media::original(self.store, self.tenant, &o.key)
+            .map_err(|e| self.err(e))?;
         let learnt = self
-            .make(o, &original.bytes, format, index)?
+            .make(o, &original, format, index)?
             .unwrap_or_else(|message| Index {
                 failed: Some(images::Failure {
                     encoder: codec::ENCODER.into(),

@@ -152,16 +152,25 @@ pub fn read(store: &dyn Store, id: &TenantId, media_id: i64) -> Result<(MediaFil
         .optional()
         .map_err(db.err())?
         .ok_or(Error::NoSuchMedia(media_id))?;
-    let key = Key::new(&file.key)?;
-    let missing = || Error::Corrupt {
-        file: file.key.clone(),
-        message: "the media file is listed but missing from the data root".into(),
+    let bytes = original(store, id, &file.key)?;
+    Ok((file, bytes))
+}
+
+/// The stored bytes behind a media key the table lists. A key outside the tenant's media
+/// folder (a tampered database) is refused, never followed.
+pub fn original(store: &dyn Store, id: &TenantId, key: &str) -> Result<Vec<u8>> {
+    let missing = |why: &str| Error::Corrupt {
+        file: key.to_owned(),
+        message: format!("the media file is listed but {why}"),
     };
-    if key.strip_prefix(&layout::media_dir(id)).is_none() {
-        return Err(missing());
+    let k = Key::new(key).map_err(|_| missing("its key is not a valid key"))?;
+    if k.strip_prefix(&layout::media_dir(id)).is_none() {
+        return Err(missing(&format!("its key is outside media/{id}/")));
     }
-    let object = store.get(&key)?.ok_or_else(missing)?;
-    Ok((file, object.bytes))
+    Ok(store
+        .get(&k)?
+        .ok_or_else(|| missing("missing from the data root"))?
+        .bytes)
 }
 
 /// Stores an upload (or finds the identical one already stored). Returns the file and whether
