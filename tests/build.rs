@@ -4,9 +4,10 @@
 mod common;
 
 use std::collections::{BTreeSet, VecDeque};
-use std::path::Path;
 
-use common::{Root, bundle_files as files, eventually, link_target as target, links, write_files};
+use common::{
+    Root, bundle_files as files, copy_dir, eventually, link_target as target, links, write_files,
+};
 
 fn fixture() -> Root {
     let root = Root::new();
@@ -324,18 +325,6 @@ fn changed_skips_untouched_tenants_and_rebuilds_touched_ones() {
     );
     let second = build(&root, &["--changed", "--themes", t]);
     assert_eq!(second["tenants"].as_u64(), Some(1), "{second}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 #[test]

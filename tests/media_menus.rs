@@ -383,15 +383,5 @@ fn uploads_are_sniffed_decoded_keyed_by_hash_and_published() {
     );
     assert_eq!(r.status, 204);
     assert!(!root.file(file["key"].as_str().unwrap()).exists());
-    let listed = send(
-        &srv,
-        "GET",
-        "acme.localhost",
-        "/api/media",
-        &c,
-        "text/plain",
-        b"",
-    )
-    .json();
-    assert_eq!(listed, serde_json::json!([]));
+    assert_eq!(list(), serde_json::json!([]));
 }

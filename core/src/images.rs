@@ -21,6 +21,19 @@ use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::store::{Condition, Store};
 
+/// Images wider or taller than this are never decoded: uploads refuse them, builds report
+/// them (a 16k × 16k RGBA image is 1 GiB decoded).
+pub const MAX_SIDE: u32 = 12_000;
+
+/// Decoding limits: at most [`MAX_SIDE`] pixels a side and `max_alloc` bytes of memory.
+pub fn decode_limits(max_alloc: u64) -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(max_alloc);
+    limits
+}
+
 /// A variant's encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

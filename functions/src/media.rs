@@ -24,8 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::guard::Editor;
 use crate::state::{Shared, blocking};
 
-/// Images wider or taller than this are refused (a 16k × 16k RGBA image is 1 GiB decoded).
-const MAX_SIDE: u32 = 12_000;
+use t8k_core::images::MAX_SIDE;
 const MAX_DECODED: u64 = 256 * 1024 * 1024;
 
 #[derive(serde::Deserialize)]
@@ -60,11 +59,7 @@ pub struct Probed {
 }
 
 fn limits() -> Limits {
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODED);
-    limits
+    t8k_core::images::decode_limits(MAX_DECODED)
 }
 
 fn bad_image(ext: &str, e: image::ImageError) -> ApiError {

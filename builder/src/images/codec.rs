@@ -18,8 +18,7 @@ use t8k_core::images::Format;
 /// Changes whenever a variant's bytes would: part of every variant key.
 pub const ENCODER: &str = "t8k-images-1 libwebp(webp-0.3) jpeg-encoder-0.7 png-fast lanczos3";
 
-/// Images wider or taller than this are not decoded (uploads refuse them already).
-pub const MAX_SIDE: u32 = 12_000;
+pub use t8k_core::images::MAX_SIDE;
 /// The most memory one decode may take (12,000 × 12,000 RGB is 412 MiB).
 const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
@@ -55,11 +54,7 @@ fn swaps_sides(o: Orientation) -> bool {
 }
 
 fn limits() -> Limits {
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
-    limits
+    t8k_core::images::decode_limits(MAX_ALLOC)
 }
 
 /// Decodes an original fully (a truncated file fails here). An animated image is not decoded
