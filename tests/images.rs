@@ -309,4 +309,39 @@ fn images_are_published_responsive_upright_and_without_metadata_once_ever() {
     // Usage shows the variants apart from the quota-counted originals.
     let usage = root.run(&["--json", "tenant", "usage", "acme"]).ok().json();
     assert!(usage["variants_bytes"].as_u64().unwrap() > 0, "{usage:#}");
+
+    // A variant lost from the data root (swept, or removed by hand) is made again.
+    let lost = files_under(&root.file("images"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "webp"))
+        .unwrap();
+    std::fs::remove_file(&lost).unwrap();
+    std::fs::remove_dir_all(root.file("build/_shared")).unwrap();
+    let remade = build(&root, "acme");
+    assert_eq!(remade["images"]["processed"], 1, "{remade:#}");
+    assert!(lost.is_file());
+
+    // gc sweeps an original's variants only once no tenant has it.
+    let gc = |root: &Root| {
+        root.run(&["--json", "gc", "--keep", "1", "--grace", "0s"])
+            .ok()
+            .json()["images"]
+            .clone()
+    };
+    assert_eq!(gc(&root)["originals"], 0);
+    root.run(&["tenant", "delete", "acme", "--yes"]).ok();
+    assert_eq!(gc(&root)["originals"], 0, "bobs still has every photo");
+    root.run(&["tenant", "delete", "bobs", "--yes"]).ok();
+    let swept = gc(&root);
+    assert_eq!(swept["originals"], 6, "{swept:#}");
+    assert!(files_under(&root.file("images")).is_empty());
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect()
 }

@@ -200,6 +200,51 @@ pub fn put_variant(store: &dyn Store, key: &str, format: Format, bytes: &[u8]) -
     Ok(())
 }
 
+/// What [`sweep`] removed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SweepReport {
+    /// Originals no tenant's media lists any more, whose index and variants were deleted.
+    pub originals: usize,
+    pub variants: usize,
+    pub bytes: u64,
+    /// Indexes kept: an original some tenant lists, or written within the grace period.
+    pub kept: usize,
+}
+
+/// Deletes the variants and index of every original that no tenant lists (`in_use`: the
+/// SHA-256s of every tenant's media) and whose index is older than `grace_secs` — a build may
+/// be making variants of an upload newer than the listing. Variants go before their index, so
+/// a crash leaves an index whose missing variants the next build makes again.
+pub fn sweep(
+    store: &dyn Store,
+    in_use: &std::collections::HashSet<String>,
+    grace_secs: i64,
+) -> Result<SweepReport> {
+    let root = Key::new("images/index")?;
+    let now = crate::timefmt::now().unix_timestamp();
+    let mut report = SweepReport::default();
+    for e in store.list(&root)? {
+        let Some(sha) = e.key.file_name().strip_suffix(".json") else {
+            continue;
+        };
+        let old = e.modified.is_some_and(|t| now - t >= grace_secs);
+        if in_use.contains(sha) || !old || check_hex(sha).is_err() {
+            report.kept += 1;
+            continue;
+        }
+        if let Some(index) = read_index(store, sha)? {
+            for (key, made) in &index.variants {
+                store.delete(&object_key(key, made.format)?)?;
+                report.variants += 1;
+                report.bytes += made.bytes;
+            }
+        }
+        store.delete(&e.key)?;
+        report.originals += 1;
+    }
+    Ok(report)
+}
+
 /// Bytes of every variant made of these originals (for `t8k tenant usage`).
 pub fn variant_bytes<'a>(
     store: &dyn Store,

@@ -66,6 +66,17 @@ pub fn rollback(
     Ok(())
 }
 
+/// Sweeps the data root's image-variant cache of originals no tenant's media lists.
+fn sweep_images(inst: &Installation, grace: i64) -> Result<t8k_core::images::SweepReport> {
+    let mut in_use = std::collections::HashSet::new();
+    for entry in inst.list()?.iter() {
+        let id = entry.tenant_id()?;
+        let db = t8k_core::db::SiteDb::open_read_only(inst.store(), &id)?;
+        in_use.extend(db.media_files()?.into_iter().map(|m| m.sha256));
+    }
+    Ok(t8k_core::images::sweep(inst.store(), &in_use, grace)?)
+}
+
 /// Parses `90s`, `30m`, `1h`, `2d` (or plain seconds).
 fn parse_duration(s: &str) -> Result<i64> {
     let s = s.trim();
@@ -106,19 +117,26 @@ pub fn gc(inst: &Installation, keep: usize, grace: &str, to: &ToArgs, json: bool
             .collect::<Result<Vec<_>>>()?;
         Ok((reports, deploys::gc_shared(store, &names, grace)?))
     })?;
+    let images = sweep_images(inst, grace)?;
     let sites: Vec<_> = reports
         .iter()
         .map(|(n, r)| serde_json::json!({"tenant": n, "report": r}))
         .collect();
     output::emit(
         json,
-        &serde_json::json!({"sites": sites, "shared": shared}),
+        &serde_json::json!({"sites": sites, "shared": shared, "images": images}),
         || {
             let deleted: usize = reports.iter().map(|(_, r)| r.deleted_deploys.len()).sum();
             let objects: usize = reports.iter().map(|(_, r)| r.deleted_objects).sum();
             println!(
                 "Deleted {deleted} old deploys ({objects} objects) and {} shared objects no kept deploy uses; kept the newest {keep}, live ones and anything younger than the grace period.",
                 shared.deleted.len()
+            );
+            println!(
+                "Deleted the variants of {} images no tenant has any more ({} files, {}).",
+                images.originals,
+                images.variants,
+                t8k_core::quota::format_size(images.bytes)
             );
         },
     );

@@ -97,10 +97,15 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     })
 }
 
+/// Whether a GIF has a second frame (reading at most two, within the decode limits).
 fn frames_at_least_two(bytes: &[u8]) -> bool {
-    GifDecoder::new(Cursor::new(bytes))
-        .map(|d| d.into_frames().take(2).filter(Result::is_ok).count() >= 2)
-        .unwrap_or(false)
+    let Ok(mut decoder) = GifDecoder::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    if decoder.set_limits(limits()).is_err() {
+        return false;
+    }
+    decoder.into_frames().take(2).filter(Result::is_ok).count() >= 2
 }
 
 /// The unrotated image resized so that, once upright, it is `width` wide.

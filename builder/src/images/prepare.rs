@@ -82,19 +82,38 @@ impl Job<'_> {
 
     /// Reads the original's index and, if its variants are not all known (and it is neither
     /// animated nor known to be undecodable), makes them.
+    ///
+    /// A variant the index lists but the store lost (swept by `t8k gc` while this build
+    /// read the index, or removed by hand) is made again.
     fn prepare(&self, o: &Original, format: Format) -> Result<Prepared, BuildError> {
         let mut index = images::read_index(self.store, &o.sha256)
             .map_err(|e| self.err(e))?
             .unwrap_or_default();
-        let settled = index.failure(codec::ENCODER).is_some()
-            || index.animated
-            || (index.width > 0 && shown(&index, &o.sha256, format, self.settings).is_some());
-        if settled {
-            return self.show(o, format, &index, Work::Reused);
+        let mut work = Work::Reused;
+        loop {
+            let settled = index.failure(codec::ENCODER).is_some()
+                || index.animated
+                || (index.width > 0 && shown(&index, &o.sha256, format, self.settings).is_some());
+            if !settled {
+                let learnt = self.process(o, format, &index)?;
+                index.merge(&learnt);
+                work = Work::Processed;
+            }
+            match self.show(o, format, &index, work)? {
+                Ok(prepared) => return Ok(prepared),
+                // Made in this pass and gone already: something removes them as they are made.
+                Err(lost) if work == Work::Processed => {
+                    return Err(self.err(t8k_core::Error::Corrupt {
+                        file: lost,
+                        message: "an image variant vanished from the data root as it was made"
+                            .into(),
+                    }));
+                }
+                Err(lost) => {
+                    index.variants.retain(|key, _| !lost.contains(key.as_str()));
+                }
+            }
         }
-        let learnt = self.process(o, format, &index)?;
-        index.merge(&learnt);
-        self.show(o, format, &index, Work::Processed)
     }
 
     /// Decodes the original and makes what `index` lacks; remembers what it learnt (a bad
@@ -122,27 +141,31 @@ impl Job<'_> {
         format: Format,
         index: &Index,
         work: Work,
-    ) -> Result<Prepared, BuildError> {
+    ) -> Result<Result<Prepared, String>, BuildError> {
         let as_is = |size, why| Image {
             alt: o.alt.clone(),
             shown: Shown::AsIs { size, why },
         };
         if let Some(f) = index.failure(codec::ENCODER) {
             let image = as_is(None, Some(f.message.clone()));
-            return Ok(Prepared(image, Work::Failed, vec![]));
+            return Ok(Ok(Prepared(image, Work::Failed, vec![])));
         }
         if index.animated {
             let image = as_is(Some((index.width, index.height)), None);
-            return Ok(Prepared(image, work, vec![]));
+            return Ok(Ok(Prepared(image, work, vec![])));
         }
         let shown =
             shown(index, &o.sha256, format, self.settings).expect("every planned variant was made");
-        let objects = share(self.store, &shown, index, self.shared).map_err(|e| self.err(e))?;
+        let objects = match share(self.store, &shown, index, self.shared) {
+            Ok(objects) => objects,
+            Err(Shared::Lost(object)) => return Ok(Err(object)),
+            Err(Shared::Failed(e)) => return Err(self.err(e)),
+        };
         let image = Image {
             alt: o.alt.clone(),
             shown,
         };
-        Ok(Prepared(image, work, objects))
+        Ok(Ok(Prepared(image, work, objects)))
     }
 
     /// Decodes an original and makes the planned variants `known` lacks, storing each in the
@@ -218,12 +241,25 @@ impl Job<'_> {
 
 /// Puts every variant `shown` references into `shared` (a hard link or copy from a local data
 /// root, a download from a bucket) and lists them for the build record.
+/// Why a variant could not be shared.
+enum Shared {
+    /// The store has no object for it (its key in the data root).
+    Lost(String),
+    Failed(t8k_core::Error),
+}
+
+impl From<t8k_core::Error> for Shared {
+    fn from(e: t8k_core::Error) -> Shared {
+        Shared::Failed(e)
+    }
+}
+
 fn share(
     store: &dyn Store,
     shown: &Shown,
     index: &Index,
     shared: &SharedDir,
-) -> Result<Vec<(String, ObjectInfo)>, t8k_core::Error> {
+) -> Result<Vec<(String, ObjectInfo)>, Shared> {
     let Shown::Responsive {
         webp,
         fallback,
@@ -239,10 +275,10 @@ fn share(
             match store.local_path(&object).filter(|p| p.is_file()) {
                 Some(path) => shared.link_or_copy(&v.rel, &path)?,
                 None => {
-                    let bytes = store.get(&object)?.ok_or_else(|| t8k_core::Error::Corrupt {
-                        file: object.to_string(),
-                        message: "an image variant its index lists is missing; delete the index (images/index/…) to make it again".into(),
-                    })?;
+                    let bytes = store
+                        .get(&object)
+                        .map_err(t8k_core::Error::from)?
+                        .ok_or_else(|| Shared::Lost(object.to_string()))?;
                     shared.put(&v.rel, &bytes.bytes)?;
                 }
             }
