@@ -212,7 +212,9 @@ pub enum Command {
         #[command(flatten)]
         to: ToArgs,
     },
-    /// Delete old deploys: keeps the newest N, the live one, and any younger than --grace.
+    /// Delete old deploys: keeps the newest N, the live one, and any younger than --grace;
+    /// then the shared objects (theme assets, image variants) no kept deploy lists, and the
+    /// cached variants of images no tenant has any more.
     Gc {
         /// Deploys to keep per tenant, newest first.
         #[arg(long, default_value_t = 5)]
