@@ -63,6 +63,18 @@ impl Format {
         }
     }
 
+    /// The media formats t8k accepts, from the format sniffed from a file's bytes (uploads,
+    /// imports); `None` for every other kind of image.
+    pub fn of_image_format(f: image::ImageFormat) -> Option<Format> {
+        match f {
+            image::ImageFormat::Png => Some(Format::Png),
+            image::ImageFormat::Jpeg => Some(Format::Jpeg),
+            image::ImageFormat::Gif => Some(Format::Gif),
+            image::ImageFormat::WebP => Some(Format::Webp),
+            _ => None,
+        }
+    }
+
     /// The format of an upload's MIME type (the media table's `mime`).
     pub fn of_mime(mime: &str) -> Option<Format> {
         [Format::Webp, Format::Jpeg, Format::Png, Format::Gif]

@@ -77,13 +77,9 @@ fn bad_image(ext: &str, e: image::ImageError) -> ApiError {
 pub fn probe(bytes: &[u8]) -> ApiResult<Probed> {
     let format = image::guess_format(bytes)
         .map_err(|_| unsupported("the upload is not an image t8k recognises"))?;
-    let (mime, ext) = match format {
-        ImageFormat::Png => ("image/png", "png"),
-        ImageFormat::Jpeg => ("image/jpeg", "jpg"),
-        ImageFormat::Gif => ("image/gif", "gif"),
-        ImageFormat::WebP => ("image/webp", "webp"),
-        other => return Err(unsupported(&format!("{other:?} images are not accepted"))),
-    };
+    let accepted = t8k_core::images::Format::of_image_format(format)
+        .ok_or_else(|| unsupported(&format!("{format:?} images are not accepted")))?;
+    let (mime, ext) = (accepted.mime(), accepted.ext());
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let decoder = reader.into_decoder().map_err(|e| bad_image(ext, e))?;

@@ -104,13 +104,8 @@ fn sniff(bytes: &[u8]) -> Option<Sniffed> {
         return Some(("application/pdf", "pdf", None));
     }
     let format = image::guess_format(bytes).ok()?;
-    let (mime, ext) = match format {
-        image::ImageFormat::Png => ("image/png", "png"),
-        image::ImageFormat::Jpeg => ("image/jpeg", "jpg"),
-        image::ImageFormat::Gif => ("image/gif", "gif"),
-        image::ImageFormat::WebP => ("image/webp", "webp"),
-        _ => return None,
-    };
+    let accepted = crate::images::Format::of_image_format(format)?;
+    let (mime, ext) = (accepted.mime(), accepted.ext());
     let dims = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
         .into_dimensions()
         .ok()?;
