@@ -2,6 +2,8 @@
 //! collect old deploys — never the live one, never one younger than a grace period (a CDN may
 //! still be fetching from it), always keeping the newest N.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use t8k_core::store::Store;
 
@@ -16,8 +18,11 @@ pub struct DeployInfo {
     pub live: bool,
 }
 
-/// Every deploy of a tenant, oldest first.
-pub fn list(store: &dyn Store, site: &SiteId) -> Result<Vec<DeployInfo>, t8k_core::Error> {
+/// Every deploy manifest of a site, oldest first, and which deploy is live.
+fn manifests(
+    store: &dyn Store,
+    site: &SiteId,
+) -> Result<(Option<String>, Vec<Manifest>), t8k_core::Error> {
     let live = read_live(store, site)?.map(|l| l.deploy);
     let prefix = site.key("_deploys")?;
     let mut out = vec![];
@@ -25,19 +30,25 @@ pub fn list(store: &dyn Store, site: &SiteId) -> Result<Vec<DeployInfo>, t8k_cor
         let Some(name) = e.key.file_name().strip_suffix(".json") else {
             continue;
         };
-        let Some(m) = read_manifest(store, site, name)? else {
-            continue;
-        };
-        out.push(DeployInfo {
-            live: live.as_deref() == Some(name),
+        out.extend(read_manifest(store, site, name)?);
+    }
+    out.sort_by(|a, b| a.deploy.cmp(&b.deploy));
+    Ok((live, out))
+}
+
+/// Every deploy of a tenant, oldest first.
+pub fn list(store: &dyn Store, site: &SiteId) -> Result<Vec<DeployInfo>, t8k_core::Error> {
+    let (live, all) = manifests(store, site)?;
+    Ok(all
+        .into_iter()
+        .map(|m| DeployInfo {
+            live: live.as_deref() == Some(m.deploy.as_str()),
             deploy: m.deploy,
             created: m.created,
             objects: m.objects.len(),
             bytes: m.bytes,
-        });
-    }
-    out.sort_by(|a, b| a.deploy.cmp(&b.deploy));
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Makes `deploy` (default: the one before the live one) live again.
@@ -86,36 +97,34 @@ pub struct GcReport {
 }
 
 /// Deletes a tenant's deploys beyond the newest `keep`, except the live one and any created
-/// less than `grace_secs` ago.
+/// less than `grace_secs` ago. The shared objects the kept deploys list are added to
+/// `in_use`, for [`gc_shared`].
 pub fn gc(
     store: &dyn Store,
     site: &SiteId,
     keep: usize,
     grace_secs: i64,
+    in_use: &mut HashSet<String>,
 ) -> Result<GcReport, t8k_core::Error> {
-    let all = list(store, site)?;
+    let (live, all) = manifests(store, site)?;
     let now = t8k_core::timefmt::now().unix_timestamp();
     let mut report = GcReport::default();
-    let newest: Vec<&str> = all
-        .iter()
-        .rev()
-        .take(keep)
-        .map(|d| d.deploy.as_str())
-        .collect();
-    for d in &all {
+    let newest = all.len().saturating_sub(keep);
+    for (i, m) in all.into_iter().enumerate() {
         let young =
-            crate::dates::parse(&d.created).is_some_and(|t| now - t.unix_timestamp() < grace_secs);
-        if d.live || young || newest.contains(&d.deploy.as_str()) {
+            crate::dates::parse(&m.created).is_some_and(|t| now - t.unix_timestamp() < grace_secs);
+        if live.as_deref() == Some(m.deploy.as_str()) || young || i >= newest {
             report.kept += 1;
+            in_use.extend(m.shared.into_keys());
             continue;
         }
-        let prefix = site.key(&d.deploy)?;
+        let prefix = site.key(&m.deploy)?;
         for e in store.list(&prefix)? {
             store.delete(&e.key)?;
             report.deleted_objects += 1;
         }
-        store.delete(&manifest_key(site, &d.deploy)?)?;
-        report.deleted_deploys.push(d.deploy.clone());
+        store.delete(&manifest_key(site, &m.deploy)?)?;
+        report.deleted_deploys.push(m.deploy);
     }
     Ok(report)
 }
@@ -127,22 +136,14 @@ pub struct SharedGcReport {
     pub deleted: Vec<String>,
 }
 
-/// Deletes the shared objects (`sites/_shared/…`) that no deploy of `sites` lists and that are
-/// older than `grace_secs` — a publish uploads its shared objects before it writes the
-/// manifest that lists them. Run it after [`gc`] of every site.
+/// Deletes the shared objects (`sites/_shared/…`) that no kept deploy lists (`in_use`, from
+/// [`gc`] of every site) and that are older than `grace_secs` — a publish uploads its shared
+/// objects before it writes the manifest that lists them.
 pub fn gc_shared(
     store: &dyn Store,
-    sites: &[SiteId],
+    in_use: &HashSet<String>,
     grace_secs: i64,
 ) -> Result<SharedGcReport, t8k_core::Error> {
-    let mut used = std::collections::HashSet::new();
-    for site in sites {
-        for d in list(store, site)? {
-            if let Some(m) = read_manifest(store, site, &d.deploy)? {
-                used.extend(m.shared.into_keys());
-            }
-        }
-    }
     let now = t8k_core::timefmt::now().unix_timestamp();
     let root = t8k_core::shared::root();
     let mut report = SharedGcReport::default();
@@ -152,7 +153,7 @@ pub fn gc_shared(
         };
         // An object whose age the store does not tell is kept: it may be in flight.
         let old = e.modified.is_some_and(|t| now - t >= grace_secs);
-        if used.contains(rel) || !old {
+        if in_use.contains(rel) || !old {
             report.kept += 1;
             continue;
         }

@@ -111,11 +111,17 @@ pub fn gc(inst: &Installation, keep: usize, grace: &str, to: &ToArgs, json: bool
         .collect::<Result<Vec<_>>>()?;
     names.push(SiteId::Main);
     let (reports, shared) = with_target(inst, to, |store| {
+        let mut in_use = std::collections::HashSet::new();
         let reports = names
             .iter()
-            .map(|n| Ok((n.to_string(), deploys::gc(store, n, keep, grace)?)))
+            .map(|n| {
+                Ok((
+                    n.to_string(),
+                    deploys::gc(store, n, keep, grace, &mut in_use)?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok((reports, deploys::gc_shared(store, &names, grace)?))
+        Ok((reports, deploys::gc_shared(store, &in_use, grace)?))
     })?;
     let images = sweep_images(inst, grace)?;
     let sites: Vec<_> = reports
