@@ -42,9 +42,6 @@ pub struct Record {
     /// What the build did with images.
     #[serde(default)]
     pub images: Counts,
-    /// What the site's authors should fix (images without alt text, undecodable files).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
 }
 
 impl Record {

@@ -292,7 +292,6 @@ fn try_build_tenant(
         built: Some(t8k_core::timefmt::now_rfc3339()),
         shared: objects,
         images: images.counts,
-        warnings: warnings.clone(),
     };
     rec.write(&record).map_err(|source| BuildError::Io {
         path: record.display().to_string(),
@@ -341,7 +340,7 @@ fn write_media(
         let replacement = t8k_core::images::Format::of_mime(&file.mime)
             .and_then(|format| images.get(&url)?.replaces_original(format));
         let bytes = match replacement {
-            Some(v) => shared.read(&v.rel),
+            Some(v) => shared.read(&v.rel()),
             None => original(),
         }
         .map_err(terr)?;
@@ -389,7 +388,6 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             built: Some(t8k_core::timefmt::now_rfc3339()),
             shared: objects,
             images: Default::default(),
-            warnings: vec![],
         }
         .write(&record)
         .map_err(|source| BuildError::Io {

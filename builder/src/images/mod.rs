@@ -78,8 +78,6 @@ pub use t8k_core::content::published::MediaRow as Original;
 pub struct Variant {
     /// Its cache key ([`images::variant_key`]).
     pub key: String,
-    /// `img/{key}.{ext}`: its shared object.
-    pub rel: String,
     pub width: u32,
     pub height: u32,
     pub format: Format,
@@ -87,7 +85,12 @@ pub struct Variant {
 
 impl Variant {
     pub fn url(&self) -> String {
-        shared::url(&self.rel)
+        shared::url(&self.rel())
+    }
+
+    /// `img/{key}.{ext}`: its shared object.
+    pub fn rel(&self) -> String {
+        t8k_core::images::shared_rel(&self.key, self.format)
     }
 }
 

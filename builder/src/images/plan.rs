@@ -66,7 +66,6 @@ pub(super) fn shown(index: &Index, sha: &str, original: Format, s: &Settings) ->
         let key = images::variant_key(sha, &p, codec::ENCODER);
         let made = index.variants.get(&key)?;
         Some(Variant {
-            rel: images::shared_rel(&key, p.format),
             width: made.width,
             height: made.height,
             format: p.format,

@@ -270,22 +270,23 @@ fn share(
     };
     let mut out = vec![];
     for v in webp.iter().chain(fallback).chain([social]) {
-        if !shared.has(&v.rel) {
+        let rel = v.rel();
+        if !shared.has(&rel) {
             let object = images::object_key(&v.key, v.format)?;
             match store.local_path(&object).filter(|p| p.is_file()) {
-                Some(path) => shared.link_or_copy(&v.rel, &path)?,
+                Some(path) => shared.link_or_copy(&rel, &path)?,
                 None => {
                     let bytes = store
                         .get(&object)
                         .map_err(t8k_core::Error::from)?
                         .ok_or_else(|| Shared::Lost(object.to_string()))?;
-                    shared.put(&v.rel, &bytes.bytes)?;
+                    shared.put(&rel, &bytes.bytes)?;
                 }
             }
         }
         let made = &index.variants[&v.key];
         out.push((
-            v.rel.clone(),
+            rel,
             ObjectInfo {
                 sha256: made.sha256.clone(),
                 size: made.bytes,
