@@ -32,18 +32,19 @@ fn stop(mut srv: Server) {
     assert!(srv.child.wait().unwrap().success());
 }
 
+/// A multi-tenant root with `acme` holding one imported page.
+fn acme_with_page(root: &Root, file: &str, title: &str, body: &str) {
+    root.init_multi(10);
+    root.create("acme").ok();
+    let page = format!("---\ntitle: {title}\n---\n{body}\n");
+    root.import_pages("acme", "pages", &[(file.to_owned(), page)]);
+}
+
 /// acme with something in every part: pages, a menu, a named user, an image, a visit rolled
 /// up into analytics. Returns the image's media id.
 fn full_tenant(root: &Root) -> String {
-    root.init_multi(10);
-    root.create("acme").ok();
-    let pages = [(
-        "about.md".to_owned(),
-        "---\ntitle: About us\n---\nWho we are, in full.\n".to_owned(),
-    )];
-    root.import_pages("acme", "pages", &pages);
-    let jo = root.dir.path().join("jo-password");
-    std::fs::write(&jo, "jo's long passphrase\n").unwrap();
+    acme_with_page(root, "about.md", "About us", "Who we are, in full.");
+    let jo = root.password_file();
     root.run(&[
         "user",
         "add",
@@ -193,7 +194,7 @@ fn a_tenant_restored_from_its_snapshot_is_the_tenant_that_was_backed_up() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
-    let jo = root.dir.path().join("jo-password");
+    let jo = root.password_file();
     root.run(&[
         "user",
         "verify",
@@ -282,13 +283,12 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn an_encrypted_repository_needs_its_passphrase_and_holds_no_plain_content() {
     let mut root = Root::new();
-    root.init_multi(10);
-    root.create("acme").ok();
-    let pages = [(
-        "secret.md".to_owned(),
-        "---\ntitle: Secret\n---\nThe sourdough starter is fed at dawn.\n".to_owned(),
-    )];
-    root.import_pages("acme", "pages", &pages);
+    acme_with_page(
+        &root,
+        "secret.md",
+        "Secret",
+        "The sourdough starter is fed at dawn.",
+    );
     let pass = root.dir.path().join("passphrase");
     std::fs::write(&pass, "a long backup passphrase\n").unwrap();
     let pass = pass.to_str().unwrap();
