@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod history;
 pub mod http;
 pub mod images;
+pub mod incremental;
 pub mod main_site;
 pub mod markdown;
 pub mod plan;
@@ -40,6 +41,7 @@ use t8k_core::tenant_config::TenantConfig;
 
 pub use error::BuildError;
 use fingerprint::Record;
+use incremental::Outputs;
 use shared_dir::SharedDir;
 use sink::DirSink;
 pub use theme::{Theme, Themes};
@@ -77,6 +79,9 @@ pub struct BuildRequest {
     /// Tenants to build; empty means every active tenant.
     pub tenants: Vec<String>,
     pub changed_only: bool,
+    /// Render every file into a fresh folder, even where an incremental build could keep
+    /// most of the last bundle ([`incremental`]).
+    pub full: bool,
     pub shard: Option<Shard>,
     /// Where bundles go: `{out}/{tenant}/` plus `{out}/{tenant}.build.json`.
     pub out: PathBuf,
@@ -100,6 +105,10 @@ pub struct Outcome {
     pub tenant: String,
     pub status: Status,
     pub pages: usize,
+    /// Files of the bundle rendered (or copied) by this build, and files the last build left
+    /// that it kept: a small `written` is an incremental build.
+    pub written: usize,
+    pub kept: usize,
     /// Images processed (decoded, variants made), reused (every variant known) and failed.
     pub images: images::Counts,
     /// What the site's authors should fix; the build went on.
@@ -115,6 +124,8 @@ impl Outcome {
             tenant: tenant.to_owned(),
             status,
             pages: 0,
+            written: 0,
+            kept: 0,
             images: Default::default(),
             warnings: vec![],
             error: None,
@@ -136,6 +147,9 @@ pub struct Summary {
     pub skipped: usize,
     pub failed: usize,
     pub pages: usize,
+    /// Files rendered, and files kept from the last build (see [`Outcome`]).
+    pub written: usize,
+    pub kept: usize,
     pub images: images::Counts,
     /// Every built site's warnings, each naming its tenant.
     pub warnings: Vec<String>,
@@ -189,16 +203,25 @@ fn record_path(out: &Path, name: &str) -> PathBuf {
     out.join(format!("{name}.build.json"))
 }
 
+/// How one tenant is built.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mode {
+    /// Skip a tenant whose source fingerprint is unchanged.
+    pub changed_only: bool,
+    /// Never incremental.
+    pub full: bool,
+}
+
 /// Builds one tenant (or skips it); never panics on bad content, reports it.
 pub fn build_tenant(
     inst: &Installation,
     themes: &Themes,
     id: &TenantId,
     out: &Path,
-    changed_only: bool,
+    mode: Mode,
 ) -> Outcome {
     let started = std::time::Instant::now();
-    let outcome = try_build_tenant(inst, themes, id, out, changed_only)
+    let outcome = try_build_tenant(inst, themes, id, out, mode)
         .unwrap_or_else(|e| Outcome::failed(id.as_str(), e));
     remember(out, outcome, started)
 }
@@ -236,7 +259,7 @@ fn try_build_tenant(
     themes: &Themes,
     id: &TenantId,
     out: &Path,
-    changed_only: bool,
+    mode: Mode,
 ) -> Result<Outcome, BuildError> {
     let terr = |source| BuildError::Tenant {
         tenant: id.to_string(),
@@ -261,7 +284,8 @@ fn try_build_tenant(
     let record = record_path(out, id.as_str());
     let bundle = out.join(id.as_str());
     let shared = SharedDir::in_out(out);
-    if changed_only && unchanged(&bundle, &record, &fp, &shared) {
+    let _lock = lock(out, id.as_str())?;
+    if mode.changed_only && unchanged(&bundle, &record, &fp, &shared) {
         return Ok(Outcome::new(id.as_str(), Status::Skipped));
     }
     let site = site::load(&db, id, config)?;
@@ -270,19 +294,50 @@ fn try_build_tenant(
     let images = images::prepare(inst.store(), id, &media, &theme.meta.images, &shared)?;
     let mut objects = theme.share(&shared).map_err(terr)?;
     objects.extend(images.shared.clone());
-    let sink = DirSink::new(bundle)?;
     let render = render::TenantRender::new(&theme, &site, &images);
-    let written = render
-        .write_all(&sink)
-        .and_then(|n| write_media(inst, id, &media, &images, &shared, &sink).map(|()| n));
-    let pages = match written {
-        Ok(n) => n,
-        Err(e) => {
-            sink.abandon();
-            return Err(e);
+    let manifest = incremental::manifest_path(out, id.as_str());
+    let previous = match mode.full {
+        true => None,
+        false => {
+            incremental::Manifest::read(&manifest, &bundle).filter(|m| m.site == render.site_key)
         }
     };
-    sink.commit()?;
+    let write = |outputs: &Outputs| {
+        let pages = render.write_all(outputs)?;
+        write_media(inst, id, &media, &images, &shared, outputs)?;
+        Ok(pages)
+    };
+    let (pages, files) = match &previous {
+        // Most of the bundle stays: render what changed, then put it in place.
+        Some(previous) => {
+            let changed = sink::MemSink::default();
+            let outputs = Outputs::new(&changed, Some(previous));
+            let pages = write(&outputs)?;
+            let files = outputs.finish(render.site_key.clone());
+            incremental::Manifest::remove(&manifest)?;
+            let scratch = out.join(format!(".{id}.incoming"));
+            incremental::apply(&bundle, &scratch, changed, previous, &files.0)?;
+            (pages, files)
+        }
+        // A new site, or one where every page changes: a fresh folder swapped in whole.
+        None => {
+            let sink = DirSink::new(bundle)?;
+            let outputs = Outputs::new(&sink, None);
+            let pages = match write(&outputs) {
+                Ok(n) => n,
+                Err(e) => {
+                    sink.abandon();
+                    return Err(e);
+                }
+            };
+            let files = outputs.finish(render.site_key.clone());
+            incremental::Manifest::remove(&manifest)?;
+            sink.commit()?;
+            (pages, files)
+        }
+    };
+    let (now, written, kept) = files;
+    now.write(&manifest)?;
     let warnings = render.take_warnings();
     let rec = Record {
         fingerprint: fp,
@@ -299,10 +354,26 @@ fn try_build_tenant(
     })?;
     Ok(Outcome {
         pages,
+        written,
+        kept,
         images: images.counts,
         warnings,
         ..Outcome::new(id.as_str(), Status::Built)
     })
+}
+
+/// Holds `{out}/.{name}.lock` while a site's bundle is built: two builds of one site into one
+/// folder (`t8k serve --watch` and a `t8k build`, two workers) take turns.
+fn lock(out: &Path, name: &str) -> Result<std::fs::File, BuildError> {
+    let path = out.join(format!(".{name}.lock"));
+    let io = |source| BuildError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(out).map_err(io)?;
+    let file = std::fs::File::create(&path).map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
 }
 
 /// Whether a bundle is already what `fp` would build: its record says so and every shared
@@ -323,7 +394,7 @@ fn write_media(
     media: &[images::Original],
     images: &images::ImageSet,
     shared: &SharedDir,
-    sink: &dyn sink::Sink,
+    out: &Outputs,
 ) -> Result<(), BuildError> {
     let terr = |source| BuildError::Tenant {
         tenant: id.to_string(),
@@ -339,13 +410,18 @@ fn write_media(
         })?;
         let replacement = t8k_core::images::Format::of_mime(&file.mime)
             .and_then(|format| images.get(&url)?.replaces_original(format));
-        let bytes = match replacement {
-            Some(v) => shared.read(&v.rel()),
-            None => original(),
-        }
-        .map_err(terr)?;
-        let rel = url.trim_start_matches('/');
-        sink.write(rel, &bytes)?;
+        // Both sources are content-addressed: their names are their keys.
+        let key = incremental::Inputs::new("", "media")
+            .str(&file.key)
+            .opt(replacement.map(|v| v.key.as_str()))
+            .finish();
+        out.keyed(url.trim_start_matches('/'), key, || {
+            match replacement {
+                Some(v) => shared.read(&v.rel()),
+                None => original(),
+            }
+            .map_err(terr)
+        })?;
     }
     Ok(())
 }
@@ -417,7 +493,11 @@ pub fn build(
     let mut outcomes: Vec<Outcome> = tenants
         .par_iter()
         .map(|id| {
-            let o = build_tenant(inst, themes, id, &req.out, req.changed_only);
+            let mode = Mode {
+                changed_only: req.changed_only,
+                full: req.full,
+            };
+            let o = build_tenant(inst, themes, id, &req.out, mode);
             progress(&o);
             o
         })
@@ -430,6 +510,8 @@ pub fn build(
     let seconds = started.elapsed().as_secs_f64();
     let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
     let pages: usize = outcomes.iter().map(|o| o.pages).sum();
+    let written = outcomes.iter().map(|o| o.written).sum();
+    let kept = outcomes.iter().map(|o| o.kept).sum();
     let mut images = images::Counts::default();
     for o in &outcomes {
         images += o.images;
@@ -448,6 +530,8 @@ pub fn build(
         skipped: count(Status::Skipped),
         failed: count(Status::Failed),
         pages,
+        written,
+        kept,
         images,
         warnings,
         seconds,

@@ -426,6 +426,7 @@ pub fn publish(
     let build_req = crate::BuildRequest {
         tenants: req.tenants.clone(),
         changed_only: false,
+        full: false,
         shard: req.shard,
         out: req.bundles.clone(),
         include_main: false,

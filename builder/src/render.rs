@@ -14,8 +14,8 @@ pub use listings::redirect_target;
 use crate::dates;
 use crate::error::{BuildError, chain};
 use crate::images::{ImageSet, Shown};
+use crate::incremental::{Inputs, Key, Outputs};
 use crate::markdown::{self, Ids, TocEntry, escape};
-use crate::sink::Sink;
 use crate::site::{MenuItem, PageData, SiteData, url_of};
 use crate::structure::Structure;
 use crate::theme::Theme;
@@ -219,6 +219,9 @@ pub struct TenantRender<'a> {
     /// The URLs pages are at: nothing generated (listings, terms, aliases) overwrites one.
     page_urls: std::collections::HashSet<String>,
     base: tera::Context,
+    /// What every file of the site is made from (the builder, the theme, the tenant's
+    /// settings, the site-wide context, the images): part of every file's key.
+    pub site_key: Key,
     site_url: String,
     allow_raw_html: bool,
 }
@@ -257,9 +260,16 @@ impl<'a> TenantRender<'a> {
                 .map(|p| summary(p, &cfg.home_slug))
                 .collect(),
         };
+        let allow_raw_html = markdown::allows_raw_html(cfg);
+        let site_key = Inputs::new(&theme.fingerprint, "site")
+            .json(&ctx)
+            .json(cfg)
+            .json(&site.settings)
+            .num(i64::from(allow_raw_html))
+            .str(&images.digest())
+            .finish();
         let mut base = tera::Context::new();
         base.insert("site", &ctx);
-        let allow_raw_html = markdown::allows_raw_html(cfg);
         TenantRender {
             theme,
             site,
@@ -272,6 +282,7 @@ impl<'a> TenantRender<'a> {
                 .map(|p| url_of(&p.slug, &cfg.home_slug))
                 .collect(),
             base,
+            site_key,
             site_url: cfg.site_url.trim_end_matches('/').to_owned(),
             allow_raw_html,
         }
@@ -397,32 +408,60 @@ impl<'a> TenantRender<'a> {
         }
     }
 
+    /// The key of page `i`: everything [`Self::page_ctx`] reads — the page's row and panes, the
+    /// pages above it, its terms, the pages it lists — on top of the site's key.
+    fn page_key(&self, i: usize) -> Key {
+        let p = &self.site.pages[i];
+        let mut h = Inputs::new(&self.site_key, "page");
+        h.num(p.id)
+            .str(&p.slug)
+            .str(p.kind.as_str())
+            .str(&p.title)
+            .str(&p.description)
+            .opt(p.date.as_deref())
+            .str(&p.created)
+            .str(&p.changed)
+            .num(p.weight)
+            .opt(p.social_image.as_deref())
+            .opt(p.menu.as_deref())
+            .json(&p.aliases)
+            .json(&p.taxonomies)
+            .json(&p.panes)
+            .json(&self.taxonomy_links(p));
+        for &a in &self.structure.crumbs[i] {
+            h.str(&self.site.pages[a].title)
+                .str(&self.site.pages[a].slug);
+        }
+        let children: Vec<Summary> = self.children(i).collect();
+        h.json(&children).finish()
+    }
+
     fn main_menu(&self) -> Vec<MenuItem> {
         self.site.menus.get("main").cloned().unwrap_or_default()
     }
 
     /// Renders and writes every file of the bundle; returns the number of HTML pages.
-    pub fn write_all(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
+    pub fn write_all(&self, out: &Outputs) -> Result<usize, BuildError> {
         let pages = &self.site.pages;
         let section_pages: usize = (0..pages.len())
             .into_par_iter()
             .map(|i| {
                 let home = &self.site.config.home_slug;
                 if pages[i].kind == Kind::Section && pages[i].slug != *home {
-                    return self.write_section(sink, i);
+                    return self.write_section(out, i);
                 }
-                let ctx = self.page_ctx(i);
-                let bytes = self.render("page.html", &pages[i].slug, |c| c.insert("page", &ctx))?;
-                sink.write(
-                    &format!("{}index.html", ctx.url.trim_start_matches('/')),
-                    &bytes,
-                )?;
+                let url = url_of(&pages[i].slug, home);
+                let path = format!("{}index.html", url.trim_start_matches('/'));
+                out.keyed(&path, self.page_key(i), || {
+                    let ctx = self.page_ctx(i);
+                    self.render("page.html", &pages[i].slug, |c| c.insert("page", &ctx))
+                })?;
                 Ok(0)
             })
             .try_reduce(|| 0, |a, b| Ok(a + b))?;
-        let listings = self.write_listings(sink)?;
-        let terms = self.write_taxonomies(sink)?;
-        self.write_aliases(sink)?;
+        let listings = self.write_listings(out)?;
+        let terms = self.write_taxonomies(out)?;
+        self.write_aliases(out)?;
         let not_found = PageCtx {
             kind: "404",
             title: "Page not found".into(),
@@ -430,12 +469,13 @@ impl<'a> TenantRender<'a> {
             menu: self.main_menu(),
             ..Default::default()
         };
-        sink.write(
+        out.keyed(
             "404.html",
-            &self.render("404.html", "404", |c| c.insert("page", &not_found))?,
+            Inputs::new(&self.site_key, "404").finish(),
+            || self.render("404.html", "404", |c| c.insert("page", &not_found)),
         )?;
-        self.write_sitemap(sink, listings)?;
-        sink.write(
+        self.write_sitemap(out, listings)?;
+        out.bytes(
             "robots.txt",
             format!(
                 "User-agent: *\nAllow: /\n\nSitemap: {}\n",
@@ -443,7 +483,7 @@ impl<'a> TenantRender<'a> {
             )
             .as_bytes(),
         )?;
-        sink.write("atom.xml", self.feed().as_bytes())?;
+        out.bytes("atom.xml", self.feed().as_bytes())?;
         Ok(pages.len()
             + section_pages
             + listings
@@ -451,7 +491,7 @@ impl<'a> TenantRender<'a> {
             + usize::from(!pages.iter().any(|p| p.slug == self.site.config.home_slug)))
     }
 
-    fn write_sitemap(&self, sink: &dyn Sink, listings: usize) -> Result<(), BuildError> {
+    fn write_sitemap(&self, out: &Outputs, listings: usize) -> Result<(), BuildError> {
         let mut urls: Vec<(String, Option<String>)> = vec![];
         let home_in_pages = self
             .site
@@ -489,21 +529,21 @@ impl<'a> TenantRender<'a> {
             x
         };
         if urls.len() <= SITEMAP_LIMIT {
-            return sink.write("sitemap.xml", urlset(&urls).as_bytes());
+            return out.bytes("sitemap.xml", urlset(&urls).as_bytes());
         }
         let mut index = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
         );
         for (i, chunk) in urls.chunks(SITEMAP_LIMIT).enumerate() {
             let name = format!("sitemap-{}.xml", i + 1);
-            sink.write(&name, urlset(chunk).as_bytes())?;
+            out.bytes(&name, urlset(chunk).as_bytes())?;
             index.push_str(&format!(
                 "  <sitemap><loc>{}</loc></sitemap>\n",
                 escape(&self.permalink(&format!("/{name}")))
             ));
         }
         index.push_str("</sitemapindex>\n");
-        sink.write("sitemap.xml", index.as_bytes())
+        out.bytes("sitemap.xml", index.as_bytes())
     }
 
     /// An Atom feed of the dated pages, newest first. `updated` is the newest entry's date, not

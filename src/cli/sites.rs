@@ -53,7 +53,8 @@ pub struct ThemeArgs {
 #[command(
     after_help = "Examples:\n  t8k build                       every active tenant and the main site\n  \
 t8k build acme harbor           two tenants\n  t8k build --changed             skip tenants whose sources did not change\n  \
-t8k build --changed --shard 2/4 this CI runner's quarter of the tenants"
+t8k build --changed --shard 2/4 this CI runner's quarter of the tenants\n  \
+t8k build acme --full           re-render every page of acme (not incremental)"
 )]
 pub struct BuildArgs {
     /// Tenants to build (default: all active tenants and the main site).
@@ -72,6 +73,12 @@ pub struct BuildArgs {
     /// changes made behind t8k's back, e.g. a database edited by hand).
     #[arg(long, requires = "changed")]
     pub rescan: bool,
+    /// Render every file of each site into a fresh folder. By default a site with a bundle
+    /// here is built incrementally: only the pages whose inputs changed (and the listings,
+    /// feed and sitemap that show them) are rendered, the rest of its bundle is kept — the
+    /// same bytes a full build makes.
+    #[arg(long)]
+    pub full: bool,
     /// Build the tenants that asked for a build (queue/builds/: sign-ups, content edits) and
     /// clear their requests.
     #[arg(long, conflicts_with_all = ["tenants", "all"])]

@@ -117,6 +117,7 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
         include_main: tenants.is_empty(),
         tenants,
         changed_only: args.changed,
+        full: args.full,
         shard,
         out,
         planned: plan.filter(|p| !p.rescan).map(|p| p.tenants),

@@ -68,6 +68,7 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
     let req = BuildRequest {
         tenants: vec![],
         changed_only: true,
+        full: false,
         shard: None,
         out: out_dir(inst, None)?,
         include_main: true,

@@ -228,7 +228,11 @@ fn refresh_loop(
             if let Ok(tenants) = inst.list() {
                 for t in tenants.iter().filter(|t| t.active) {
                     if let Ok(id) = t.tenant_id() {
-                        outcomes.push(t8k_builder::build_tenant(inst, themes, &id, out, true));
+                        let mode = t8k_builder::Mode {
+                            changed_only: true,
+                            full: false,
+                        };
+                        outcomes.push(t8k_builder::build_tenant(inst, themes, &id, out, mode));
                     }
                 }
             }

@@ -168,4 +168,19 @@ impl ImageSet {
     pub fn get(&self, url: &str) -> Option<&Image> {
         self.by_url.get(url)
     }
+
+    /// A hash of how every image shows (for the keys of incremental builds: a page's markup
+    /// depends on the variants of the images it embeds). `Debug` names every field.
+    pub fn digest(&self) -> String {
+        let mut urls: Vec<_> = self.by_url.iter().collect();
+        urls.sort_by(|a, b| a.0.cmp(b.0));
+        let mut h = crate::incremental::Inputs::new("", "images");
+        h.json(&self.settings);
+        for (url, image) in urls {
+            h.str(url)
+                .str(&image.alt)
+                .str(&format!("{:?}", image.shown));
+        }
+        h.finish()
+    }
 }

@@ -10,8 +10,8 @@ use super::{
     Crumb, LISTING_PATH, PageCtx, Paginator, Summary, TaxonomyLinks, TenantRender, summary,
 };
 use crate::error::BuildError;
+use crate::incremental::{Inputs, Key, Outputs};
 use crate::markdown::escape;
-use crate::sink::Sink;
 use crate::site::{PageData, url_of};
 use crate::structure::{page_url, taxonomy_url};
 
@@ -89,10 +89,12 @@ impl<'a> TenantRender<'a> {
     }
 
     /// Writes `items` as listing pages, `paginate` per page, at `url(n)`; `ctx` is the first
-    /// page's context (its title gets "page n of N" on the others). Returns the pages written.
+    /// page's context (its title gets "page n of N" on the others), made from what `key`
+    /// hashes. Returns the pages written.
     fn write_paged<'s>(
         &self,
-        sink: &dyn Sink,
+        out: &Outputs,
+        key: &Key,
         items: Vec<Summary<'s>>,
         url: &(dyn Fn(usize) -> String + Sync),
         ctx: &(dyn Fn(usize, usize) -> PageCtx<'s> + Sync),
@@ -113,18 +115,34 @@ impl<'a> TenantRender<'a> {
                 prev_url: (n > 1).then(|| url(n - 1)),
                 next_url: (n < total).then(|| url(n + 1)),
             };
-            let mut page = ctx(n, total);
-            page.permalink = self.permalink(&at);
-            page.url = at.clone();
-            let bytes = self.render("list.html", &at, |c| {
-                c.insert("page", &page);
-                c.insert("paginator", &paginator);
-            })?;
-            sink.write(&file_of(&at), &bytes)?;
+            let key = Inputs::new(key, "list")
+                .str(&at)
+                .num(n as i64)
+                .num(total as i64)
+                .json(&paginator)
+                .finish();
+            let make = || {
+                let mut page = ctx(n, total);
+                page.permalink = self.permalink(&at);
+                page.url = at.clone();
+                self.render("list.html", &at, |c| {
+                    c.insert("page", &page);
+                    c.insert("paginator", &paginator);
+                })
+            };
             if n == 1 && also_home {
-                sink.write("index.html", &bytes)?;
+                // The same bytes twice: rendered once.
+                let mut made = None;
+                out.keyed(&file_of(&at), key.clone(), || {
+                    made = Some(make()?);
+                    Ok(made.clone().expect("just made"))
+                })?;
+                return match made {
+                    Some(bytes) => out.keyed("index.html", key, || Ok(bytes)),
+                    None => out.keyed("index.html", key, make),
+                };
             }
-            Ok(())
+            out.keyed(&file_of(&at), key, make)
         })?;
         Ok(total)
     }
@@ -139,7 +157,7 @@ impl<'a> TenantRender<'a> {
 
     /// The listing of every published page, newest first. When the tenant has no home page,
     /// the first listing page is also the home page.
-    pub(super) fn write_listings(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
+    pub(super) fn write_listings(&self, out: &Outputs) -> Result<usize, BuildError> {
         let home = &self.site.config.home_slug;
         let base = format!("/{LISTING_PATH}/");
         if self.page_urls.contains(&base) {
@@ -153,26 +171,32 @@ impl<'a> TenantRender<'a> {
             menu: self.main_menu(),
             ..Default::default()
         };
-        self.write_paged(sink, items, &url, &ctx, !self.page_urls.contains("/"))
+        let key = Inputs::new(&self.site_key, "all pages").finish();
+        self.write_paged(out, &key, items, &url, &ctx, !self.page_urls.contains("/"))
     }
 
     /// A section: its own panes above the listing of its pages. Returns the extra listing
     /// pages written (beyond the section's own).
-    pub(super) fn write_section(&self, sink: &dyn Sink, i: usize) -> Result<usize, BuildError> {
+    pub(super) fn write_section(&self, out: &Outputs, i: usize) -> Result<usize, BuildError> {
         let base = url_of(&self.site.pages[i].slug, &self.site.config.home_slug);
         let items: Vec<Summary> = self.children(i).collect();
-        // The section's own panes are rendered once, shown above each listing page.
-        let section = self.page_ctx(i);
-        let ctx = |n: usize, total: usize| PageCtx {
-            title: Self::titled(&section.title, n, total),
-            ..section.clone()
+        // The section's own panes are rendered once, shown above each listing page — and
+        // only if one of them must be rendered.
+        let section = std::sync::OnceLock::new();
+        let ctx = |n: usize, total: usize| {
+            let section: &PageCtx = section.get_or_init(|| self.page_ctx(i));
+            PageCtx {
+                title: Self::titled(&section.title, n, total),
+                ..section.clone()
+            }
         };
-        let written = self.write_paged(sink, items, &|n| page_url(&base, n), &ctx, false)?;
+        let key = self.page_key(i);
+        let written = self.write_paged(out, &key, items, &|n| page_url(&base, n), &ctx, false)?;
         Ok(written - 1)
     }
 
     /// `/{taxonomy}/` lists its terms; `/{taxonomy}/{term}/` the pages carrying the term.
-    pub(super) fn write_taxonomies(&self, sink: &dyn Sink) -> Result<usize, BuildError> {
+    pub(super) fn write_taxonomies(&self, out: &Outputs) -> Result<usize, BuildError> {
         let home = &self.site.config.home_slug;
         let mut written = 0;
         for (name, terms) in &self.structure.taxonomies {
@@ -196,7 +220,9 @@ impl<'a> TenantRender<'a> {
                     menu: self.main_menu(),
                     ..Default::default()
                 };
-                written += self.write_paged(sink, items, &|n| page_url(&base, n), &ctx, false)?;
+                let key = Inputs::new(&self.site_key, "taxonomy").str(name).finish();
+                written +=
+                    self.write_paged(out, &key, items, &|n| page_url(&base, n), &ctx, false)?;
             }
             for (term, (seg, pages)) in terms {
                 let term_base = taxonomy_url(name, Some(seg));
@@ -217,8 +243,12 @@ impl<'a> TenantRender<'a> {
                     }],
                     ..Default::default()
                 };
-                written +=
-                    self.write_paged(sink, items, &|n| page_url(&term_base, n), &ctx, false)?;
+                let key = Inputs::new(&self.site_key, "term")
+                    .str(name)
+                    .str(term)
+                    .finish();
+                let at = |n| page_url(&term_base, n);
+                written += self.write_paged(out, &key, items, &at, &ctx, false)?;
             }
         }
         Ok(written)
@@ -226,7 +256,7 @@ impl<'a> TenantRender<'a> {
 
     /// A redirect page at every alias no page occupies, and `_redirects` (`/old/ /new/ 301`
     /// lines, the format Netlify and Cloudflare Pages read) for edges that answer with a 301.
-    pub(super) fn write_aliases(&self, sink: &dyn Sink) -> Result<(), BuildError> {
+    pub(super) fn write_aliases(&self, out: &Outputs) -> Result<(), BuildError> {
         let home = &self.site.config.home_slug;
         let mut lines = String::new();
         for p in &self.site.pages {
@@ -248,12 +278,12 @@ impl<'a> TenantRender<'a> {
                      <body><p>This page moved to <a href=\"{target}\">{title}</a>.</p></body></html>\n",
                     title = escape(&p.title)
                 );
-                sink.write(&file_of(&from), html.as_bytes())?;
+                out.bytes(&file_of(&from), html.as_bytes())?;
                 lines.push_str(&format!("{from} {to} 301\n"));
             }
         }
         if !lines.is_empty() {
-            sink.write("_redirects", lines.as_bytes())?;
+            out.bytes("_redirects", lines.as_bytes())?;
         }
         Ok(())
     }

@@ -1,0 +1,296 @@
+//! Page-level incremental builds. Every file of a bundle is produced under a key: a hash of
+//! the inputs that file is rendered from (a page: its row, panes, the titles above it, the
+//! pages it lists, and the site-wide context; a listing page: the summaries it shows) or, for
+//! files cheaper to make than to reason about (sitemap, feed, redirects), a hash of the bytes
+//! themselves. The keys of the last build are kept beside the bundle
+//! (`{out}/{tenant}.pages.json`); the next build renders only the files whose key changed,
+//! removes the files no longer produced, and keeps the rest where they are.
+//!
+//! Equal keys must mean equal bytes, so a key covers everything its file is made from, and
+//! the builder's version (a code change re-renders everything). A wrong key can only be a
+//! key that changed without the bytes changing: more work, never a stale page.
+//!
+//! The changed files are rendered into memory first and put in place only once the whole
+//! site rendered (a failing template changes nothing). The manifest is removed before the
+//! first file is replaced and written after the last: a build killed in between leaves no
+//! manifest, and the next build is a full one into a fresh staging folder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::BuildError;
+use crate::sink::{MemSink, Sink};
+
+/// What a file is made from, hashed (hex of the first 16 bytes of a SHA-256).
+pub type Key = String;
+
+/// Feeds the inputs of one file into a hash, each length-prefixed so that no two different
+/// sequences of inputs hash alike.
+pub struct Inputs(Sha256);
+
+impl Inputs {
+    /// A key derived from `parent` (the site's key, a section's key) for one kind of file.
+    pub fn new(parent: &str, kind: &str) -> Inputs {
+        let mut h = Inputs(Sha256::new());
+        h.str(crate::fingerprint::BUILDER_VERSION)
+            .str(parent)
+            .str(kind);
+        h
+    }
+
+    pub fn bytes(&mut self, b: &[u8]) -> &mut Inputs {
+        self.0.update((b.len() as u64).to_le_bytes());
+        self.0.update(b);
+        self
+    }
+
+    pub fn str(&mut self, s: &str) -> &mut Inputs {
+        self.bytes(s.as_bytes())
+    }
+
+    pub fn num(&mut self, n: i64) -> &mut Inputs {
+        self.0.update(n.to_le_bytes());
+        self
+    }
+
+    pub fn opt(&mut self, s: Option<&str>) -> &mut Inputs {
+        match s {
+            Some(s) => self.num(1).str(s),
+            None => self.num(0),
+        }
+    }
+
+    /// A value by its JSON form (maps keep their order, so equal values give equal bytes).
+    pub fn json(&mut self, v: &impl Serialize) -> &mut Inputs {
+        let bytes = serde_json::to_vec(v).expect("render contexts serialise");
+        self.bytes(&bytes)
+    }
+
+    pub fn finish(&mut self) -> Key {
+        hex::encode(&self.0.clone().finalize()[..16])
+    }
+}
+
+/// The key of a file known by its bytes.
+fn of_bytes(bytes: &[u8]) -> Key {
+    Inputs::new("", "bytes").bytes(bytes).finish()
+}
+
+/// `{out}/{tenant}.pages.json`: the site-wide key and every file's key at the last build.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub site: Key,
+    pub files: HashMap<String, Key>,
+}
+
+pub fn manifest_path(out: &Path, name: &str) -> PathBuf {
+    out.join(format!("{name}.pages.json"))
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl Manifest {
+    /// The manifest of the bundle at `bundle`, if both are there.
+    pub fn read(path: &Path, bundle: &Path) -> Option<Manifest> {
+        if !bundle.is_dir() {
+            return None;
+        }
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), BuildError> {
+        let bytes = serde_json::to_vec(self).expect("manifests serialise");
+        t8k_core::atomic::write_file(path, &bytes).map_err(io(path))
+    }
+
+    /// Forgets the manifest before its bundle changes (a missing one means a full build).
+    pub fn remove(path: &Path) -> Result<(), BuildError> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(path)(e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Where a build's files go: every file is recorded under its key, and written to the sink
+/// unless the previous build left the same key at the same path.
+pub struct Outputs<'a> {
+    sink: &'a dyn Sink,
+    previous: Option<&'a Manifest>,
+    now: Mutex<HashMap<String, Key>>,
+    rendered: AtomicUsize,
+    kept: AtomicUsize,
+}
+
+impl<'a> Outputs<'a> {
+    /// `previous`: the manifest of the bundle the sink updates in place; `None` when the sink
+    /// starts empty (then every file is written).
+    pub fn new(sink: &'a dyn Sink, previous: Option<&'a Manifest>) -> Outputs<'a> {
+        Outputs {
+            sink,
+            previous,
+            now: Mutex::default(),
+            rendered: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records `path` under `key`; true when it must be written. A path produced twice in one
+    /// build is always written again (the later bytes win, as in a full build).
+    fn must_write(&self, path: &str, key: Key) -> bool {
+        let unchanged = self
+            .previous
+            .and_then(|m| m.files.get(path))
+            .is_some_and(|k| *k == key);
+        let again = self
+            .now
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_owned(), key)
+            .is_some();
+        if unchanged && !again {
+            self.kept.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// A file whose bytes `make` renders from inputs hashed as `key`: not rendered at all when
+    /// the previous build made it from the same inputs.
+    pub fn keyed(
+        &self,
+        path: &str,
+        key: Key,
+        make: impl FnOnce() -> Result<Vec<u8>, BuildError>,
+    ) -> Result<(), BuildError> {
+        if self.must_write(path, key) {
+            self.sink.write(path, &make()?)?;
+        }
+        Ok(())
+    }
+
+    /// A file known by its bytes (cheap to make): written only when they changed.
+    pub fn bytes(&self, path: &str, bytes: &[u8]) -> Result<(), BuildError> {
+        if self.must_write(path, of_bytes(bytes)) {
+            self.sink.write(path, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The new manifest, the files written and the files kept.
+    pub fn finish(self, site: Key) -> (Manifest, usize, usize) {
+        let files = self.now.into_inner().unwrap_or_else(|p| p.into_inner());
+        (
+            Manifest { site, files },
+            self.rendered.into_inner(),
+            self.kept.into_inner(),
+        )
+    }
+}
+
+/// Puts an incremental build's files into `bundle`: the changed ones (each by a rename, so a
+/// reader sees a file whole), then removes the files the build no longer produces (and the
+/// folders they leave empty). `scratch` is a folder beside the bundle on the same disk.
+pub fn apply(
+    bundle: &Path,
+    scratch: &Path,
+    changed: MemSink,
+    previous: &Manifest,
+    now: &Manifest,
+) -> Result<(), BuildError> {
+    std::fs::create_dir_all(scratch).map_err(io(scratch))?;
+    let files: BTreeMap<String, Vec<u8>> = changed
+        .files
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    for (n, (rel, bytes)) in files.iter().enumerate() {
+        let tmp = scratch.join(n.to_string());
+        std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+        let dest = bundle.join(rel);
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
+    }
+    for rel in previous
+        .files
+        .keys()
+        .filter(|p| !now.files.contains_key(*p))
+    {
+        let gone = bundle.join(rel);
+        match std::fs::remove_file(&gone) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&gone)(e)),
+            _ => {}
+        }
+        let mut dir = gone.parent();
+        while let Some(d) = dir.filter(|d| *d != bundle) {
+            if std::fs::remove_dir(d).is_err() {
+                break; // not empty
+            }
+            dir = d.parent();
+        }
+    }
+    let _ = std::fs::remove_dir(scratch);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_length_prefixed() {
+        let a = Inputs::new("s", "page").str("ab").str("c").finish();
+        let b = Inputs::new("s", "page").str("a").str("bc").finish();
+        assert_ne!(a, b);
+        assert_eq!(a, Inputs::new("s", "page").str("ab").str("c").finish());
+    }
+
+    #[test]
+    fn unchanged_keys_are_not_written_and_gone_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("acme");
+        std::fs::create_dir_all(bundle.join("old/deep")).unwrap();
+        std::fs::write(bundle.join("old/deep/index.html"), b"old").unwrap();
+        std::fs::write(bundle.join("index.html"), b"home").unwrap();
+        let previous = Manifest {
+            site: "s".into(),
+            files: [("old/deep/index.html", "k1"), ("index.html", "k2")]
+                .into_iter()
+                .map(|(p, k)| (p.to_owned(), k.to_owned()))
+                .collect(),
+        };
+        let changed = MemSink::default();
+        let out = Outputs::new(&changed, Some(&previous));
+        out.keyed("index.html", "k2".into(), || panic!("not rendered"))
+            .unwrap();
+        out.bytes("new/index.html", b"new").unwrap();
+        let (now, written, kept) = out.finish("s".into());
+        assert_eq!((written, kept), (1, 1));
+        apply(
+            &bundle,
+            &dir.path().join(".scratch"),
+            changed,
+            &previous,
+            &now,
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read(bundle.join("new/index.html")).unwrap(),
+            b"new"
+        );
+        assert!(!bundle.join("old").exists(), "emptied folders go too");
+        assert_eq!(std::fs::read(bundle.join("index.html")).unwrap(), b"home");
+    }
+}
