@@ -58,7 +58,10 @@ fn main() -> ExitCode {
         cli::LogFormatArg::Human => t8k_functions::trace::LogFormat::Human,
         cli::LogFormatArg::Json => t8k_functions::trace::LogFormat::Json,
     };
-    let long_running = matches!(cli.command, cli::Command::Serve(_) | cli::Command::Demo(_));
+    let long_running = matches!(
+        cli.command,
+        cli::Command::Serve(_) | cli::Command::Demo(_) | cli::Command::Worker(_)
+    );
     if !long_running {
         stop_quietly_on_a_closed_pipe();
     }

@@ -150,6 +150,7 @@ fn built(root: &Root, args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn incremental_builds_equal_full_builds_after_random_edits() {
+    #[allow(clippy::disallowed_methods)] // the test's own switch, not t8k's config
     let seed = std::env::var("T8K_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -15,6 +15,7 @@ pub mod history;
 pub mod http;
 pub mod images;
 pub mod incremental;
+pub mod job;
 pub mod main_site;
 pub mod markdown;
 pub mod plan;

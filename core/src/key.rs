@@ -225,7 +225,7 @@ pub mod layout {
             ["config", "t8k", "pending", file] => tenant(file.strip_suffix(".json")?),
             ["config", "t8k", ..] => Some(Owner::Installation),
             ["config" | "db" | "media" | "stats" | "events", id, _, ..] => tenant(id),
-            ["queue", "builds", id] => tenant(id),
+            ["queue", "builds" | "leases", id] => tenant(id),
             // Underscore-led names are never tenant ids: `_main` (the installation's own site),
             // `_shared` (assets every tenant uses). Everything else under sites/ and build/ is
             // a tenant's.

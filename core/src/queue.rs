@@ -5,7 +5,8 @@
 use crate::error::Result;
 use crate::key::{Key, layout};
 use crate::name::TenantId;
-use crate::store::{Condition, Store, Version};
+use crate::registry::Claim;
+use crate::store::{Condition, Store, StoreError, Version};
 
 fn queue_dir() -> Key {
     Key::new("queue/builds").expect("constant key")
@@ -41,6 +42,11 @@ pub fn requested(store: &dyn Store, id: &TenantId) -> Result<Option<String>> {
     ))
 }
 
+/// The version of `id`'s pending request, if it has one.
+pub fn request_version(store: &dyn Store, id: &TenantId) -> Result<Option<Version>> {
+    Ok(store.head(&entry(id))?)
+}
+
 /// Pending requests: tenant and the version of its request.
 pub fn pending(store: &dyn Store) -> Result<Vec<(TenantId, Version)>> {
     let mut out = vec![];
@@ -67,6 +73,96 @@ pub fn done(store: &dyn Store, id: &TenantId, seen: &Version) -> Result<bool> {
     }
 }
 
+/// `queue/leases/{tenant}`: who builds the tenant now.
+fn lease_key(id: &TenantId) -> Key {
+    Key::new(&format!("queue/leases/{id}")).expect("tenant ids are key segments")
+}
+
+/// The right to build one tenant: held by one worker at a time, until it releases it or it
+/// expires (a worker that died — killed, its machine gone — never blocks the tenant longer
+/// than one lease). Claimed, renewed and released by conditional writes, so two workers racing
+/// for a tenant never both hold it.
+#[derive(Debug)]
+pub struct Lease {
+    pub tenant: TenantId,
+    claim: Claim,
+    version: Version,
+}
+
+impl Lease {
+    pub fn holder(&self) -> &str {
+        &self.claim.holder
+    }
+}
+
+fn lease_claim(holder: &str, secs: i64) -> Claim {
+    Claim {
+        holder: holder.to_owned(),
+        process: crate::lifecycle::process::current(),
+        expires: crate::timefmt::now().unix_timestamp() + secs,
+    }
+}
+
+/// Claims the build of `id` for `secs` seconds; `None` when a live lease of another holder
+/// has it (or another worker won the race for a stale one).
+pub fn claim(store: &dyn Store, id: &TenantId, holder: &str, secs: i64) -> Result<Option<Lease>> {
+    let key = lease_key(id);
+    let cond = match store.get(&key)? {
+        None => Condition::IfAbsent,
+        Some(obj) => {
+            let held: Option<Claim> = serde_json::from_slice(&obj.bytes).ok();
+            let now = crate::timefmt::now().unix_timestamp();
+            if held.is_some_and(|c| !c.is_stale(now)) {
+                return Ok(None);
+            }
+            Condition::IfMatch(obj.version)
+        }
+    };
+    let claim = lease_claim(holder, secs);
+    match store.put(&key, &crate::cas::to_json_bytes(&claim), cond) {
+        Ok(version) => Ok(Some(Lease {
+            tenant: id.clone(),
+            claim,
+            version,
+        })),
+        Err(StoreError::PreconditionFailed { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Extends a lease by `secs` from now; false when it was lost (it expired and another worker
+/// took it): the holder must stop before publishing.
+pub fn renew(store: &dyn Store, lease: &mut Lease, secs: i64) -> Result<bool> {
+    let claim = lease_claim(&lease.claim.holder, secs);
+    let bytes = crate::cas::to_json_bytes(&claim);
+    let cond = Condition::IfMatch(lease.version.clone());
+    match store.put(&lease_key(&lease.tenant), &bytes, cond) {
+        Ok(version) => {
+            (lease.claim, lease.version) = (claim, version);
+            Ok(true)
+        }
+        Err(StoreError::PreconditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives a lease up (an expired claim in its place, written only if it is still ours).
+pub fn release(store: &dyn Store, lease: Lease) -> Result<()> {
+    let done = Claim {
+        expires: 0,
+        ..lease.claim
+    };
+    let key = lease_key(&lease.tenant);
+    match store.put(
+        &key,
+        &crate::cas::to_json_bytes(&done),
+        Condition::IfMatch(lease.version),
+    ) {
+        Ok(_) | Err(StoreError::PreconditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +180,22 @@ mod tests {
         let (_, now) = pending(&store).unwrap().pop().unwrap();
         assert!(done(&store, &id, &now).unwrap());
         assert!(pending(&store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn one_worker_holds_a_lease_until_it_releases_it_or_it_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let id = TenantId::trusted("acme").unwrap();
+        let mut a = claim(&store, &id, "a", 60).unwrap().expect("free");
+        assert!(claim(&store, &id, "b", 60).unwrap().is_none(), "held");
+        assert!(renew(&store, &mut a, 60).unwrap());
+        release(&store, a).unwrap();
+        let b = claim(&store, &id, "b", -1).unwrap().expect("released");
+        // b's lease is already out of time: a third worker may take it, and b's renewal fails.
+        let c = claim(&store, &id, "c", 60).unwrap().expect("expired");
+        let mut b = b;
+        assert!(!renew(&store, &mut b, 60).unwrap(), "lost to c");
+        assert_eq!(c.holder(), "c");
     }
 }

@@ -11,7 +11,9 @@ mod tenants;
 
 pub use backup::{BackupArgs, BackupCmd, RepoArgs, RestoreArgs};
 pub use content::{AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UserCmd};
-pub use sites::{BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs};
+pub use sites::{
+    BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs, WorkerArgs,
+};
 pub use tenants::{CertsCmd, DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
 
 #[derive(Args, Debug)]
@@ -197,6 +199,11 @@ pub enum Command {
     },
     /// Preview every built site locally, routed by Host ({tenant}.localhost:8080).
     Serve(ServeArgs),
+    /// Build and publish tenants as their build requests arrive (queue/builds/): an edit is
+    /// live within about a second, with no CI in the loop. Several workers may share a data
+    /// root; a lease (queue/leases/) lets one build each tenant at a time. SIGTERM or Ctrl-C
+    /// stops it after the builds it is running.
+    Worker(WorkerArgs),
     /// Upload built bundles as immutable deploys and flip each tenant live (sites/, routes.json).
     Publish(PublishArgs),
     /// List a tenant's deploys (id, time, objects, bytes, live marker).

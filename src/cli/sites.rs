@@ -97,6 +97,38 @@ pub struct BuildArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  t8k worker                      build and publish queued tenants until stopped\n  \
+t8k worker --jobs 4             four tenants at a time\n  \
+t8k worker --once --json        drain the queue, one JSON line per tenant, then exit\n  \
+t8k --root s3://bucket/t8k worker   on a bucket root (lists the queue with backoff)"
+)]
+pub struct WorkerArgs {
+    /// Tenants built and published at once (each tenant by one worker at a time, whatever
+    /// the number of workers on the data root).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub jobs: usize,
+    /// Seconds a worker holds a tenant without renewing (it renews every third of it); a
+    /// worker that dies frees its tenants after this long (at once on the same machine).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub lease: i64,
+    /// Drain the queue and exit (for cron and CI) instead of waiting for more.
+    #[arg(long)]
+    pub once: bool,
+    /// Longest wait between two listings of a bucket root's queue when it is idle (a local
+    /// root is watched and wakes at once).
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub max_idle: f64,
+    /// Write bundles here instead of the data root's build/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub to: ToArgs,
+    #[command(flatten)]
+    pub themes: ThemeArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]

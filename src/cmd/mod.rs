@@ -17,6 +17,7 @@ mod serve;
 mod shell;
 mod tenant;
 mod user;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -80,6 +81,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             json,
         ),
         Command::Serve(args) => serve::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &cli.root,
+            args,
+            json,
+        ),
+        Command::Worker(args) => worker::run(
             &open(&cli.root, cli.endpoint_url.as_deref())?,
             &cli.root,
             args,

@@ -66,6 +66,21 @@ impl Watcher {
         true
     }
 
+    /// Blocks until an event is queued or `timeout` passes (without draining: [`Self::changes`]
+    /// reads what came). For a process that waits for work, such as `t8k worker`.
+    pub fn wait(&self, timeout: std::time::Duration) {
+        use std::os::fd::AsRawFd;
+        let fd = self.lock().inotify.as_raw_fd();
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd for the duration of the call; the fd stays open (self).
+        unsafe { libc::poll(&mut poll, 1, ms) };
+    }
+
     /// Drains the queue without blocking.
     pub fn changes(&self) -> Changed {
         let mut inner = self.lock();

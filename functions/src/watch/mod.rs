@@ -37,6 +37,8 @@ pub enum Scope {
     Db(TenantId),
     /// `stats/{tenant}/bandwidth/`: bytes served per month.
     Stats(TenantId),
+    /// `queue/builds/`: build requests (`t8k worker` waits on it).
+    Queue,
 }
 
 impl Scope {
@@ -47,7 +49,7 @@ impl Scope {
         };
         match self {
             Scope::Registry => name == "tenants.json",
-            Scope::Entries | Scope::Hosts => true,
+            Scope::Entries | Scope::Hosts | Scope::Queue => true,
             Scope::Config(_) => name == "env.json",
             // The shared-memory index changes without data changing.
             Scope::Db(_) => !name.ends_with("-shm"),

@@ -17,6 +17,10 @@ impl Watcher {
         false
     }
 
+    pub fn wait(&self, timeout: std::time::Duration) {
+        std::thread::sleep(timeout);
+    }
+
     pub fn changes(&self) -> Changed {
         Changed::All
     }

@@ -1,0 +1,170 @@
+//! One queued build served end to end — what `t8k worker` does for each tenant it picks from
+//! the queue, and what the Lambda builder does per invocation: claim the tenant's lease (so two
+//! workers never build one tenant at once), build it (incrementally), publish it, clear the
+//! request it served (only if no newer request came meanwhile), release the lease. The lease is
+//! renewed while the work runs; a worker that lost it (it stalled past its lease, and another
+//! took over) stops before publishing.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use t8k_core::TenantId;
+use t8k_core::lifecycle::Installation;
+use t8k_core::queue::{self, Lease};
+use t8k_core::store::{Store, Version};
+
+use crate::publish::{PublishRequest, PublishStatus, TenantPublish, publish};
+use crate::{Mode, Outcome, Status, Themes, build_tenant};
+
+/// Queued build requests of tenants that can be built, in id order; requests of tenants that
+/// no longer exist are dropped; inactive tenants' requests wait until they are activated.
+pub fn queued(inst: &Installation) -> Result<Vec<(TenantId, Version)>, t8k_core::Error> {
+    let mut out = vec![];
+    for (id, seen) in queue::pending(inst.store())? {
+        match inst.entry(id.as_str()) {
+            Ok((entry, _)) if entry.active => out.push((id, seen)),
+            Ok(_) => {}
+            Err(_) => {
+                queue::done(inst.store(), &id, &seen)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Where and how a worker builds.
+pub struct Job<'a> {
+    pub inst: &'a Installation,
+    pub themes: &'a Themes,
+    /// The bundle folder (the data root's `build/`, or a local cache of a bucket root).
+    pub out: &'a Path,
+    /// The bundle store deploys go to.
+    pub target: &'a dyn Store,
+    /// Who this worker is (in each lease it holds).
+    pub holder: &'a str,
+    pub lease_secs: i64,
+}
+
+/// What serving one request did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Served {
+    pub tenant: String,
+    pub holder: String,
+    pub build: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish: Option<TenantPublish>,
+    /// The request was cleared (built and published, and not renewed meanwhile).
+    pub cleared: bool,
+    /// Unix milliseconds when the lease was taken and given back.
+    pub started_ms: i64,
+    pub finished_ms: i64,
+}
+
+impl Served {
+    pub fn failed(&self) -> bool {
+        self.build.status == Status::Failed
+            || self
+                .publish
+                .as_ref()
+                .is_some_and(|p| p.status == PublishStatus::Failed)
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Job<'_> {
+    /// Serves the pending request of `id`; `None` when another worker holds the tenant, or
+    /// served the request between our listing and our claim.
+    pub fn serve(&self, id: &TenantId) -> Result<Option<Served>, t8k_core::Error> {
+        let store = self.inst.store();
+        let Some(lease) = queue::claim(store, id, self.holder, self.lease_secs)? else {
+            return Ok(None);
+        };
+        // Read under the lease: whatever request is there now is ours to serve.
+        let Some(seen) = queue::request_version(store, id)? else {
+            queue::release(store, lease)?;
+            return Ok(None);
+        };
+        let seen = &seen;
+        let started_ms = now_ms();
+        let lease = Mutex::new(lease);
+        let (finished, lost) = (AtomicBool::new(false), AtomicBool::new(false));
+        let mut served = std::thread::scope(|s| {
+            s.spawn(|| self.keep(&lease, &finished, &lost));
+            let served = self.run(id, seen, &lost);
+            finished.store(true, Ordering::Relaxed);
+            served
+        });
+        let lease: Lease = lease.into_inner().unwrap_or_else(|p| p.into_inner());
+        queue::release(store, lease)?;
+        served.started_ms = started_ms;
+        served.finished_ms = now_ms();
+        Ok(Some(served))
+    }
+
+    /// Renews the lease a third of the way through each term until the work finishes.
+    fn keep(&self, lease: &Mutex<Lease>, finished: &AtomicBool, lost: &AtomicBool) {
+        let term = Duration::from_secs((self.lease_secs.max(3) / 3) as u64);
+        let mut since = Instant::now();
+        while !finished.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            if since.elapsed() < term {
+                continue;
+            }
+            since = Instant::now();
+            let mut held = lease.lock().unwrap_or_else(|p| p.into_inner());
+            if !queue::renew(self.inst.store(), &mut held, self.lease_secs).unwrap_or(false) {
+                tracing::warn!(tenant = %held.tenant, "worker: lease lost; not publishing");
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+
+    fn run(&self, id: &TenantId, seen: &Version, lost: &AtomicBool) -> Served {
+        let mode = Mode {
+            changed_only: true,
+            full: false,
+        };
+        let build = build_tenant(self.inst, self.themes, id, self.out, mode);
+        let mut served = Served {
+            tenant: id.to_string(),
+            holder: self.holder.to_owned(),
+            build,
+            publish: None,
+            cleared: false,
+            started_ms: 0,
+            finished_ms: 0,
+        };
+        if served.build.status == Status::Failed || lost.load(Ordering::Relaxed) {
+            return served;
+        }
+        let req = PublishRequest {
+            tenants: vec![id.to_string()],
+            shard: None,
+            changed_only: true,
+            concurrency: 8,
+            bundles: self.out.to_owned(),
+            include_main: false,
+        };
+        served.publish = match publish(self.inst, self.target, &req, &|_| {}) {
+            Ok(mut s) => s.details.pop(),
+            Err(e) => Some(TenantPublish {
+                tenant: id.to_string(),
+                error: Some(e.to_string()),
+                ..Default::default()
+            }),
+        };
+        if !served.failed() && !lost.load(Ordering::Relaxed) {
+            served.cleared = queue::done(self.inst.store(), id, seen).unwrap_or(false);
+        }
+        served
+    }
+}
