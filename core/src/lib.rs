@@ -32,6 +32,7 @@ pub mod store;
 pub mod tenant_config;
 pub mod text;
 pub mod timefmt;
+pub mod trigger;
 pub mod users;
 
 pub use error::{Error, Result};

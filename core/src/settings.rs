@@ -82,10 +82,12 @@ pub struct Env {
     /// A PEM file of extra roots for the ACME server's own HTTPS (`T8K_ACME_CA_CERT`): a test
     /// CA such as Pebble, trusted by t8k's ACME client only, never by the system.
     pub acme_ca_cert: Option<PathBuf>,
+    /// `BUILD_WEBHOOK_*`: called when a build is queued ([`crate::trigger`]).
+    pub build_webhook: Option<crate::trigger::Webhook>,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 22] = [
+pub const ENV_VARS: [&str; 26] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -108,6 +110,10 @@ pub const ENV_VARS: [&str; 22] = [
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "T8K_ROOT",
+    "BUILD_WEBHOOK_URL",
+    "BUILD_WEBHOOK_SECRET",
+    "BUILD_WEBHOOK_FORMAT",
+    "BUILD_WEBHOOK_DEBOUNCE_SECS",
 ];
 
 /// Read besides [`ENV_VARS`]: the log filter, and `HOME` for the default cache folder.
@@ -236,6 +242,7 @@ impl Env {
                 crate::lifecycle::DEFAULT_MAX_CUSTOM_DOMAINS,
             )?,
             acme_ca_cert: get("T8K_ACME_CA_CERT").map(PathBuf::from),
+            build_webhook: crate::trigger::Webhook::parse(get)?,
             dns_servers: match get("T8K_DNS_SERVERS") {
                 None => vec![],
                 Some(v) => v

@@ -33,6 +33,7 @@ pub mod router;
 pub mod state;
 pub mod token;
 pub mod trace;
+pub mod trigger;
 pub mod users;
 pub mod watch;
 

@@ -28,6 +28,8 @@ pub struct TenantRow {
     /// When the current bundle was built.
     pub built: Option<String>,
     pub build_queued: bool,
+    /// The last call of the build webhook for this tenant (`BUILD_WEBHOOK_URL`).
+    pub trigger: Option<t8k_core::trigger::Record>,
     pub published: Option<String>,
     pub pageviews_30d: u64,
     pub visitors_30d: u64,
@@ -165,6 +167,15 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
     if build_queued {
         problems.push("content changed since the last build (queued)".into());
     }
+    let trigger = t8k_core::trigger::read_record(inst.store(), &id)?;
+    if let Some(t) = trigger.as_ref().filter(|t| !t.ok) {
+        problems.push(format!(
+            "the build trigger failed ({}, {} attempts): {}; the queued build waits for the next worker or cron run",
+            t.at,
+            t.attempts,
+            t.error.as_deref().unwrap_or("no message")
+        ));
+    }
     let published = t8k_builder::deploys::list(inst.store(), &id.clone().into())?
         .into_iter()
         .find(|d| d.live)
@@ -193,6 +204,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         built_pages: record.as_ref().map(|r| r.pages),
         built: record.and_then(|r| r.built),
         build_queued,
+        trigger,
         published,
         pageviews_30d: t.pageviews,
         visitors_30d: t.visitors,

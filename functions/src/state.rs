@@ -46,6 +46,11 @@ impl AppState {
     /// The shared state, with limits from the installation's parsed environment
     /// ([`Installation::env`]).
     pub fn new(inst: Installation) -> Result<AppState, t8k_core::Error> {
+        // With a build webhook, every build request written through the store starts a build.
+        let inst = match inst.env.build_webhook.clone() {
+            Some(hook) => Installation::new(crate::trigger::wrap(inst.store, hook), inst.env),
+            None => inst,
+        };
         let inline_reads = inst
             .store()
             .local_path(&t8k_core::key::layout::registry())
