@@ -48,6 +48,16 @@ pub struct Job<'a> {
     pub lease_secs: i64,
 }
 
+/// What asking to serve a tenant's request came to.
+#[derive(Debug)]
+pub enum Turn {
+    Served(Box<Served>),
+    /// Another worker holds the tenant (it will serve the request, or leave it queued).
+    Busy,
+    /// No request is pending (another worker served it since it was listed).
+    NothingQueued,
+}
+
 /// What serving one request did.
 #[derive(Clone, Debug, Serialize)]
 pub struct Served {
@@ -80,17 +90,16 @@ fn now_ms() -> i64 {
 }
 
 impl Job<'_> {
-    /// Serves the pending request of `id`; `None` when another worker holds the tenant, or
-    /// served the request between our listing and our claim.
-    pub fn serve(&self, id: &TenantId) -> Result<Option<Served>, t8k_core::Error> {
+    /// Serves the pending request of `id`, if no other worker holds the tenant.
+    pub fn serve(&self, id: &TenantId) -> Result<Turn, t8k_core::Error> {
         let store = self.inst.store();
         let Some(lease) = queue::claim(store, id, self.holder, self.lease_secs)? else {
-            return Ok(None);
+            return Ok(Turn::Busy);
         };
         // Read under the lease: whatever request is there now is ours to serve.
         let Some(seen) = queue::request_version(store, id)? else {
             queue::release(store, lease)?;
-            return Ok(None);
+            return Ok(Turn::NothingQueued);
         };
         let seen = &seen;
         let started_ms = now_ms();
@@ -106,7 +115,7 @@ impl Job<'_> {
         queue::release(store, lease)?;
         served.started_ms = started_ms;
         served.finished_ms = now_ms();
-        Ok(Some(served))
+        Ok(Turn::Served(Box::new(served)))
     }
 
     /// Renews the lease a third of the way through each term until the work finishes.

@@ -84,10 +84,13 @@ pub struct Env {
     pub acme_ca_cert: Option<PathBuf>,
     /// `BUILD_WEBHOOK_*`: called when a build is queued ([`crate::trigger`]).
     pub build_webhook: Option<crate::trigger::Webhook>,
+    /// `T8K_THEMES`: the themes folder of a builder that has no command line (the Lambda
+    /// builder; `t8k` takes `--themes`, which reads the same variable).
+    pub themes: Option<PathBuf>,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 26] = [
+pub const ENV_VARS: [&str; 27] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -114,6 +117,7 @@ pub const ENV_VARS: [&str; 26] = [
     "BUILD_WEBHOOK_SECRET",
     "BUILD_WEBHOOK_FORMAT",
     "BUILD_WEBHOOK_DEBOUNCE_SECS",
+    "T8K_THEMES",
 ];
 
 /// Read besides [`ENV_VARS`]: the log filter, and `HOME` for the default cache folder.
@@ -243,6 +247,7 @@ impl Env {
             )?,
             acme_ca_cert: get("T8K_ACME_CA_CERT").map(PathBuf::from),
             build_webhook: crate::trigger::Webhook::parse(get)?,
+            themes: get("T8K_THEMES").map(PathBuf::from),
             dns_servers: match get("T8K_DNS_SERVERS") {
                 None => vec![],
                 Some(v) => v

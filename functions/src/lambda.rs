@@ -17,7 +17,7 @@ pub type Error = lambda_http::Error;
 
 /// Opens the data root named by `T8K_ROOT`. The conditional-write probe is skipped: it costs
 /// several requests per cold start, and `t8k` runs it whenever the operator touches the root.
-async fn installation(env: Env) -> Result<Installation, Error> {
+pub(crate) async fn installation(env: Env) -> Result<Installation, Error> {
     let root = env.root.clone().ok_or(
         "T8K_ROOT is not set: give the function its data root, e.g. T8K_ROOT=s3://bucket/prefix",
     )?;

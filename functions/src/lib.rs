@@ -18,6 +18,7 @@ pub mod error;
 pub mod guard;
 pub mod host;
 pub mod lambda;
+pub mod lambda_build;
 pub mod limits;
 pub mod mail;
 pub mod media;

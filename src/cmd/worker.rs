@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use t8k_builder::Themes;
-use t8k_builder::job::{Job, Served, queued};
+use t8k_builder::job::{Job, Served, Turn, queued};
 use t8k_core::lifecycle::Installation;
 use t8k_core::store::Version;
 use t8k_core::{Key, TenantId};
@@ -156,7 +156,7 @@ fn take_one(shared: &Shared, me: usize) -> Result<bool> {
             .job
             .serve(&id)
             .with_context(|| format!("tenant '{id}'"))?;
-        if let Some(served) = served {
+        if let Turn::Served(served) = served {
             if served.failed() {
                 shared.failed.lock().expect("lock").insert(id, seen);
             }
