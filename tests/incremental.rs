@@ -213,7 +213,7 @@ fn a_build_killed_after_it_began_replacing_files_is_followed_by_a_full_one() {
     root.init_multi(10);
     site(&root, "acme", "default");
     built(&root, &["acme"]);
-    let manifest = root.file("build/acme.pages.json");
+    let manifest = root.file("build/acme.pages");
     assert!(manifest.is_file());
     // What a build killed half-way through putting files in place leaves: a bundle that is
     // part old, part new, and no manifest (it is removed before the first file is replaced).

@@ -424,16 +424,29 @@ impl<'a> TenantRender<'a> {
             .num(p.weight)
             .opt(p.social_image.as_deref())
             .opt(p.menu.as_deref())
-            .json(&p.aliases)
-            .json(&p.taxonomies)
-            .json(&p.panes)
-            .json(&self.taxonomy_links(p));
+            .num(p.aliases.len() as i64);
+        for a in &p.aliases {
+            h.str(a);
+        }
+        for (md, options) in &p.panes {
+            h.str(md);
+            match options.is_empty() {
+                true => h.num(0),
+                false => h.json(options),
+            };
+        }
+        if !p.taxonomies.is_empty() {
+            h.json(&p.taxonomies).json(&self.taxonomy_links(p));
+        }
         for &a in &self.structure.crumbs[i] {
             h.str(&self.site.pages[a].title)
                 .str(&self.site.pages[a].slug);
         }
-        let children: Vec<Summary> = self.children(i).collect();
-        h.json(&children).finish()
+        if self.structure.children.contains_key(&i) {
+            let children: Vec<Summary> = self.children(i).collect();
+            h.json(&children);
+        }
+        h.finish()
     }
 
     fn main_menu(&self) -> Vec<MenuItem> {

@@ -234,6 +234,7 @@ pub mod layout {
             ["build", name, ..] => tenant(
                 name.strip_suffix(".build.json")
                     .or_else(|| name.strip_suffix(".history.jsonl"))
+                    .or_else(|| name.strip_suffix(".pages"))
                     .unwrap_or(name),
             ),
             // Image variants are shared by every tenant with the same original.

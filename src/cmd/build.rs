@@ -178,6 +178,12 @@ pub fn print_summary(s: &Summary) {
         "Built {} of {} sites ({} skipped unchanged, {} failed): {} pages in {:.2} s, {:.0} pages/s.",
         s.built, s.tenants, s.skipped, s.failed, s.pages, s.seconds, s.pages_per_second
     );
+    if s.kept > 0 {
+        println!(
+            "Incremental: {} files rendered, {} kept from the last build.",
+            s.written, s.kept
+        );
+    }
     let i = &s.images;
     if i.processed + i.reused + i.failed > 0 {
         println!(

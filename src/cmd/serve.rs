@@ -75,7 +75,7 @@ pub fn serve(
         functions: fns.clone(),
         served: Default::default(),
     });
-    reload_routes(&state)?;
+    reload_routes(&state, &mut None)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -145,12 +145,18 @@ fn bind(
         })
 }
 
-/// Re-reads `routes.json` (deploys mode): which deploy each site serves.
-fn reload_routes(state: &ServeState) -> Result<()> {
+/// Re-reads `routes.json` (deploys mode): which deploy each site serves — when its version
+/// differs from `seen` (a HEAD, or a `stat` on a local store, per check).
+fn reload_routes(state: &ServeState, seen: &mut Option<t8k_core::store::Version>) -> Result<()> {
     if let Source::Deploys { store, live } = &state.source {
+        let now = store.head(&routes_key())?;
+        if now.is_some() && now == *seen {
+            return Ok(());
+        }
         let routes = t8k_core::cas::read_json::<Routes>(store.as_ref(), &routes_key())?
             .map(|(r, _)| r)
             .unwrap_or_default();
+        *seen = now;
         let map = live_deploys(&routes);
         let mut cur = live.write().expect("live table lock");
         if **cur != map {
@@ -206,8 +212,10 @@ fn announce(inst: &Installation, port: u16, tls_port: Option<u16>, json: bool) -
     Ok(())
 }
 
-/// Once a second: re-read `routes.json`, flush counts, and with `--watch` rebuild every
-/// tenant whose fingerprint changed (themes are reloaded, so template edits count).
+/// Once a second: flush counts, and with `--watch` rebuild every tenant whose fingerprint
+/// changed (themes are reloaded, so template edits count). `routes.json` is checked every
+/// 100 ms on a local bundle store and every 250 ms on a bucket (one HEAD), so a flip is
+/// served within moments of a publish.
 fn refresh_loop(
     inst: &Installation,
     state: &ServeState,
@@ -216,10 +224,18 @@ fn refresh_loop(
     watch: bool,
     stop: &std::sync::atomic::AtomicBool,
 ) {
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        if let Err(e) = reload_routes(state) {
+    let tick = match &state.source {
+        Source::Deploys { store, .. } if store.local_path(&routes_key()).is_none() => 250,
+        _ => 100,
+    };
+    let mut seen = None;
+    let check_routes = |seen: &mut Option<_>| {
+        if let Err(e) = reload_routes(state, seen) {
             tracing::error!(error = format!("{e:#}"), "cannot read routes.json");
         }
+    };
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        check_routes(&mut seen);
         crate::serve::flush_bandwidth(inst.store(), state);
         fns.beacons.flush(fns.inst.store());
         if let (true, Source::Builds(out)) = (watch, &state.source) {
@@ -246,11 +262,12 @@ fn refresh_loop(
                 }
             }
         }
-        for _ in 0..10 {
+        for _ in 0..1000 / tick {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(tick));
+            check_routes(&mut seen);
         }
     }
 }

@@ -151,17 +151,26 @@ fn pages(conn: &Connection) -> rusqlite::Result<Vec<Page>> {
             social_image: r.get(8)?,
             menu: r.get(9)?,
             kind: super::Kind::parse(&r.get::<_, String>(10)?),
-            aliases: super::pages::json_col(&r.get::<_, String>(11)?),
-            taxonomies: super::pages::json_col(&r.get::<_, String>(12)?),
+            aliases: json_or_empty(r.get_ref(11)?.as_str()?),
+            taxonomies: json_or_empty(r.get_ref(12)?.as_str()?),
             panes: vec![],
         })
     })?
     .collect()
 }
 
+/// A JSON column read into its type; the common empty `[]` and `{}` without parsing (a build
+/// reads these for every page).
+fn json_or_empty<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    match text {
+        "[]" | "{}" | "" => T::default(),
+        _ => super::pages::json_col(text),
+    }
+}
+
 /// Page id → its panes in order.
 fn panes(conn: &Connection) -> rusqlite::Result<HashMap<i64, Vec<Pane>>> {
-    let json = |s: String| serde_json::from_str::<Map<String, Value>>(&s).unwrap_or_default();
+    let json = |s: &str| json_or_empty::<Map<String, Value>>(s);
     let mut stmt = conn.prepare(
         "SELECT sp.story_fragment_id, p.markdown, p.options FROM story_fragment_panes sp
          JOIN panes p ON p.id = sp.pane_id ORDER BY sp.story_fragment_id, sp.position",
@@ -170,13 +179,13 @@ fn panes(conn: &Connection) -> rusqlite::Result<HashMap<i64, Vec<Pane>>> {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
+            json(r.get_ref(2)?.as_str()?),
         ))
     })?;
     let mut panes: HashMap<i64, Vec<Pane>> = HashMap::new();
     for row in rows {
         let (page, md, opts) = row?;
-        panes.entry(page).or_default().push((md, json(opts)));
+        panes.entry(page).or_default().push((md, opts));
     }
     Ok(panes)
 }
