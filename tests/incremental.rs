@@ -45,11 +45,17 @@ fn site(root: &Root, id: &str, theme: &str) {
             ),
         ));
     }
+    // A page with an image without alt text: a warning every build must report.
+    files.push((
+        "photo/index.md".into(),
+        "+++\ntitle = \"Photo\"\n+++\n![](pic.png)\n".into(),
+    ));
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     write_files(&src, &refs);
+    std::fs::write(src.join("photo/pic.png"), common::gradient_png(64, 48)).unwrap();
     root.run(&["content", "import", id, src.to_str().unwrap()])
         .ok();
 }
@@ -176,7 +182,12 @@ fn incremental_builds_equal_full_builds_after_random_edits() {
         let id = TenantId::trusted(tenant).unwrap();
         let (what, body_only) = edit(&store, &id, &mut rng, step);
         let inc = built(&root, &[tenant]);
-        built(&root, &[tenant, "--full", "--out", full.to_str().unwrap()]);
+        let whole = built(&root, &[tenant, "--full", "--out", full.to_str().unwrap()]);
+        assert_eq!(
+            inc["warnings"], whole["warnings"],
+            "seed {seed}, step {step} ({what}): kept pages keep their warnings"
+        );
+        assert!(inc["warnings"].to_string().contains("no alt text"), "{inc}");
         let (a, b) = (
             bundle_files(&root.file(&format!("build/{tenant}"))),
             bundle_files(&full.join(tenant)),

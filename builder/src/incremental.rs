@@ -86,6 +86,9 @@ fn of_bytes(bytes: &[u8]) -> Key {
 pub struct Manifest {
     pub site: Key,
     pub files: HashMap<String, Key>,
+    /// What each page's authors should fix (by page path), as its last rendering found: a
+    /// page kept from the last build still reports its warnings.
+    pub warnings: BTreeMap<String, Vec<String>>,
 }
 
 pub fn manifest_path(out: &Path, name: &str) -> PathBuf {
@@ -99,8 +102,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
     }
 }
 
-/// The first line of a manifest file; then `site {key}`, then one `{key} {path}` per file
-/// (lines: a 10,000-page site's manifest is read and written in a few milliseconds).
+/// The first line of a manifest file; then `site {key}`, one `{key} {path}` per file, and one
+/// `warn {page} {message}` per warning (lines: a 10,000-page site's manifest is read and
+/// written in a few milliseconds).
 const HEADER: &str = "t8k-pages 1";
 
 impl Manifest {
@@ -116,11 +120,24 @@ impl Manifest {
         }
         let site = lines.next()?.strip_prefix("site ")?.to_owned();
         let mut files = HashMap::with_capacity(text.len() / 64);
+        let mut warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for line in lines {
-            let (key, path) = line.split_once(' ')?;
-            files.insert(path.to_owned(), key.to_owned());
+            let (key, rest) = line.split_once(' ')?;
+            if key == "warn" {
+                let (page, message) = rest.split_once(' ')?;
+                warnings
+                    .entry(page.to_owned())
+                    .or_default()
+                    .push(message.to_owned());
+            } else {
+                files.insert(rest.to_owned(), key.to_owned());
+            }
         }
-        Some(Manifest { site, files })
+        Some(Manifest {
+            site,
+            files,
+            warnings,
+        })
     }
 
     pub fn write(&self, path: &Path) -> Result<(), BuildError> {
@@ -134,6 +151,15 @@ impl Manifest {
             text.push(' ');
             text.push_str(file);
             text.push('\n');
+        }
+        for (page, found) in &self.warnings {
+            for w in found {
+                text.push_str("warn ");
+                text.push_str(page);
+                text.push(' ');
+                text.push_str(&w.replace('\n', " "));
+                text.push('\n');
+            }
         }
         t8k_core::atomic::write_file(path, text.as_bytes()).map_err(io(path))
     }
@@ -217,7 +243,11 @@ impl<'a> Outputs<'a> {
     pub fn finish(self, site: Key) -> (Manifest, usize, usize) {
         let files = self.now.into_inner().unwrap_or_else(|p| p.into_inner());
         (
-            Manifest { site, files },
+            Manifest {
+                site,
+                files,
+                warnings: BTreeMap::new(),
+            },
             self.rendered.into_inner(),
             self.kept.into_inner(),
         )
@@ -290,6 +320,7 @@ mod tests {
         std::fs::write(bundle.join("old/deep/index.html"), b"old").unwrap();
         std::fs::write(bundle.join("index.html"), b"home").unwrap();
         let previous = Manifest {
+            warnings: BTreeMap::new(),
             site: "s".into(),
             files: [("old/deep/index.html", "k1"), ("index.html", "k2")]
                 .into_iter()

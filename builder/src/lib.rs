@@ -289,20 +289,29 @@ fn try_build_tenant(
     if mode.changed_only && unchanged(&bundle, &record, &fp, &shared) {
         return Ok(Outcome::new(id.as_str(), Status::Skipped));
     }
-    let site = site::load(&db, id, config)?;
+    let manifest = incremental::manifest_path(out, id.as_str());
+    let previous = match mode.full {
+        true => None,
+        false => incremental::Manifest::read(&manifest, &bundle),
+    };
+    // With a previous build, the panes of the pages that render are read later.
+    let panes_later = previous.is_some();
+    let site = site::load(&db, id, config, !panes_later)?;
     let media = db.media_files().map_err(terr)?;
-    drop(db);
     let images = images::prepare(inst.store(), id, &media, &theme.meta.images, &shared)?;
     let mut objects = theme.share(&shared).map_err(terr)?;
     objects.extend(images.shared.clone());
     let render = render::TenantRender::new(&theme, &site, &images);
-    let manifest = incremental::manifest_path(out, id.as_str());
-    let previous = match mode.full {
-        true => None,
-        false => {
-            incremental::Manifest::read(&manifest, &bundle).filter(|m| m.site == render.site_key)
-        }
-    };
+    // A changed site-wide context changes every page: a full build.
+    let previous = previous.filter(|m| m.site == render.site_key);
+    if panes_later {
+        let ids = match &previous {
+            Some(m) => render.pages_to_read(m),
+            None => site.pages.iter().map(|p| p.id).collect(),
+        };
+        render.load_panes(db.panes_of(&ids).map_err(terr)?);
+    }
+    drop(db);
     let write = |outputs: &Outputs| {
         let pages = render.write_all(outputs)?;
         write_media(inst, id, &media, &images, &shared, outputs)?;
@@ -337,9 +346,14 @@ fn try_build_tenant(
             (pages, files)
         }
     };
-    let (now, written, kept) = files;
+    let (mut now, written, kept) = files;
+    now.warnings = render.take_warnings(previous.as_ref().map(|m| &m.warnings));
     now.write(&manifest)?;
-    let warnings = render.take_warnings();
+    let warnings = now
+        .warnings
+        .iter()
+        .flat_map(|(page, found)| found.iter().map(move |w| format!("page '{page}': {w}")))
+        .collect();
     let rec = Record {
         fingerprint: fp,
         builder: fingerprint::BUILDER_VERSION.into(),

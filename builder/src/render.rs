@@ -16,7 +16,9 @@ use crate::error::{BuildError, chain};
 use crate::images::{ImageSet, Shown};
 use crate::incremental::{Inputs, Key, Outputs};
 use crate::markdown::{self, Ids, TocEntry, escape};
-use crate::site::{MenuItem, PageData, SiteData, url_of};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::site::{MenuItem, PageData, Pane, SiteData, url_of};
 use crate::structure::Structure;
 use crate::theme::Theme;
 use t8k_core::content::Kind;
@@ -213,8 +215,12 @@ pub struct TenantRender<'a> {
     pub theme: &'a Theme,
     pub site: &'a SiteData,
     images: &'a ImageSet,
-    /// What pages' authors should fix, gathered as pages render.
-    warnings: std::sync::Mutex<Vec<String>>,
+    /// What pages' authors should fix, by page path, gathered as pages render; and the pages
+    /// rendered (an incremental build keeps the last build's warnings of the others).
+    warnings: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
+    rendered: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Panes read after the keys showed which pages render (incremental builds read no others).
+    loaded: std::sync::OnceLock<HashMap<i64, Vec<Pane>>>,
     structure: Structure,
     /// The URLs pages are at: nothing generated (listings, terms, aliases) overwrites one.
     page_urls: std::collections::HashSet<String>,
@@ -275,6 +281,8 @@ impl<'a> TenantRender<'a> {
             site,
             images,
             warnings: Default::default(),
+            rendered: Default::default(),
+            loaded: Default::default(),
             structure: Structure::new(&site.pages, &cfg.home_slug, url_rules(site)),
             page_urls: site
                 .pages
@@ -292,18 +300,66 @@ impl<'a> TenantRender<'a> {
         format!("{}{url}", self.site_url)
     }
 
-    /// The warnings of every page rendered so far, sorted.
-    pub fn take_warnings(&self) -> Vec<String> {
-        let mut w = std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()));
-        w.sort();
-        w
+    /// Every page's warnings, by page path: of the pages rendered, what they found; of the
+    /// others, what `previous` (the last build's) says.
+    pub fn take_warnings(
+        &self,
+        previous: Option<&BTreeMap<String, Vec<String>>>,
+    ) -> BTreeMap<String, Vec<String>> {
+        let mut found =
+            std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()));
+        let rendered = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        for p in self
+            .site
+            .pages
+            .iter()
+            .filter(|p| !rendered.contains(&p.slug))
+        {
+            if let Some(w) = previous.and_then(|prev| prev.get(&p.slug)) {
+                found.insert(p.slug.clone(), w.clone());
+            }
+        }
+        found
     }
 
     fn warn(&self, page: &str, found: Vec<String>) {
+        self.rendered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(page.to_owned());
         if !found.is_empty() {
             let mut w = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
-            w.extend(found.into_iter().map(|f| format!("page '{page}': {f}")));
+            w.insert(page.to_owned(), found);
         }
+    }
+
+    /// A page's panes: its own, or those read for it later ([`Self::load_panes`]).
+    fn panes_of(&self, p: &'a PageData) -> &[Pane] {
+        match self.loaded.get().and_then(|m| m.get(&p.id)) {
+            Some(panes) => panes,
+            None => &p.panes,
+        }
+    }
+
+    /// The pages whose panes an incremental build over `previous` needs: those whose own
+    /// file's key changed, and every section (its listing pages show its panes).
+    pub fn pages_to_read(&self, previous: &crate::incremental::Manifest) -> Vec<i64> {
+        let home = &self.site.config.home_slug;
+        (0..self.site.pages.len())
+            .into_par_iter()
+            .filter(|&i| {
+                let p = &self.site.pages[i];
+                let url = url_of(&p.slug, home);
+                let path = format!("{}index.html", url.trim_start_matches('/'));
+                p.kind == Kind::Section || previous.files.get(&path) != Some(&self.page_key(i))
+            })
+            .map(|i| self.site.pages[i].id)
+            .collect()
+    }
+
+    /// Gives the panes [`Self::pages_to_read`] asked for (once).
+    pub fn load_panes(&self, panes: HashMap<i64, Vec<Pane>>) {
+        let _ = self.loaded.set(panes);
     }
 
     /// An OpenGraph image: an uploaded one at its social-width variant, as an absolute URL.
@@ -350,8 +406,8 @@ impl<'a> TenantRender<'a> {
             allow_raw_html: self.allow_raw_html,
             images: Some(self.images),
         };
-        let panes = p
-            .panes
+        let panes = self
+            .panes_of(p)
             .iter()
             .map(|(md, options)| {
                 let r = markdown::render_with(md, &mut ids, &opts);
@@ -408,7 +464,8 @@ impl<'a> TenantRender<'a> {
         }
     }
 
-    /// The key of page `i`: everything [`Self::page_ctx`] reads — the page's row and panes, the
+    /// The key of page `i`: everything [`Self::page_ctx`] reads — the page's row, its panes (by
+    /// the page's revision), the
     /// pages above it, its terms, the pages it lists — on top of the site's key.
     fn page_key(&self, i: usize) -> Key {
         let p = &self.site.pages[i];
@@ -428,13 +485,8 @@ impl<'a> TenantRender<'a> {
         for a in &p.aliases {
             h.str(a);
         }
-        for (md, options) in &p.panes {
-            h.str(md);
-            match options.is_empty() {
-                true => h.num(0),
-                false => h.json(options),
-            };
-        }
+        // The panes are known by the page's revision, drawn again whenever they change.
+        h.num(p.revision);
         if !p.taxonomies.is_empty() {
             h.json(&p.taxonomies).json(&self.taxonomy_links(p));
         }

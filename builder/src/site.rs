@@ -32,12 +32,20 @@ pub struct SiteData {
 pub use t8k_core::content::paths::url_of;
 
 /// Reads a tenant's published content from its (read-only) database, with menu entries
-/// turned into the URLs the site uses.
-pub fn load(db: &SiteDb, id: &TenantId, config: TenantConfig) -> Result<SiteData, BuildError> {
-    let published = db.published().map_err(|source| BuildError::Tenant {
-        tenant: id.to_string(),
-        source,
-    })?;
+/// turned into the URLs the site uses; the pages' panes only `with_panes` (an incremental
+/// build reads those of the pages it renders).
+pub fn load(
+    db: &SiteDb,
+    id: &TenantId,
+    config: TenantConfig,
+    with_panes: bool,
+) -> Result<SiteData, BuildError> {
+    let published = db
+        .published_rows(with_panes)
+        .map_err(|source| BuildError::Tenant {
+            tenant: id.to_string(),
+            source,
+        })?;
     let menus = published
         .menus
         .into_iter()

@@ -33,6 +33,8 @@ pub struct Page {
     pub aliases: Vec<String>,
     pub taxonomies: BTreeMap<String, Vec<String>>,
     pub panes: Vec<Pane>,
+    /// Drawn again on every change of the page or its panes (see the schema's V4).
+    pub revision: i64,
 }
 
 impl Page {
@@ -80,7 +82,35 @@ pub struct Published {
 impl SiteDb {
     /// The published content (see [`Published`]).
     pub fn published(&self) -> Result<Published> {
-        read(&self.conn).map_err(self.err())
+        self.published_rows(true)
+    }
+
+    /// The published content; with `with_panes` false the pages' panes are left empty, to be
+    /// read for the pages that need them ([`SiteDb::panes_of`]).
+    pub fn published_rows(&self, with_panes: bool) -> Result<Published> {
+        read(&self.conn, with_panes).map_err(self.err())
+    }
+
+    /// The panes of the pages `ids`, by page id.
+    pub fn panes_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Pane>>> {
+        let read = || -> rusqlite::Result<HashMap<i64, Vec<Pane>>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT sp.story_fragment_id, p.markdown, p.options FROM story_fragment_panes sp
+                 JOIN panes p ON p.id = sp.pane_id WHERE sp.story_fragment_id = ?1 ORDER BY sp.position",
+            )?;
+            let mut out = HashMap::with_capacity(ids.len());
+            for &id in ids {
+                let rows = stmt.query_map([id], |r| {
+                    Ok((
+                        r.get::<_, String>(1)?,
+                        json_or_empty(r.get_ref(2)?.as_str()?),
+                    ))
+                })?;
+                out.insert(id, rows.collect::<rusqlite::Result<Vec<Pane>>>()?);
+            }
+            Ok(out)
+        };
+        read().map_err(self.err())
     }
 
     /// The tenant's uploaded media files, by key.
@@ -111,11 +141,13 @@ impl SiteDb {
     }
 }
 
-fn read(conn: &Connection) -> rusqlite::Result<Published> {
+fn read(conn: &Connection, with_panes: bool) -> rusqlite::Result<Published> {
     let mut pages = pages(conn)?;
-    let mut panes = panes(conn)?;
-    for p in &mut pages {
-        p.panes = panes.remove(&p.id).unwrap_or_default();
+    if with_panes {
+        let mut panes = panes(conn)?;
+        for p in &mut pages {
+            p.panes = panes.remove(&p.id).unwrap_or_default();
+        }
     }
     pages.sort_by(|a, b| {
         b.sort_date()
@@ -136,7 +168,7 @@ fn read(conn: &Connection) -> rusqlite::Result<Published> {
 fn pages(conn: &Connection) -> rusqlite::Result<Vec<Page>> {
     conn.prepare(
         "SELECT sf.id, sf.slug, sf.title, sf.description, sf.date, sf.created, sf.changed, sf.weight, sf.social_image, m.name,
-         sf.kind, sf.aliases, sf.taxonomies FROM story_fragments sf LEFT JOIN menus m ON m.id = sf.menu_id WHERE sf.draft = 0",
+         sf.kind, sf.aliases, sf.taxonomies, sf.revision FROM story_fragments sf LEFT JOIN menus m ON m.id = sf.menu_id WHERE sf.draft = 0",
     )?
     .query_map([], |r| {
         Ok(Page {
@@ -154,6 +186,7 @@ fn pages(conn: &Connection) -> rusqlite::Result<Vec<Page>> {
             aliases: json_or_empty(r.get_ref(11)?.as_str()?),
             taxonomies: json_or_empty(r.get_ref(12)?.as_str()?),
             panes: vec![],
+            revision: r.get(13)?,
         })
     })?
     .collect()
@@ -221,4 +254,57 @@ fn menus(
             .push(MenuEntry { label, target });
     }
     Ok(menus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Page as Doc, Pane as DocPane, pages};
+    use crate::db::SiteDb;
+
+    fn revisions(db: &SiteDb) -> Vec<(String, i64)> {
+        let mut r: Vec<_> = db
+            .published_rows(false)
+            .unwrap()
+            .pages
+            .into_iter()
+            .map(|p| (p.slug, p.revision))
+            .collect();
+        r.sort();
+        r
+    }
+
+    #[test]
+    fn a_page_is_revised_when_it_or_its_panes_change_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SiteDb::open_path(&dir.path().join("site.db"), "test".into()).unwrap();
+        let pane = |md: &str| DocPane {
+            markdown: md.into(),
+            options: Default::default(),
+        };
+        let mut a = Doc::new("a", "A");
+        a.panes = vec![pane("one"), pane("two")];
+        let b = Doc::new("b", "B");
+        for p in [&a, &b] {
+            pages::upsert(&db.conn, p, "2026-01-01T00:00:00Z").unwrap();
+        }
+        let start = revisions(&db);
+        let mut edits: Vec<Box<dyn Fn(&mut Doc)>> = vec![
+            Box::new(|p| p.panes[1].markdown = "changed".into()),
+            Box::new(|p| p.panes.swap(0, 1)),
+            Box::new(|p| p.title = "A!".into()),
+            Box::new(|p| p.panes.pop().map(|_| ()).unwrap_or(())),
+        ];
+        let mut before = start.clone();
+        for edit in edits.drain(..) {
+            edit(&mut a);
+            pages::upsert(&db.conn, &a, "2026-01-01T00:00:00Z").unwrap();
+            let now = revisions(&db);
+            assert_ne!(now[0].1, before[0].1, "a is revised");
+            assert_eq!(now[1], before[1], "b is not");
+            before = now;
+        }
+        // Writing the same page again changes nothing.
+        pages::upsert(&db.conn, &a, "2026-01-02T00:00:00Z").unwrap();
+        assert_eq!(revisions(&db), before);
+    }
 }

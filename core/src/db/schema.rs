@@ -127,6 +127,30 @@ ALTER TABLE story_fragments ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]' CHECK 
 ALTER TABLE story_fragments ADD COLUMN taxonomies TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(taxonomies));
 "#;
 
+/// A page's revision: a random number drawn again whenever the page's row or its panes change
+/// (their order, their text, a pane shared with another page), so an incremental build can
+/// tell which pages changed without reading every pane. Random rather than counted: a
+/// database restored from an older snapshot, then edited, never gives an old number to new
+/// content.
+const V4: &str = r#"
+ALTER TABLE story_fragments ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+UPDATE story_fragments SET revision = random();
+CREATE TRIGGER story_fragments_insert_revises AFTER INSERT ON story_fragments
+BEGIN UPDATE story_fragments SET revision = random() WHERE id = NEW.id; END;
+CREATE TRIGGER story_fragments_update_revises AFTER UPDATE ON story_fragments
+WHEN NEW.revision IS OLD.revision
+BEGIN UPDATE story_fragments SET revision = random() WHERE id = NEW.id; END;
+CREATE TRIGGER story_fragment_panes_insert_revises AFTER INSERT ON story_fragment_panes
+BEGIN UPDATE story_fragments SET revision = random() WHERE id = NEW.story_fragment_id; END;
+CREATE TRIGGER story_fragment_panes_delete_revises AFTER DELETE ON story_fragment_panes
+BEGIN UPDATE story_fragments SET revision = random() WHERE id = OLD.story_fragment_id; END;
+CREATE TRIGGER story_fragment_panes_update_revises AFTER UPDATE ON story_fragment_panes
+BEGIN UPDATE story_fragments SET revision = random() WHERE id IN (OLD.story_fragment_id, NEW.story_fragment_id); END;
+CREATE TRIGGER panes_update_revises AFTER UPDATE ON panes
+BEGIN UPDATE story_fragments SET revision = random()
+      WHERE id IN (SELECT story_fragment_id FROM story_fragment_panes WHERE pane_id = NEW.id); END;
+"#;
+
 /// Every migration, in order; index + 1 is the `user_version` after it.
 pub fn migrations() -> Vec<String> {
     let mut v1 = V1.to_owned();
@@ -139,5 +163,5 @@ pub fn migrations() -> Vec<String> {
             ));
         }
     }
-    vec![v1, V2.to_owned(), V3.to_owned()]
+    vec![v1, V2.to_owned(), V3.to_owned(), V4.to_owned()]
 }
