@@ -206,10 +206,11 @@ fn incremental_builds_equal_full_builds_after_random_edits() {
             );
         }
         if body_only {
-            // The page and the sitemap (its lastmod); nothing else shows a body.
+            // The page, the sitemap (its lastmod), and the listing pages that list it (all
+            // pages, its section, its two terms: they are keyed by the pages they list).
             let written = inc["written"].as_u64().unwrap();
             assert!(
-                written <= 2 && inc["kept"].as_u64().unwrap() > 40,
+                written <= 6 && inc["kept"].as_u64().unwrap() > 40,
                 "seed {seed}, step {step} ({what}): {inc}"
             );
             small_edits += 1;

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use crate::error::BuildError;
 use crate::sink::{MemSink, Sink};
 
-/// What a file is made from, hashed (hex of the first 16 bytes of a SHA-256).
-pub type Key = String;
+/// What a file is made from, hashed (the first 16 bytes of a SHA-256).
+pub type Key = [u8; 16];
 
 /// Feeds the inputs of one file into a hash, each length-prefixed so that no two different
 /// sequences of inputs hash alike.
@@ -35,10 +35,10 @@ pub struct Inputs(Sha256);
 
 impl Inputs {
     /// A key derived from `parent` (the site's key, a section's key) for one kind of file.
-    pub fn new(parent: &str, kind: &str) -> Inputs {
+    pub fn new(parent: &[u8], kind: &str) -> Inputs {
         let mut h = Inputs(Sha256::new());
         h.str(crate::fingerprint::BUILDER_VERSION)
-            .str(parent)
+            .bytes(parent)
             .str(kind);
         h
     }
@@ -72,13 +72,15 @@ impl Inputs {
     }
 
     pub fn finish(&mut self) -> Key {
-        hex::encode(&self.0.clone().finalize()[..16])
+        let mut key = [0; 16];
+        key.copy_from_slice(&self.0.clone().finalize()[..16]);
+        key
     }
 }
 
 /// The key of a file known by its bytes.
 fn of_bytes(bytes: &[u8]) -> Key {
-    Inputs::new("", "bytes").bytes(bytes).finish()
+    Inputs::new(b"", "bytes").bytes(bytes).finish()
 }
 
 /// `{out}/{tenant}.pages`: the site-wide key and every file's key at the last build.
@@ -102,6 +104,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
     }
 }
 
+fn parse_key(hex_key: &str) -> Option<Key> {
+    let mut key = [0; 16];
+    hex::decode_to_slice(hex_key, &mut key).ok()?;
+    Some(key)
+}
+
 /// The first line of a manifest file; then `site {key}`, one `{key} {path}` per file, and one
 /// `warn {page} {message}` per warning (lines: a 10,000-page site's manifest is read and
 /// written in a few milliseconds).
@@ -118,7 +126,7 @@ impl Manifest {
         if lines.next()? != HEADER {
             return None;
         }
-        let site = lines.next()?.strip_prefix("site ")?.to_owned();
+        let site = parse_key(lines.next()?.strip_prefix("site ")?)?;
         let mut files = HashMap::with_capacity(text.len() / 64);
         let mut warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for line in lines {
@@ -130,7 +138,7 @@ impl Manifest {
                     .or_default()
                     .push(message.to_owned());
             } else {
-                files.insert(rest.to_owned(), key.to_owned());
+                files.insert(rest.to_owned(), parse_key(key)?);
             }
         }
         Some(Manifest {
@@ -144,10 +152,10 @@ impl Manifest {
         let mut text = String::with_capacity(64 * self.files.len() + 64);
         text.push_str(HEADER);
         text.push_str("\nsite ");
-        text.push_str(&self.site);
+        text.push_str(&hex::encode(self.site));
         text.push('\n');
         for (file, key) in &self.files {
-            text.push_str(key);
+            text.push_str(&hex::encode(key));
             text.push(' ');
             text.push_str(file);
             text.push('\n');
@@ -173,12 +181,16 @@ impl Manifest {
     }
 }
 
+const SHARDS: usize = 16;
+
 /// Where a build's files go: every file is recorded under its key, and written to the sink
 /// unless the previous build left the same key at the same path.
 pub struct Outputs<'a> {
     sink: &'a dyn Sink,
     previous: Option<&'a Manifest>,
-    now: Mutex<HashMap<String, Key>>,
+    /// The files produced so far, in shards (by a hash of the path): pages record theirs from
+    /// every thread at once.
+    now: [Mutex<HashMap<String, Key>>; SHARDS],
     rendered: AtomicUsize,
     kept: AtomicUsize,
 }
@@ -190,7 +202,7 @@ impl<'a> Outputs<'a> {
         Outputs {
             sink,
             previous,
-            now: Mutex::default(),
+            now: Default::default(),
             rendered: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
         }
@@ -203,8 +215,11 @@ impl<'a> Outputs<'a> {
             .previous
             .and_then(|m| m.files.get(path))
             .is_some_and(|k| *k == key);
-        let again = self
-            .now
+        let shard = {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(path) as usize
+        };
+        let again = self.now[shard % SHARDS]
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(path.to_owned(), key)
@@ -241,7 +256,10 @@ impl<'a> Outputs<'a> {
 
     /// The new manifest, the files written and the files kept.
     pub fn finish(self, site: Key) -> (Manifest, usize, usize) {
-        let files = self.now.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut files = HashMap::new();
+        for shard in self.now {
+            files.extend(shard.into_inner().unwrap_or_else(|p| p.into_inner()));
+        }
         (
             Manifest {
                 site,
@@ -306,10 +324,10 @@ mod tests {
 
     #[test]
     fn inputs_are_length_prefixed() {
-        let a = Inputs::new("s", "page").str("ab").str("c").finish();
-        let b = Inputs::new("s", "page").str("a").str("bc").finish();
+        let a = Inputs::new(b"s", "page").str("ab").str("c").finish();
+        let b = Inputs::new(b"s", "page").str("a").str("bc").finish();
         assert_ne!(a, b);
-        assert_eq!(a, Inputs::new("s", "page").str("ab").str("c").finish());
+        assert_eq!(a, Inputs::new(b"s", "page").str("ab").str("c").finish());
     }
 
     #[test]
@@ -319,20 +337,21 @@ mod tests {
         std::fs::create_dir_all(bundle.join("old/deep")).unwrap();
         std::fs::write(bundle.join("old/deep/index.html"), b"old").unwrap();
         std::fs::write(bundle.join("index.html"), b"home").unwrap();
+        let (k1, k2) = ([1; 16], [2; 16]);
         let previous = Manifest {
             warnings: BTreeMap::new(),
-            site: "s".into(),
-            files: [("old/deep/index.html", "k1"), ("index.html", "k2")]
+            site: [0; 16],
+            files: [("old/deep/index.html", k1), ("index.html", k2)]
                 .into_iter()
-                .map(|(p, k)| (p.to_owned(), k.to_owned()))
+                .map(|(p, k)| (p.to_owned(), k))
                 .collect(),
         };
         let changed = MemSink::default();
         let out = Outputs::new(&changed, Some(&previous));
-        out.keyed("index.html", "k2".into(), || panic!("not rendered"))
+        out.keyed("index.html", k2, || panic!("not rendered"))
             .unwrap();
         out.bytes("new/index.html", b"new").unwrap();
-        let (now, written, kept) = out.finish("s".into());
+        let (now, written, kept) = out.finish([0; 16]);
         assert_eq!((written, kept), (1, 1));
         apply(
             &bundle,

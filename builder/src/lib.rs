@@ -323,7 +323,7 @@ fn try_build_tenant(
             let changed = sink::MemSink::default();
             let outputs = Outputs::new(&changed, Some(previous));
             let pages = write(&outputs)?;
-            let files = outputs.finish(render.site_key.clone());
+            let files = outputs.finish(render.site_key);
             incremental::Manifest::remove(&manifest)?;
             let scratch = out.join(format!(".{id}.incoming"));
             incremental::apply(&bundle, &scratch, changed, previous, &files.0)?;
@@ -340,7 +340,7 @@ fn try_build_tenant(
                     return Err(e);
                 }
             };
-            let files = outputs.finish(render.site_key.clone());
+            let files = outputs.finish(render.site_key);
             incremental::Manifest::remove(&manifest)?;
             sink.commit()?;
             (pages, files)
@@ -426,7 +426,7 @@ fn write_media(
         let replacement = t8k_core::images::Format::of_mime(&file.mime)
             .and_then(|format| images.get(&url)?.replaces_original(format));
         // Both sources are content-addressed: their names are their keys.
-        let key = incremental::Inputs::new("", "media")
+        let key = incremental::Inputs::new(b"", "media")
             .str(&file.key)
             .opt(replacement.map(|v| v.key.as_str()))
             .finish();

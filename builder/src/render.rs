@@ -221,6 +221,7 @@ pub struct TenantRender<'a> {
     rendered: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Panes read after the keys showed which pages render (incremental builds read no others).
     loaded: std::sync::OnceLock<HashMap<i64, Vec<Pane>>>,
+    keys: std::sync::OnceLock<Vec<Key>>,
     structure: Structure,
     /// The URLs pages are at: nothing generated (listings, terms, aliases) overwrites one.
     page_urls: std::collections::HashSet<String>,
@@ -267,12 +268,12 @@ impl<'a> TenantRender<'a> {
                 .collect(),
         };
         let allow_raw_html = markdown::allows_raw_html(cfg);
-        let site_key = Inputs::new(&theme.fingerprint, "site")
+        let site_key = Inputs::new(theme.fingerprint.as_bytes(), "site")
             .json(&ctx)
             .json(cfg)
             .json(&site.settings)
             .num(i64::from(allow_raw_html))
-            .str(&images.digest())
+            .bytes(&images.digest())
             .finish();
         let mut base = tera::Context::new();
         base.insert("site", &ctx);
@@ -283,6 +284,7 @@ impl<'a> TenantRender<'a> {
             warnings: Default::default(),
             rendered: Default::default(),
             loaded: Default::default(),
+            keys: Default::default(),
             structure: Structure::new(&site.pages, &cfg.home_slug, url_rules(site)),
             page_urls: site
                 .pages
@@ -464,10 +466,21 @@ impl<'a> TenantRender<'a> {
         }
     }
 
+    /// The key of page `i` (all pages' keys are computed once, in parallel).
+    fn page_key(&self, i: usize) -> Key {
+        let keys = self.keys.get_or_init(|| {
+            (0..self.site.pages.len())
+                .into_par_iter()
+                .map(|i| self.compute_page_key(i))
+                .collect()
+        });
+        keys[i]
+    }
+
     /// The key of page `i`: everything [`Self::page_ctx`] reads — the page's row, its panes (by
     /// the page's revision), the
     /// pages above it, its terms, the pages it lists — on top of the site's key.
-    fn page_key(&self, i: usize) -> Key {
+    fn compute_page_key(&self, i: usize) -> Key {
         let p = &self.site.pages[i];
         let mut h = Inputs::new(&self.site_key, "page");
         h.num(p.id)
@@ -566,13 +579,13 @@ impl<'a> TenantRender<'a> {
         if !home_in_pages {
             urls.push((self.permalink("/"), None));
         }
-        for p in &self.site.pages {
-            let lastmod = dates::rfc3339(&p.changed);
-            urls.push((
-                self.permalink(&url_of(&p.slug, &self.site.config.home_slug)),
-                lastmod,
-            ));
-        }
+        let home = &self.site.config.home_slug;
+        urls.par_extend(self.site.pages.par_iter().map(|p| {
+            (
+                self.permalink(&url_of(&p.slug, home)),
+                dates::rfc3339(&p.changed),
+            )
+        }));
         for n in 1..=listings {
             urls.push((self.permalink(&listings::listing_url(n)), None));
         }
@@ -583,13 +596,17 @@ impl<'a> TenantRender<'a> {
             let mut x = String::from(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
             );
-            for (loc, lastmod) in chunk {
-                x.push_str(&format!("  <url><loc>{}</loc>", escape(loc)));
-                if let Some(m) = lastmod {
-                    x.push_str(&format!("<lastmod>{m}</lastmod>"));
-                }
-                x.push_str("</url>\n");
-            }
+            let lines: Vec<String> = chunk
+                .par_iter()
+                .map(|(loc, lastmod)| match lastmod {
+                    Some(m) => format!(
+                        "  <url><loc>{}</loc><lastmod>{m}</lastmod></url>\n",
+                        escape(loc)
+                    ),
+                    None => format!("  <url><loc>{}</loc></url>\n", escape(loc)),
+                })
+                .collect();
+            x.push_str(&lines.concat());
             x.push_str("</urlset>\n");
             x
         };

@@ -143,6 +143,7 @@ mod tests {
             )]
             .into(),
             panes: vec![],
+            revision: 0,
         }
     }
 

@@ -171,10 +171,10 @@ impl ImageSet {
 
     /// A hash of how every image shows (for the keys of incremental builds: a page's markup
     /// depends on the variants of the images it embeds). `Debug` names every field.
-    pub fn digest(&self) -> String {
+    pub fn digest(&self) -> crate::incremental::Key {
         let mut urls: Vec<_> = self.by_url.iter().collect();
         urls.sort_by(|a, b| a.0.cmp(b.0));
-        let mut h = crate::incremental::Inputs::new("", "images");
+        let mut h = crate::incremental::Inputs::new(b"", "images");
         h.json(&self.settings);
         for (url, image) in urls {
             h.str(url)

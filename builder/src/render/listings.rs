@@ -26,6 +26,22 @@ pub fn redirect_target(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(&rest[..end]).ok()
 }
 
+/// What a listing lists: pages (by index, summarised when a listing page renders), or other
+/// entries (a taxonomy's terms) given whole.
+pub(super) enum Items<'s> {
+    Pages(Vec<usize>),
+    Entries(Vec<Summary<'s>>),
+}
+
+impl Items<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Items::Pages(p) => p.len(),
+            Items::Entries(e) => e.len(),
+        }
+    }
+}
+
 /// Page `n` of the all-pages listing: `/pages/`, `/pages/2/`.
 pub(super) fn listing_url(n: usize) -> String {
     if n == 1 {
@@ -88,40 +104,68 @@ impl<'a> TenantRender<'a> {
             .collect()
     }
 
+    /// The summaries of listing page `n` (1-based) of `items`, `per` a page.
+    fn chunk<'s>(&'s self, items: &Items<'s>, n: usize, per: usize) -> Vec<Summary<'s>> {
+        let home = &self.site.config.home_slug;
+        let range = |len: usize| ((n - 1) * per).min(len)..(n * per).min(len);
+        match items {
+            Items::Pages(pages) => pages[range(pages.len())]
+                .iter()
+                .map(|&i| summary(&self.site.pages[i], home))
+                .collect(),
+            Items::Entries(entries) => entries[range(entries.len())].to_vec(),
+        }
+    }
+
+    /// The key of listing page `n`: its items by their pages' keys (each covers the page's
+    /// title, description, address and date), or whole.
+    fn chunk_key(&self, base: &Key, items: &Items, n: usize, total: usize, per: usize) -> Key {
+        let mut h = Inputs::new(base, "list");
+        h.num(n as i64).num(total as i64);
+        match items {
+            Items::Pages(pages) => {
+                let range = ((n - 1) * per).min(pages.len())..(n * per).min(pages.len());
+                for &i in &pages[range] {
+                    h.bytes(&self.page_key(i));
+                }
+            }
+            Items::Entries(_) => {
+                h.json(&self.chunk(items, n, per));
+            }
+        }
+        h.finish()
+    }
+
     /// Writes `items` as listing pages, `paginate` per page, at `url(n)`; `ctx` is the first
     /// page's context (its title gets "page n of N" on the others), made from what `key`
     /// hashes. Returns the pages written.
     fn write_paged<'s>(
-        &self,
+        &'s self,
         out: &Outputs,
         key: &Key,
-        items: Vec<Summary<'s>>,
+        items: Items<'s>,
         url: &(dyn Fn(usize) -> String + Sync),
         ctx: &(dyn Fn(usize, usize) -> PageCtx<'s> + Sync),
         also_home: bool,
     ) -> Result<usize, BuildError> {
         let per = self.theme.meta.paginate;
         let total = items.len().div_ceil(per).max(1);
-        let chunks: Vec<&[Summary]> = items.chunks(per).collect();
         (1..=total).into_par_iter().try_for_each(|n| {
             let at = url(n);
             if n > 1 && self.page_urls.contains(&at) {
                 return Ok(());
             }
-            let paginator = Paginator {
-                items: chunks.get(n - 1).map_or(vec![], |c| c.to_vec()),
-                number: n,
-                total,
-                prev_url: (n > 1).then(|| url(n - 1)),
-                next_url: (n < total).then(|| url(n + 1)),
-            };
-            let key = Inputs::new(key, "list")
+            let key = Inputs::new(&self.chunk_key(key, &items, n, total, per), "at")
                 .str(&at)
-                .num(n as i64)
-                .num(total as i64)
-                .json(&paginator)
                 .finish();
             let make = || {
+                let paginator = Paginator {
+                    items: self.chunk(&items, n, per),
+                    number: n,
+                    total,
+                    prev_url: (n > 1).then(|| url(n - 1)),
+                    next_url: (n < total).then(|| url(n + 1)),
+                };
                 let mut page = ctx(n, total);
                 page.permalink = self.permalink(&at);
                 page.url = at.clone();
@@ -133,7 +177,7 @@ impl<'a> TenantRender<'a> {
             if n == 1 && also_home {
                 // The same bytes twice: rendered once.
                 let mut made = None;
-                out.keyed(&file_of(&at), key.clone(), || {
+                out.keyed(&file_of(&at), key, || {
                     made = Some(make()?);
                     Ok(made.clone().expect("just made"))
                 })?;
@@ -158,12 +202,11 @@ impl<'a> TenantRender<'a> {
     /// The listing of every published page, newest first. When the tenant has no home page,
     /// the first listing page is also the home page.
     pub(super) fn write_listings(&self, out: &Outputs) -> Result<usize, BuildError> {
-        let home = &self.site.config.home_slug;
         let base = format!("/{LISTING_PATH}/");
         if self.page_urls.contains(&base) {
             return Ok(0);
         }
-        let items = self.site.pages.iter().map(|p| summary(p, home)).collect();
+        let items = Items::Pages((0..self.site.pages.len()).collect());
         let url = listing_url;
         let ctx = |n, total| PageCtx {
             kind: "list",
@@ -179,7 +222,7 @@ impl<'a> TenantRender<'a> {
     /// pages written (beyond the section's own).
     pub(super) fn write_section(&self, out: &Outputs, i: usize) -> Result<usize, BuildError> {
         let base = url_of(&self.site.pages[i].slug, &self.site.config.home_slug);
-        let items: Vec<Summary> = self.children(i).collect();
+        let items = Items::Pages(self.structure.children.get(&i).cloned().unwrap_or_default());
         // The section's own panes are rendered once, shown above each listing page — and
         // only if one of them must be rendered.
         let section = std::sync::OnceLock::new();
@@ -197,22 +240,23 @@ impl<'a> TenantRender<'a> {
 
     /// `/{taxonomy}/` lists its terms; `/{taxonomy}/{term}/` the pages carrying the term.
     pub(super) fn write_taxonomies(&self, out: &Outputs) -> Result<usize, BuildError> {
-        let home = &self.site.config.home_slug;
         let mut written = 0;
         for (name, terms) in &self.structure.taxonomies {
             let base = taxonomy_url(name, None);
             if !self.page_urls.contains(&base) {
-                let items = terms
-                    .iter()
-                    .map(|(term, (seg, pages))| Summary {
-                        title: term,
-                        description: "",
-                        url: taxonomy_url(name, Some(seg)),
-                        date: None,
-                        date_display: None,
-                        count: Some(pages.len()),
-                    })
-                    .collect();
+                let items = Items::Entries(
+                    terms
+                        .iter()
+                        .map(|(term, (seg, pages))| Summary {
+                            title: term,
+                            description: "",
+                            url: taxonomy_url(name, Some(seg)),
+                            date: None,
+                            date_display: None,
+                            count: Some(pages.len()),
+                        })
+                        .collect(),
+                );
                 let title = titlecase(name);
                 let ctx = |n, total| PageCtx {
                     kind: "taxonomy",
@@ -229,10 +273,7 @@ impl<'a> TenantRender<'a> {
                 if self.page_urls.contains(&term_base) {
                     continue;
                 }
-                let items = pages
-                    .iter()
-                    .map(|&p| summary(&self.site.pages[p], home))
-                    .collect();
+                let items = Items::Pages(pages.clone());
                 let ctx = |n, total| PageCtx {
                     kind: "term",
                     title: Self::titled(term, n, total),
