@@ -288,14 +288,14 @@ mod tests {
             pages::upsert(&db.conn, p, "2026-01-01T00:00:00Z").unwrap();
         }
         let start = revisions(&db);
-        let mut edits: Vec<Box<dyn Fn(&mut Doc)>> = vec![
-            Box::new(|p| p.panes[1].markdown = "changed".into()),
-            Box::new(|p| p.panes.swap(0, 1)),
-            Box::new(|p| p.title = "A!".into()),
-            Box::new(|p| p.panes.pop().map(|_| ()).unwrap_or(())),
+        let edits: [fn(&mut Doc); 4] = [
+            |p| p.panes[1].markdown = "changed".into(),
+            |p| p.panes.swap(0, 1),
+            |p| p.title = "A!".into(),
+            |p| p.panes.truncate(1),
         ];
         let mut before = start.clone();
-        for edit in edits.drain(..) {
+        for edit in edits {
             edit(&mut a);
             pages::upsert(&db.conn, &a, "2026-01-01T00:00:00Z").unwrap();
             let now = revisions(&db);
