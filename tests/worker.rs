@@ -131,6 +131,18 @@ fn assert_each_once(root: &Root, ids: &[String], served: &[Value]) {
             Some(1),
             "{id}: one deploy: {deploys}"
         );
+        // The edge map sends the tenant's host to that deploy (each worker updated only its
+        // tenants' routes).
+        if root.spec.is_none() {
+            let routes: Value =
+                serde_json::from_slice(&std::fs::read(root.file("routes.json")).unwrap()).unwrap();
+            let routed = routes["routes"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|r| r["tenant"] == id.as_str() && r["deploy"] == deploys[0]["deploy"]);
+            assert!(routed, "{id} routed to its deploy: {routes}");
+        }
     }
 }
 

@@ -162,6 +162,7 @@ impl Job<'_> {
             concurrency: 8,
             bundles: self.out.to_owned(),
             include_main: false,
+            routing: crate::publish::Routing::Published,
         };
         served.publish = match publish(self.inst, self.target, &req, &|_| {}) {
             Ok(mut s) => s.details.pop(),

@@ -413,6 +413,20 @@ pub struct PublishRequest {
     pub concurrency: usize,
     pub bundles: std::path::PathBuf,
     pub include_main: bool,
+    /// How `routes.json` follows the flips.
+    pub routing: Routing,
+}
+
+/// How a publish brings `routes.json` up to date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Routing {
+    /// Regenerated from the host table and every site's live pointer (a batch publish: one
+    /// pass over every site, whatever was published).
+    #[default]
+    Rebuild,
+    /// Only the published tenants' routes, each by compare-and-swap: no other site's pointer
+    /// is read, so a worker's publish costs the same at ten tenants or ten thousand.
+    Published,
 }
 
 /// Publishes the selected tenants (and the main site), then regenerates `routes.json`.
@@ -451,7 +465,16 @@ pub fn publish(
         progress(&d);
         details.push(d);
     }
-    write_routes(target, &inst.host_map()?)?;
+    let own_routes = req.routing == Routing::Published && target.head(&routes_key())?.is_some();
+    if own_routes {
+        for site in &sites {
+            if let SiteId::Tenant(id) = site {
+                inst.routing_changed(target, id)?;
+            }
+        }
+    } else {
+        write_routes(target, &inst.host_map()?)?;
+    }
     let count = |s: PublishStatus| details.iter().filter(|d| d.status == s).count();
     Ok(PublishSummary {
         tenants: details.len(),

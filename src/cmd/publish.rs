@@ -38,6 +38,7 @@ pub fn run(inst: &Installation, args: PublishArgs, json: bool) -> Result<()> {
     let req = PublishRequest {
         shard,
         include_main: args.tenants.is_empty(),
+        routing: Default::default(),
         tenants: args.tenants,
         changed_only: args.changed,
         concurrency: args.concurrency,

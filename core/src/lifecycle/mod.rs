@@ -165,8 +165,9 @@ impl Installation {
         self.routing_changed(self.store(), id)
     }
 
-    /// `routes.json` in `store`, if there is one, for this tenant's current entry.
-    pub(crate) fn routing_changed(&self, store: &dyn Store, id: &TenantId) -> Result<()> {
+    /// `routes.json` in `store`, if there is one, for this tenant's current entry and live
+    /// pointer (compare-and-swap; no other tenant's part is read).
+    pub fn routing_changed(&self, store: &dyn Store, id: &TenantId) -> Result<()> {
         let entry = entries::read(self.store(), id)?.map(|(e, _)| e);
         let domain = || Ok(self.registry()?.0.domain);
         crate::routes::refresh_tenant(store, id, entry.as_ref(), domain)
