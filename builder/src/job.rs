@@ -6,9 +6,9 @@
 //! took over) stops before publishing.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
 
 use serde::Serialize;
 use t8k_core::TenantId;
@@ -56,6 +56,8 @@ pub enum Turn {
     Busy,
     /// No request is pending (another worker served it since it was listed).
     NothingQueued,
+    /// The tenant is inactive: its request waits until it is activated.
+    Inactive,
 }
 
 /// What serving one request did.
@@ -71,6 +73,9 @@ pub struct Served {
     /// Unix milliseconds when the lease was taken and given back.
     pub started_ms: i64,
     pub finished_ms: i64,
+    /// The version of the request served.
+    #[serde(skip)]
+    pub request: Option<Version>,
 }
 
 impl Served {
@@ -101,33 +106,42 @@ impl Job<'_> {
             queue::release(store, lease)?;
             return Ok(Turn::NothingQueued);
         };
-        let seen = &seen;
+        match self.inst.entry(id.as_str()) {
+            Ok((entry, _)) if entry.active => {}
+            Ok(_) => {
+                queue::release(store, lease)?;
+                return Ok(Turn::Inactive);
+            }
+            // Deleted since it asked: nothing to build, ever.
+            Err(_) => {
+                queue::done(store, id, &seen)?;
+                queue::release(store, lease)?;
+                return Ok(Turn::NothingQueued);
+            }
+        }
         let started_ms = now_ms();
         let lease = Mutex::new(lease);
-        let (finished, lost) = (AtomicBool::new(false), AtomicBool::new(false));
+        let lost = AtomicBool::new(false);
         let mut served = std::thread::scope(|s| {
-            s.spawn(|| self.keep(&lease, &finished, &lost));
-            let served = self.run(id, seen, &lost);
-            finished.store(true, Ordering::Relaxed);
+            let (finished, done) = mpsc::channel::<()>();
+            s.spawn(|| self.keep(&lease, done, &lost));
+            let served = self.run(id, &seen, &lost);
+            drop(finished);
             served
         });
         let lease: Lease = lease.into_inner().unwrap_or_else(|p| p.into_inner());
         queue::release(store, lease)?;
         served.started_ms = started_ms;
         served.finished_ms = now_ms();
+        served.request = Some(seen);
         Ok(Turn::Served(Box::new(served)))
     }
 
-    /// Renews the lease a third of the way through each term until the work finishes.
-    fn keep(&self, lease: &Mutex<Lease>, finished: &AtomicBool, lost: &AtomicBool) {
+    /// Renews the lease a third of the way through each term until the work finishes (its
+    /// end drops the sender of `done`, which wakes this at once).
+    fn keep(&self, lease: &Mutex<Lease>, done: mpsc::Receiver<()>, lost: &AtomicBool) {
         let term = Duration::from_secs((self.lease_secs.max(3) / 3) as u64);
-        let mut since = Instant::now();
-        while !finished.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
-            if since.elapsed() < term {
-                continue;
-            }
-            since = Instant::now();
+        while let Err(mpsc::RecvTimeoutError::Timeout) = done.recv_timeout(term) {
             let mut held = lease.lock().unwrap_or_else(|p| p.into_inner());
             if !queue::renew(self.inst.store(), &mut held, self.lease_secs).unwrap_or(false) {
                 tracing::warn!(tenant = %held.tenant, "worker: lease lost; not publishing");
@@ -151,6 +165,7 @@ impl Job<'_> {
             cleared: false,
             started_ms: 0,
             finished_ms: 0,
+            request: None,
         };
         if served.build.status == Status::Failed || lost.load(Ordering::Relaxed) {
             return served;

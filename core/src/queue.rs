@@ -47,6 +47,15 @@ pub fn request_version(store: &dyn Store, id: &TenantId) -> Result<Option<Versio
     Ok(store.head(&entry(id))?)
 }
 
+/// The tenants with a pending request (one listing; no request is read).
+pub fn pending_ids(store: &dyn Store) -> Result<Vec<TenantId>> {
+    Ok(store
+        .list_keys(&queue_dir())?
+        .iter()
+        .filter_map(|k| TenantId::trusted(k.file_name()).ok())
+        .collect())
+}
+
 /// Pending requests: tenant and the version of its request.
 pub fn pending(store: &dyn Store) -> Result<Vec<(TenantId, Version)>> {
     let mut out = vec![];

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use t8k_builder::Themes;
-use t8k_builder::job::{Job, Served, Turn, queued};
+use t8k_builder::job::{Job, Served, Turn};
 use t8k_core::TenantId;
 use t8k_core::lifecycle::Installation;
 
@@ -98,7 +98,8 @@ impl Builder {
             match job.serve(id).map_err(|e| e.to_string())? {
                 Turn::Served(s) if s.failed() => return Err(format!("{}", json!(s))),
                 Turn::Served(s) => return Ok(Some(*s)),
-                Turn::NothingQueued => return Ok(None),
+                // An inactive tenant's request waits for its activation, which asks again.
+                Turn::NothingQueued | Turn::Inactive => return Ok(None),
                 Turn::Busy if since.elapsed() > WAIT_FOR_HOLDER => {
                     return Err(format!("tenant '{id}' is held by another builder"));
                 }
@@ -122,8 +123,8 @@ impl Builder {
         for target in targets(event) {
             match target {
                 Target::Tenant(id, message) => work.push((id, message)),
-                Target::Queue => match queued(&self.inst) {
-                    Ok(all) => work.extend(all.into_iter().map(|(id, _)| (id, None))),
+                Target::Queue => match t8k_core::queue::pending_ids(self.inst.store()) {
+                    Ok(all) => work.extend(all.into_iter().map(|id| (id, None))),
                     Err(e) => errors.push(json!({"error": e.to_string()})),
                 },
             }

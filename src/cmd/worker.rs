@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use t8k_builder::Themes;
-use t8k_builder::job::{Job, Served, Turn, queued};
+use t8k_builder::job::{Job, Served, Turn};
 use t8k_core::lifecycle::Installation;
 use t8k_core::store::Version;
-use t8k_core::{Key, TenantId};
+use t8k_core::{Key, TenantId, queue};
 use t8k_functions::watch::{Scope, Watcher};
 
 use super::build::{out_dir, themes_dir};
@@ -138,30 +138,41 @@ fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
 /// Serves the first request this thread can claim (threads start at different places in the
 /// queue, so they do not all race for its head); false when there was none to take.
 fn take_one(shared: &Shared, me: usize) -> Result<bool> {
-    let mut pending = queued(shared.job.inst)?;
+    let store = shared.job.inst.store();
+    let mut pending = queue::pending_ids(store)?;
     if pending.is_empty() {
         return Ok(false);
     }
     let start = me * pending.len() / shared.args.jobs;
     pending.rotate_left(start);
-    for (id, seen) in pending {
+    for id in pending {
         if shared.stop.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        let known_bad = shared.failed.lock().expect("lock").get(&id) == Some(&seen);
-        if known_bad {
+        if let Some(bad) = shared.failed.lock().expect("lock").get(&id).cloned()
+            && queue::request_version(store, &id)? == Some(bad)
+        {
             continue;
         }
-        let served = shared
+        let turn = shared
             .job
             .serve(&id)
             .with_context(|| format!("tenant '{id}'"))?;
-        if let Turn::Served(served) = served {
-            if served.failed() {
-                shared.failed.lock().expect("lock").insert(id, seen);
+        match turn {
+            Turn::Served(served) => {
+                if let (true, Some(v)) = (served.failed(), served.request.clone()) {
+                    shared.failed.lock().expect("lock").insert(id, v);
+                }
+                report(&served, shared.json);
+                return Ok(true);
             }
-            report(&served, shared.json);
-            return Ok(true);
+            // Its request waits for `t8k tenant activate`, which asks again.
+            Turn::Inactive => {
+                if let Some(v) = queue::request_version(store, &id)? {
+                    shared.failed.lock().expect("lock").insert(id, v);
+                }
+            }
+            Turn::Busy | Turn::NothingQueued => {}
         }
     }
     Ok(false)
