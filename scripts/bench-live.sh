@@ -28,13 +28,9 @@ fi
 if ! .tools/venv/bin/pip show moto >/dev/null 2>&1; then
   python3 -m venv .tools/venv && .tools/venv/bin/pip install --quiet "moto[server]==5.2.5"
 fi
-cargo build --release --quiet -p t8k
-T8K="$(pwd)/${CARGO_TARGET_DIR:-target}/release/t8k"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/t8k-live.XXXXXX")
-PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+# Release binaries, a scratch folder, servers stopped on exit, free_port and wait_port.
+source scripts/bench-lib.sh
+T8K="$BIN/t8k"
 PW="$WORK/pw"; echo "benchmark-password" > "$PW"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(hugo version | cut -d' ' -f1-2); t8k $($T8K --version | cut -d' ' -f2); work in ${TMPDIR:-/tmp}"
 

@@ -272,6 +272,47 @@ impl<'a> Outputs<'a> {
     }
 }
 
+/// What [`build_bundle`] made: HTML pages, the new manifest, files written and kept.
+pub type Built = (usize, Manifest, usize, usize);
+
+/// Builds a site's bundle at `{out}/{name}` with `write`: over `previous` — only the changed
+/// files rendered, into memory, then put in place — or, without one, into a fresh staging
+/// folder swapped in whole. The site's manifest is removed before the bundle changes; the
+/// caller writes the new one once it has its warnings.
+pub fn build_bundle(
+    out: &Path,
+    name: &str,
+    previous: Option<&Manifest>,
+    site: Key,
+    write: impl Fn(&Outputs) -> Result<usize, BuildError>,
+) -> Result<Built, BuildError> {
+    let bundle = out.join(name);
+    let manifest = manifest_path(out, name);
+    let Some(previous) = previous else {
+        let sink = crate::sink::DirSink::new(bundle)?;
+        let outputs = Outputs::new(&sink, None);
+        let pages = match write(&outputs) {
+            Ok(n) => n,
+            Err(e) => {
+                sink.abandon();
+                return Err(e);
+            }
+        };
+        let (now, written, kept) = outputs.finish(site);
+        Manifest::remove(&manifest)?;
+        sink.commit()?;
+        return Ok((pages, now, written, kept));
+    };
+    let changed = MemSink::default();
+    let outputs = Outputs::new(&changed, Some(previous));
+    let pages = write(&outputs)?;
+    let (now, written, kept) = outputs.finish(site);
+    Manifest::remove(&manifest)?;
+    let scratch = out.join(format!(".{name}.incoming"));
+    apply(&bundle, &scratch, changed, previous, &now)?;
+    Ok((pages, now, written, kept))
+}
+
 /// Puts an incremental build's files into `bundle`: the changed ones (each by a rename, so a
 /// reader sees a file whole), then removes the files the build no longer produces (and the
 /// folders they leave empty). `scratch` is a folder beside the bundle on the same disk.

@@ -317,36 +317,8 @@ fn try_build_tenant(
         write_media(inst, id, &media, &images, &shared, outputs)?;
         Ok(pages)
     };
-    let (pages, files) = match &previous {
-        // Most of the bundle stays: render what changed, then put it in place.
-        Some(previous) => {
-            let changed = sink::MemSink::default();
-            let outputs = Outputs::new(&changed, Some(previous));
-            let pages = write(&outputs)?;
-            let files = outputs.finish(render.site_key);
-            incremental::Manifest::remove(&manifest)?;
-            let scratch = out.join(format!(".{id}.incoming"));
-            incremental::apply(&bundle, &scratch, changed, previous, &files.0)?;
-            (pages, files)
-        }
-        // A new site, or one where every page changes: a fresh folder swapped in whole.
-        None => {
-            let sink = DirSink::new(bundle)?;
-            let outputs = Outputs::new(&sink, None);
-            let pages = match write(&outputs) {
-                Ok(n) => n,
-                Err(e) => {
-                    sink.abandon();
-                    return Err(e);
-                }
-            };
-            let files = outputs.finish(render.site_key);
-            incremental::Manifest::remove(&manifest)?;
-            sink.commit()?;
-            (pages, files)
-        }
-    };
-    let (mut now, written, kept) = files;
+    let (pages, mut now, written, kept) =
+        incremental::build_bundle(out, id.as_str(), previous.as_ref(), render.site_key, write)?;
     now.warnings = render.take_warnings(previous.as_ref().map(|m| &m.warnings));
     now.write(&manifest)?;
     let warnings = now

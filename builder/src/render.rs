@@ -7,6 +7,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod feeds;
+mod keys;
 mod listings;
 
 pub use listings::redirect_target;
@@ -15,7 +17,7 @@ use crate::dates;
 use crate::error::{BuildError, chain};
 use crate::images::{ImageSet, Shown};
 use crate::incremental::{Inputs, Key, Outputs};
-use crate::markdown::{self, Ids, TocEntry, escape};
+use crate::markdown::{self, Ids, TocEntry};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::site::{MenuItem, PageData, Pane, SiteData, url_of};
@@ -335,35 +337,6 @@ impl<'a> TenantRender<'a> {
         }
     }
 
-    /// A page's panes: its own, or those read for it later ([`Self::load_panes`]).
-    fn panes_of(&self, p: &'a PageData) -> &[Pane] {
-        match self.loaded.get().and_then(|m| m.get(&p.id)) {
-            Some(panes) => panes,
-            None => &p.panes,
-        }
-    }
-
-    /// The pages whose panes an incremental build over `previous` needs: those whose own
-    /// file's key changed, and every section (its listing pages show its panes).
-    pub fn pages_to_read(&self, previous: &crate::incremental::Manifest) -> Vec<i64> {
-        let home = &self.site.config.home_slug;
-        (0..self.site.pages.len())
-            .into_par_iter()
-            .filter(|&i| {
-                let p = &self.site.pages[i];
-                let url = url_of(&p.slug, home);
-                let path = format!("{}index.html", url.trim_start_matches('/'));
-                p.kind == Kind::Section || previous.files.get(&path) != Some(&self.page_key(i))
-            })
-            .map(|i| self.site.pages[i].id)
-            .collect()
-    }
-
-    /// Gives the panes [`Self::pages_to_read`] asked for (once).
-    pub fn load_panes(&self, panes: HashMap<i64, Vec<Pane>>) {
-        let _ = self.loaded.set(panes);
-    }
-
     /// An OpenGraph image: an uploaded one at its social-width variant, as an absolute URL.
     fn social_image(&self, s: &str) -> String {
         if s.starts_with("http") {
@@ -466,54 +439,6 @@ impl<'a> TenantRender<'a> {
         }
     }
 
-    /// The key of page `i` (all pages' keys are computed once, in parallel).
-    fn page_key(&self, i: usize) -> Key {
-        let keys = self.keys.get_or_init(|| {
-            (0..self.site.pages.len())
-                .into_par_iter()
-                .map(|i| self.compute_page_key(i))
-                .collect()
-        });
-        keys[i]
-    }
-
-    /// The key of page `i`: everything [`Self::page_ctx`] reads — the page's row, its panes (by
-    /// the page's revision), the
-    /// pages above it, its terms, the pages it lists — on top of the site's key.
-    fn compute_page_key(&self, i: usize) -> Key {
-        let p = &self.site.pages[i];
-        let mut h = Inputs::new(&self.site_key, "page");
-        h.num(p.id)
-            .str(&p.slug)
-            .str(p.kind.as_str())
-            .str(&p.title)
-            .str(&p.description)
-            .opt(p.date.as_deref())
-            .str(&p.created)
-            .str(&p.changed)
-            .num(p.weight)
-            .opt(p.social_image.as_deref())
-            .opt(p.menu.as_deref())
-            .num(p.aliases.len() as i64);
-        for a in &p.aliases {
-            h.str(a);
-        }
-        // The panes are known by the page's revision, drawn again whenever they change.
-        h.num(p.revision);
-        if !p.taxonomies.is_empty() {
-            h.json(&p.taxonomies).json(&self.taxonomy_links(p));
-        }
-        for &a in &self.structure.crumbs[i] {
-            h.str(&self.site.pages[a].title)
-                .str(&self.site.pages[a].slug);
-        }
-        if self.structure.children.contains_key(&i) {
-            let children: Vec<Summary> = self.children(i).collect();
-            h.json(&children);
-        }
-        h.finish()
-    }
-
     fn main_menu(&self) -> Vec<MenuItem> {
         self.site.menus.get("main").cloned().unwrap_or_default()
     }
@@ -567,106 +492,5 @@ impl<'a> TenantRender<'a> {
             + listings
             + terms
             + usize::from(!pages.iter().any(|p| p.slug == self.site.config.home_slug)))
-    }
-
-    fn write_sitemap(&self, out: &Outputs, listings: usize) -> Result<(), BuildError> {
-        let mut urls: Vec<(String, Option<String>)> = vec![];
-        let home_in_pages = self
-            .site
-            .pages
-            .iter()
-            .any(|p| p.slug == self.site.config.home_slug);
-        if !home_in_pages {
-            urls.push((self.permalink("/"), None));
-        }
-        let home = &self.site.config.home_slug;
-        urls.par_extend(self.site.pages.par_iter().map(|p| {
-            (
-                self.permalink(&url_of(&p.slug, home)),
-                dates::rfc3339(&p.changed),
-            )
-        }));
-        for n in 1..=listings {
-            urls.push((self.permalink(&listings::listing_url(n)), None));
-        }
-        for url in listings::taxonomy_urls(self) {
-            urls.push((self.permalink(&url), None));
-        }
-        let urlset = |chunk: &[(String, Option<String>)]| {
-            let mut x = String::from(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-            );
-            let lines: Vec<String> = chunk
-                .par_iter()
-                .map(|(loc, lastmod)| match lastmod {
-                    Some(m) => format!(
-                        "  <url><loc>{}</loc><lastmod>{m}</lastmod></url>\n",
-                        escape(loc)
-                    ),
-                    None => format!("  <url><loc>{}</loc></url>\n", escape(loc)),
-                })
-                .collect();
-            x.push_str(&lines.concat());
-            x.push_str("</urlset>\n");
-            x
-        };
-        if urls.len() <= SITEMAP_LIMIT {
-            return out.bytes("sitemap.xml", urlset(&urls).as_bytes());
-        }
-        let mut index = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-        );
-        for (i, chunk) in urls.chunks(SITEMAP_LIMIT).enumerate() {
-            let name = format!("sitemap-{}.xml", i + 1);
-            out.bytes(&name, urlset(chunk).as_bytes())?;
-            index.push_str(&format!(
-                "  <sitemap><loc>{}</loc></sitemap>\n",
-                escape(&self.permalink(&format!("/{name}")))
-            ));
-        }
-        index.push_str("</sitemapindex>\n");
-        out.bytes("sitemap.xml", index.as_bytes())
-    }
-
-    /// An Atom feed of the dated pages, newest first. `updated` is the newest entry's date, not
-    /// the build time, so identical inputs give identical bytes.
-    fn feed(&self) -> String {
-        let entries: Vec<&PageData> = self
-            .site
-            .pages
-            .iter()
-            .filter(|p| p.date.as_deref().and_then(dates::rfc3339).is_some())
-            .take(FEED_LIMIT)
-            .collect();
-        let updated = entries
-            .first()
-            .and_then(|p| p.date.as_deref().and_then(dates::rfc3339))
-            .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-        let cfg = &self.site.config;
-        let mut x = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <title>{}</title>\n  <id>{}</id>\n  <link rel=\"alternate\" href=\"{}\"/>\n  <link rel=\"self\" href=\"{}\"/>\n  <updated>{updated}</updated>\n  <author><name>{}</name></author>\n",
-            escape(&cfg.site_name),
-            escape(&self.permalink("/")),
-            escape(&self.permalink("/")),
-            escape(&self.permalink("/atom.xml")),
-            escape(&cfg.site_name),
-        );
-        for p in entries {
-            let link = self.permalink(&url_of(&p.slug, &cfg.home_slug));
-            let date = p
-                .date
-                .as_deref()
-                .and_then(dates::rfc3339)
-                .unwrap_or_default();
-            x.push_str(&format!(
-                "  <entry>\n    <title>{}</title>\n    <id>{}</id>\n    <link rel=\"alternate\" href=\"{}\"/>\n    <published>{date}</published>\n    <updated>{date}</updated>\n    <summary>{}</summary>\n  </entry>\n",
-                escape(&p.title),
-                escape(&link),
-                escape(&link),
-                escape(&p.description)
-            ));
-        }
-        x.push_str("</feed>\n");
-        x
     }
 }

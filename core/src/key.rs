@@ -196,6 +196,7 @@ pub mod layout {
             f(events_dir(id), true, "events"),
             f(sites_dir(id), true, "sites"),
             f(build_request(id), false, "queue-build"),
+            f(key(format!("queue/leases/{id}")), false, "queue-lease"),
             f(pending_signup(id), false, "pending-signup.json"),
             f(key(format!("build/{id}")), true, "build"),
             f(key(format!("build/{id}.build.json")), false, "build.json"),
@@ -204,6 +205,7 @@ pub mod layout {
                 false,
                 "build-history.jsonl",
             ),
+            f(key(format!("build/{id}.pages")), false, "build.pages"),
         ]
     }
 

@@ -105,7 +105,10 @@ fn work(shared: &Shared, me: usize) {
     });
     let mut idle = Duration::from_millis(250);
     while !shared.stop.load(Ordering::Relaxed) {
-        if let Some(w) = &watcher {
+        if let (Some(w), Some(dir)) = (&watcher, &folder) {
+            // Again each round: a folder removed and made again needs a new watch.
+            let _ = std::fs::create_dir_all(dir);
+            w.watch(dir, &Scope::Queue);
             w.changes(); // what a listing now sees is handled; later events wake the wait
         }
         match take_one(shared, me) {
