@@ -104,7 +104,8 @@ done
 incs=()
 for i in 1 2 3 4 5; do
   mkdir -p "$WORK/edit$i"
-  printf '+++\ntitle = "Page %s"\n+++\n\nEdited %s.\n' "$((i * 977))" "$i" > "$WORK/edit$i/page-$(printf %06d $((i * 977))).md"
+  n=$((i * 977 % BIG))
+  printf '+++\ntitle = "Page %s"\n+++\n\nEdited %s.\n' "$n" "$i" > "$WORK/edit$i/page-$(printf %06d "$n").md"
   $T8K --root "$B" content import big "$WORK/edit$i" >/dev/null
   out=$($T8K --root "$B" --json build big)
   incs+=("$(echo "$out" | secs)")
