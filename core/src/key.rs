@@ -158,6 +158,10 @@ pub mod layout {
     pub fn build_request(id: &TenantId) -> Key {
         key(format!("queue/builds/{id}"))
     }
+    /// Who builds the tenant now (`t8k worker`, the Lambda builder).
+    pub fn build_lease(id: &TenantId) -> Key {
+        key(format!("queue/leases/{id}"))
+    }
     /// Published deploys, their manifests and the live pointer (when the data root is also
     /// the bundle store, the default).
     pub fn sites_dir(id: &TenantId) -> Key {
@@ -196,7 +200,7 @@ pub mod layout {
             f(events_dir(id), true, "events"),
             f(sites_dir(id), true, "sites"),
             f(build_request(id), false, "queue-build"),
-            f(key(format!("queue/leases/{id}")), false, "queue-lease"),
+            f(build_lease(id), false, "queue-lease"),
             f(pending_signup(id), false, "pending-signup.json"),
             f(key(format!("build/{id}")), true, "build"),
             f(key(format!("build/{id}.build.json")), false, "build.json"),

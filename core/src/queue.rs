@@ -82,11 +82,6 @@ pub fn done(store: &dyn Store, id: &TenantId, seen: &Version) -> Result<bool> {
     }
 }
 
-/// `queue/leases/{tenant}`: who builds the tenant now.
-fn lease_key(id: &TenantId) -> Key {
-    Key::new(&format!("queue/leases/{id}")).expect("tenant ids are key segments")
-}
-
 /// The right to build one tenant: held by one worker at a time, until it releases it or it
 /// expires (a worker that died — killed, its machine gone — never blocks the tenant longer
 /// than one lease). Claimed, renewed and released by conditional writes, so two workers racing
@@ -115,7 +110,7 @@ fn lease_claim(holder: &str, secs: i64) -> Claim {
 /// Claims the build of `id` for `secs` seconds; `None` when a live lease of another holder
 /// has it (or another worker won the race for a stale one).
 pub fn claim(store: &dyn Store, id: &TenantId, holder: &str, secs: i64) -> Result<Option<Lease>> {
-    let key = lease_key(id);
+    let key = layout::build_lease(id);
     let cond = match store.get(&key)? {
         None => Condition::IfAbsent,
         Some(obj) => {
@@ -145,7 +140,7 @@ pub fn renew(store: &dyn Store, lease: &mut Lease, secs: i64) -> Result<bool> {
     let claim = lease_claim(&lease.claim.holder, secs);
     let bytes = crate::cas::to_json_bytes(&claim);
     let cond = Condition::IfMatch(lease.version.clone());
-    match store.put(&lease_key(&lease.tenant), &bytes, cond) {
+    match store.put(&layout::build_lease(&lease.tenant), &bytes, cond) {
         Ok(version) => {
             (lease.claim, lease.version) = (claim, version);
             Ok(true)
@@ -161,7 +156,7 @@ pub fn release(store: &dyn Store, lease: Lease) -> Result<()> {
         expires: 0,
         ..lease.claim
     };
-    let key = lease_key(&lease.tenant);
+    let key = layout::build_lease(&lease.tenant);
     match store.put(
         &key,
         &crate::cas::to_json_bytes(&done),

@@ -118,7 +118,12 @@ fn work(shared: &Shared, me: usize) {
             }
             Ok(false) if shared.args.once => return,
             Ok(false) => {}
-            Err(e) => tracing::error!(error = format!("{e:#}"), "worker: cannot read the queue"),
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "worker: cannot read the queue");
+                if shared.args.once {
+                    return;
+                }
+            }
         }
         let max = Duration::from_secs_f64(shared.args.max_idle);
         match &watcher {
