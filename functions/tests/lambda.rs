@@ -10,10 +10,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
-use runtime_api::RuntimeApi;
+use runtime_api::{RuntimeApi, installation};
 use serde_json::{Value, json};
-use t8k_core::lifecycle::{InitOptions, Installation, NewTenant};
-use t8k_core::settings::Env;
+use t8k_core::lifecycle::NewTenant;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -101,24 +100,9 @@ fn over_http(
     )
 }
 
-fn installation(dir: &std::path::Path) -> Installation {
-    let store = Box::new(t8k_core::store::local::LocalStore::new(dir));
-    Installation::new(store, Env::default())
-}
-
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let inst = installation(dir.path());
-    inst.init(&InitOptions {
-        domain: "example.com".into(),
-        multi: true,
-        max_tenants: Some(10),
-        public_enable_multi_tenant: Some(true),
-        require_email_verification: false,
-        auto_ssl: false,
-        enable_custom_domains: true,
-    })
-    .unwrap();
+    let inst = runtime_api::platform(dir.path());
     inst.create_tenant("acme", |id| NewTenant {
         id,
         site_name: "Acme".into(),

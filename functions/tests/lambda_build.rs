@@ -10,13 +10,7 @@ use std::path::Path;
 use runtime_api::RuntimeApi;
 use serde_json::{Value, json};
 use t8k_core::TenantId;
-use t8k_core::lifecycle::{InitOptions, Installation, NewTenant};
-use t8k_core::settings::Env;
-
-fn installation(dir: &Path) -> Installation {
-    let store = Box::new(t8k_core::store::local::LocalStore::new(dir));
-    Installation::new(store, Env::default())
-}
+use t8k_core::lifecycle::{Installation, NewTenant};
 
 fn tenant(inst: &Installation, name: &str) -> TenantId {
     inst.create_tenant(name, |id| NewTenant {
@@ -43,17 +37,7 @@ fn s3_event(key: &str) -> Value {
 fn builds_and_publishes_the_tenants_its_events_name() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    let inst = installation(&root);
-    inst.init(&InitOptions {
-        domain: "example.com".into(),
-        multi: true,
-        max_tenants: Some(10),
-        public_enable_multi_tenant: Some(true),
-        require_email_verification: false,
-        auto_ssl: false,
-        enable_custom_domains: true,
-    })
-    .unwrap();
+    let inst = runtime_api::platform(&root);
     let acme = tenant(&inst, "acme");
     let broken = tenant(&inst, "broken");
     let later = tenant(&inst, "later");

@@ -13,6 +13,31 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::Value;
+use t8k_core::lifecycle::{InitOptions, Installation};
+use t8k_core::settings::Env;
+
+/// The installation of the data root at `dir`.
+pub fn installation(dir: &std::path::Path) -> Installation {
+    let store = Box::new(t8k_core::store::local::LocalStore::new(dir));
+    Installation::new(store, Env::default())
+}
+
+/// A new multi-tenant installation at `dir` (example.com, up to 10 tenants), for the binaries
+/// to run against.
+pub fn platform(dir: &std::path::Path) -> Installation {
+    let inst = installation(dir);
+    inst.init(&InitOptions {
+        domain: "example.com".into(),
+        multi: true,
+        max_tenants: Some(10),
+        public_enable_multi_tenant: Some(true),
+        require_email_verification: false,
+        auto_ssl: false,
+        enable_custom_domains: true,
+    })
+    .unwrap();
+    inst
+}
 
 type Waiters = Arc<Mutex<HashMap<String, mpsc::Sender<(String, Value)>>>>;
 
