@@ -1,8 +1,8 @@
 //! Page-level incremental builds. Every file of a bundle is produced under a key: a hash of
-//! the inputs that file is rendered from (a page: its row, panes, the titles above it, the
-//! pages it lists, and the site-wide context; a listing page: the summaries it shows) or, for
-//! files cheaper to make than to reason about (sitemap, feed, redirects), a hash of the bytes
-//! themselves. The keys of the last build are kept beside the bundle
+//! the inputs that file is rendered from (a page: its row, its panes by the page's revision,
+//! the titles above it, the pages it lists, and the site-wide context; a listing page: the
+//! keys of the pages it lists) or, for files cheaper to make than to reason about (sitemap,
+//! feed, redirects), a hash of the bytes themselves. The keys of the last build are kept beside the bundle
 //! (`{out}/{tenant}.pages`); the next build renders only the files whose key changed,
 //! removes the files no longer produced, and keeps the rest where they are.
 //!
