@@ -22,5 +22,15 @@ pub enum BuildError {
     },
 }
 
+impl BuildError {
+    /// The I/O error of an operation on `path`, naming it.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+        move |source| BuildError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
 /// A Tera error with its causes, which carry the useful part ("--> 2:4 ...").
 pub use t8k_core::error::chain;

@@ -2,9 +2,9 @@
 //! the inputs that file is rendered from (a page: its row, its panes by the page's revision,
 //! the titles above it, the pages it lists, and the site-wide context; a listing page: the
 //! keys of the pages it lists) or, for files cheaper to make than to reason about (sitemap,
-//! feed, redirects), a hash of the bytes themselves. The keys of the last build are kept beside the bundle
-//! (`{out}/{tenant}.pages`); the next build renders only the files whose key changed,
-//! removes the files no longer produced, and keeps the rest where they are.
+//! feed, redirects), a hash of the bytes themselves. The keys of the last build are kept
+//! beside the bundle (`{out}/{tenant}.pages`); the next build renders only the files whose key
+//! changed, removes the files no longer produced, and keeps the rest where they are.
 //!
 //! Equal keys must mean equal bytes, so a key covers everything its file is made from, and
 //! the builder's version (a code change re-renders everything). A wrong key can only be a
@@ -97,13 +97,6 @@ pub fn manifest_path(out: &Path, name: &str) -> PathBuf {
     out.join(format!("{name}.pages"))
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
-    move |source| BuildError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 fn parse_key(hex_key: &str) -> Option<Key> {
     let mut key = [0; 16];
     hex::decode_to_slice(hex_key, &mut key).ok()?;
@@ -169,13 +162,13 @@ impl Manifest {
                 text.push('\n');
             }
         }
-        t8k_core::atomic::write_file(path, text.as_bytes()).map_err(io(path))
+        t8k_core::atomic::write_file(path, text.as_bytes()).map_err(BuildError::io(path))
     }
 
     /// Forgets the manifest before its bundle changes (a missing one means a full build).
     pub fn remove(path: &Path) -> Result<(), BuildError> {
         match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(path)(e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(BuildError::io(path)(e)),
             _ => Ok(()),
         }
     }
@@ -289,15 +282,10 @@ pub fn build_bundle(
     let bundle = out.join(name);
     let manifest = manifest_path(out, name);
     let Some(previous) = previous else {
+        // A failure drops the sink, and with it the staged files.
         let sink = crate::sink::DirSink::new(bundle)?;
         let outputs = Outputs::new(&sink, None);
-        let pages = match write(&outputs) {
-            Ok(n) => n,
-            Err(e) => {
-                sink.abandon();
-                return Err(e);
-            }
-        };
+        let pages = write(&outputs)?;
         let (now, written, kept) = outputs.finish(site);
         Manifest::remove(&manifest)?;
         sink.commit()?;
@@ -323,19 +311,19 @@ pub fn apply(
     previous: &Manifest,
     now: &Manifest,
 ) -> Result<(), BuildError> {
-    std::fs::create_dir_all(scratch).map_err(io(scratch))?;
+    std::fs::create_dir_all(scratch).map_err(BuildError::io(scratch))?;
     let files: BTreeMap<String, Vec<u8>> = changed
         .files
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     for (n, (rel, bytes)) in files.iter().enumerate() {
         let tmp = scratch.join(n.to_string());
-        std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+        std::fs::write(&tmp, bytes).map_err(BuildError::io(&tmp))?;
         let dest = bundle.join(rel);
         if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
+            std::fs::create_dir_all(dir).map_err(BuildError::io(dir))?;
         }
-        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
+        std::fs::rename(&tmp, &dest).map_err(BuildError::io(&dest))?;
     }
     for rel in previous
         .files
@@ -344,7 +332,9 @@ pub fn apply(
     {
         let gone = bundle.join(rel);
         match std::fs::remove_file(&gone) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&gone)(e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(BuildError::io(&gone)(e));
+            }
             _ => {}
         }
         let mut dir = gone.parent();

@@ -152,11 +152,7 @@ impl Job<'_> {
     }
 
     fn run(&self, id: &TenantId, seen: &Version, lost: &AtomicBool) -> Served {
-        let mode = Mode {
-            changed_only: true,
-            full: false,
-        };
-        let build = build_tenant(self.inst, self.themes, id, self.out, mode);
+        let build = build_tenant(self.inst, self.themes, id, self.out, Mode::CHANGED);
         let mut served = Served {
             tenant: id.to_string(),
             holder: self.holder.to_owned(),

@@ -79,10 +79,7 @@ impl Shard {
 pub struct BuildRequest {
     /// Tenants to build; empty means every active tenant.
     pub tenants: Vec<String>,
-    pub changed_only: bool,
-    /// Render every file into a fresh folder, even where an incremental build could keep
-    /// most of the last bundle ([`incremental`]).
-    pub full: bool,
+    pub mode: Mode,
     pub shard: Option<Shard>,
     /// Where bundles go: `{out}/{tenant}/` plus `{out}/{tenant}.build.json`.
     pub out: PathBuf,
@@ -204,13 +201,23 @@ fn record_path(out: &Path, name: &str) -> PathBuf {
     out.join(format!("{name}.build.json"))
 }
 
-/// How one tenant is built.
+/// How a site is built.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Mode {
-    /// Skip a tenant whose source fingerprint is unchanged.
+    /// Skip a site whose source fingerprint is unchanged.
     pub changed_only: bool,
-    /// Never incremental.
+    /// Render every file into a fresh folder, even where an incremental build could keep
+    /// most of the last bundle ([`incremental`]).
     pub full: bool,
+}
+
+impl Mode {
+    /// What a rebuild on change wants (`serve --watch`, the worker): skip an unchanged site,
+    /// render only what changed in the others.
+    pub const CHANGED: Mode = Mode {
+        changed_only: true,
+        full: false,
+    };
 }
 
 /// Builds one tenant (or skips it); never panics on bad content, reports it.
@@ -335,10 +342,7 @@ fn try_build_tenant(
         shared: objects,
         images: images.counts,
     };
-    rec.write(&record).map_err(|source| BuildError::Io {
-        path: record.display().to_string(),
-        source,
-    })?;
+    rec.write(&record).map_err(BuildError::io(&record))?;
     Ok(Outcome {
         pages,
         written,
@@ -353,13 +357,9 @@ fn try_build_tenant(
 /// folder (`t8k serve --watch` and a `t8k build`, two workers) take turns.
 fn lock(out: &Path, name: &str) -> Result<std::fs::File, BuildError> {
     let path = out.join(format!(".{name}.lock"));
-    let io = |source| BuildError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    std::fs::create_dir_all(out).map_err(io)?;
-    let file = std::fs::File::create(&path).map_err(io)?;
-    file.lock().map_err(io)?;
+    std::fs::create_dir_all(out).map_err(BuildError::io(out))?;
+    let file = std::fs::File::create(&path).map_err(BuildError::io(&path))?;
+    file.lock().map_err(BuildError::io(&path))?;
     Ok(file)
 }
 
@@ -434,14 +434,9 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             tenant: main_site::DIR.into(),
             source,
         })?;
+        // A failure drops the sink, and with it the staged files.
         let sink = DirSink::new(bundle)?;
-        let pages = match main_site::write(&theme, &settings, &sink) {
-            Ok(n) => n,
-            Err(e) => {
-                sink.abandon();
-                return Err(e);
-            }
-        };
+        let pages = main_site::write(&theme, &settings, &sink)?;
         sink.commit()?;
         Record {
             fingerprint: fp,
@@ -453,10 +448,7 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             images: Default::default(),
         }
         .write(&record)
-        .map_err(|source| BuildError::Io {
-            path: record.display().to_string(),
-            source,
-        })?;
+        .map_err(BuildError::io(&record))?;
         Ok(Outcome {
             pages,
             ..Outcome::new(main_site::DIR, Status::Built)
@@ -480,17 +472,13 @@ pub fn build(
     let mut outcomes: Vec<Outcome> = tenants
         .par_iter()
         .map(|id| {
-            let mode = Mode {
-                changed_only: req.changed_only,
-                full: req.full,
-            };
-            let o = build_tenant(inst, themes, id, &req.out, mode);
+            let o = build_tenant(inst, themes, id, &req.out, req.mode);
             progress(&o);
             o
         })
         .collect();
     if req.include_main {
-        let o = build_main(inst, themes, &req.out, req.changed_only);
+        let o = build_main(inst, themes, &req.out, req.mode.changed_only);
         progress(&o);
         outcomes.push(o);
     }

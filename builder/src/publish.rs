@@ -439,8 +439,7 @@ pub fn publish(
     let started = Instant::now();
     let build_req = crate::BuildRequest {
         tenants: req.tenants.clone(),
-        changed_only: false,
-        full: false,
+        mode: Default::default(),
         shard: req.shard,
         out: req.bundles.clone(),
         include_main: false,

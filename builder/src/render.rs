@@ -3,6 +3,8 @@
 //! are shared objects the pages link at `/_t8k/…`. The tenant-wide part of the template context
 //! is built once; pages render in parallel on the rayon pool.
 
+use std::collections::{BTreeMap, HashMap};
+
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,8 +20,6 @@ use crate::error::{BuildError, chain};
 use crate::images::{ImageSet, Shown};
 use crate::incremental::{Inputs, Key, Outputs};
 use crate::markdown::{self, Ids, TocEntry};
-use std::collections::{BTreeMap, HashMap};
-
 use crate::site::{MenuItem, PageData, Pane, SiteData, url_of};
 use crate::structure::Structure;
 use crate::theme::Theme;
@@ -217,10 +217,9 @@ pub struct TenantRender<'a> {
     pub theme: &'a Theme,
     pub site: &'a SiteData,
     images: &'a ImageSet,
-    /// What pages' authors should fix, by page path, gathered as pages render; and the pages
-    /// rendered (an incremental build keeps the last build's warnings of the others).
+    /// Every page rendered (by path) and what its authors should fix, gathered as pages
+    /// render (an incremental build keeps the last build's warnings of the others).
     warnings: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
-    rendered: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Panes read after the keys showed which pages render (incremental builds read no others).
     loaded: std::sync::OnceLock<HashMap<i64, Vec<Pane>>>,
     keys: std::sync::OnceLock<Vec<Key>>,
@@ -284,7 +283,6 @@ impl<'a> TenantRender<'a> {
             site,
             images,
             warnings: Default::default(),
-            rendered: Default::default(),
             loaded: Default::default(),
             keys: Default::default(),
             structure: Structure::new(&site.pages, &cfg.home_slug, url_rules(site)),
@@ -312,29 +310,22 @@ impl<'a> TenantRender<'a> {
     ) -> BTreeMap<String, Vec<String>> {
         let mut found =
             std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()));
-        let rendered = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-        for p in self
-            .site
-            .pages
-            .iter()
-            .filter(|p| !rendered.contains(&p.slug))
-        {
-            if let Some(w) = previous.and_then(|prev| prev.get(&p.slug)) {
+        for p in &self.site.pages {
+            if let (false, Some(w)) = (
+                found.contains_key(&p.slug),
+                previous.and_then(|prev| prev.get(&p.slug)),
+            ) {
                 found.insert(p.slug.clone(), w.clone());
             }
         }
+        found.retain(|_, w| !w.is_empty());
         found
     }
 
+    /// Records that `page` rendered, with what it found (perhaps nothing).
     fn warn(&self, page: &str, found: Vec<String>) {
-        self.rendered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(page.to_owned());
-        if !found.is_empty() {
-            let mut w = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
-            w.insert(page.to_owned(), found);
-        }
+        let mut w = self.warnings.lock().unwrap_or_else(|p| p.into_inner());
+        w.insert(page.to_owned(), found);
     }
 
     /// An OpenGraph image: an uploaded one at its social-width variant, as an absolute URL.
@@ -453,9 +444,7 @@ impl<'a> TenantRender<'a> {
                 if pages[i].kind == Kind::Section && pages[i].slug != *home {
                     return self.write_section(out, i);
                 }
-                let url = url_of(&pages[i].slug, home);
-                let path = format!("{}index.html", url.trim_start_matches('/'));
-                out.keyed(&path, self.page_key(i), || {
+                out.keyed(&self.page_file(i), self.page_key(i), || {
                     let ctx = self.page_ctx(i);
                     self.render("page.html", &pages[i].slug, |c| c.insert("page", &ctx))
                 })?;

@@ -33,13 +33,6 @@ pub struct DirSink {
 /// (no `/proc`): longer than any build.
 const STAGING_LEASE_SECS: i64 = 6 * 3600;
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
-    move |source| BuildError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 /// `path` with `suffix` added to its name (`Path::with_extension` would cut the name at its
 /// last dot: `.acme.staging-…` would become `.acme.lease`, shared by every build of acme).
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -58,7 +51,7 @@ impl DirSink {
             .parent()
             .expect("bundle folders have a parent")
             .to_owned();
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        std::fs::create_dir_all(&parent).map_err(BuildError::io(&parent))?;
         let mut rand = [0u8; 6];
         getrandom::fill(&mut rand).expect("the OS random source is available");
         let name = target
@@ -73,9 +66,9 @@ impl DirSink {
         };
         let lease_path = lease_of(&staging);
         t8k_core::atomic::write_file(&lease_path, &t8k_core::cas::to_json_bytes(&lease))
-            .map_err(io(&lease_path))?;
+            .map_err(BuildError::io(&lease_path))?;
         let sink = DirSink { staging, target };
-        std::fs::create_dir(&sink.staging).map_err(io(&sink.staging))?;
+        std::fs::create_dir(&sink.staging).map_err(BuildError::io(&sink.staging))?;
         Ok(sink)
     }
 
@@ -86,20 +79,17 @@ impl DirSink {
         if self.target.exists() {
             if exchange(&self.staging, &self.target).is_ok() {
                 // The staging path now holds the previous bundle.
-                std::fs::remove_dir_all(&self.staging).map_err(io(&self.staging))?;
+                std::fs::remove_dir_all(&self.staging).map_err(BuildError::io(&self.staging))?;
                 return Ok(());
             }
-            std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
+            std::fs::rename(&self.target, &old).map_err(BuildError::io(&self.target))?;
         }
-        std::fs::rename(&self.staging, &self.target).map_err(io(&self.target))?;
+        std::fs::rename(&self.staging, &self.target).map_err(BuildError::io(&self.target))?;
         if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            std::fs::remove_dir_all(&old).map_err(BuildError::io(&old))?;
         }
         Ok(())
     }
-
-    /// Drops the staged files (a failed build).
-    pub fn abandon(self) {}
 }
 
 impl Drop for DirSink {
@@ -193,9 +183,9 @@ impl Sink for DirSink {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), BuildError> {
         let full = self.staging.join(path);
         if let Some(dir) = full.parent() {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
+            std::fs::create_dir_all(dir).map_err(BuildError::io(dir))?;
         }
-        std::fs::write(&full, bytes).map_err(io(&full))
+        std::fs::write(&full, bytes).map_err(BuildError::io(&full))
     }
 }
 

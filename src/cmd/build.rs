@@ -98,8 +98,10 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
     let req = BuildRequest {
         include_main: tenants.is_empty(),
         tenants,
-        changed_only: args.changed,
-        full: args.full,
+        mode: t8k_builder::Mode {
+            changed_only: args.changed,
+            full: args.full,
+        },
         shard,
         out,
         planned: plan.filter(|p| !p.rescan).map(|p| p.tenants),

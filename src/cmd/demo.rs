@@ -67,8 +67,7 @@ pub fn run(inst: &Installation, root: &str, args: DemoArgs, json: bool) -> Resul
         Themes::new(themes_dir(&args.themes, root)).tracking_localhost(inst.env.track_localhost);
     let req = BuildRequest {
         tenants: vec![],
-        changed_only: true,
-        full: false,
+        mode: t8k_builder::Mode::CHANGED,
         shard: None,
         out: out_dir(inst, None)?,
         include_main: true,

@@ -244,10 +244,7 @@ fn refresh_loop(
             if let Ok(tenants) = inst.list() {
                 for t in tenants.iter().filter(|t| t.active) {
                     if let Ok(id) = t.tenant_id() {
-                        let mode = t8k_builder::Mode {
-                            changed_only: true,
-                            full: false,
-                        };
+                        let mode = t8k_builder::Mode::CHANGED;
                         outcomes.push(t8k_builder::build_tenant(inst, themes, &id, out, mode));
                     }
                 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::listings::file_of;
 use super::{Summary, TenantRender};
 use crate::incremental::{Inputs, Key, Manifest};
 use crate::site::{PageData, Pane, url_of};
@@ -22,17 +23,22 @@ impl<'a> TenantRender<'a> {
     /// The pages whose panes an incremental build over `previous` needs: those whose own
     /// file's key changed, and every section (its listing pages show its panes).
     pub fn pages_to_read(&self, previous: &Manifest) -> Vec<i64> {
-        let home = &self.site.config.home_slug;
         (0..self.site.pages.len())
             .into_par_iter()
             .filter(|&i| {
-                let p = &self.site.pages[i];
-                let url = url_of(&p.slug, home);
-                let path = format!("{}index.html", url.trim_start_matches('/'));
-                p.kind == Kind::Section || previous.files.get(&path) != Some(&self.page_key(i))
+                self.site.pages[i].kind == Kind::Section
+                    || previous.files.get(&self.page_file(i)) != Some(&self.page_key(i))
             })
             .map(|i| self.site.pages[i].id)
             .collect()
+    }
+
+    /// The file page `i` is written to.
+    pub(super) fn page_file(&self, i: usize) -> String {
+        file_of(&url_of(
+            &self.site.pages[i].slug,
+            &self.site.config.home_slug,
+        ))
     }
 
     /// Gives the panes [`Self::pages_to_read`] asked for (once).
@@ -52,8 +58,8 @@ impl<'a> TenantRender<'a> {
     }
 
     /// The key of page `i`: everything [`Self::page_ctx`] reads — the page's row, its panes (by
-    /// the page's revision), the
-    /// pages above it, its terms, the pages it lists — on top of the site's key.
+    /// the page's revision), the pages above it, its terms, the pages it lists — on top of the
+    /// site's key.
     fn compute_page_key(&self, i: usize) -> Key {
         let p = &self.site.pages[i];
         let mut h = Inputs::new(&self.site_key, "page");

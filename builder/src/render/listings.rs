@@ -42,6 +42,11 @@ impl Items<'_> {
     }
 }
 
+/// The items on listing page `n` (1-based) of `len` items, `per` a page.
+fn on_page(len: usize, n: usize, per: usize) -> std::ops::Range<usize> {
+    ((n - 1) * per).min(len)..(n * per).min(len)
+}
+
 /// Page `n` of the all-pages listing: `/pages/`, `/pages/2/`.
 pub(super) fn listing_url(n: usize) -> String {
     if n == 1 {
@@ -63,7 +68,7 @@ pub(super) fn taxonomy_urls(r: &TenantRender) -> Vec<String> {
 }
 
 /// The file a URL is served from.
-fn file_of(url: &str) -> String {
+pub(super) fn file_of(url: &str) -> String {
     let rel = url.trim_start_matches('/');
     if rel.ends_with(".html") {
         rel.to_owned()
@@ -107,7 +112,7 @@ impl<'a> TenantRender<'a> {
     /// The summaries of listing page `n` (1-based) of `items`, `per` a page.
     fn chunk<'s>(&'s self, items: &Items<'s>, n: usize, per: usize) -> Vec<Summary<'s>> {
         let home = &self.site.config.home_slug;
-        let range = |len: usize| ((n - 1) * per).min(len)..(n * per).min(len);
+        let range = |len| on_page(len, n, per);
         match items {
             Items::Pages(pages) => pages[range(pages.len())]
                 .iter()
@@ -117,15 +122,15 @@ impl<'a> TenantRender<'a> {
         }
     }
 
-    /// The key of listing page `n`: its items by their pages' keys (each covers the page's
-    /// title, description, address and date), or whole.
-    fn chunk_key(&self, base: &Key, items: &Items, n: usize, total: usize, per: usize) -> Key {
+    /// The key of listing page `n` at `at`: its items by their pages' keys (each covers the
+    /// page's title, description, address and date), or whole.
+    fn chunk_key(&self, base: &Key, at: &str, items: &Items, n: usize, total: usize) -> Key {
+        let per = self.theme.meta.paginate;
         let mut h = Inputs::new(base, "list");
-        h.num(n as i64).num(total as i64);
+        h.str(at).num(n as i64).num(total as i64);
         match items {
             Items::Pages(pages) => {
-                let range = ((n - 1) * per).min(pages.len())..(n * per).min(pages.len());
-                for &i in &pages[range] {
+                for &i in &pages[on_page(pages.len(), n, per)] {
                     h.bytes(&self.page_key(i));
                 }
             }
@@ -155,9 +160,7 @@ impl<'a> TenantRender<'a> {
             if n > 1 && self.page_urls.contains(&at) {
                 return Ok(());
             }
-            let key = Inputs::new(&self.chunk_key(key, &items, n, total, per), "at")
-                .str(&at)
-                .finish();
+            let key = self.chunk_key(key, &at, &items, n, total);
             let make = || {
                 let paginator = Paginator {
                     items: self.chunk(&items, n, per),
