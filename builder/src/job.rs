@@ -19,22 +19,6 @@ use t8k_core::store::{Store, Version};
 use crate::publish::{PublishRequest, PublishStatus, TenantPublish, publish};
 use crate::{Mode, Outcome, Status, Themes, build_tenant};
 
-/// Queued build requests of tenants that can be built, in id order; requests of tenants that
-/// no longer exist are dropped; inactive tenants' requests wait until they are activated.
-pub fn queued(inst: &Installation) -> Result<Vec<(TenantId, Version)>, t8k_core::Error> {
-    let mut out = vec![];
-    for (id, seen) in queue::pending(inst.store())? {
-        match inst.entry(id.as_str()) {
-            Ok((entry, _)) if entry.active => out.push((id, seen)),
-            Ok(_) => {}
-            Err(_) => {
-                queue::done(inst.store(), &id, &seen)?;
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Where and how a worker builds.
 pub struct Job<'a> {
     pub inst: &'a Installation,

@@ -31,6 +31,20 @@ pub fn request_build(store: &dyn Store, id: &TenantId, reason: &str) -> Result<(
     Ok(())
 }
 
+/// The tenant whose build request is at `key` (`queue/builds/{tenant}`), and why it was made
+/// (its body's `reason`): for code that sees requests as they are written (the functions'
+/// build trigger).
+pub fn request_at(key: &Key, body: &[u8]) -> Option<(TenantId, String)> {
+    let name = key
+        .as_str()
+        .strip_prefix(queue_dir().as_str())?
+        .strip_prefix('/')?;
+    let id = TenantId::trusted(name).ok()?;
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let reason = body["reason"].as_str().unwrap_or("build requested");
+    Some((id, reason.to_owned()))
+}
+
 /// When the pending build request of `id` was made, if there is one.
 pub fn requested(store: &dyn Store, id: &TenantId) -> Result<Option<String>> {
     let Some(obj) = store.get(&entry(id))? else {
@@ -178,6 +192,16 @@ mod tests {
         let store = LocalStore::new(dir.path());
         let id = TenantId::trusted("acme").unwrap();
         request_build(&store, &id, "content").unwrap();
+        let key = entry(&id);
+        let body = store.get(&key).unwrap().unwrap().bytes;
+        assert_eq!(
+            request_at(&key, &body),
+            Some((id.clone(), "content".into()))
+        );
+        assert_eq!(
+            request_at(&Key::new("db/acme/site.db").unwrap(), &body),
+            None
+        );
         let (_, seen) = pending(&store).unwrap().pop().unwrap();
         request_build(&store, &id, "content again").unwrap();
         assert!(!done(&store, &id, &seen).unwrap(), "renewed meanwhile");

@@ -47,10 +47,12 @@ enum Target {
     Queue,
 }
 
-/// The tenant a request key names: `[prefix/]queue/builds/{tenant}`.
+/// The tenant a request key of an S3 event names: `[prefix/]queue/builds/{tenant}` (the key
+/// carries the data root's prefix in the bucket).
 fn tenant_of_key(key: &str) -> Option<TenantId> {
-    let (_, name) = key.rsplit_once("queue/builds/")?;
-    TenantId::trusted(name).ok()
+    let at = key.rfind("queue/builds/")?;
+    let key = t8k_core::Key::new(&key[at..]).ok()?;
+    t8k_core::queue::request_at(&key, b"{}").map(|(id, _)| id)
 }
 
 fn targets(event: &Value) -> Vec<Target> {

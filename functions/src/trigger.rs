@@ -66,18 +66,9 @@ struct Notifying {
 
 impl Notifying {
     fn notice(&self, key: &Key, bytes: &[u8]) {
-        let Some(name) = key.as_str().strip_prefix("queue/builds/") else {
-            return;
-        };
-        let Ok(id) = TenantId::trusted(name) else {
-            return;
-        };
-        let body: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-        let reason = body["reason"]
-            .as_str()
-            .unwrap_or("build requested")
-            .to_owned();
-        let _ = self.tx.send((id, reason));
+        if let Some(request) = t8k_core::queue::request_at(key, bytes) {
+            let _ = self.tx.send(request);
+        }
     }
 }
 
@@ -172,15 +163,10 @@ async fn debounce(
             }
             None => {
                 let now = Instant::now();
-                let closed: Vec<TenantId> = open
-                    .iter()
-                    .filter(|(_, (at, _))| *at <= now)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                let due = closed
+                let (due, still) = std::mem::take(&mut open)
                     .into_iter()
-                    .filter_map(|id| open.remove_entry(&id))
-                    .collect();
+                    .partition(|(_, (at, _))| *at <= now);
+                open = still;
                 call(&hook, &client, store.as_ref(), due).await;
             }
         }

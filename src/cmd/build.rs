@@ -29,6 +29,24 @@ pub fn themes_dir(args: &ThemeArgs, root: &str) -> PathBuf {
         .unwrap_or_else(|| candidates[2].clone())
 }
 
+/// Queued build requests of tenants that can be built; requests of tenants that no longer
+/// exist are dropped.
+fn queued_tenants(
+    inst: &Installation,
+) -> Result<Vec<(t8k_core::TenantId, t8k_core::store::Version)>> {
+    let mut out = vec![];
+    for (id, seen) in t8k_core::queue::pending(inst.store())? {
+        match inst.entry(id.as_str()) {
+            Ok((entry, _)) if entry.active => out.push((id, seen)),
+            Ok(_) => {} // inactive: kept until it is activated
+            Err(_) => {
+                t8k_core::queue::done(inst.store(), &id, &seen)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub fn out_dir(inst: &Installation, out: Option<PathBuf>) -> Result<PathBuf> {
     match out {
         Some(o) => Ok(o),
@@ -53,7 +71,7 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
     let themes =
         Themes::new(themes_dir(&args.themes, root)).tracking_localhost(inst.env.track_localhost);
     let queued = if args.queued {
-        t8k_builder::job::queued(inst)?
+        queued_tenants(inst)?
     } else {
         vec![]
     };

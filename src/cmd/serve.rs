@@ -153,10 +153,9 @@ fn reload_routes(state: &ServeState, seen: &mut Option<t8k_core::store::Version>
         if now.is_some() && now == *seen {
             return Ok(());
         }
-        let routes = t8k_core::cas::read_json::<Routes>(store.as_ref(), &routes_key())?
-            .map(|(r, _)| r)
-            .unwrap_or_default();
-        *seen = now;
+        let (routes, version) = t8k_core::cas::read_json::<Routes>(store.as_ref(), &routes_key())?
+            .map_or_else(Default::default, |(r, v)| (r, Some(v)));
+        *seen = version;
         let map = live_deploys(&routes);
         let mut cur = live.write().expect("live table lock");
         if **cur != map {
@@ -235,7 +234,6 @@ fn refresh_loop(
         }
     };
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        check_routes(&mut seen);
         crate::serve::flush_bandwidth(inst.store(), state);
         fns.beacons.flush(fns.inst.store());
         if let (true, Source::Builds(out)) = (watch, &state.source) {

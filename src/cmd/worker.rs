@@ -80,17 +80,12 @@ pub fn run(inst: &Installation, root: &str, args: WorkerArgs, json: bool) -> Res
     })
 }
 
-/// `host-pid-random`: names this worker in the leases it holds.
+/// This process (`host/pid/start`) and a random suffix: names this worker in its leases.
 fn holder() -> String {
     let mut rand = [0u8; 3];
     getrandom::fill(&mut rand).expect("the OS random source is available");
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    format!(
-        "{}-{}-{}",
-        host.trim(),
-        std::process::id(),
-        hex::encode(rand)
-    )
+    let process = t8k_core::lifecycle::process::current();
+    format!("{process}/{}", hex::encode(rand))
 }
 
 /// One thread: take a tenant, serve it, repeat; wait when there is nothing to take.
