@@ -312,11 +312,11 @@ fn try_build_tenant(
     // A changed site-wide context changes every page: a full build.
     let previous = previous.filter(|m| m.site == render.site_key);
     if panes_later {
-        let ids = match &previous {
-            Some(m) => render.pages_to_read(m),
-            None => site.pages.iter().map(|p| p.id).collect(),
+        let panes = match &previous {
+            Some(m) => db.panes_of(&render.pages_to_read(m)),
+            None => db.all_panes(),
         };
-        render.load_panes(db.panes_of(&ids).map_err(terr)?);
+        render.load_panes(panes.map_err(terr)?);
     }
     drop(db);
     let write = |outputs: &Outputs| {

@@ -91,6 +91,11 @@ impl SiteDb {
         read(&self.conn, with_panes).map_err(self.err())
     }
 
+    /// Every published page's panes, by page id (one query).
+    pub fn all_panes(&self) -> Result<HashMap<i64, Vec<Pane>>> {
+        panes(&self.conn).map_err(self.err())
+    }
+
     /// The panes of the pages `ids`, by page id.
     pub fn panes_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Pane>>> {
         let read = || -> rusqlite::Result<HashMap<i64, Vec<Pane>>> {
