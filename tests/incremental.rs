@@ -1,7 +1,10 @@
 //! Page-level incremental builds: after every edit of a randomised sequence (title, pane, draft
 //! toggle, delete, new page, menu, date that reorders listings, terms, aliases), the bundle an
 //! incremental `t8k build` leaves is byte for byte the one a `--full` build makes from scratch
-//! — and the incremental build rendered only a few files for an edit to one page's body.
+//! — and the incremental build rendered only a few files for an edit to one page's body. Half
+//! the builds are a long-running builder's (what `t8k worker` keeps between builds: the
+//! last manifest, the page rows brought up to date by their revisions), taking turns with
+//! `t8k build` processes on the same bundle folder.
 
 mod common;
 
@@ -146,6 +149,27 @@ fn edit(store: &LocalStore, id: &TenantId, rng: &mut Rng, step: usize) -> (Strin
     }
 }
 
+/// A build by a long-running builder that keeps `warm` between builds, shaped as the
+/// `t8k --json build` summary the test compares.
+fn built_warm(root: &Root, warm: &t8k_builder::Warm, tenant: &str) -> serde_json::Value {
+    let inst = t8k_core::lifecycle::Installation::new(
+        Box::new(LocalStore::new(root.path())),
+        Default::default(),
+    );
+    let themes =
+        t8k_builder::Themes::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"));
+    let id = TenantId::trusted(tenant).unwrap();
+    let mode = t8k_builder::Mode::CHANGED;
+    let o = t8k_builder::build_tenant(&inst, &themes, &id, &root.file("build"), mode, Some(warm));
+    assert!(o.error.is_none(), "{o:?}");
+    let warnings: Vec<String> = o
+        .warnings
+        .iter()
+        .map(|w| format!("tenant '{tenant}', {w}"))
+        .collect();
+    serde_json::json!({"warnings": warnings, "written": o.written, "kept": o.kept})
+}
+
 fn built(root: &Root, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--json", "build"];
     all.extend_from_slice(args);
@@ -177,11 +201,17 @@ fn incremental_builds_equal_full_builds_after_random_edits() {
     let full = root.dir.path().join("full");
     let mut rng = Rng(seed);
     let mut small_edits = 0;
+    let warm = t8k_builder::Warm::new(4);
     for step in 0..24 {
         let tenant = ["acme", "gazette"][step % 2];
         let id = TenantId::trusted(tenant).unwrap();
         let (what, body_only) = edit(&store, &id, &mut rng, step);
-        let inc = built(&root, &[tenant]);
+        // Steps 4–7 and 12–15 by the long-running builder: each tenant twice in a row (the
+        // second time from what it kept), then after `t8k build` rewrote its manifest.
+        let inc = match step % 8 >= 4 {
+            true => built_warm(&root, &warm, tenant),
+            false => built(&root, &[tenant]),
+        };
         let whole = built(&root, &[tenant, "--full", "--out", full.to_str().unwrap()]);
         assert_eq!(
             inc["warnings"], whole["warnings"],

@@ -30,6 +30,8 @@ pub struct Job<'a> {
     /// Who this worker is (in each lease it holds).
     pub holder: &'a str,
     pub lease_secs: i64,
+    /// What a long-running worker keeps of its sites between builds.
+    pub warm: Option<&'a crate::Warm>,
 }
 
 /// What asking to serve a tenant's request came to.
@@ -136,7 +138,14 @@ impl Job<'_> {
     }
 
     fn run(&self, id: &TenantId, seen: &Version, lost: &AtomicBool) -> Served {
-        let build = build_tenant(self.inst, self.themes, id, self.out, Mode::CHANGED);
+        let build = build_tenant(
+            self.inst,
+            self.themes,
+            id,
+            self.out,
+            Mode::CHANGED,
+            self.warm,
+        );
         let mut served = Served {
             tenant: id.to_string(),
             holder: self.holder.to_owned(),

@@ -16,6 +16,7 @@ pub mod http;
 pub mod images;
 pub mod incremental;
 pub mod job;
+pub mod laps;
 pub mod main_site;
 pub mod markdown;
 pub mod plan;
@@ -27,6 +28,7 @@ pub mod site;
 pub mod structure;
 pub mod theme;
 pub mod tree;
+pub mod warm;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,9 +45,12 @@ use t8k_core::tenant_config::TenantConfig;
 pub use error::BuildError;
 use fingerprint::Record;
 use incremental::Outputs;
+use laps::Laps;
 use shared_dir::SharedDir;
 use sink::DirSink;
 pub use theme::{Theme, Themes};
+pub use warm::Warm;
+use warm::WarmSite;
 
 /// `--shard I/N`: the tenants whose id hashes to I (1-based) of N buckets. The hash is stable,
 /// so the same tenant always lands on the same CI runner.
@@ -109,6 +114,8 @@ pub struct Outcome {
     pub kept: usize,
     /// Images processed (decoded, variants made), reused (every variant known) and failed.
     pub images: images::Counts,
+    /// How long the site took to build (or to find it need not be).
+    pub seconds: f64,
     /// What the site's authors should fix; the build went on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -125,6 +132,7 @@ impl Outcome {
             written: 0,
             kept: 0,
             images: Default::default(),
+            seconds: 0.0,
             warnings: vec![],
             error: None,
         }
@@ -220,16 +228,22 @@ impl Mode {
     };
 }
 
-/// Builds one tenant (or skips it); never panics on bad content, reports it.
+/// Builds one tenant (or skips it); never panics on bad content, reports it. A long-running
+/// builder passes what it keeps between builds (`warm`, see [`warm`]).
 pub fn build_tenant(
     inst: &Installation,
     themes: &Themes,
     id: &TenantId,
     out: &Path,
     mode: Mode,
+    warm: Option<&Warm>,
 ) -> Outcome {
     let started = std::time::Instant::now();
-    let outcome = try_build_tenant(inst, themes, id, out, mode)
+    let site = warm.map(|w| w.site(id));
+    let mut kept = site
+        .as_ref()
+        .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()));
+    let outcome = try_build_tenant(inst, themes, id, out, mode, kept.as_deref_mut())
         .unwrap_or_else(|e| Outcome::failed(id.as_str(), e));
     remember(out, outcome, started)
 }
@@ -237,7 +251,8 @@ pub fn build_tenant(
 /// Logs a build and appends it to the site's history (skips are not attempts). A built site
 /// whose history cannot be written is reported as failed: its bundle's folder is not writable.
 fn remember(out: &Path, mut outcome: Outcome, started: std::time::Instant) -> Outcome {
-    let ms = started.elapsed().as_secs_f64() * 1e3;
+    outcome.seconds = started.elapsed().as_secs_f64();
+    let ms = outcome.seconds * 1e3;
     match &outcome.error {
         Some(e) => tracing::warn!(tenant = %outcome.tenant, ms, error = %e, "build failed"),
         None => {
@@ -268,11 +283,13 @@ fn try_build_tenant(
     id: &TenantId,
     out: &Path,
     mode: Mode,
+    mut warm: Option<&mut WarmSite>,
 ) -> Result<Outcome, BuildError> {
     let terr = |source| BuildError::Tenant {
         tenant: id.to_string(),
         source,
     };
+    let mut laps = Laps::start();
     let env_bytes = inst
         .store
         .get(&layout::env_json(id))
@@ -283,10 +300,11 @@ fn try_build_tenant(
     let theme = themes.get(&config.theme)?;
     let db = SiteDb::open_read_only(inst.store(), id).map_err(terr)?;
     let version = db.content_version().map_err(terr)?;
+    let db_id = db.db_id().map_err(terr)?;
     let fp = fingerprint::compute(&[
         theme.fingerprint.as_bytes(),
         &env_bytes,
-        db.db_id().map_err(terr)?.as_bytes(),
+        db_id.as_bytes(),
         &version.to_le_bytes(),
     ]);
     let record = record_path(out, id.as_str());
@@ -296,19 +314,31 @@ fn try_build_tenant(
     if mode.changed_only && unchanged(&bundle, &record, &fp, &shared) {
         return Ok(Outcome::new(id.as_str(), Status::Skipped));
     }
+    laps.lap("open");
     let manifest = incremental::manifest_path(out, id.as_str());
+    let held = warm
+        .as_deref_mut()
+        .and_then(|w| w.take_manifest(&manifest, &bundle));
     let previous = match mode.full {
         true => None,
-        false => incremental::Manifest::read(&manifest, &bundle),
+        false => held.or_else(|| incremental::Manifest::read(&manifest, &bundle)),
     };
+    laps.lap("manifest");
     // With a previous build, the panes of the pages that render are read later.
     let panes_later = previous.is_some();
-    let site = site::load(&db, id, config, !panes_later)?;
+    let rows = warm.as_deref_mut().and_then(|w| w.take_rows(&db_id));
+    let site = match (panes_later, rows) {
+        (true, Some(rows)) => site::refresh(&db, id, config, rows)?,
+        (with_panes, _) => site::load(&db, id, config, !with_panes)?,
+    };
+    laps.lap("rows");
     let media = db.media_files().map_err(terr)?;
     let images = images::prepare(inst.store(), id, &media, &theme.meta.images, &shared)?;
     let mut objects = theme.share(&shared).map_err(terr)?;
     objects.extend(images.shared.clone());
+    laps.lap("images");
     let render = render::TenantRender::new(&theme, &site, &images);
+    laps.lap("context");
     // A changed site-wide context changes every page: a full build.
     let previous = previous.filter(|m| m.site == render.site_key);
     if panes_later {
@@ -317,6 +347,7 @@ fn try_build_tenant(
             None => db.all_panes(),
         };
         render.load_panes(panes.map_err(terr)?);
+        laps.lap("panes");
     }
     drop(db);
     let write = |outputs: &Outputs| {
@@ -324,10 +355,18 @@ fn try_build_tenant(
         write_media(inst, id, &media, &images, &shared, outputs)?;
         Ok(pages)
     };
-    let (pages, mut now, written, kept) =
-        incremental::build_bundle(out, id.as_str(), previous.as_ref(), render.site_key, write)?;
+    let (pages, mut now, written, kept) = incremental::build_bundle(
+        out,
+        id.as_str(),
+        previous.as_ref(),
+        render.site_key,
+        write,
+        &mut laps,
+    )?;
     now.warnings = render.take_warnings(previous.as_ref().map(|m| &m.warnings));
-    now.write(&manifest)?;
+    let stamp = now.write(&manifest)?;
+    drop(render);
+    laps.lap("manifest written");
     let warnings = now
         .warnings
         .iter()
@@ -343,6 +382,12 @@ fn try_build_tenant(
         images: images.counts,
     };
     rec.write(&record).map_err(BuildError::io(&record))?;
+    laps.lap("record");
+    if let Some(w) = warm {
+        w.keep_manifest(stamp, now);
+        w.keep_rows(db_id, site.pages);
+    }
+    tracing::debug!(tenant = %id, phases = %laps, "build phases");
     Ok(Outcome {
         pages,
         written,
@@ -472,7 +517,7 @@ pub fn build(
     let mut outcomes: Vec<Outcome> = tenants
         .par_iter()
         .map(|id| {
-            let o = build_tenant(inst, themes, id, &req.out, req.mode);
+            let o = build_tenant(inst, themes, id, &req.out, req.mode, None);
             progress(&o);
             o
         })

@@ -212,6 +212,32 @@ fn url_rules(site: &SiteData) -> t8k_core::content::paths::Generator {
     }
 }
 
+/// The addresses of a site's pages, known by their paths (`/docs/a/` is a page's address when a
+/// page's path is `docs/a`; `/` when the home page is there): no string is made per page.
+struct PageUrls<'a> {
+    paths: foldhash::HashSet<&'a str>,
+    home: &'a str,
+}
+
+impl<'a> PageUrls<'a> {
+    fn new(site: &'a SiteData) -> PageUrls<'a> {
+        PageUrls {
+            paths: site.pages.iter().map(|p| p.slug.as_str()).collect(),
+            home: &site.config.home_slug,
+        }
+    }
+
+    /// Whether a page is at `url` (the inverse of [`url_of`]).
+    fn contains(&self, url: &str) -> bool {
+        if url == "/" {
+            return self.paths.contains(self.home);
+        }
+        url.strip_prefix('/')
+            .and_then(|u| u.strip_suffix('/'))
+            .is_some_and(|path| path != self.home && self.paths.contains(path))
+    }
+}
+
 /// Everything a tenant's build needs that does not change from page to page.
 pub struct TenantRender<'a> {
     pub theme: &'a Theme,
@@ -223,9 +249,10 @@ pub struct TenantRender<'a> {
     /// Panes read after the keys showed which pages render (incremental builds read no others).
     loaded: std::sync::OnceLock<HashMap<i64, Vec<Pane>>>,
     keys: std::sync::OnceLock<Vec<Key>>,
+    files: std::sync::OnceLock<Vec<String>>,
     structure: Structure,
     /// The URLs pages are at: nothing generated (listings, terms, aliases) overwrites one.
-    page_urls: std::collections::HashSet<String>,
+    page_urls: PageUrls<'a>,
     base: tera::Context,
     /// What every file of the site is made from (the builder, the theme, the tenant's
     /// settings, the site-wide context, the images): part of every file's key.
@@ -285,12 +312,9 @@ impl<'a> TenantRender<'a> {
             warnings: Default::default(),
             loaded: Default::default(),
             keys: Default::default(),
+            files: Default::default(),
             structure: Structure::new(&site.pages, &cfg.home_slug, url_rules(site)),
-            page_urls: site
-                .pages
-                .iter()
-                .map(|p| url_of(&p.slug, &cfg.home_slug))
-                .collect(),
+            page_urls: PageUrls::new(site),
             base,
             site_key,
             site_url: cfg.site_url.trim_end_matches('/').to_owned(),
@@ -444,7 +468,7 @@ impl<'a> TenantRender<'a> {
                 if pages[i].kind == Kind::Section && pages[i].slug != *home {
                     return self.write_section(out, i);
                 }
-                out.keyed(&self.page_file(i), self.page_key(i), || {
+                out.keyed(self.page_file(i), self.page_key(i), || {
                     let ctx = self.page_ctx(i);
                     self.render("page.html", &pages[i].slug, |c| c.insert("page", &ctx))
                 })?;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use t8k_core::TenantId;
-use t8k_core::content::published::Target;
+use t8k_core::content::published::{Published, Target};
 use t8k_core::db::SiteDb;
 use t8k_core::tenant_config::TenantConfig;
 
@@ -40,12 +40,31 @@ pub fn load(
     config: TenantConfig,
     with_panes: bool,
 ) -> Result<SiteData, BuildError> {
-    let published = db
-        .published_rows(with_panes)
-        .map_err(|source| BuildError::Tenant {
-            tenant: id.to_string(),
-            source,
-        })?;
+    let published = db.published_rows(with_panes).map_err(terr(id))?;
+    Ok(site(id, config, published))
+}
+
+/// As [`load`] without panes, from the pages an earlier build of this database read
+/// (`before`): only the rows changed since are read again.
+pub fn refresh(
+    db: &SiteDb,
+    id: &TenantId,
+    config: TenantConfig,
+    before: Vec<PageData>,
+) -> Result<SiteData, BuildError> {
+    let (published, read) = db.published_since(before).map_err(terr(id))?;
+    tracing::debug!(tenant = %id, rows = read, "pages read again");
+    Ok(site(id, config, published))
+}
+
+fn terr(id: &TenantId) -> impl Fn(t8k_core::Error) -> BuildError + '_ {
+    move |source| BuildError::Tenant {
+        tenant: id.to_string(),
+        source,
+    }
+}
+
+fn site(id: &TenantId, config: TenantConfig, published: Published) -> SiteData {
     let menus = published
         .menus
         .into_iter()
@@ -63,11 +82,11 @@ pub fn load(
             (name, items)
         })
         .collect();
-    Ok(SiteData {
+    SiteData {
         id: id.clone(),
         config,
         pages: published.pages,
         menus,
         settings: published.settings,
-    })
+    }
 }

@@ -33,7 +33,7 @@ fn order(pages: &[PageData], list: &mut [usize]) {
 impl Structure {
     /// `terms` makes a term's URL segment (the rules the site was imported with).
     pub fn new(pages: &[PageData], home: &str, terms: Generator) -> Structure {
-        let by_path: HashMap<&str, usize> = pages
+        let by_path: foldhash::HashMap<&str, usize> = pages
             .iter()
             .enumerate()
             .map(|(i, p)| (p.slug.as_str(), i))

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::{Value, json};
-use t8k_builder::Themes;
 use t8k_builder::job::{Job, Served, Turn};
+use t8k_builder::{Themes, Warm};
 use t8k_core::TenantId;
 use t8k_core::lifecycle::Installation;
 
@@ -37,6 +37,8 @@ struct Builder {
     inst: Installation,
     themes: Themes,
     out: PathBuf,
+    /// Sites built by earlier invocations of this container.
+    warm: Warm,
 }
 
 /// One thing an event asks for: a tenant (with the SQS message it came in, if any), or every
@@ -119,6 +121,8 @@ impl Builder {
             target: self.inst.store(),
             holder: &holder,
             lease_secs: LEASE_SECS,
+            // A reused container keeps its sites' last builds (their bundles stay in /tmp).
+            warm: Some(&self.warm),
         };
         let (mut served, mut failures, mut errors) = (vec![], vec![], vec![]);
         let mut work: Vec<(TenantId, Option<String>)> = vec![];
@@ -153,7 +157,12 @@ pub async fn run() -> Result<(), Error> {
     let themes = Themes::new(env.themes.clone().unwrap_or_else(|| "themes".into()));
     let inst = crate::lambda::installation(env).await?;
     let out = t8k_builder::default_out(&inst).ok_or("no folder for bundles")?;
-    let builder = Arc::new(Builder { inst, themes, out });
+    let builder = Arc::new(Builder {
+        inst,
+        themes,
+        out,
+        warm: Warm::new(8),
+    });
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| {
         let builder = builder.clone();
         async move {

@@ -119,6 +119,10 @@ pub struct WorkerArgs {
     /// root is watched and wakes at once).
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     pub max_idle: f64,
+    /// Sites whose last build the worker keeps in memory (its manifest and page rows), so
+    /// that the next edit to one re-reads only what changed; the least recently built go first.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub keep_sites: usize,
     /// Write bundles here instead of the data root's build/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -228,6 +228,8 @@ fn refresh_loop(
         _ => 100,
     };
     let mut seen = None;
+    // The sites' last builds, kept between rebuilds (a served installation is small).
+    let warm = t8k_builder::Warm::new(64);
     let check_routes = |seen: &mut Option<_>| {
         if let Err(e) = reload_routes(state, seen) {
             tracing::error!(error = format!("{e:#}"), "cannot read routes.json");
@@ -243,7 +245,14 @@ fn refresh_loop(
                 for t in tenants.iter().filter(|t| t.active) {
                     if let Ok(id) = t.tenant_id() {
                         let mode = t8k_builder::Mode::CHANGED;
-                        outcomes.push(t8k_builder::build_tenant(inst, themes, &id, out, mode));
+                        outcomes.push(t8k_builder::build_tenant(
+                            inst,
+                            themes,
+                            &id,
+                            out,
+                            mode,
+                            Some(&warm),
+                        ));
                     }
                 }
             }

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use t8k_builder::Themes;
 use t8k_builder::job::{Job, Served, Turn};
+use t8k_builder::{Themes, Warm};
 use t8k_core::lifecycle::Installation;
 use t8k_core::store::Version;
 use t8k_core::{Key, TenantId, queue};
@@ -48,6 +48,7 @@ pub fn run(inst: &Installation, root: &str, args: WorkerArgs, json: bool) -> Res
     on_stop_signal()?;
     let stop = &STOP;
     let holder = holder();
+    let warm = Warm::new(args.keep_sites);
     with_target(inst, &args.to, |target| {
         let shared = Shared {
             job: Job {
@@ -57,6 +58,7 @@ pub fn run(inst: &Installation, root: &str, args: WorkerArgs, json: bool) -> Res
                 target,
                 holder: &holder,
                 lease_secs: args.lease,
+                warm: Some(&warm),
             },
             args: &args,
             stop,

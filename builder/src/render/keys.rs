@@ -27,18 +27,23 @@ impl<'a> TenantRender<'a> {
             .into_par_iter()
             .filter(|&i| {
                 self.site.pages[i].kind == Kind::Section
-                    || previous.files.get(&self.page_file(i)) != Some(&self.page_key(i))
+                    || previous.files.get(self.page_file(i)) != Some(&self.page_key(i))
             })
             .map(|i| self.site.pages[i].id)
             .collect()
     }
 
-    /// The file page `i` is written to.
-    pub(super) fn page_file(&self, i: usize) -> String {
-        file_of(&url_of(
-            &self.site.pages[i].slug,
-            &self.site.config.home_slug,
-        ))
+    /// The file page `i` is written to (all pages' files are found once, in parallel).
+    pub(super) fn page_file(&self, i: usize) -> &str {
+        let files = self.files.get_or_init(|| {
+            let home = &self.site.config.home_slug;
+            let pages = &self.site.pages;
+            pages
+                .par_iter()
+                .map(|p| file_of(&url_of(&p.slug, home)))
+                .collect()
+        });
+        &files[i]
     }
 
     /// Gives the panes [`Self::pages_to_read`] asked for (once).
