@@ -1,8 +1,8 @@
-//! What a long-running builder (`t8k worker`, `t8k serve --watch`) keeps of a site between
-//! two builds, so that one edit to a large site costs about what the edit changed: the last
-//! build's manifest (not read back from disk unless another process wrote it since: each
-//! writing has its own stamp) and the
-//! pages' rows (brought up to date by their revisions, [`t8k_core::db::SiteDb::published_since`]).
+//! What a long-running builder (`t8k worker`, `t8k serve --watch`, a reused Lambda container)
+//! keeps of a site between two builds, so that one edit to a large site costs about what the
+//! edit changed: the last build's manifest (not read back from disk unless another process
+//! wrote it since: each writing has its own stamp) and the pages' rows (brought up to date by
+//! their revisions, [`t8k_core::db::SiteDb::published_since`]).
 //!
 //! Everything kept is checked before use and taken out while a build runs: a build that fails
 //! leaves nothing behind, and the next one reads from disk and database as a cold one does.
