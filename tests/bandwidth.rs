@@ -1,5 +1,6 @@
 //! Bandwidth as `t8k serve` counts it, reported by `/api/quota`: per response body, per month,
-//! added up across servers, flushed every second and at a graceful stop.
+//! added up across servers, flushed every second and at a graceful stop; plus what an edge's
+//! access log says (`t8k usage ingest`).
 
 mod common;
 
@@ -51,4 +52,30 @@ fn bandwidth_served_by_t8k_serve_is_counted_and_reported() {
     unsafe { libc::kill(srv2.child.id() as i32, libc::SIGTERM) };
     assert!(srv2.child.wait().unwrap().success());
     assert_eq!(quota()["used"], (sent + more) as u64, "flushed at shutdown");
+
+    // What an edge served, from its access log (`t8k usage ingest`), adds to the month.
+    let log = root.dir.path().join("access.log");
+    let now = t8k_core::timefmt::now_rfc3339();
+    std::fs::write(
+        &log,
+        format!(
+            "{{\"time\":\"{now}\",\"host\":\"acme.localhost\",\"status\":200,\"bytes\":5000}}\n"
+        ),
+    )
+    .unwrap();
+    root.run(&[
+        "usage",
+        "ingest",
+        "--format",
+        "nginx",
+        log.to_str().unwrap(),
+    ])
+    .ok();
+    let total = (sent + more + 5000) as u64;
+    assert!(
+        common::eventually(5, || quota()["used"] == total),
+        "edge bytes reported: {}",
+        quota()
+    );
+    assert_eq!(quota()["requests"], 6);
 }

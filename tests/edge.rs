@@ -104,8 +104,9 @@ fn folders_and_missing_pages(root: &Root, http: u16) {
 }
 
 /// `t8k edge nginx` writing to `out` for nginx on `http` and `tls`, with the functions of the
-/// `t8k serve` on `functions`.
+/// `t8k serve` on `functions`, its access log beside `out`.
 fn nginx_args(out: &Path, http: u16, tls: u16, functions: u16) -> Vec<String> {
+    let log = out.with_file_name("nginx-access.log");
     [
         "edge",
         "nginx",
@@ -117,9 +118,29 @@ fn nginx_args(out: &Path, http: u16, tls: u16, functions: u16) -> Vec<String> {
         &format!("127.0.0.1:{tls}"),
         "--functions",
         &format!("127.0.0.1:{functions}"),
+        "--access-log",
+        log.to_str().unwrap(),
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// What nginx's log says it sent each tenant, read here line by line without t8k: the sum of
+/// `$body_bytes_sent` per tenant, by the hosts the test gave them.
+fn sent_per_tenant(log: &Path) -> std::collections::BTreeMap<&'static str, u64> {
+    let tenant_of = |host: &str| match host {
+        "acme.example.com" | "shop.acme.test" => Some("acme"),
+        "bobs.example.com" => Some("bobs"),
+        _ => None,
+    };
+    let mut sent = std::collections::BTreeMap::new();
+    for line in std::fs::read_to_string(log).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(t) = tenant_of(v["host"].as_str().unwrap()) {
+            *sent.entry(t).or_default() += v["bytes"].as_u64().unwrap();
+        }
+    }
+    sent
 }
 
 /// An nginx master on loopback, including the generated `t8k.conf` like an operator would.
@@ -289,6 +310,40 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
         let r = get(http, "shop.acme.test", "/");
         r.status == 503 && r.text().contains("Site unavailable")
     });
+
+    // Bandwidth from nginx's own log: each tenant's bytes are what nginx says it sent them.
+    let log = out.with_file_name("nginx-access.log");
+    let sent = sent_per_tenant(&log);
+    assert!(sent["acme"] > 10_000, "{sent:?}");
+    let ingest = [
+        "--json",
+        "usage",
+        "ingest",
+        "--format",
+        "nginx",
+        log.to_str().unwrap(),
+    ];
+    let counted = root.run(&ingest).ok().json();
+    assert_eq!(counted["malformed"].as_u64(), Some(0), "{counted}");
+    for (tenant, bytes) in &sent {
+        assert_eq!(
+            counted["tenants"][tenant]["bytes"].as_u64(),
+            Some(*bytes),
+            "{counted}"
+        );
+    }
+    let again = root.run(&ingest).ok().json();
+    assert_eq!(
+        (again["counted"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let report = root.run(&["--json", "report"]).ok().json();
+    let acme = common::report_row(&report, "acme");
+    assert_eq!(
+        acme["bandwidth_month"].as_u64(),
+        Some(sent["acme"]),
+        "{acme}"
+    );
 }
 
 #[test]

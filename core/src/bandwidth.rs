@@ -1,8 +1,8 @@
 //! Bytes served per tenant per calendar month (UTC), as counted by `t8k serve`:
-//! `stats/{tenant}/bandwidth/{YYYY-MM}.json`. Servers add what they counted by
-//! compare-and-swap, so several can count into one data root without losing an update. Sites
-//! served by a CDN are not counted here, so a month without a document is "not measured",
-//! not zero.
+//! `stats/{tenant}/bandwidth/{YYYY-MM}.json`, and as the edges' access logs say
+//! (`{YYYY-MM}.edge.json`, per day, by `t8k usage ingest`: [`crate::edge_logs`]). Servers add
+//! what they counted by compare-and-swap, so several can count into one data root without
+//! losing an update. A month without either document is "not measured", not zero.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +44,20 @@ pub fn month_key(id: &TenantId, month: &str) -> Result<Key> {
     layout::bandwidth_dir(id).join(&format!("{month}.json"))
 }
 
+/// What was served in a month: counted by `t8k serve`, plus what the edges' logs say
+/// ([`crate::edge_logs`]); `None` when neither measured anything.
 pub fn read(store: &dyn Store, id: &TenantId, month: &str) -> Result<Option<Month>> {
-    Ok(read_json(store, &month_key(id, month)?)?.map(|(m, _)| m))
+    let served: Option<Month> = read_json(store, &month_key(id, month)?)?.map(|(m, _)| m);
+    let edge: Option<crate::edge_logs::EdgeMonth> =
+        read_json(store, &crate::edge_logs::month_key(id, month)?)?.map(|(m, _)| m);
+    Ok(match (served, edge) {
+        (None, None) => None,
+        (s, e) => {
+            let mut m = s.unwrap_or_default();
+            m += e.map(|e| e.total()).unwrap_or_default();
+            Some(m)
+        }
+    })
 }
 
 /// Adds what a server counted to the month's total.

@@ -14,6 +14,7 @@ pub mod certs;
 pub mod content;
 pub mod db;
 pub mod dns;
+pub mod edge_logs;
 pub mod error;
 pub mod hosts;
 pub mod images;

@@ -136,7 +136,7 @@ impl<'a> Quota<'a> {
                 requests: served.map(|m| m.requests),
                 limit: None,
                 note: if served.is_some() {
-                    "bytes served this month (UTC) by t8k serve; no bandwidth limit is set"
+                    "bytes served this month (UTC) by t8k serve and, from their access logs (t8k usage ingest), the edges; no bandwidth limit is set"
                 } else {
                     "not measured: t8k serve has served nothing for this site this month (a CDN's traffic is not counted here)"
                 },

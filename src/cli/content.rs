@@ -19,6 +19,37 @@ pub enum AnalyticsCmd {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum UsageCmd {
+    /// Count each tenant's bandwidth (bytes and requests per day) from the access logs of
+    /// the edge that serves the sites in production: nginx (the JSON lines `t8k edge nginx`
+    /// configures, or `combined` with `$host` first), CloudFront standard logs (gzip) or S3
+    /// server access logs. Requests are attributed by host (the host table) or, for S3, by
+    /// the key `…/sites/{tenant}/…`. Rerun it as often as you like: each file or object is
+    /// read from where the last run stopped (a rotated file from its top), a line still being
+    /// written waits for the next run, and nothing is counted twice, even after a run killed
+    /// half-way. Malformed lines are counted and shown, never fatal.
+    #[command(after_help = "Examples:
+  t8k usage ingest --format nginx /var/log/nginx/t8k-access.log
+  t8k usage ingest --format cloudfront s3://my-logs/cloudfront/
+  t8k --json usage ingest --format s3 ./s3-logs/ | jq .tenants")]
+    Ingest {
+        /// The log format.
+        #[arg(long, value_enum)]
+        format: AccessLogArg,
+        /// Log files, folders of them, or an s3://bucket/prefix/ of log objects.
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AccessLogArg {
+    Nginx,
+    Cloudfront,
+    S3,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ContentCmd {
     /// Import a Hugo or Zola site (its folder, or its content/ folder) as story fragments at
     /// the addresses that generator gives them: `_index.md` is a section, `docs/intro.md` is

@@ -10,7 +10,9 @@ mod sites;
 mod tenants;
 
 pub use backup::{BackupArgs, BackupCmd, RepoArgs, RestoreArgs};
-pub use content::{AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UserCmd};
+pub use content::{
+    AccessLogArg, AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UsageCmd, UserCmd,
+};
 pub use sites::{
     BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs, WorkerArgs,
 };
@@ -176,6 +178,9 @@ pub enum Command {
     /// Merge raw analytics events into each tenant's analytics database.
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
+    /// Bandwidth from the edge's access logs (nginx, CloudFront, S3) into each tenant's usage.
+    #[command(subcommand)]
+    Usage(UsageCmd),
     /// The whole installation at a glance: each tenant's status and health (last build and
     /// publish, failures), usage against quotas, traffic, sign-ups per week, capacity.
     ///

@@ -183,6 +183,14 @@ pub enum EdgeCmd {
         /// or with a prefix) instead of serving its files from disk.
         #[arg(long, value_name = "URL")]
         origin: Option<String>,
+        /// Where nginx writes the sites' access log: one JSON object a request (time, host,
+        /// status, bytes), the lines `t8k usage ingest --format nginx` counts bandwidth from.
+        #[arg(
+            long,
+            default_value = "/var/log/nginx/t8k-access.log",
+            value_name = "FILE"
+        )]
+        access_log: String,
     },
     /// Caddy: a Caddyfile with on-demand TLS (Caddy obtains certificates itself, asking
     /// /api/edge/ask which hosts it may) and the same routing as nginx.

@@ -53,6 +53,7 @@ fn render(cmd: &EdgeCmd, table: &Table, out: &Path, bundles: &dyn Store) -> Resu
             listen,
             tls_listen,
             origin,
+            access_log,
         } => {
             let sites = match origin {
                 Some(_) => None,
@@ -67,6 +68,7 @@ fn render(cmd: &EdgeCmd, table: &Table, out: &Path, bundles: &dyn Store) -> Resu
                     listen,
                     tls_listen,
                     out: &out_s,
+                    access_log,
                 },
             )
         }

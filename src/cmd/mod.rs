@@ -16,6 +16,7 @@ mod report;
 mod serve;
 mod shell;
 mod tenant;
+mod usage;
 mod user;
 mod worker;
 
@@ -103,6 +104,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Analytics(cmd) => {
             analytics::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::Usage(cmd) => {
+            usage::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }
         Command::Deploys { tenant, to } => deploys::list(
             &open(&cli.root, cli.endpoint_url.as_deref())?,

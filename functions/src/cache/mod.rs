@@ -89,6 +89,9 @@ struct MonthSlot {
     month: String,
     key: t8k_core::key::Key,
     doc: Option<Versioned<Month>>,
+    /// What the edges' access logs say (`t8k usage ingest`), beside what `t8k serve` counted.
+    edge_key: t8k_core::key::Key,
+    edge: Option<Versioned<t8k_core::edge_logs::EdgeMonth>>,
 }
 
 /// Proof that a request has taken in the changes made before it began ([`Cache::sync`]).
@@ -182,10 +185,13 @@ impl Cache {
             .unwrap_or_else(|p| p.into_inner())
             .iter_mut()
         {
-            if let Some(v) = slot.doc.as_mut()
-                && hit(&Scope::Stats(id.clone()))
-            {
-                v.trusted = false;
+            if hit(&Scope::Stats(id.clone())) {
+                if let Some(v) = slot.doc.as_mut() {
+                    v.trusted = false;
+                }
+                if let Some(v) = slot.edge.as_mut() {
+                    v.trusted = false;
+                }
             }
         }
         Fresh(())
@@ -256,20 +262,56 @@ impl Cache {
             // file pins its inode) but trusted no more, so it is only reused for an identical
             // file.
             let key = t8k_core::bandwidth::month_key(id, month)?;
-            let mut doc = map.remove(id).and_then(|s| s.doc);
+            let edge_key = t8k_core::edge_logs::month_key(id, month)?;
+            let (mut doc, mut edge) = match map.remove(id) {
+                Some(s) => (s.doc, s.edge),
+                None => (None, None),
+            };
             if let Some(d) = doc.as_mut() {
                 d.trusted = false;
             }
+            if let Some(d) = edge.as_mut() {
+                d.trusted = false;
+            }
             let month = month.to_owned();
-            map.insert(id.clone(), MonthSlot { month, key, doc });
+            let slot = MonthSlot {
+                month,
+                key,
+                doc,
+                edge_key,
+                edge,
+            };
+            map.insert(id.clone(), slot);
         }
-        let MonthSlot { key, doc, .. } = map.get_mut(id).expect("inserted above");
-        if let Some(served) = trusted(doc.as_ref()) {
-            return Ok(served.map(|m| *m));
-        }
-        let scope = Scope::Stats(id.clone());
-        let loaded = self.load(store, key, scope, doc, |bytes| parse(key, bytes))?;
-        Ok(loaded.map(|m| *m))
+        let MonthSlot {
+            key,
+            doc,
+            edge_key,
+            edge,
+            ..
+        } = map.get_mut(id).expect("inserted above");
+        let served = match trusted(doc.as_ref()) {
+            Some(served) => served,
+            None => {
+                let scope = Scope::Stats(id.clone());
+                self.load(store, key, scope, doc, |bytes| parse(key, bytes))?
+            }
+        };
+        let edge = match trusted(edge.as_ref()) {
+            Some(edge) => edge,
+            None => {
+                let scope = Scope::Stats(id.clone());
+                self.load(store, edge_key, scope, edge, |bytes| parse(edge_key, bytes))?
+            }
+        };
+        Ok(match (served, edge) {
+            (None, None) => None,
+            (s, e) => {
+                let mut m = s.map(|m| *m).unwrap_or_default();
+                m += e.map(|e| e.total()).unwrap_or_default();
+                Some(m)
+            }
+        })
     }
 }
 
