@@ -79,3 +79,60 @@ fn bandwidth_served_by_t8k_serve_is_counted_and_reported() {
     );
     assert_eq!(quota()["requests"], 6);
 }
+
+/// S3 server access logs read from a bucket prefix: attributed by the key of the deploy that
+/// was read, once each.
+#[test]
+fn s3_access_logs_in_a_bucket_are_counted_once() {
+    let Some(s3) = common::Moto::start() else {
+        return;
+    };
+    s3.create_bucket("logs");
+    let root = common::Root::new().with_s3(&s3);
+    root.init_multi(10);
+    root.create("acme").ok();
+    let line = |key: &str, bytes: u64| {
+        format!(
+            "o bundles [30/Nov/2026:10:00:00 +0000] 192.0.2.3 - R1 REST.GET.OBJECT {key} \"GET /{key} HTTP/1.1\" 200 - {bytes} {bytes} 1 1 \"-\" \"curl\" -\n"
+        )
+    };
+    s3.put(
+        "logs",
+        "s3/2026-11-30-10-00-00-A",
+        &(line("root/sites/acme/d1/index.html", 700)
+            + &line("root/sites/_shared/assets/x.css", 50)),
+    );
+    s3.put(
+        "logs",
+        "s3/2026-11-30-11-00-00-B",
+        &line("root/sites/acme/d1/a/index.html", 300),
+    );
+    let ingest = [
+        "--json",
+        "usage",
+        "ingest",
+        "--format",
+        "s3",
+        "s3://logs/s3/",
+    ];
+    let r = root.run(&ingest).ok().json();
+    assert_eq!(
+        (
+            r["sources"].as_u64(),
+            r["counted"].as_u64(),
+            r["unattributed"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["tenants"]["acme"]["bytes"].as_u64(), Some(1000), "{r}");
+    let again = root.run(&ingest).ok().json();
+    assert_eq!(
+        (again["counted"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2))
+    );
+    root.run(&["usage", "ingest", "--format", "s3", "s3://logs"])
+        .fails(2, "name the logs' prefix");
+    root.run(&["usage", "ingest", "--format", "nginx", "/no/such.log"])
+        .fails(2, "no such file or folder");
+}

@@ -110,6 +110,19 @@ s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', aws_
             .unwrap()
     }
 
+    /// Writes an object straight to the server with boto3, bypassing t8k (what another
+    /// service, e.g. S3's access logging, puts in a bucket).
+    pub fn put(&self, bucket: &str, key: &str, body: &str) {
+        let script =
+            "s3.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=sys.argv[4].encode())\n";
+        let out = self.boto3(script, &[bucket, key, body]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Reads an object straight from the server with boto3 (installed with moto), bypassing t8k.
     pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         let script = "try:\n    sys.stdout.buffer.write(s3.get_object(Bucket=sys.argv[2], Key=sys.argv[3])['Body'].read())\n\
