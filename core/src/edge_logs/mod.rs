@@ -124,7 +124,14 @@ pub struct Ingest<'a> {
     pub format: Format,
 }
 
-type Counts = HashMap<(TenantId, String), Month>;
+/// A stretch's counts: per tenant (an index into `tenants`) and day, and what each host or
+/// key's tenant name came to.
+#[derive(Default)]
+struct Tally {
+    seen: HashMap<String, Option<usize>>,
+    tenants: Vec<TenantId>,
+    counts: HashMap<(usize, time::Date), Month>,
+}
 
 impl Ingest<'_> {
     pub fn run(&self, sources: &[Source]) -> Result<Report> {
@@ -258,9 +265,9 @@ impl Ingest<'_> {
         to: Option<u64>,
         report: &mut Report,
     ) -> Result<()> {
-        let mut counts = Counts::new();
+        let mut tally = Tally::default();
         let mut columns = Columns::default();
-        let mut each = |text: &str| self.count(text, &mut columns, &mut counts, report);
+        let mut each = |text: &str| self.count(text, &mut columns, &mut tally, report);
         match source {
             Source::File(p) => {
                 let mut f = open(p)?;
@@ -282,10 +289,10 @@ impl Ingest<'_> {
             }
         }
         let stretch = crate::secrets::sha256_hex(format!("{id}\n{from}\n{to:?}"))[..24].to_owned();
-        self.add(counts, &stretch, report)
+        self.add(tally, &stretch, report)
     }
 
-    fn count(&self, text: &str, columns: &mut Columns, counts: &mut Counts, report: &mut Report) {
+    fn count(&self, text: &str, columns: &mut Columns, tally: &mut Tally, report: &mut Report) {
         report.lines += 1;
         let hit = match parse::line(self.format, text, columns) {
             Line::Hit(h) => h,
@@ -298,28 +305,46 @@ impl Ingest<'_> {
                 return;
             }
         };
-        let Some(tenant) = self.tenant(&hit.whose) else {
+        let name = match &hit.whose {
+            Whose::Host(h) => h.as_ref(),
+            Whose::Key(k) => k.find("sites/").map_or("", |at| {
+                let rest = &k[at + "sites/".len()..];
+                rest.split('/').next().unwrap_or("")
+            }),
+        };
+        // Each host (or key's tenant) is looked up once per stretch.
+        let tenant = match tally.seen.get(name) {
+            Some(t) => *t,
+            None => {
+                let t = self.tenant(&hit.whose, name).map(|id| {
+                    tally.tenants.push(id);
+                    tally.tenants.len() - 1
+                });
+                tally.seen.insert(name.to_owned(), t);
+                t
+            }
+        };
+        let Some(tenant) = tenant else {
             report.unattributed += 1;
             return;
         };
         report.counted += 1;
-        let day = hit.day.to_string();
-        *counts.entry((tenant, day)).or_default() += Month {
+        *tally.counts.entry((tenant, hit.day)).or_default() += Month {
             bytes: hit.bytes,
             requests: 1,
         };
     }
 
-    /// The tenant a host is (the one host table), or whose deploy a key is under.
-    fn tenant(&self, whose: &Whose) -> Option<TenantId> {
+    /// The tenant a host is (the one host table), or whose deploy a key is under (`name`: the
+    /// key's `sites/{name}/`).
+    fn tenant(&self, whose: &Whose, name: &str) -> Option<TenantId> {
         match whose {
             Whose::Host(h) => match self.hosts.resolve(&crate::hosts::normalise(h)?)? {
                 Site::Tenant { id, .. } => Some(id.clone()),
                 Site::Main => None,
             },
-            Whose::Key(k) => {
-                let rest = &k[k.find("sites/")? + "sites/".len()..];
-                let id = TenantId::trusted(rest.split('/').next()?).ok()?;
+            Whose::Key(_) => {
+                let id = TenantId::trusted(name).ok()?;
                 let known = self
                     .hosts
                     .iter()
@@ -331,9 +356,10 @@ impl Ingest<'_> {
 
     /// Adds a stretch's counts to each tenant's months, once (a month that lists the stretch
     /// already has it).
-    fn add(&self, counts: Counts, stretch: &str, report: &mut Report) -> Result<()> {
+    fn add(&self, tally: Tally, stretch: &str, report: &mut Report) -> Result<()> {
         let mut months: BTreeMap<(TenantId, String), Vec<(String, Month)>> = BTreeMap::new();
-        for ((tenant, day), m) in counts {
+        for ((at, day), m) in tally.counts {
+            let (tenant, day) = (tally.tenants[at].clone(), day.to_string());
             *report.tenants.entry(tenant.to_string()).or_default() += m;
             months
                 .entry((tenant, day[..7].to_owned()))

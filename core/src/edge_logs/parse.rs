@@ -9,6 +9,8 @@
 //! - **s3**: S3 server access logs (space-separated with `[time]` and `"…"` fields; the
 //!   object key says the site: `…sites/{tenant}/…`; bytes are "Bytes Sent").
 
+use std::borrow::Cow;
+
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -32,25 +34,26 @@ impl Format {
     }
 }
 
-/// Whose site a request was for, as the log says it.
+/// Whose site a request was for, as the log says it (borrowed from the line: a log of
+/// millions of lines makes no string per line).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Whose {
+pub enum Whose<'a> {
     /// The `Host` the visitor asked for.
-    Host(String),
+    Host(Cow<'a, str>),
     /// The bucket key that was read.
-    Key(String),
+    Key(&'a str),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hit {
-    pub whose: Whose,
+pub struct Hit<'a> {
+    pub whose: Whose<'a>,
     pub day: Date,
     pub bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Line {
-    Hit(Hit),
+pub enum Line<'a> {
+    Hit(Hit<'a>),
     /// A comment, a header or an empty line.
     Nothing,
     /// Not a line of this format.
@@ -65,7 +68,7 @@ pub struct Columns {
     host: Option<usize>,
 }
 
-pub fn line(format: Format, text: &str, columns: &mut Columns) -> Line {
+pub fn line<'a>(format: Format, text: &'a str, columns: &mut Columns) -> Line<'a> {
     let text = text.trim_end_matches(['\r', '\n']);
     if text.trim().is_empty() {
         return Line::Nothing;
@@ -85,43 +88,62 @@ pub fn line(format: Format, text: &str, columns: &mut Columns) -> Line {
     hit.map_or(Line::Malformed, Line::Hit)
 }
 
-fn nginx_json(text: &str) -> Option<Hit> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let number = |v: &serde_json::Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+/// The fields of a JSON line that count (others are skipped unread).
+#[derive(serde::Deserialize)]
+struct JsonLine<'a> {
+    #[serde(borrow)]
+    host: Cow<'a, str>,
+    #[serde(borrow)]
+    time: Cow<'a, str>,
+    bytes: Bytes<'a>,
+}
+
+/// `$body_bytes_sent`, as a number or (quoted by an older format) a string.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Bytes<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+fn nginx_json(text: &str) -> Option<Hit<'_>> {
+    let v: JsonLine = serde_json::from_str(text).ok()?;
     Some(Hit {
-        whose: Whose::Host(v["host"].as_str()?.to_owned()),
-        day: utc_day(OffsetDateTime::parse(v["time"].as_str()?, &Rfc3339).ok()?),
-        bytes: number(&v["bytes"])?,
+        whose: Whose::Host(v.host),
+        day: utc_day(OffsetDateTime::parse(&v.time, &Rfc3339).ok()?),
+        bytes: match v.bytes {
+            Bytes::Number(n) => n,
+            Bytes::Text(t) => t.parse().ok()?,
+        },
     })
 }
 
-fn combined(text: &str) -> Option<Hit> {
+fn combined(text: &str) -> Option<Hit<'_>> {
     let f = fields(text);
     // host, addr, -, user, [time], "request", status, bytes, …
     Some(Hit {
-        whose: Whose::Host(f.first()?.to_string()),
+        whose: Whose::Host(Cow::Borrowed(f.first()?)),
         day: clf_day(f.get(4)?)?,
         bytes: dash_or_number(f.get(7)?)?,
     })
 }
 
-fn s3(text: &str) -> Option<Hit> {
+fn s3(text: &str) -> Option<Hit<'_>> {
     let f = fields(text);
     // owner, bucket, [time], ip, requester, request id, operation, key, "uri", status,
     // error, bytes sent, …
-    let key = f.get(7)?;
     Some(Hit {
-        whose: Whose::Key(key.to_string()),
+        whose: Whose::Key(f.get(7)?),
         day: clf_day(f.get(2)?)?,
         bytes: dash_or_number(f.get(11)?)?,
     })
 }
 
-fn cloudfront(text: &str, c: &Columns) -> Option<Hit> {
+fn cloudfront<'a>(text: &'a str, c: &Columns) -> Option<Hit<'a>> {
     let f: Vec<&str> = text.split('\t').collect();
     let day = Date::parse(f.get(c.day?)?, format_description!("[year]-[month]-[day]")).ok()?;
     Some(Hit {
-        whose: Whose::Host(f.get(c.host?)?.to_string()),
+        whose: Whose::Host(Cow::Borrowed(f.get(c.host?)?)),
         day,
         bytes: dash_or_number(f.get(c.bytes?)?)?,
     })
@@ -197,7 +219,7 @@ mod tests {
     use super::*;
     use time::macros::date;
 
-    fn hit(format: Format, text: &str) -> Hit {
+    fn hit(format: Format, text: &str) -> Hit<'_> {
         match line(format, text, &mut Columns::default()) {
             Line::Hit(h) => h,
             other => panic!("{text}: {other:?}"),
@@ -213,7 +235,7 @@ mod tests {
         assert_eq!(
             h,
             Hit {
-                whose: Whose::Host("acme.example.com".into()),
+                whose: Whose::Host(Cow::Borrowed("acme.example.com")),
                 day: date!(2026 - 12 - 01),
                 bytes: 5120
             }
@@ -238,7 +260,7 @@ mod tests {
         assert_eq!(
             h,
             Hit {
-                whose: Whose::Key("root/sites/acme/20260206-ab/index.html".into()),
+                whose: Whose::Key("root/sites/acme/20260206-ab/index.html"),
                 day: date!(2026 - 02 - 06),
                 bytes: 2662
             }
@@ -258,7 +280,7 @@ mod tests {
         match line(Format::Cloudfront, row, &mut c) {
             Line::Hit(h) => assert_eq!(
                 (h.whose, h.bytes),
-                (Whose::Host("www.acme.org".into()), 4096)
+                (Whose::Host(Cow::Borrowed("www.acme.org")), 4096)
             ),
             other => panic!("{other:?}"),
         }
