@@ -197,12 +197,17 @@ fn a_wave1_registry_migrates_on_first_use_even_after_a_crash_halfway() {
         child.kill().unwrap();
         child.wait().unwrap();
         let done = root.registry().get("registry_layout").is_some();
-        if !done && !root.entries().is_empty() {
+        let made = root.entries().len();
+        if !done && made > 0 && made < EXTRA + 4 {
             crashed = true;
             break;
         }
-        assert!(done, "a command made no entries and did not finish");
-        // Finished before the kill: start again from a wave-1 root.
+        assert!(
+            done || made > 0,
+            "a command made no entries and did not finish"
+        );
+        // Finished, or killed after its last entry, before the kill: start again from a
+        // wave-1 root.
         std::fs::write(
             root.file("config/t8k/tenants.json"),
             serde_json::to_vec_pretty(&before).unwrap(),
