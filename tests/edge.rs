@@ -7,11 +7,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Pebble, Root, TestCa, free_port, get, https_get, needs, on_path};
+use common::{Nginx, Pebble, Root, TestCa, free_port, get, https_get, needs, on_path};
 
 /// A published installation: `acme` (custom domain shop.acme.test, vouched for) and `bobs`,
 /// with `t8k serve` running for the functions the edges proxy /api/ to. The data root is made
@@ -141,69 +141,6 @@ fn sent_per_tenant(log: &Path) -> std::collections::BTreeMap<&'static str, u64> 
         }
     }
     sent
-}
-
-/// An nginx master on loopback, including the generated `t8k.conf` like an operator would.
-struct Nginx {
-    child: Child,
-    conf: PathBuf,
-    prefix: PathBuf,
-}
-
-impl Nginx {
-    fn start(dir: &Path, include: &Path) -> Nginx {
-        std::fs::create_dir_all(dir.join("tmp")).unwrap();
-        let conf = dir.join("nginx.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-                 events {{}}\nhttp {{\n  include /etc/nginx/mime.types;\n  access_log off;\n  \
-                 client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  include {inc};\n}}\n",
-                d = dir.display(),
-                inc = include.display()
-            ),
-        )
-        .unwrap();
-        nginx_checked(&conf, dir, &["-t"]);
-        let child = Command::new("nginx")
-            .args(["-c", conf.to_str().unwrap(), "-p"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("nginx starts");
-        Nginx {
-            child,
-            conf,
-            prefix: dir.to_path_buf(),
-        }
-    }
-
-    /// `nginx -t` or `-s reload` against this server's configuration.
-    fn run_checked(&self, args: &[&str]) {
-        nginx_checked(&self.conf, &self.prefix, args);
-    }
-}
-
-fn nginx_checked(conf: &Path, prefix: &Path, args: &[&str]) {
-    let out = Command::new("nginx")
-        .args(args)
-        .args(["-c", conf.to_str().unwrap(), "-p"])
-        .arg(prefix)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nginx {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
