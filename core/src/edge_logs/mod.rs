@@ -224,6 +224,7 @@ impl Ingest<'_> {
 
     /// Where the counted stretch ends: after the last complete line of a plain file (the rest
     /// is being written), the whole of a gzip file or an object. None: no complete line yet.
+    /// (A file's unread part is read here only from its end back to its last newline.)
     fn end_of_lines(
         &self,
         source: &Source,
@@ -237,23 +238,24 @@ impl Ingest<'_> {
         if source.gzipped() {
             return Ok(Some(size));
         }
+        // Back from the end to the last newline: the file is read once, by the count.
         let mut f = open(p)?;
-        f.seek(std::io::SeekFrom::Start(from)).map_err(io(p))?;
-        let mut r = std::io::BufReader::new(f.take(size - from));
-        let (mut at, mut end, mut line) = (from, None, Vec::new());
-        loop {
-            line.clear();
-            let n = r.read_until(b'\n', &mut line).map_err(io(p))? as u64;
-            if n == 0 {
-                break;
+        let mut buf = vec![0; 64 * 1024];
+        let mut end = size;
+        while end > from {
+            let start = end.saturating_sub(buf.len() as u64).max(from);
+            let chunk = &mut buf[..(end - start) as usize];
+            f.seek(std::io::SeekFrom::Start(start)).map_err(io(p))?;
+            f.read_exact(chunk).map_err(io(p))?;
+            if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+                let after = start + i as u64 + 1;
+                report.left_for_later = report.left_for_later.max(size - after);
+                return Ok(Some(after));
             }
-            at += n;
-            match line.last() {
-                Some(b'\n') => end = Some(at),
-                _ => report.left_for_later = report.left_for_later.max(n),
-            }
+            end = start;
         }
-        Ok(end)
+        report.left_for_later = report.left_for_later.max(size - from);
+        Ok(None)
     }
 
     /// Counts the lines of `[from, to)` and adds them to the tenants' months.
