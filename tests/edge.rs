@@ -250,6 +250,13 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
 
     // Bandwidth from nginx's own log: each tenant's bytes are what nginx says it sent them.
     let log = out.with_file_name("nginx-access.log");
+    // nginx writes a request's line after its response: let the last ones land first.
+    let size = || std::fs::metadata(&log).map_or(0, |m| m.len());
+    eventually("the access log settles", || {
+        let before = size();
+        std::thread::sleep(Duration::from_millis(300));
+        size() == before
+    });
     let sent = sent_per_tenant(&log);
     assert!(sent["acme"] > 10_000, "{sent:?}");
     let ingest = [

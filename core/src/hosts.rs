@@ -8,6 +8,7 @@
 //! `{id}.localhost` (local preview); the main site at `{domain}`, `www.{domain}` and
 //! `localhost`. Hosts are lowercased, without port or trailing dot.
 
+use crate::bandwidth::limit::OverLimit;
 use crate::name::TenantId;
 use crate::registry::TenantEntry;
 
@@ -19,6 +20,8 @@ pub enum Site {
     Tenant {
         id: TenantId,
         active: bool,
+        /// Its month's bandwidth limit reached (the edges throttle or refuse its pages).
+        over: Option<OverLimit>,
     },
 }
 
@@ -94,6 +97,7 @@ pub fn tenant_hosts(domain: &str, t: &TenantEntry) -> Option<(Site, Vec<String>)
         Site::Tenant {
             id,
             active: t.active,
+            over: t.over_limit.clone(),
         },
         hosts,
     ))
@@ -191,6 +195,7 @@ mod tests {
         let acme = Some(Site::Tenant {
             id: TenantId::trusted("acme").unwrap(),
             active: true,
+            over: None,
         });
         for h in [
             "acme.example.com",
@@ -205,7 +210,8 @@ mod tests {
             map.resolve("gone.localhost"),
             Some(&Site::Tenant {
                 id: TenantId::trusted("gone").unwrap(),
-                active: false
+                active: false,
+                over: None,
             })
         );
         assert_eq!(map.resolve("example.com"), Some(&Site::Main));

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bandwidth::limit::OverLimit;
 use crate::error::Result;
 use crate::hosts::{HostMap, Reach, Site};
 use crate::key::{Key, layout};
@@ -109,6 +110,10 @@ pub struct Route {
     pub tenant: String,
     pub deploy: String,
     pub active: bool,
+    /// The month's bandwidth limit reached under `throttle` or `suspend`: edges slow or
+    /// refuse the pages while it is in force ([`OverLimit::in_force`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<OverLimit>,
 }
 
 pub fn routes_key() -> Key {
@@ -149,9 +154,11 @@ fn collect_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
         if reach != Reach::Public {
             continue;
         }
-        let (site, active) = match site {
-            Site::Main => (SiteId::Main, true),
-            Site::Tenant { id, active } => (SiteId::Tenant(id.clone()), *active),
+        let (site, active, over) = match site {
+            Site::Main => (SiteId::Main, true, None),
+            Site::Tenant { id, active, over } => {
+                (SiteId::Tenant(id.clone()), *active, over.clone())
+            }
         };
         if !live.contains_key(&site) {
             let l = read_live(target, &site)?;
@@ -159,9 +166,8 @@ fn collect_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
         }
         if let Some(Some(l)) = live.get(&site) {
             let route = Route {
-                tenant: site.folder().into(),
-                deploy: l.deploy.clone(),
-                active,
+                over,
+                ..self::route(site.folder(), l, active)
             };
             routes.routes.insert(host.to_owned(), route);
         }
@@ -207,11 +213,13 @@ pub fn refresh_tenant(
                     routes.routes.insert(h, route(MAIN_SITE, l, true));
                 }
             }
-            if let (Some((Site::Tenant { active, .. }, hosts)), Some(l)) = (&mine, &live) {
+            if let (Some((Site::Tenant { active, over, .. }, hosts)), Some(l)) = (&mine, &live) {
                 for h in hosts.iter().filter(|h| Reach::of(h) == Reach::Public) {
-                    routes
-                        .routes
-                        .insert(h.clone(), route(id.as_str(), l, *active));
+                    let r = Route {
+                        over: over.clone(),
+                        ..route(id.as_str(), l, *active)
+                    };
+                    routes.routes.insert(h.clone(), r);
                 }
             }
             Ok((*routes != before).then_some(()))
@@ -234,6 +242,7 @@ fn route(tenant: &str, live: &Live, active: bool) -> Route {
         tenant: tenant.to_owned(),
         deploy: live.deploy.clone(),
         active,
+        over: None,
     }
 }
 

@@ -493,6 +493,7 @@ mod tests {
             enable_multi_tenant: multi,
             public_enable_multi_tenant: None,
             default_max_pages: None,
+            default_bandwidth_quota: None,
             default_max_users: None,
             tenant_name_min_length: None,
             tenant_name_max_length: None,

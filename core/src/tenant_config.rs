@@ -28,6 +28,13 @@ pub struct TenantConfig {
     pub storage_quota: String,
     pub max_pages: u64,
     pub max_users: u64,
+    /// Bytes served per calendar month (`100GB`); empty: the installation's default
+    /// ([`crate::bandwidth::limit`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bandwidth_quota: String,
+    /// `notify` (empty), `throttle` or `suspend`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bandwidth_policy: String,
     #[serde(default)]
     pub admin_email: String,
     /// Per-tenant key for signing session and verification tokens (hex, 256 bits).
@@ -66,6 +73,19 @@ impl TenantConfig {
             crate::queue::request_build(store, id, "settings changed")?;
         }
         Ok(done)
+    }
+}
+
+impl TenantConfig {
+    /// [`TenantConfig::update`] for the limits (quotas), which are no input of the bundle:
+    /// no build is asked for.
+    pub fn update_limits<R>(
+        store: &dyn Store,
+        id: &TenantId,
+        change: impl FnMut(&mut TenantConfig) -> Result<Option<R>>,
+    ) -> Result<Option<R>> {
+        let key = layout::env_json(id);
+        cas::update_json(store, &key, || Error::NoSuchTenant(id.to_string()), change)
     }
 }
 

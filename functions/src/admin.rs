@@ -24,6 +24,12 @@ pub struct Quota {
     pub pages: Option<u64>,
     #[serde(default)]
     pub users: Option<u64>,
+    /// BANDWIDTH_QUOTA per month (`100GB`, `unlimited`, or `default`).
+    #[serde(default)]
+    pub bandwidth: Option<String>,
+    /// BANDWIDTH_POLICY: notify, throttle or suspend.
+    #[serde(default)]
+    pub bandwidth_policy: Option<String>,
     /// Set a limit below current usage anyway (further writes are refused until usage drops).
     #[serde(default)]
     pub force: bool,
@@ -151,10 +157,20 @@ pub async fn set_quota(
 ) -> ApiResult<Json<Value>> {
     let q: Quota = crate::body::read(&headers, body).await?;
     blocking(&state, move |st| {
-        let limits = st
-            .inst
-            .set_quota(&id, q.storage.as_deref(), q.pages, q.users, q.force)?;
-        Ok(Json(json!({"id": id, "limits": limits})))
+        let change = t8k_core::lifecycle::QuotaChange {
+            storage: q.storage,
+            pages: q.pages,
+            users: q.users,
+            bandwidth: q.bandwidth,
+            bandwidth_policy: q.bandwidth_policy,
+        };
+        let limits = st.inst.set_quota(&id, &change, q.force)?;
+        // A raised (or lowered) bandwidth limit takes effect at every edge now.
+        let now = t8k_core::timefmt::now();
+        let bandwidth = crate::bandwidth::enforce(&st.inst, &id, now)?;
+        Ok(Json(
+            json!({"id": id, "limits": limits, "bandwidth": bandwidth}),
+        ))
     })
     .await
 }

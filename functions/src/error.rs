@@ -51,6 +51,15 @@ impl ApiError {
     }
 }
 
+/// The message, as the CLI shows it when it runs a function's work itself.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl From<t8k_core::Error> for ApiError {
     /// Core states what went wrong; this adds what an API client can do about it.
     fn from(e: t8k_core::Error) -> ApiError {

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_ui;
 pub mod auth;
 pub mod backups;
+pub mod bandwidth;
 pub mod beacon;
 pub mod body;
 pub mod cache;

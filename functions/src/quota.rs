@@ -1,7 +1,7 @@
 //! `GET /api/quota`: the tenant's usage against its limits. Bandwidth is this month's bytes
-//! as `t8k serve` counted them; where nothing was counted (sites served by a CDN) it is
-//! reported as unknown rather than invented. No bandwidth limit exists yet, so its limit is
-//! null.
+//! as `t8k serve` counted them and the edges' logs say (`t8k usage ingest`); where nothing was
+//! counted it is reported as unknown rather than invented. Its limit is BANDWIDTH_QUOTA (the
+//! tenant's, else the installation's default; null: unlimited) with BANDWIDTH_POLICY.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use t8k_core::TenantId;
 use t8k_core::bandwidth::Month;
+use t8k_core::bandwidth::limit::{Limit, Policy};
 use t8k_core::lifecycle::Usage;
 
 use crate::error::{ApiError, ApiResult};
@@ -46,7 +47,15 @@ struct Figure {
 struct Bandwidth<'a> {
     used: Option<u64>,
     requests: Option<u64>,
+    /// Bytes per month; null: unlimited.
     limit: Option<u64>,
+    /// The limit as set (`100GB`).
+    quota: &'a str,
+    policy: Policy,
+    percent: Option<u64>,
+    /// True once the month reached the limit (pages throttled or refused under those
+    /// policies until the month turns or the limit is raised).
+    over_limit: bool,
     month: &'a str,
     note: &'static str,
 }
@@ -63,7 +72,24 @@ pub async fn quota(
         };
         let month = t8k_core::bandwidth::month_of(t8k_core::timefmt::now());
         let served = st.cache.bandwidth(store, &s.tenant, &month, &fresh)?;
-        st.quota_answers.answer(&s.tenant, usage, served, month)
+        let default = st
+            .cache
+            .registry(store, &fresh)?
+            .reg
+            .default_bandwidth_quota
+            .clone();
+        let cfg = &s.config.cfg;
+        let limit = Limit::of(
+            &cfg.bandwidth_quota,
+            &cfg.bandwidth_policy,
+            default.as_deref(),
+        )?;
+        let month = ThisMonth {
+            month,
+            served,
+            limit,
+        };
+        st.quota_answers.answer(&s.tenant, usage, month)
     })
     .await
 }
@@ -77,31 +103,29 @@ pub struct Answers(Mutex<foldhash::HashMap<TenantId, Answer>>);
 
 struct Answer {
     usage: Arc<Usage>,
-    served: Option<Month>,
-    month: String,
+    month: ThisMonth,
     body: Bytes,
 }
 
+/// This month's bandwidth and its limit, what an answer is made from besides the usage.
+#[derive(Clone, PartialEq)]
+struct ThisMonth {
+    month: String,
+    served: Option<Month>,
+    limit: Limit,
+}
+
 impl Answers {
-    fn answer(
-        &self,
-        id: &TenantId,
-        usage: Arc<Usage>,
-        served: Option<Month>,
-        month: String,
-    ) -> ApiResult<Response> {
+    fn answer(&self, id: &TenantId, usage: Arc<Usage>, month: ThisMonth) -> ApiResult<Response> {
         let mut memo = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let body = match memo.get(id) {
-            Some(a) if Arc::ptr_eq(&a.usage, &usage) && a.served == served && a.month == month => {
-                a.body.clone()
-            }
+            Some(a) if Arc::ptr_eq(&a.usage, &usage) && a.month == month => a.body.clone(),
             _ => {
-                let json = serde_json::to_vec(&Quota::of(&usage, served, &month))
+                let json = serde_json::to_vec(&Quota::of(&usage, &month))
                     .map_err(|e| ApiError::internal(format!("the quota answer: {e}")))?;
                 let body = Bytes::from(json);
                 let answer = Answer {
                     usage,
-                    served,
                     month,
                     body: body.clone(),
                 };
@@ -114,7 +138,9 @@ impl Answers {
 }
 
 impl<'a> Quota<'a> {
-    fn of(u: &'a Usage, served: Option<Month>, month: &'a str) -> Quota<'a> {
+    fn of(u: &'a Usage, m: &'a ThisMonth) -> Quota<'a> {
+        let (served, limit) = (m.served, &m.limit);
+        let used = served.map(|s| s.bytes);
         Quota {
             tenant: &u.tenant,
             storage: Storage {
@@ -132,15 +158,19 @@ impl<'a> Quota<'a> {
                 limit: u.limits.max_users,
             },
             bandwidth: Bandwidth {
-                used: served.map(|m| m.bytes),
-                requests: served.map(|m| m.requests),
-                limit: None,
+                used,
+                requests: served.map(|s| s.requests),
+                limit: limit.bytes,
+                quota: &limit.quota,
+                policy: limit.policy,
+                percent: used.and_then(|b| limit.percent(b)),
+                over_limit: used.is_some_and(|b| limit.reached(b) == Some(100)),
                 note: if served.is_some() {
-                    "bytes served this month (UTC) by t8k serve and, from their access logs (t8k usage ingest), the edges; no bandwidth limit is set"
+                    "bytes served this month (UTC) by t8k serve and, from their access logs (t8k usage ingest), the edges"
                 } else {
-                    "not measured: t8k serve has served nothing for this site this month (a CDN's traffic is not counted here)"
+                    "not measured: nothing served for this site this month was counted by t8k serve or ingested from an edge's logs"
                 },
-                month,
+                month: &m.month,
             },
         }
     }

@@ -97,7 +97,7 @@ fn form_from_browser(headers: &HeaderMap) -> bool {
 
 /// What a sign-up led to.
 enum Outcome {
-    Created(TenantEntry),
+    Created(Box<TenantEntry>),
     Pending {
         tenant: String,
         email: String,
@@ -151,7 +151,7 @@ fn sign_up(st: &AppState, headers: &HeaderMap, form: Signup, ip: &str) -> ApiRes
         organisation: org,
     };
     if !settings.require_email_verification.value {
-        return Ok(Outcome::Created(create(st, new)?));
+        return Ok(Outcome::Created(Box::new(create(st, new)?)));
     }
     let ttl = st.verify_ttl.as_secs() as i64;
     let r = st.inst.reserve_tenant(new, ttl)?;

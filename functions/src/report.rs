@@ -10,9 +10,10 @@ use std::path::Path;
 use serde::Serialize;
 use t8k_builder::history::{self, Attempt, Stage};
 use t8k_core::analytics::report as traffic;
+use t8k_core::bandwidth::{self, limit::Policy};
 use t8k_core::lifecycle::{Installation, Usage};
 use t8k_core::registry::{DomainStatus, TenantEntry};
-use t8k_core::{Result, TenantId, bandwidth};
+use t8k_core::{Result, TenantId};
 
 #[derive(Serialize)]
 pub struct TenantRow {
@@ -34,6 +35,12 @@ pub struct TenantRow {
     pub pageviews_30d: u64,
     pub visitors_30d: u64,
     pub bandwidth_month: Option<u64>,
+    /// BANDWIDTH_QUOTA as set ("" unlimited), its policy, the month's share of it and the
+    /// mark in force.
+    pub bandwidth_limit: String,
+    pub bandwidth_policy: Policy,
+    pub bandwidth_percent: Option<u64>,
+    pub bandwidth_over: Option<t8k_core::bandwidth::limit::OverLimit>,
     /// Failed build and publish attempts in the last 30 days, and the newest five of them.
     pub failures_30d: usize,
     /// The last snapshot and failed attempts since (`t8k backup`).
@@ -193,6 +200,24 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         }
     }
     let t = traffic::report(inst.store(), &id, 30, now)?;
+    // From the usage (its env.json read once); a tenant whose settings cannot be read still
+    // shows what it served.
+    let bw = usage.as_ref().ok().and_then(|u| u.bandwidth.clone());
+    let served = match &bw {
+        Some(b) => b.used,
+        None => bandwidth::read(inst.store(), &id, &bandwidth::month_of(now))?.map(|m| m.bytes),
+    };
+    let limit = bw.as_ref().map(|b| b.limit.clone()).unwrap_or_default();
+    if let Some(o) = bw.as_ref().and_then(|b| b.over.as_ref()) {
+        let what = match o.policy {
+            Policy::Suspend => "refused",
+            _ => "throttled",
+        };
+        problems.push(format!(
+            "over its bandwidth limit ({}): pages {what} until the month turns",
+            limit.quota
+        ));
+    }
     Ok(TenantRow {
         tenant: e.id.clone(),
         status: e.status.as_str().into(),
@@ -208,8 +233,11 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         published,
         pageviews_30d: t.pageviews,
         visitors_30d: t.visitors,
-        bandwidth_month: bandwidth::read(inst.store(), &id, &bandwidth::month_of(now))?
-            .map(|m| m.bytes),
+        bandwidth_month: served,
+        bandwidth_percent: bw.as_ref().and_then(|b| b.percent),
+        bandwidth_over: bw.and_then(|b| b.over),
+        bandwidth_limit: limit.quota,
+        bandwidth_policy: limit.policy,
         failures_30d: failures.len(),
         backup,
         recent_failures: failures.into_iter().rev().take(5).collect(),

@@ -148,7 +148,9 @@ pub fn site_of_host(
 /// The tenant of a resolved host, or why the request has none.
 fn tenant_for(site: Option<Site>, host: &str) -> ApiResult<(TenantId, String)> {
     match site {
-        Some(Site::Tenant { id, active: true }) => Ok((id, host.to_owned())),
+        Some(Site::Tenant {
+            id, active: true, ..
+        }) => Ok((id, host.to_owned())),
         Some(Site::Tenant { active: false, .. }) => Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

@@ -40,6 +40,20 @@ pub enum UsageCmd {
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
     },
+    /// Check each tenant's month against its bandwidth limit (BANDWIDTH_QUOTA, set with
+    /// `t8k tenant set-quota --bandwidth`): mail its admins at 80% and 100% (once each per
+    /// month), mark a tenant whose policy is throttle or suspend for the edges, and lift last
+    /// month's marks once the month has turned. `usage ingest` and `t8k serve` check the
+    /// tenants they count; run this from cron (hourly, and just after midnight UTC on the
+    /// first) so a month's turn reaches the edges.
+    #[command(after_help = "Examples:
+  t8k usage check
+  t8k --json usage check acme | jq '.[0].percent'")]
+    Check {
+        /// Only these tenants (default: every tenant).
+        #[arg(value_name = "TENANT")]
+        tenants: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -191,6 +191,11 @@ pub enum EdgeCmd {
             value_name = "FILE"
         )]
         access_log: String,
+        /// The speed a tenant over its bandwidth limit is served at under
+        /// BANDWIDTH_POLICY=throttle, per connection (nginx `limit_rate`: bytes per second,
+        /// with k or m).
+        #[arg(long, default_value = "128k", value_name = "RATE", value_parser = nginx_rate)]
+        throttle_rate: String,
     },
     /// Caddy: a Caddyfile with on-demand TLS (Caddy obtains certificates itself, asking
     /// /api/edge/ask which hosts it may) and the same routing as nginx.
@@ -249,4 +254,14 @@ pub struct EdgeArgs {
     /// A command run after each regeneration that changed something (e.g. `nginx -s reload`).
     #[arg(long, value_name = "COMMAND")]
     pub reload: Option<String>,
+}
+
+/// An nginx rate (`limit_rate`): digits, then optionally `k` or `m`.
+fn nginx_rate(text: &str) -> Result<String, String> {
+    let digits = text.trim_end_matches(['k', 'K', 'm', 'M']);
+    let ok = !digits.is_empty()
+        && digits.len() + 1 >= text.len()
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| text.to_owned())
+        .ok_or_else(|| format!("{text:?} is not a rate; write bytes per second like 128k or 1m"))
 }

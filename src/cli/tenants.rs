@@ -164,7 +164,7 @@ pub enum TenantCmd {
     Deactivate { id: String },
     /// Change a tenant's limits.
     #[command(
-        after_help = "Example:\n  t8k tenant set-quota acme --storage 2GB --pages 200 --users 10"
+        after_help = "Example:\n  t8k tenant set-quota acme --storage 2GB --pages 200 --users 10\n  t8k tenant set-quota acme --bandwidth 100GB --bandwidth-policy suspend"
     )]
     SetQuota {
         id: String,
@@ -177,7 +177,16 @@ pub enum TenantCmd {
         /// Maximum number of accounts.
         #[arg(long, value_name = "N")]
         users: Option<u64>,
-        /// Allow a limit below current usage.
+        /// Bytes served per calendar month (UTC), e.g. 100GB; `unlimited`, or `default` for
+        /// the installation's default_bandwidth_quota. Takes effect at the edges at once.
+        #[arg(long, value_name = "SIZE")]
+        bandwidth: Option<String>,
+        /// What a month at its bandwidth limit does: notify (mail the admins at 80% and 100%),
+        /// throttle (also slow the edge, nginx limit_rate) or suspend (also answer 503
+        /// "bandwidth limit reached" until the month turns or the limit is raised).
+        #[arg(long, value_name = "POLICY", value_parser = ["notify", "throttle", "suspend"])]
+        bandwidth_policy: Option<String>,
+        /// Allow a limit below current usage (storage, pages, users).
         #[arg(long)]
         force: bool,
     },

@@ -54,6 +54,7 @@ fn render(cmd: &EdgeCmd, table: &Table, out: &Path, bundles: &dyn Store) -> Resu
             tls_listen,
             origin,
             access_log,
+            throttle_rate,
         } => {
             let sites = match origin {
                 Some(_) => None,
@@ -69,6 +70,7 @@ fn render(cmd: &EdgeCmd, table: &Table, out: &Path, bundles: &dyn Store) -> Resu
                     tls_listen,
                     out: &out_s,
                     access_log,
+                    throttle_rate,
                 },
             )
         }

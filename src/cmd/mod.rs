@@ -15,7 +15,7 @@ mod publish;
 mod report;
 mod serve;
 mod shell;
-mod tenant;
+pub(crate) mod tenant;
 mod usage;
 mod user;
 mod worker;

@@ -71,7 +71,7 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
                 let mut row = cells(t);
                 row.extend([
                     format!("{} / {}", t.pageviews_30d, t.visitors_30d),
-                    t.bandwidth_month.map_or("-".into(), quota::format_size),
+                    bandwidth_cell(t),
                     if t.problems.is_empty() {
                         "ok".into()
                     } else {
@@ -159,4 +159,14 @@ fn page(r: &Report) -> String {
         bars("page views per tenant", &views),
         table(&head, rows),
     )
+}
+
+/// This month's bytes, and against the limit when there is one (`1.2 GB of 100GB (1%)`).
+fn bandwidth_cell(t: &t8k_functions::report::TenantRow) -> String {
+    let used = t.bandwidth_month.map_or("-".into(), quota::format_size);
+    match (t.bandwidth_limit.as_str(), t.bandwidth_percent) {
+        ("", _) => used,
+        (limit, Some(p)) => format!("{used} of {limit} ({p}%)"),
+        (limit, None) => format!("{used} of {limit}"),
+    }
 }

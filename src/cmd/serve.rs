@@ -74,6 +74,7 @@ pub fn serve(
         source,
         functions: fns.clone(),
         served: Default::default(),
+        limits_checked: Default::default(),
     });
     reload_routes(&state, &mut None)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -124,7 +125,7 @@ pub fn serve(
         });
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = reloader.join();
-        crate::serve::flush_bandwidth(inst.store(), &state);
+        crate::serve::flush_bandwidth(inst, &state);
         fns.beacons.flush(fns.inst.store());
         served.context("the preview server stopped with an error")
     })
@@ -236,7 +237,7 @@ fn refresh_loop(
         }
     };
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        crate::serve::flush_bandwidth(inst.store(), state);
+        crate::serve::flush_bandwidth(inst, state);
         fns.beacons.flush(fns.inst.store());
         if let (true, Source::Builds(out)) = (watch, &state.source) {
             themes.reload();

@@ -1,7 +1,10 @@
 //! `t8k tenant ...`: the tenant lifecycle.
 
 use anyhow::Result;
-use t8k_core::lifecycle::{Installation, NewTenant, TenantPage, Usage};
+use t8k_core::bandwidth::limit::Policy;
+use t8k_core::lifecycle::{
+    BandwidthStanding, Installation, NewTenant, QuotaChange, TenantPage, Usage,
+};
 use t8k_core::quota::format_size;
 
 use super::publish::with_target;
@@ -97,14 +100,41 @@ pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
             storage,
             pages,
             users,
+            bandwidth,
+            bandwidth_policy,
             force,
         } => {
-            let limits = inst.set_quota(&id, storage.as_deref(), pages, users, force)?;
-            output::emit(json, &limits, || {
+            let change = QuotaChange {
+                storage,
+                pages,
+                users,
+                bandwidth,
+                bandwidth_policy,
+            };
+            let limits = inst.set_quota(&id, &change, force)?;
+            // A new bandwidth limit reaches the edges now, not at the next check.
+            let bw = t8k_functions::bandwidth::enforce(inst, &id, t8k_core::timefmt::now())?;
+            let out = serde_json::json!({"limits": limits, "bandwidth": bw});
+            output::emit(json, &out, || {
                 println!(
-                    "{id}: storage {}, {} pages, {} users.",
-                    limits.storage_quota, limits.max_pages, limits.max_users
-                )
+                    "{id}: storage {}, {} pages, {} users, bandwidth {} a month ({}).",
+                    limits.storage_quota,
+                    limits.max_pages,
+                    limits.max_users,
+                    or_unlimited(&bw.limit.quota),
+                    bw.limit.policy.as_str()
+                );
+                if let Some(o) = &bw.over {
+                    println!(
+                        "This month ({}) is over the limit: its pages are {}.",
+                        o.month,
+                        if o.policy == Policy::Suspend {
+                            "refused (503)"
+                        } else {
+                            "throttled"
+                        }
+                    );
+                }
             });
         }
         TenantCmd::Usage { id } => {
@@ -183,6 +213,33 @@ fn percent(used: u64, limit: u64) -> String {
     }
 }
 
+fn or_unlimited(quota: &str) -> &str {
+    if quota.is_empty() { "unlimited" } else { quota }
+}
+
+/// One row of a usage table: served this month, the limit and policy, the share or the mark.
+pub fn bandwidth_row(b: &BandwidthStanding) -> Vec<String> {
+    let used = match b.used {
+        Some(u) => format!("{} in {}", format_size(u), b.month),
+        None => format!("not measured in {}", b.month),
+    };
+    let state = match (&b.over, b.percent) {
+        (Some(o), _) => format!("over: {}", o.policy.as_str()),
+        (None, Some(p)) => format!("{p}%"),
+        (None, None) => String::new(),
+    };
+    vec![
+        "bandwidth (BANDWIDTH_QUOTA)".into(),
+        used,
+        format!(
+            "{} ({})",
+            or_unlimited(&b.limit.quota),
+            b.limit.policy.as_str()
+        ),
+        state,
+    ]
+}
+
 fn print_usage(u: &Usage) {
     let l = &u.limits;
     let mut rows = vec![
@@ -211,6 +268,9 @@ fn print_usage(u: &Usage) {
             percent(u.storage_bytes, l.storage_bytes),
         ],
     ];
+    if let Some(b) = &u.bandwidth {
+        rows.push(bandwidth_row(b));
+    }
     if let Some(v) = u.variants_bytes {
         rows.push(vec![
             "image variants (not counted)".into(),

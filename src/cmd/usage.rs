@@ -1,4 +1,5 @@
-//! `t8k usage ingest`: the edge's access logs → each tenant's bandwidth per day.
+//! `t8k usage ingest`: the edge's access logs → each tenant's bandwidth per day;
+//! `t8k usage check`: each tenant's month against its bandwidth limit.
 
 use std::path::Path;
 
@@ -11,7 +12,52 @@ use crate::cli::{AccessLogArg, UsageCmd};
 use crate::{UsageError, output};
 
 pub fn run(inst: &Installation, cmd: UsageCmd, json: bool) -> Result<()> {
-    let UsageCmd::Ingest { format, sources } = cmd;
+    match cmd {
+        UsageCmd::Ingest { format, sources } => ingest(inst, format, &sources, json),
+        UsageCmd::Check { tenants } => check(inst, tenants, json),
+    }
+}
+
+/// Checks `tenants` (all when empty) and prints each standing.
+fn check(inst: &Installation, mut tenants: Vec<String>, json: bool) -> Result<()> {
+    if tenants.is_empty() {
+        inst.each_tenant(|e| {
+            tenants.push(e.id);
+            Ok(())
+        })?;
+    }
+    let now = t8k_core::timefmt::now();
+    let mut out = vec![];
+    for id in &tenants {
+        let standing = t8k_functions::bandwidth::enforce(inst, id, now)
+            .with_context(|| format!("checking {id}'s bandwidth"))?;
+        out.push(Checked {
+            tenant: id,
+            standing,
+        });
+    }
+    output::emit(json, &out, || {
+        let rows = out.iter().map(|c| {
+            let mut row = crate::cmd::tenant::bandwidth_row(&c.standing);
+            row[0] = c.tenant.to_owned();
+            row
+        });
+        println!(
+            "{}",
+            output::table(&["tenant", "served", "limit", "use"], rows.collect())
+        );
+    });
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Checked<'a> {
+    tenant: &'a str,
+    #[serde(flatten)]
+    standing: t8k_core::lifecycle::BandwidthStanding,
+}
+
+fn ingest(inst: &Installation, format: AccessLogArg, sources: &[String], json: bool) -> Result<()> {
     let format = match format {
         AccessLogArg::Nginx => Format::Nginx,
         AccessLogArg::Cloudfront => Format::Cloudfront,
@@ -19,7 +65,7 @@ pub fn run(inst: &Installation, cmd: UsageCmd, json: bool) -> Result<()> {
     };
     let hosts = inst.host_map()?;
     let mut total = Report::default();
-    for spec in &sources {
+    for spec in sources {
         let report = match spec.strip_prefix("s3://") {
             Some(rest) => bucket(inst, &hosts, format, rest)?,
             None => {
@@ -40,6 +86,12 @@ pub fn run(inst: &Installation, cmd: UsageCmd, json: bool) -> Result<()> {
             }
         };
         merge(&mut total, report);
+    }
+    // What was just counted may cross a limit.
+    let now = t8k_core::timefmt::now();
+    for tenant in total.tenants.keys() {
+        t8k_functions::bandwidth::enforce(inst, tenant, now)
+            .with_context(|| format!("checking {tenant}'s bandwidth limit"))?;
     }
     output::emit(json, &total, || print(&total));
     Ok(())

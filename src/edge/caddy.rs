@@ -3,6 +3,8 @@
 //! `/api/edge/ask` says the installation serves it (so no one can make it request
 //! certificates for names that are not ours).
 
+use t8k_core::bandwidth::limit::Policy;
+
 use super::{Output, Table, quoted};
 
 pub struct Options<'a> {
@@ -45,12 +47,22 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
     if let Some(root) = o.acme_ca_root {
         c.push_str(&format!("\tacme_ca_root {}\n", quoted(root)));
     }
-    c.push_str("}\n\n(t8k) {\n\tmap {host} {t8k_site} {t8k_active} {\n");
+    // {t8k_over}: `suspend` when the month's bandwidth limit is reached under that policy
+    // (Caddy has no per-host rate limit: `throttle` is served as usual there).
+    c.push_str("}\n\n(t8k) {\n\tmap {host} {t8k_site} {t8k_active} {t8k_over} {t8k_retry} {\n");
     for (host, route) in &table.routes {
         let active = if route.active { 1 } else { 0 };
-        c.push_str(&format!("\t\t{host} {} {active}\n", Table::prefix(route)));
+        let (over, retry) = match &route.over {
+            Some(o) if o.policy == Policy::Suspend => ("suspend", o.retry_after()),
+            _ => ("-", "-".into()),
+        };
+        c.push_str(&format!(
+            "\t\t{host} {} {active} {over} {}\n",
+            Table::prefix(route),
+            quoted(&retry)
+        ));
     }
-    c.push_str(&format!("\t\tdefault {UNKNOWN} 1\n\t}}\n"));
+    c.push_str(&format!("\t\tdefault {UNKNOWN} 1 - -\n\t}}\n"));
     // Aliases of imported pages: a 301 to where they moved.
     c.push_str("\tmap {host}{path} {t8k_redirect} {\n");
     for (host, redirects) in &table.redirects {
@@ -79,6 +91,8 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
          \thandle @unknown {{\n\t\troot * {pages}\n\t\trewrite * /unknown-host.html\n\t\theader Cache-Control no-store\n\t\tfile_server {{\n\t\t\tstatus 404\n\t\t}}\n\t}}\n\
          \t@off expression `{{t8k_active}} == \"0\"`\n\
          \thandle @off {{\n\t\troot * {pages}\n\t\trewrite * /unavailable.html\n\t\theader Cache-Control no-store\n\t\tfile_server {{\n\t\t\tstatus 503\n\t\t}}\n\t}}\n\
+         \t@over expression `{{t8k_over}} == \"suspend\"`\n\
+         \thandle @over {{\n\t\troot * {pages}\n\t\trewrite * /bandwidth.html\n\t\theader Cache-Control no-store\n\t\theader Retry-After {{t8k_retry}}\n\t\tfile_server {{\n\t\t\tstatus 503\n\t\t}}\n\t}}\n\
          \t@shared path /_t8k/assets/* /_t8k/img/*\n\
          \thandle @shared {{\n\t\troot * {shared_root}\n\t\turi strip_prefix /_t8k\n\
          \t\theader Cache-Control \"public, max-age=31536000, immutable\"\n\t\tfile_server\n\t}}\n\

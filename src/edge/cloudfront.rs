@@ -1,12 +1,14 @@
 //! `t8k edge cloudfront`: a viewer-request CloudFront Function (`function.js`) that rewrites
 //! each request to its tenant's live prefix in the bundle bucket, and the KeyValueStore import
 //! file it reads (`kvs.json`, host → `"1 tenant/deploy"`, `"0 …"` when the tenant is
-//! inactive, `"1r …"` when the site has aliases; each alias is a key of its own,
+//! inactive, `"b … |{Retry-After}"` when its month's bandwidth limit is reached under
+//! `suspend`, `"1r …"` when the site has aliases; each alias is a key of its own,
 //! `host/old/path/` → `/new/path/`, answered with a 301). The function holds no routes
 //! itself, so a publish or a deactivation is one KeyValueStore update, never a function
 //! deploy.
 
 use serde_json::json;
+use t8k_core::bandwidth::limit::Policy;
 
 use super::{Output, Table};
 
@@ -19,10 +21,18 @@ pub fn render(table: &Table, kvs_id: &str) -> Vec<Output> {
         .routes
         .iter()
         .map(|(host, route)| {
-            let active = if route.active { 1 } else { 0 };
+            // `b`: the month's bandwidth limit is reached under `suspend`, until the date that
+            // follows (CloudFront Functions cannot slow a response: `throttle` serves as usual).
+            let (active, until) = match (&route.over, route.active) {
+                (_, false) => ("0", String::new()),
+                (Some(o), true) if o.policy == Policy::Suspend => {
+                    ("b", format!("|{}", o.retry_after()))
+                }
+                _ => ("1", String::new()),
+            };
             let moved = table.redirects.iter().any(|(h, _)| h == host);
             let flag = if moved { "r" } else { "" };
-            json!({"key": host, "value": format!("{active}{flag} {}", Table::prefix(route))})
+            json!({"key": host, "value": format!("{active}{flag} {}{until}", Table::prefix(route))})
         })
         .collect();
     for (host, redirects) in &table.redirects {

@@ -95,10 +95,16 @@ impl Table {
         bundles: &dyn Store,
         cache: &mut RedirectCache,
     ) -> Result<Table> {
-        let routes = t8k_core::cas::read_json::<Routes>(bundles, &routes_key())?
+        let mut routes = t8k_core::cas::read_json::<Routes>(bundles, &routes_key())?
             .map(|(r, _)| r)
             .unwrap_or_default()
             .routes;
+        // A bandwidth mark left from a month that has ended does nothing (`usage check`
+        // lifts it; until then the generated configuration already ignores it).
+        let now = t8k_core::timefmt::now();
+        for r in routes.values_mut() {
+            r.over = r.over.take().filter(|o| o.in_force(now));
+        }
         let mut out = vec![];
         for name in certs::names(inst.store())? {
             let hosts = match name.strip_prefix("_wildcard.") {
@@ -193,6 +199,14 @@ pub fn pages() -> Vec<Output> {
             pages::page(
                 "Site unavailable",
                 "This site is unavailable at the moment. Please come back later.",
+            ),
+        ),
+        Output::text(
+            "pages/bandwidth.html",
+            pages::page(
+                "Bandwidth limit reached",
+                "This site has used this month's bandwidth. It will be back when the month \
+                 turns, or sooner if its limit is raised.",
             ),
         ),
     ]

@@ -19,6 +19,8 @@ pub struct Options<'a> {
     pub out: &'a str,
     /// The JSON access log's file (`t8k usage ingest --format nginx` reads it).
     pub access_log: &'a str,
+    /// `limit_rate` for a tenant over its bandwidth limit under `throttle` (`128k`).
+    pub throttle_rate: &'a str,
 }
 
 pub fn render(table: &Table, o: &Options<'_>) -> Vec<Output> {
@@ -49,6 +51,7 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
         c.push_str(&format!("    {host} 0;\n"));
     }
     c.push_str("}\n\n");
+    c.push_str(&over_limit_maps(table, o));
     c.push_str(&redirect_map(table));
     c.push_str(CACHE_MAP);
     c.push_str(&format!(
@@ -84,6 +87,34 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
 const LOG_FORMAT: &str = "# Bandwidth per tenant: t8k usage ingest --format nginx reads these lines.\n\
     log_format t8k_json escape=json '{\"time\":\"$time_iso8601\",\"host\":\"$host\",\
     \"status\":$status,\"bytes\":$body_bytes_sent,\"uri\":\"$uri\"}';\n\n";
+
+/// Tenants whose month reached its bandwidth limit: `$t8k_over` (`suspend` answers 503 with
+/// `Retry-After`, the first of next month), `$t8k_rate` (`throttle`: nginx's `limit_rate` per
+/// connection; 0 is no limit) and `$t8k_retry`.
+fn over_limit_maps(table: &Table, o: &Options<'_>) -> String {
+    let over: Vec<_> = table
+        .routes
+        .iter()
+        .filter_map(|(h, r)| r.over.as_ref().map(|o| (h, o)))
+        .collect();
+    let mut c = String::from(
+        "# Bandwidth limits reached this month (t8k usage check; BANDWIDTH_POLICY).\n\
+         map $host $t8k_over {\n    hostnames;\n    default \"\";\n",
+    );
+    for (host, mark) in &over {
+        c.push_str(&format!("    {host} {};\n", mark.policy.as_str()));
+    }
+    c.push_str("}\n\nmap $host $t8k_retry {\n    hostnames;\n    default \"\";\n");
+    for (host, mark) in &over {
+        c.push_str(&format!("    {host} {};\n", quoted(&mark.retry_after())));
+    }
+    c.push_str(&format!(
+        "}}\n\nmap $t8k_over $t8k_rate {{\n    default 0;\n    throttle {};\n}}\n\n\
+         map $t8k_over $t8k_refused {{\n    suspend /_t8k/bandwidth.html;\n    default /_t8k/unavailable.html;\n}}\n\n",
+        o.throttle_rate
+    ));
+    c
+}
 
 /// The aliases of imported pages: `$host$uri` → where it moved (answered with a 301).
 fn redirect_map(table: &Table) -> String {
@@ -159,7 +190,7 @@ fn locations(o: &Options<'_>) -> String {
          location ^~ /admin/ {{\n    {proxy}\n}}\n\n\
          # HTTP-01 answers for `t8k certs renew`, from the data root through the functions.\n\
          location ^~ /.well-known/acme-challenge/ {{\n    {proxy}\n}}\n\n\
-         location ^~ /_t8k/ {{\n    internal;\n    alias {pages};\n    add_header Cache-Control \"no-store\" always;\n}}\n\n"
+         location ^~ /_t8k/ {{\n    internal;\n    alias {pages};\n    add_header Cache-Control \"no-store\" always;\n    add_header Retry-After $t8k_retry always;\n}}\n\n"
     );
     let serve = match (o.origin, o.sites) {
         (Some(origin), _) => format!(
@@ -188,10 +219,12 @@ fn locations(o: &Options<'_>) -> String {
         "location / {{\n    \
          if ($t8k_site = \"\") {{ return 404; }}\n    \
          if ($t8k_active = 0) {{ return 503; }}\n    \
+         if ($t8k_over = suspend) {{ return 503; }}\n    \
          if ($t8k_redirect) {{ return 301 $t8k_redirect; }}\n    \
+         limit_rate $t8k_rate;\n    \
          error_page 404 $t8k_missing;\n    \
          error_page 403 =404 $t8k_missing;\n    \
-         error_page 503 /_t8k/unavailable.html;\n    \
+         error_page 503 $t8k_refused;\n    \
          add_header X-Content-Type-Options nosniff;\n{serve}}}\n"
     ));
     c

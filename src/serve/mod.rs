@@ -21,6 +21,7 @@ use t8k_builder::render::redirect_target;
 use t8k_core::TenantId;
 use t8k_core::bandwidth::{self, Month};
 use t8k_core::hosts::Site;
+use t8k_core::lifecycle::Installation;
 use t8k_core::store::Store;
 
 /// Where pages come from.
@@ -42,7 +43,12 @@ pub struct ServeState {
     /// Bytes and requests served per tenant since the last flush to the data root
     /// ([`flush_bandwidth`]; the refresh loop calls it every second and once at shutdown).
     pub served: std::sync::Mutex<HashMap<TenantId, Month>>,
+    /// When each tenant's bandwidth limit was last checked ([`flush_bandwidth`]).
+    pub limits_checked: std::sync::Mutex<HashMap<TenantId, std::time::Instant>>,
 }
+
+/// How often a tenant being served has its month checked against its bandwidth limit.
+const LIMIT_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Counts one response to a tenant's site: the body bytes sent (none for HEAD and 304).
 fn count(state: &ServeState, tenant: &TenantId, r: &Response) {
@@ -55,14 +61,36 @@ fn count(state: &ServeState, tenant: &TenantId, r: &Response) {
 
 /// Adds the counts gathered so far to `stats/{tenant}/bandwidth/{month}.json`. A count that
 /// cannot be written is kept for the next flush; a crash loses at most the last second's.
-pub fn flush_bandwidth(store: &dyn Store, state: &ServeState) {
+/// Each tenant counted is then checked against its bandwidth limit, at most every
+/// [`LIMIT_CHECK_EVERY`] (mails at 80% and 100%, the mark that suspends or throttles).
+pub fn flush_bandwidth(inst: &Installation, state: &ServeState) {
     let taken = std::mem::take(&mut *state.served.lock().unwrap_or_else(|p| p.into_inner()));
-    let month = bandwidth::month_of(t8k_core::timefmt::now());
+    let now = t8k_core::timefmt::now();
+    let month = bandwidth::month_of(now);
+    let mut counted = vec![];
     for (tenant, m) in taken {
-        if let Err(e) = bandwidth::add(store, &tenant, &month, m) {
+        if let Err(e) = bandwidth::add(inst.store(), &tenant, &month, m) {
             tracing::error!(%tenant, error = %e, "cannot record bandwidth; kept for the next flush");
             let mut served = state.served.lock().unwrap_or_else(|p| p.into_inner());
             *served.entry(tenant).or_default() += m;
+        } else {
+            counted.push(tenant);
+        }
+    }
+    let mut checked = state
+        .limits_checked
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    for tenant in counted {
+        let due = checked
+            .get(&tenant)
+            .is_none_or(|t| t.elapsed() >= LIMIT_CHECK_EVERY);
+        if !due {
+            continue;
+        }
+        checked.insert(tenant.clone(), std::time::Instant::now());
+        if let Err(e) = t8k_functions::bandwidth::enforce(inst, tenant.as_str(), now) {
+            tracing::error!(%tenant, error = %e.message, "cannot check the bandwidth limit");
         }
     }
 }
@@ -210,11 +238,26 @@ async fn handle(
     };
     match &site {
         None => html(StatusCode::NOT_FOUND, pages::unknown_host(host), head),
-        Some(Site::Tenant { id, active: false }) => html(
+        Some(Site::Tenant {
+            id, active: false, ..
+        }) => html(
             StatusCode::SERVICE_UNAVAILABLE,
             pages::unavailable(id.as_str()),
             head,
         ),
+        Some(Site::Tenant {
+            id, over: Some(o), ..
+        }) if o.suspends(t8k_core::timefmt::now()) => {
+            let mut r = html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::bandwidth_limit(id.as_str()),
+                head,
+            );
+            if let Ok(v) = HeaderValue::from_str(&o.retry_after()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
         Some(Site::Tenant { id, .. }) => {
             let site = SiteId::Tenant(id.clone());
             let r = serve_site(&state, &site, id.as_str(), &uri, &headers, head).await;

@@ -20,6 +20,19 @@ pub fn unavailable(name: &str) -> String {
     )
 }
 
+/// A tenant whose month reached its bandwidth limit under `suspend` (with 503 and
+/// `Retry-After`: the first of next month).
+pub fn bandwidth_limit(name: &str) -> String {
+    page(
+        "Bandwidth limit reached",
+        &format!(
+            "The site <strong>{}</strong> has used this month's bandwidth. It will be back when \
+             the month turns, or sooner if its limit is raised.",
+            escape(name)
+        ),
+    )
+}
+
 pub fn not_built(name: &str) -> String {
     page(
         "Site not built yet",

@@ -151,6 +151,7 @@ impl Installation {
             claim: Some(claim),
             slot: None,
             domains: vec![],
+            over_limit: None,
             extra: Default::default(),
         })
     }
@@ -346,6 +347,8 @@ impl Installation {
             storage_quota: settings.default_quota.value.clone(),
             max_pages: settings.default_max_pages.value,
             max_users: settings.default_max_users.value,
+            bandwidth_quota: String::new(),
+            bandwidth_policy: String::new(),
             admin_email: email,
             signing_secret: new_secret(),
             theme: theme.unwrap_or(d.theme),

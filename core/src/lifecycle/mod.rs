@@ -2,12 +2,14 @@
 //! quotas, delete to trash, restore. Every registry change is a compare-and-swap, so these
 //! operations are safe to run from many processes at once.
 
+mod bandwidth;
 mod create;
 mod domains;
 mod pending;
 pub mod process;
 mod trash;
 
+pub use bandwidth::{BandwidthCheck, BandwidthStanding};
 pub use create::NewTenant;
 pub use domains::{CheckReport, Checked, DEFAULT_MAX_CUSTOM_DOMAINS, DnsRecords};
 pub use pending::{PendingSignup, Reservation};
@@ -15,6 +17,7 @@ pub use trash::TrashItem;
 
 use serde::Serialize;
 
+use crate::bandwidth::limit::{Limit, Policy};
 use crate::cas::to_json_bytes;
 use crate::db::SiteDb;
 use crate::error::{Error, Result};
@@ -94,6 +97,31 @@ pub struct Usage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variants_bytes: Option<u64>,
     pub limits: Limits,
+    /// This month's bandwidth against BANDWIDTH_QUOTA (`t8k tenant usage` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<BandwidthStanding>,
+}
+
+/// The limits `t8k tenant set-quota` changes; `None` leaves one as it is.
+#[derive(Clone, Debug, Default)]
+pub struct QuotaChange {
+    pub storage: Option<String>,
+    pub pages: Option<u64>,
+    pub users: Option<u64>,
+    /// BANDWIDTH_QUOTA per month; "default" goes back to the installation's default.
+    pub bandwidth: Option<String>,
+    /// BANDWIDTH_POLICY: notify, throttle or suspend.
+    pub bandwidth_policy: Option<String>,
+}
+
+impl QuotaChange {
+    fn is_empty(&self) -> bool {
+        self.storage.is_none()
+            && self.pages.is_none()
+            && self.users.is_none()
+            && self.bandwidth.is_none()
+            && self.bandwidth_policy.is_none()
+    }
 }
 
 /// Everything `t8k tenant show` prints. Password hashes and the signing secret are left out.
@@ -201,6 +229,7 @@ impl Installation {
             enable_multi_tenant: Some(opts.multi),
             public_enable_multi_tenant: Some(opts.public_enable_multi_tenant.unwrap_or(opts.multi)),
             default_max_pages: Some(d.default_max_pages),
+            default_bandwidth_quota: None,
             default_max_users: Some(d.default_max_users),
             tenant_name_min_length: None,
             tenant_name_max_length: None,
@@ -408,6 +437,7 @@ impl Installation {
             self.store(),
             media.iter().map(|m| m.sha256.as_str()),
         )?);
+        usage.bandwidth = Some(self.bandwidth_standing(id)?);
         Ok(usage)
     }
 
@@ -422,6 +452,7 @@ impl Installation {
             storage,
             variants_bytes: None,
             limits: Limits::of(cfg)?,
+            bandwidth: None,
         })
     }
 
@@ -446,21 +477,29 @@ impl Installation {
 
     /// Changes a tenant's limits. Lowering a limit below current usage is refused unless
     /// `force` (then further writes are refused until usage drops).
-    pub fn set_quota(
-        &self,
-        id: &str,
-        storage: Option<&str>,
-        pages: Option<u64>,
-        users: Option<u64>,
-        force: bool,
-    ) -> Result<Limits> {
-        if storage.is_none() && pages.is_none() && users.is_none() {
+    ///
+    /// A bandwidth limit may be set below this month's usage (that is how a tenant is
+    /// suspended at once); the mark follows the new limit right away, raising it restores
+    /// service without a rebuild.
+    pub fn set_quota(&self, id: &str, change: &QuotaChange, force: bool) -> Result<Limits> {
+        if change.is_empty() {
             return Err(Error::invalid(
                 "limits",
-                "give at least one limit to change (storage, pages or users)",
+                "give at least one limit to change (storage, pages, users, bandwidth or bandwidth policy)",
             ));
         }
+        let (storage, pages, users) = (change.storage.as_deref(), change.pages, change.users);
         let (_, tid) = self.entry(id)?;
+        let bandwidth = change.bandwidth.as_deref().map(|b| match b.trim() {
+            "default" => String::new(),
+            b => b.to_owned(),
+        });
+        if let Some(b) = bandwidth.as_deref().filter(|b| !b.is_empty()) {
+            Limit::of(b, "", None)?;
+        }
+        if let Some(p) = &change.bandwidth_policy {
+            Policy::parse(p)?;
+        }
         let storage_bytes = storage
             .map(|s| quota::parse_size(s, QuotaKind::Storage.setting()))
             .transpose()?;
@@ -489,7 +528,7 @@ impl Installation {
                 return over(QuotaKind::Users, used, u.to_string());
             }
         }
-        TenantConfig::update(self.store(), &tid, |cfg| {
+        TenantConfig::update_limits(self.store(), &tid, |cfg| {
             if let Some(s) = storage {
                 cfg.storage_quota = s.trim().to_owned();
             }
@@ -498,6 +537,12 @@ impl Installation {
             }
             if let Some(u) = users {
                 cfg.max_users = u;
+            }
+            if let Some(b) = &bandwidth {
+                cfg.bandwidth_quota = b.clone();
+            }
+            if let Some(p) = &change.bandwidth_policy {
+                cfg.bandwidth_policy = Policy::parse(p)?.as_str().to_owned();
             }
             Ok(Some(()))
         })?;

@@ -66,6 +66,7 @@ impl Installation {
             }),
             slot: None,
             domains: vec![],
+            over_limit: None,
             extra: Default::default(),
         })?;
         let record = PendingSignup {

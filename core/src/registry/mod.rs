@@ -49,6 +49,9 @@ pub struct Registry {
     pub public_enable_multi_tenant: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_max_pages: Option<u64>,
+    /// Every tenant's `BANDWIDTH_QUOTA` unless its env.json sets one; none: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_bandwidth_quota: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_max_users: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,6 +191,9 @@ pub struct TenantEntry {
     /// The place of `max_tenants` this tenant holds ([`slots`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<u64>,
+    /// Set while a month's bandwidth is over its limit under `throttle` or `suspend`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_limit: Option<crate::bandwidth::limit::OverLimit>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

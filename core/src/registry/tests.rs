@@ -54,6 +54,7 @@ fn a_full_installation_reaps_the_place_of_a_crashed_creation() {
         }),
         slot: None,
         domains: vec![],
+        over_limit: None,
         extra: Default::default(),
     };
     entries::create(inst.store(), &dead).unwrap();

@@ -161,6 +161,7 @@ impl OpenDbRef<'_> {
             storage,
             variants_bytes: None,
             limits: Limits::of(&cfg.cfg)?,
+            bandwidth: None,
         });
         self.open.usage = Some((stamp, usage.clone()));
         self.open.trusted = self.watched;

@@ -127,8 +127,11 @@ fn usage_follows_writes_by_other_connections() {
         .unwrap();
         assert_eq!(usage(&cache).pages, before.pages + 1);
         let max = 42 + n as u64;
-        inst.set_quota("acme", None, Some(max), None, false)
-            .unwrap();
+        let change = t8k_core::lifecycle::QuotaChange {
+            pages: Some(max),
+            ..Default::default()
+        };
+        inst.set_quota("acme", &change, false).unwrap();
         assert_eq!(
             usage(&cache).limits.max_pages,
             max,

@@ -90,7 +90,14 @@ async fn users_are_managed_by_admins_within_max_users() {
     let (_, id) = api.inst().entry("acme").unwrap();
     let limit = api.inst().usage("acme").unwrap().users + 1;
     api.inst()
-        .set_quota(id.as_str(), None, None, Some(limit), false)
+        .set_quota(
+            id.as_str(),
+            &t8k_core::lifecycle::QuotaChange {
+                users: Some(limit),
+                ..Default::default()
+            },
+            false,
+        )
         .unwrap();
     let ann = json!({"username": "ann", "password": PASSWORD, "role": "editor"});
     let made = api

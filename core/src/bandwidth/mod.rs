@@ -4,6 +4,8 @@
 //! what they counted by compare-and-swap, so several can count into one data root without
 //! losing an update. A month without either document is "not measured", not zero.
 
+pub mod limit;
+
 use serde::{Deserialize, Serialize};
 
 use crate::cas::{self, read_json};
