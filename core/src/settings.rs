@@ -335,6 +335,8 @@ pub struct Settings {
     pub default_quota: Setting<String>,
     pub default_max_pages: Setting<u64>,
     pub default_max_users: Setting<u64>,
+    /// BANDWIDTH_QUOTA of every tenant that sets none (`unlimited` when not set).
+    pub default_bandwidth_quota: Setting<String>,
     pub enable_custom_domains: Setting<bool>,
     pub require_email_verification: Setting<bool>,
     pub auto_ssl: Setting<bool>,
@@ -414,6 +416,13 @@ impl Settings {
                 "default_max_users",
                 d.default_max_users,
             ),
+            default_bandwidth_quota: layered(
+                None,
+                "",
+                reg.default_bandwidth_quota.clone(),
+                "default_bandwidth_quota",
+                "unlimited".into(),
+            ),
             enable_custom_domains: file(reg.enable_custom_domains, "enable_custom_domains"),
             require_email_verification: file(
                 reg.require_email_verification,
@@ -436,6 +445,7 @@ impl Settings {
             ),
         };
         crate::quota::parse_size(&s.default_quota.value, "default_quota")?;
+        crate::bandwidth::limit::Limit::of("", "", Some(&s.default_bandwidth_quota.value))?;
         reg.name_policy()
             .map_err(|m| Error::invalid("config/t8k/tenants.json", m))?;
         Ok(s)

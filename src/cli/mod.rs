@@ -40,6 +40,17 @@ t8k config smtp --host 127.0.0.1 --port 2525 --tls none --from no-reply@example.
         after_help = "Examples:\n  t8k config acme --auto-ssl on --email ops@example.com\n  t8k config acme --directory https://acme-staging-v02.api.letsencrypt.org/directory\n  t8k config acme --dns-hook /usr/local/bin/t8k-dns-hook   # called as HOOK set|unset NAME VALUE"
     )]
     Acme(AcmeArgs),
+    /// The bandwidth every tenant may serve per calendar month unless it has its own
+    /// BANDWIDTH_QUOTA (`t8k tenant set-quota --bandwidth`); `unlimited` removes the default.
+    /// Run `t8k usage check` after changing it so the edges follow at once.
+    #[command(
+        after_help = "Examples:\n  t8k config bandwidth 100GB\n  t8k config bandwidth unlimited"
+    )]
+    Bandwidth {
+        /// A size per month (100GB, 500GiB) or `unlimited`.
+        #[arg(value_name = "SIZE")]
+        default: String,
+    },
     /// Make a new installation admin API key for /api/admin (replacing any earlier one). It is
     /// printed once; only its hash is kept. Send it as `Authorization: Bearer <key>`.
     AdminKey,

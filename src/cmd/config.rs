@@ -13,6 +13,19 @@ pub fn run(inst: &Installation, root: &str, cmd: Option<ConfigCmd>, json: bool) 
         None => show(inst, root, json),
         Some(ConfigCmd::Smtp(args)) => smtp(inst, args, json),
         Some(ConfigCmd::Acme(args)) => acme(inst, args, json),
+        Some(ConfigCmd::Bandwidth { default }) => {
+            let limit = inst.set_default_bandwidth(Some(&default))?;
+            output::emit(json, &limit, || match limit.bytes {
+                Some(_) => println!(
+                    "Tenants without their own BANDWIDTH_QUOTA may serve {} a month.",
+                    limit.quota
+                ),
+                None => {
+                    println!("Tenants without their own BANDWIDTH_QUOTA have no bandwidth limit.")
+                }
+            });
+            Ok(())
+        }
         Some(ConfigCmd::AdminKey) => {
             let key = inst.rotate_admin_key()?;
             output::emit(json, &serde_json::json!({ "admin_key": key }), || {

@@ -270,6 +270,20 @@ impl Installation {
         Ok(())
     }
 
+    /// Sets the installation's `default_bandwidth_quota` (`None`: unlimited); tenants that set
+    /// their own keep it. Returns the limit as stored.
+    pub fn set_default_bandwidth(&self, quota: Option<&str>) -> Result<Limit> {
+        let quota = quota
+            .map(str::trim)
+            .filter(|q| !q.eq_ignore_ascii_case("unlimited"));
+        let limit = Limit::of("", "", quota)?;
+        self.update_registry(|reg: &mut Registry| {
+            reg.default_bandwidth_quota = quota.map(str::to_owned);
+            Ok(Some(()))
+        })?;
+        Ok(limit)
+    }
+
     /// Remembers the backup repository (and default schedule) `t8k backup` uses.
     pub fn set_backup(&self, backup: crate::registry::BackupSettings) -> Result<()> {
         self.update_registry(|reg: &mut Registry| {
