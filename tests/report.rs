@@ -32,6 +32,55 @@ fn the_report_shows_health_usage_capacity_and_sign_ups() {
     assert!(acme["pages"][0].as_u64().unwrap() >= 1);
     assert!(acme["storage"][0].as_u64().unwrap() > 0);
     assert!(acme["built_pages"].as_u64().unwrap() >= 1);
+    // The build's figures, checked against the bundle on disk: its files' bytes, and the
+    // home page's weight (its HTML plus the stylesheet and script it loads) within p50..=max.
+    let build = &acme["builds"][0];
+    let bundle = root.path().join("build/acme");
+    let files: u64 = walkdir::WalkDir::new(&bundle)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert_eq!(build["bundle_bytes"].as_u64(), Some(files), "{build}");
+    assert_eq!(build["pages"], acme["built_pages"], "{build}");
+    // Each page's weight, found here: its HTML plus the theme's stylesheet and script it
+    // names (the default theme's pages load nothing else); p50 and p95 by nearest rank.
+    let mut weights: Vec<u64> = walkdir::WalkDir::new(&bundle)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| {
+            let html = std::fs::read_to_string(e.path()).unwrap();
+            let mut assets: Vec<&str> = html
+                .split('"')
+                .filter(|s| s.starts_with("/_t8k/assets/"))
+                .filter(|s| s.ends_with(".css") || s.ends_with(".js"))
+                .collect();
+            assets.sort();
+            assets.dedup();
+            assert!(!assets.is_empty(), "{}", e.path().display());
+            let shared = root.path().join("build/_shared");
+            let loaded: u64 = assets
+                .iter()
+                .map(|a| std::fs::metadata(shared.join(&a[6..])).unwrap().len())
+                .sum();
+            html.len() as u64 + loaded
+        })
+        .collect();
+    weights.sort();
+    let rank = |q: f64| weights[((q * weights.len() as f64).ceil() as usize).max(1) - 1];
+    assert_eq!(
+        build["page_weight_p50"].as_u64(),
+        Some(rank(0.5)),
+        "{build}"
+    );
+    assert_eq!(
+        build["page_weight_p95"].as_u64(),
+        Some(rank(0.95)),
+        "{build}"
+    );
+    assert!(build["seconds"].as_f64().unwrap() > 0.0);
     let harbor = r["tenants"]
         .as_array()
         .unwrap()

@@ -35,7 +35,7 @@ impl Stage {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     pub stage: Stage,
     /// RFC 3339, UTC.
@@ -43,6 +43,9 @@ pub struct Attempt {
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A successful build's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::weight::BuildMetrics>,
 }
 
 impl Attempt {
@@ -52,6 +55,7 @@ impl Attempt {
             at: t8k_core::timefmt::now_rfc3339(),
             ok: result.is_ok(),
             error: result.err().map(|e| e.chars().take(ERROR_CHARS).collect()),
+            metrics: None,
         }
     }
 }

@@ -95,6 +95,11 @@ pub struct Manifest {
     /// What each page's authors should fix (by page path), as its last rendering found: a
     /// page kept from the last build still reports its warnings.
     pub warnings: BTreeMap<String, Vec<String>>,
+    /// Every file's size in bytes.
+    pub sizes: foldhash::HashMap<String, u64>,
+    /// Every HTML file's page weight ([`crate::weight`]): a kept page keeps its weight (what
+    /// it loads changes only with the site-wide key, which renders every page again).
+    pub weights: foldhash::HashMap<String, u64>,
 }
 
 pub fn manifest_path(out: &Path, name: &str) -> PathBuf {
@@ -104,7 +109,7 @@ pub fn manifest_path(out: &Path, name: &str) -> PathBuf {
 /// How a manifest file starts; then the 16 random bytes that name this writing of it
 /// ([`Manifest::stamp_of`]), then postcard's compact binary (a 10,000-page site's manifest is
 /// read and written in a millisecond or two).
-const HEADER: &[u8] = b"t8k-pages 2\n";
+const HEADER: &[u8] = b"t8k-pages 3\n";
 
 /// Names one writing of a manifest file.
 pub type Stamp = [u8; 16];
@@ -164,8 +169,16 @@ pub struct Outputs<'a> {
     /// The files produced so far, in shards (by a hash of the path): pages record theirs from
     /// every thread at once.
     now: [Mutex<Files>; SHARDS],
+    /// Each file written: its size, and for a page what it loads.
+    written: Mutex<Vec<Written>>,
     rendered: AtomicUsize,
     kept: AtomicUsize,
+}
+
+struct Written {
+    path: String,
+    size: u64,
+    loads: Option<Vec<String>>,
 }
 
 impl<'a> Outputs<'a> {
@@ -176,6 +189,7 @@ impl<'a> Outputs<'a> {
             sink,
             previous,
             now: Default::default(),
+            written: Default::default(),
             rendered: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
         }
@@ -214,35 +228,104 @@ impl<'a> Outputs<'a> {
         make: impl FnOnce() -> Result<Vec<u8>, BuildError>,
     ) -> Result<(), BuildError> {
         if self.must_write(path, key) {
-            self.sink.write(path, &make()?)?;
+            let bytes = make()?;
+            self.sink.write(path, &bytes)?;
+            self.wrote(path, &bytes);
         }
         Ok(())
+    }
+
+    fn wrote(&self, path: &str, bytes: &[u8]) {
+        let loads = path.ends_with(".html").then(|| crate::weight::loads(bytes));
+        let w = Written {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            loads,
+        };
+        self.written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(w);
     }
 
     /// A file known by its bytes (cheap to make): written only when they changed.
     pub fn bytes(&self, path: &str, bytes: &[u8]) -> Result<(), BuildError> {
         if self.must_write(path, of_bytes(bytes)) {
             self.sink.write(path, bytes)?;
+            self.wrote(path, bytes);
         }
         Ok(())
     }
 
-    /// The new manifest, the files written and the files kept.
-    pub fn finish(self, site: Key) -> (Manifest, usize, usize) {
+    /// The new manifest, the files written and the files kept. `shared_size` gives the size
+    /// of a shared object by its path under `/_t8k/` (a page's weight counts what it loads
+    /// from there too).
+    pub fn finish(
+        self,
+        site: Key,
+        shared_size: &dyn Fn(&str) -> Option<u64>,
+    ) -> (Manifest, usize, usize) {
         let mut files = Files::default();
         for shard in self.now {
             files.extend(shard.into_inner().unwrap_or_else(|p| p.into_inner()));
         }
+        let written = self.written.into_inner().unwrap_or_else(|p| p.into_inner());
+        let (sizes, weights) = measure(&files, self.previous, &written, shared_size);
         (
             Manifest {
                 site,
                 files,
                 warnings: BTreeMap::new(),
+                sizes,
+                weights,
             },
             self.rendered.into_inner(),
             self.kept.into_inner(),
         )
     }
+}
+
+/// Every file's size and every page's weight: the files written this build as they were
+/// written, the files kept as the previous build measured them.
+fn measure(
+    files: &Files,
+    previous: Option<&Manifest>,
+    written: &[Written],
+    shared_size: &dyn Fn(&str) -> Option<u64>,
+) -> (
+    foldhash::HashMap<String, u64>,
+    foldhash::HashMap<String, u64>,
+) {
+    let mut sizes = foldhash::HashMap::default();
+    let mut weights = foldhash::HashMap::default();
+    if let Some(prev) = previous {
+        for path in files.keys() {
+            if let Some(s) = prev.sizes.get(path) {
+                sizes.insert(path.clone(), *s);
+            }
+            if let Some(w) = prev.weights.get(path) {
+                weights.insert(path.clone(), *w);
+            }
+        }
+    }
+    for w in written {
+        sizes.insert(w.path.clone(), w.size);
+    }
+    let mut shared = foldhash::HashMap::<&str, u64>::default();
+    for w in written {
+        let Some(loads) = &w.loads else { continue };
+        let mut weight = w.size;
+        for path in loads {
+            weight += match path.strip_prefix(t8k_core::shared::URL_PREFIX) {
+                Some(rel) => *shared
+                    .entry(rel)
+                    .or_insert_with(|| shared_size(rel).unwrap_or(0)),
+                None => sizes.get(&path[1..]).copied().unwrap_or(0),
+            };
+        }
+        weights.insert(w.path.clone(), weight);
+    }
+    (sizes, weights)
 }
 
 /// What [`build_bundle`] made: HTML pages, the new manifest, files written and kept.
@@ -258,6 +341,7 @@ pub fn build_bundle(
     previous: Option<&Manifest>,
     site: Key,
     write: impl Fn(&Outputs) -> Result<usize, BuildError>,
+    shared_size: &dyn Fn(&str) -> Option<u64>,
     laps: &mut crate::Laps,
 ) -> Result<Built, BuildError> {
     let bundle = out.join(name);
@@ -268,7 +352,7 @@ pub fn build_bundle(
         let outputs = Outputs::new(&sink, None);
         let pages = write(&outputs)?;
         laps.lap("render");
-        let (now, written, kept) = outputs.finish(site);
+        let (now, written, kept) = outputs.finish(site, shared_size);
         Manifest::remove(&manifest)?;
         sink.commit()?;
         laps.lap("commit");
@@ -278,7 +362,7 @@ pub fn build_bundle(
     let outputs = Outputs::new(&changed, Some(previous));
     let pages = write(&outputs)?;
     laps.lap("render");
-    let (now, written, kept) = outputs.finish(site);
+    let (now, written, kept) = outputs.finish(site, shared_size);
     Manifest::remove(&manifest)?;
     let scratch = out.join(format!(".{name}.incoming"));
     apply(&bundle, &scratch, changed, previous, &now)?;
@@ -356,6 +440,8 @@ mod tests {
         let (k1, k2) = ([1; 16], [2; 16]);
         let previous = Manifest {
             warnings: BTreeMap::new(),
+            sizes: [("index.html".to_owned(), 4)].into_iter().collect(),
+            weights: [("index.html".to_owned(), 100)].into_iter().collect(),
             site: [0; 16],
             files: [("old/deep/index.html", k1), ("index.html", k2)]
                 .into_iter()
@@ -366,9 +452,20 @@ mod tests {
         let out = Outputs::new(&changed, Some(&previous));
         out.keyed("index.html", k2, || panic!("not rendered"))
             .unwrap();
-        out.bytes("new/index.html", b"new").unwrap();
-        let (now, written, kept) = out.finish([0; 16]);
-        assert_eq!((written, kept), (1, 1));
+        let page = br#"<link rel="stylesheet" href="/_t8k/assets/s.css"><img src="/media/a.jpg">"#;
+        out.bytes("new/index.html", page).unwrap();
+        out.bytes("media/a.jpg", &[0; 500]).unwrap();
+        let shared = |rel: &str| (rel == "assets/s.css").then_some(1000);
+        let (now, written, kept) = out.finish([0; 16], &shared);
+        assert_eq!((written, kept), (2, 1));
+        // A page's weight: its HTML, the shared stylesheet and the site's image it loads; a
+        // kept page keeps the weight its last rendering had.
+        assert_eq!(
+            now.weights["new/index.html"],
+            page.len() as u64 + 1000 + 500
+        );
+        assert_eq!(now.weights["index.html"], 100);
+        assert_eq!(now.sizes.values().sum::<u64>(), 4 + page.len() as u64 + 500);
         apply(
             &bundle,
             &dir.path().join(".scratch"),
@@ -377,10 +474,7 @@ mod tests {
             &now,
         )
         .unwrap();
-        assert_eq!(
-            std::fs::read(bundle.join("new/index.html")).unwrap(),
-            b"new"
-        );
+        assert_eq!(std::fs::read(bundle.join("new/index.html")).unwrap(), page);
         assert!(!bundle.join("old").exists(), "emptied folders go too");
         assert_eq!(std::fs::read(bundle.join("index.html")).unwrap(), b"home");
     }

@@ -29,6 +29,7 @@ pub mod structure;
 pub mod theme;
 pub mod tree;
 pub mod warm;
+pub mod weight;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -116,6 +117,9 @@ pub struct Outcome {
     pub images: images::Counts,
     /// How long the site took to build (or to find it need not be).
     pub seconds: f64,
+    /// A built site's figures (bundle bytes, page weight), kept in its history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<weight::BuildMetrics>,
     /// What the site's authors should fix; the build went on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -133,6 +137,7 @@ impl Outcome {
             kept: 0,
             images: Default::default(),
             seconds: 0.0,
+            metrics: None,
             warnings: vec![],
             error: None,
         }
@@ -252,6 +257,9 @@ pub fn build_tenant(
 /// whose history cannot be written is reported as failed: its bundle's folder is not writable.
 fn remember(out: &Path, mut outcome: Outcome, started: std::time::Instant) -> Outcome {
     outcome.seconds = started.elapsed().as_secs_f64();
+    if let Some(m) = &mut outcome.metrics {
+        m.seconds = outcome.seconds;
+    }
     let ms = outcome.seconds * 1e3;
     match &outcome.error {
         Some(e) => tracing::warn!(tenant = %outcome.tenant, ms, error = %e, "build failed"),
@@ -264,7 +272,8 @@ fn remember(out: &Path, mut outcome: Outcome, started: std::time::Instant) -> Ou
         Status::Built => Ok(()),
         Status::Failed => Err(outcome.error.as_deref().unwrap_or("unknown error")),
     };
-    let attempt = history::Attempt::now(history::Stage::Build, result);
+    let mut attempt = history::Attempt::now(history::Stage::Build, result);
+    attempt.metrics = outcome.metrics;
     if let Err(e) = history::append(out, &outcome.tenant, &attempt)
         && outcome.status == Status::Built
     {
@@ -361,10 +370,13 @@ fn try_build_tenant(
         previous.as_ref(),
         render.site_key,
         write,
+        &|rel| shared.size(rel),
         &mut laps,
     )?;
     now.warnings = render.take_warnings(previous.as_ref().map(|m| &m.warnings));
     let stamp = now.write(&manifest)?;
+    let bundle_bytes: u64 = now.sizes.values().sum();
+    let mut weights: Vec<u64> = now.weights.values().copied().collect();
     drop(render);
     laps.lap("manifest written");
     let warnings = now
@@ -388,14 +400,28 @@ fn try_build_tenant(
         w.keep_rows(db_id, site.pages);
     }
     tracing::debug!(tenant = %id, phases = %laps, "build phases");
+    let metrics = metrics_of(bundle_bytes, &mut weights, pages);
     Ok(Outcome {
         pages,
         written,
         kept,
         images: images.counts,
+        metrics: Some(metrics),
         warnings,
         ..Outcome::new(id.as_str(), Status::Built)
     })
+}
+
+/// A build's figures from its bundle's sizes and its pages' weights (seconds are filled in
+/// once the build is over).
+fn metrics_of(bundle_bytes: u64, weights: &mut [u64], pages: usize) -> weight::BuildMetrics {
+    weight::BuildMetrics {
+        seconds: 0.0,
+        pages,
+        bundle_bytes,
+        page_weight_p50: weight::quantile(weights, 0.5),
+        page_weight_p95: weight::quantile(weights, 0.95),
+    }
 }
 
 /// Holds `{out}/.{name}.lock` while a site's bundle is built: two builds of one site into one

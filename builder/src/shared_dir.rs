@@ -32,6 +32,13 @@ impl SharedDir {
         Ok(self.root.join(shared::check(rel)?))
     }
 
+    /// The size of a shared object, if it is there.
+    pub fn size(&self, rel: &str) -> Option<u64> {
+        std::fs::metadata(self.path(rel).ok()?)
+            .ok()
+            .map(|m| m.len())
+    }
+
     pub fn has(&self, rel: &str) -> bool {
         self.path(rel).is_ok_and(|p| p.is_file())
     }

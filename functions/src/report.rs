@@ -41,12 +41,26 @@ pub struct TenantRow {
     pub bandwidth_policy: Policy,
     pub bandwidth_percent: Option<u64>,
     pub bandwidth_over: Option<t8k_core::bandwidth::limit::OverLimit>,
+    /// The figures of the last successful builds, oldest first (at most [`BUILD_TREND`]): build
+    /// time, pages, bundle bytes, page weight p50/p95.
+    pub builds: Vec<BuildPoint>,
     /// Failed build and publish attempts in the last 30 days, and the newest five of them.
     pub failures_30d: usize,
     /// The last snapshot and failed attempts since (`t8k backup`).
     pub backup: t8k_core::backup::schedule::Status,
     pub recent_failures: Vec<Attempt>,
     pub problems: Vec<String>,
+}
+
+/// How many of a site's last builds the report shows as a trend.
+pub const BUILD_TREND: usize = 30;
+
+/// One successful build's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildPoint {
+    pub at: String,
+    #[serde(flatten)]
+    pub metrics: t8k_builder::weight::BuildMetrics,
 }
 
 #[derive(Serialize)]
@@ -123,6 +137,23 @@ fn domain_problems<'a>(
         .chain(certificates)
 }
 
+/// The last [`BUILD_TREND`] successful builds' figures, oldest first.
+fn build_trend(attempts: &[Attempt]) -> Vec<BuildPoint> {
+    let mut points: Vec<BuildPoint> = attempts
+        .iter()
+        .rev()
+        .filter_map(|a| {
+            Some(BuildPoint {
+                at: a.at.clone(),
+                metrics: a.metrics.filter(|_| a.ok)?,
+            })
+        })
+        .take(BUILD_TREND)
+        .collect();
+    points.reverse();
+    points
+}
+
 /// A tenant's row, from its usage (measured once by the caller, which also totals it).
 fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> {
     let Scan { inst, out, now, .. } = *scan;
@@ -165,6 +196,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
             ));
         }
     }
+    let builds = build_trend(&attempts);
     let month_ago = now - time::Duration::days(30);
     let failures: Vec<Attempt> = attempts
         .into_iter()
@@ -233,6 +265,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         published,
         pageviews_30d: t.pageviews,
         visitors_30d: t.visitors,
+        builds,
         bandwidth_month: served,
         bandwidth_percent: bw.as_ref().and_then(|b| b.percent),
         bandwidth_over: bw.and_then(|b| b.over),

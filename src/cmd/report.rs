@@ -27,9 +27,33 @@ fn cells(t: &TenantRow) -> Vec<String> {
         t.status.clone(),
         fig(t.pages, false),
         fig(t.storage, true),
-        never(&t.built),
+        built_cell(t, never(&t.built)),
         never(&t.published),
     ]
+}
+
+/// When the bundle was built, with the last build's time and page weight (p95), and how the
+/// weight moved over the builds the report keeps.
+fn built_cell(t: &TenantRow, built: String) -> String {
+    let (Some(first), Some(last)) = (t.builds.first(), t.builds.last()) else {
+        return built;
+    };
+    let m = &last.metrics;
+    let mut cell = format!(
+        "{built}\n{:.2} s · {} · p95 page {}",
+        m.seconds,
+        quota::format_size(m.bundle_bytes),
+        quota::format_size(m.page_weight_p95)
+    );
+    if t.builds.len() > 1 && first.metrics.page_weight_p95 > 0 {
+        let change = m.page_weight_p95 as f64 / first.metrics.page_weight_p95 as f64 - 1.0;
+        cell.push_str(&format!(
+            " ({:+.0}% in {} builds)",
+            change * 100.0,
+            t.builds.len()
+        ));
+    }
+    cell
 }
 
 /// The first line of a message, cut to `width` characters for a table cell (`--json` has
