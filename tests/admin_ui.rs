@@ -283,6 +283,11 @@ fn an_admin_logs_in_edits_and_creates_pages_in_the_browser() {
 
     b.open(&format!("{base}#/analytics"));
     b.wait_text("#top-pages", "Nothing yet");
+    // No traffic yet: the charts say so in words, not as empty boxes.
+    b.wait_text(
+        "#views-chart .no-data",
+        "No visits recorded in these 30 days yet.",
+    );
     accessible(&b, axe, "analytics");
 
     // Users: an admin adds an editor, disables and enables them.
@@ -496,4 +501,18 @@ fn a_new_owner_goes_from_sign_up_to_a_visited_page() {
     b.click("#nav a[href='#/analytics']");
     b.wait_text("#top-pages", "/menu-of-the-day/");
     b.wait_text("#totals", "1 page views");
+    // The charts, now with a visit: named, labelled, legible at phone and desktop widths.
+    let summary = || b.eval("document.querySelector('#views-chart desc')?.textContent ?? ''");
+    assert!(
+        common::eventually(10, || summary()
+            .as_str()
+            .unwrap()
+            .contains("latest 1 page views")),
+        "{}",
+        summary()
+    );
+    for width in [1280, 390] {
+        let problems = common::chart_problems(&b, "admin-analytics", width);
+        assert!(problems.is_empty(), "{width}px: {problems:#?}");
+    }
 }

@@ -140,6 +140,14 @@ pub mod layout {
     pub fn bandwidth_dir(id: &TenantId) -> Key {
         key(format!("stats/{id}/bandwidth"))
     }
+    /// A tenant's daily usage snapshots (`{YYYY-MM}.json`, `t8k usage snapshot`).
+    pub fn usage_dir(id: &TenantId) -> Key {
+        key(format!("stats/{id}/usage"))
+    }
+    /// The installation's daily totals (`{YYYY-MM}.json`, `t8k usage snapshot`).
+    pub fn growth_dir() -> Key {
+        key("stats/_growth".into())
+    }
     pub fn stats_dir(id: &TenantId) -> Key {
         key(format!("stats/{id}"))
     }

@@ -16,6 +16,7 @@ pub mod db;
 pub mod dns;
 pub mod edge_logs;
 pub mod error;
+pub mod growth;
 pub mod hosts;
 pub mod images;
 pub mod key;

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use t8k_core::analytics::report::{self, Report};
 
 use crate::auth::Session;
+use crate::chart::{Chart, Kind, Unit};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::Editor;
-use crate::page::{self, bars, esc, table};
+use crate::page::{self, esc, table};
 use crate::state::{Shared, blocking};
 
 #[derive(serde::Deserialize)]
@@ -70,21 +71,31 @@ fn pct(x: f64) -> String {
 }
 
 fn body(r: &Report) -> String {
-    let daily_views: Vec<(String, u64)> = r
-        .daily
-        .iter()
-        .map(|d| (d.day.clone(), d.pageviews))
-        .collect();
-    let daily_visitors: Vec<(String, u64)> = r
-        .daily
-        .iter()
-        .map(|d| (d.day.clone(), d.visitors))
-        .collect();
-    let hourly: Vec<(String, u64)> = r
+    let series = |f: &dyn Fn(&report::Day) -> u64| -> Vec<(String, f64)> {
+        r.daily
+            .iter()
+            .map(|d| (d.day.clone(), f(d) as f64))
+            .collect()
+    };
+    let (daily_views, daily_visitors) = (series(&|d| d.pageviews), series(&|d| d.visitors));
+    let hourly: Vec<(String, f64)> = r
         .hourly
         .iter()
-        .map(|h| (format!("{}:00", h.hour), h.pageviews))
+        .map(|h| (format!("{}:00", h.hour), h.pageviews as f64))
         .collect();
+    let days = format!("No visits recorded in these {} days yet.", r.daily.len());
+    let chart =
+        |title: &str, x: &str, unit: &'static str, points: &[(String, f64)], empty: &str| {
+            Chart {
+                title,
+                x,
+                unit: Unit::Count(unit),
+                kind: Kind::Bars,
+                points,
+                empty,
+            }
+            .render()
+        };
     let pages = r
         .pages
         .iter()
@@ -105,15 +116,33 @@ fn body(r: &Report) -> String {
     format!(
         "<style>{}.totals{{display:flex;gap:2rem;flex-wrap:wrap}}.totals strong{{font-size:1.6rem;display:block}}</style>\
 <p class=\"totals\"><span><strong>{}</strong> visitors (per day, summed)</span><span><strong>{}</strong> page views</span><span>last {} days</span></p>\
-<h2>Page views per day</h2>{}<h2>Visitors per day</h2>{}<h2>Page views, last 48 hours</h2>{}\
+<h2>Traffic</h2>{}{}{}\
 <h2>Top pages</h2>{}<h2>Referrers</h2>{}<h2>Entry pages</h2>{}",
         page::FIGURES_STYLE,
         r.visitors,
         r.pageviews,
         r.daily.len(),
-        bars("page views per day", &daily_views),
-        bars("visitors per day", &daily_visitors),
-        bars("page views per hour", &hourly),
+        chart(
+            "Page views per day",
+            "day",
+            "page views",
+            &daily_views,
+            &days
+        ),
+        chart(
+            "Visitors per day",
+            "day",
+            "visitors",
+            &daily_visitors,
+            &days
+        ),
+        chart(
+            "Page views, last 48 hours",
+            "hour (UTC)",
+            "page views",
+            &hourly,
+            "No page views in the last 48 hours.",
+        ),
         table(&["page", "views", "glossed", "read"], pages),
         table(&["referrer", "visits"], counts(&r.referrers)),
         table(&["entry page", "visits"], counts(&r.entries)),

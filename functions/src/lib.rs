@@ -10,6 +10,7 @@ pub mod bandwidth;
 pub mod beacon;
 pub mod body;
 pub mod cache;
+pub mod chart;
 pub mod client;
 pub mod content;
 pub mod dashboard;

@@ -50,33 +50,15 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-/// Styles for [`bars`] and [`table`] on figure pages (the dashboard, `t8k report --html`).
-pub const FIGURES_STYLE: &str = ".chart{width:100%;height:8rem;fill:#1f5fbf;background:#f5f6f8}.scroll{overflow-x:auto}\
-table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}";
-
-/// A bar chart as inline SVG; each bar carries its label and value as a tooltip.
-pub fn bars(label: &str, points: &[(String, u64)]) -> String {
-    let (w, h) = (600.0, 140.0);
-    let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
-    let step = w / points.len().max(1) as f64;
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="{}">"#,
-        esc(label)
-    );
-    for (i, (name, v)) in points.iter().enumerate() {
-        let bh = (*v as f64 / max) * (h - 4.0);
-        svg.push_str(&format!(
-            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}: {v}</title></rect>"#,
-            i as f64 * step + 1.0,
-            h - bh,
-            (step - 2.0).max(1.0),
-            bh,
-            esc(name)
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
+/// Styles for charts ([`crate::chart`]) and [`table`] on figure pages (the dashboard,
+/// `t8k report --html`).
+pub const FIGURES_STYLE: &str = ".chart-box{margin:0 0 1.5rem}.chart-box figcaption{font-weight:600;margin:.2rem 0}\
+.chart{display:block;width:100%;max-width:48rem;height:auto}.chart .mark{fill:#1f5fbf}\
+.chart .line{fill:none;stroke:#1f5fbf;stroke-width:2}.chart .grid{stroke:#e1e4e8}.chart .axis{stroke:#555}\
+.chart text{font:13px system-ui,sans-serif;fill:#333}.chart .latest{font-weight:600;fill:#123c7a}\
+.no-data{margin:0;padding:1rem;background:#f5f6f8;color:#333;border-radius:4px}\
+.chart-box details{font-size:.9rem;margin-top:.3rem}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}";
 
 /// A table in a sideways-scrolling box; cells are trusted HTML (callers escape).
 pub fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -96,6 +78,8 @@ pub fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
         })
         .collect();
     format!(
-        "<div class=\"scroll\"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>"
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>",
+        // A region that scrolls sideways is reached by keyboard, and named by its columns.
+        esc(&format!("table: {}", head.join(", ")))
     )
 }

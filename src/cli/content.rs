@@ -54,6 +54,13 @@ pub enum UsageCmd {
         #[arg(value_name = "TENANT")]
         tenants: Vec<String>,
     },
+    /// Record today's usage snapshot (UTC) of every tenant — pages, users, storage, analytics
+    /// size, the month's bandwidth, 30 days of visitors — and the installation's totals, in
+    /// the data root (`stats/{tenant}/usage/`, `stats/_growth/`). Run it daily (cron, CI);
+    /// a day already recorded is left as it is, so a second run changes nothing. `t8k report`
+    /// draws growth, trends and projections from these.
+    #[command(after_help = "Example (crontab, 00:10 UTC):\n  10 0 * * * t8k usage snapshot")]
+    Snapshot,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -1,5 +1,6 @@
 //! `t8k usage ingest`: the edge's access logs → each tenant's bandwidth per day;
-//! `t8k usage check`: each tenant's month against its bandwidth limit.
+//! `t8k usage check`: each tenant's month against its bandwidth limit;
+//! `t8k usage snapshot`: today's usage of every tenant, for growth and capacity trends.
 
 use std::path::Path;
 
@@ -15,7 +16,36 @@ pub fn run(inst: &Installation, cmd: UsageCmd, json: bool) -> Result<()> {
     match cmd {
         UsageCmd::Ingest { format, sources } => ingest(inst, format, &sources, json),
         UsageCmd::Check { tenants } => check(inst, tenants, json),
+        UsageCmd::Snapshot => snapshot(inst, json),
     }
+}
+
+/// Records today's snapshots; a tenant that cannot be measured fails the run (exit 1) after
+/// the others are recorded, so cron reports it and the next run completes the day.
+fn snapshot(inst: &Installation, json: bool) -> Result<()> {
+    let taken = t8k_core::growth::snapshot(inst, t8k_core::timefmt::now())?;
+    output::emit(json, &taken, || {
+        let i = &taken.installation;
+        println!(
+            "{}: {} tenants recorded, {} already were. Totals: {} tenants of {}, {} pages, {} stored, {} visitors (30 d).",
+            taken.date,
+            taken.recorded,
+            taken.already,
+            i.tenants,
+            i.max_tenants,
+            i.pages,
+            t8k_core::quota::format_size(i.storage_bytes),
+            i.visitors_30d
+        );
+    });
+    if !taken.failed.is_empty() {
+        anyhow::bail!(
+            "{} tenants could not be measured (the installation's day waits for them): {}",
+            taken.failed.len(),
+            taken.failed.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// Checks `tenants` (all when empty) and prints each standing.

@@ -279,3 +279,65 @@ pub fn accessible(b: &Browser, axe: Option<&str>, view: &str) {
         assert!(found.is_empty(), "{view}: {found:#?}");
     }
 }
+
+/// What makes the charts shown (not in a hidden view) hard to read: a chart without a name, a label smaller than
+/// 9 CSS pixels, outside its chart or on top of another, or a page wider than the window.
+/// Also saves a screenshot (`{name}-{width}.png` in the test's temporary folder) and checks
+/// that it shows the charts' marks (pixels of the accent colour).
+pub fn chart_problems(b: &Browser, name: &str, width: u32) -> Vec<String> {
+    b.resize(width, 900);
+    let found = b.eval(
+        r#"(() => {
+        const out = [];
+        if (document.scrollingElement.scrollWidth > window.innerWidth + 1)
+            out.push('the page is wider than the window: ' + document.scrollingElement.scrollWidth);
+        const shown = [...document.querySelectorAll('svg[role=img]')].filter((s) => s.getBoundingClientRect().width > 0);
+        shown.forEach((svg, n) => {
+            const named = (svg.getAttribute('aria-labelledby') || '').split(' ')
+                .map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
+            if (!named) out.push('chart ' + n + ' has no accessible name');
+            const box = svg.getBoundingClientRect();
+            const texts = [...svg.querySelectorAll(':scope > text')].map((t) => [t.textContent, t.getBoundingClientRect()]);
+            for (const [text, r] of texts) {
+                if (r.height < 9) out.push(named + ': "' + text + '" is ' + r.height.toFixed(1) + 'px tall');
+                if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+                    out.push(named + ': "' + text + '" leaves its chart');
+            }
+            for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+                const [a, ra] = texts[i], [c, rc] = texts[j];
+                if (ra.left < rc.right - 1 && rc.left < ra.right - 1 && ra.top < rc.bottom - 1 && rc.top < ra.bottom - 1)
+                    out.push(named + ': "' + a + '" overlaps "' + c + '"');
+            }
+        });
+        return out;
+    })()"#,
+    );
+    let mut problems: Vec<String> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    b.eval("[...document.querySelectorAll('svg[role=img]')].find((s) => s.getBoundingClientRect().width > 0)?.scrollIntoView() ?? true");
+    let png = b.screenshot();
+    let shot =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{width}.png"));
+    std::fs::write(&shot, &png).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_rgb8();
+    let accent = img
+        .pixels()
+        .filter(|p| {
+            p.0[0].abs_diff(0x1f) < 24 && p.0[1].abs_diff(0x5f) < 24 && p.0[2].abs_diff(0xbf) < 24
+        })
+        .count();
+    let charts = b.eval(
+        "[...document.querySelectorAll('svg[role=img]')].filter((s) => s.getBoundingClientRect().width > 0).length",
+    );
+    if charts.as_u64() > Some(0) && accent < 50 {
+        problems.push(format!(
+            "{}: no chart marks on screen ({accent} accent pixels)",
+            shot.display()
+        ));
+    }
+    problems
+}

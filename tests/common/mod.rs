@@ -18,7 +18,7 @@ mod snapshot;
 mod stores;
 mod tls;
 
-pub use browser::{Browser, accessible, axe_source};
+pub use browser::{Browser, accessible, axe_source, chart_problems};
 pub use bundle::*;
 pub use dns::Dnsmasq;
 pub use http::*;

@@ -28,8 +28,9 @@ export async function analytics() {
         return failed(e);
     }
     $('totals').textContent = r.visitors + ' visitors (per day, summed) · ' + r.pageviews + ' page views · last ' + r.daily.length + ' days';
-    chart($('views-chart'), r.daily.map((d) => d.pageviews), 'Page views per day');
-    chart($('visitors-chart'), r.daily.map((d) => d.visitors), 'Visitors per day');
+    const none = 'No visits recorded in these ' + r.daily.length + ' days yet.';
+    chart($('views-chart'), r.daily.map((d) => [d.day, d.pageviews]), { title: 'Page views per day', x: 'day', unit: 'page views', empty: none });
+    chart($('visitors-chart'), r.daily.map((d) => [d.day, d.visitors]), { title: 'Visitors per day', x: 'day', unit: 'visitors', empty: none });
     fill('top-pages', r.pages.map((p) => [p.path, String(p.views), percent(p.glossed_rate), percent(p.read_rate)]));
     fill('referrers', r.referrers.map((c) => [c.name, String(c.count)]));
     fill('entries', r.entries.map((c) => [c.name, String(c.count)]));

@@ -88,6 +88,9 @@ export async function dashboard() {
     usageRow(usage, 'Storage', quota.storage.used, quota.storage.limit, bytes);
     if (quota.bandwidth.used !== null) usageRow(usage, 'Bandwidth', quota.bandwidth.used, quota.bandwidth.limit, bytes);
     $('traffic').textContent = traffic.visitors + ' visitors, ' + traffic.pageviews + ' page views';
-    chart($('chart'), traffic.daily.map((d) => d.pageviews), 'Page views per day');
+    chart($('chart'), traffic.daily.map((d) => [d.day, d.pageviews]), {
+        title: 'Page views per day, last 30 days', x: 'day', unit: 'page views',
+        empty: 'No page views yet in these 30 days. Once visitors come, they show here.',
+    });
     $('dashboard-title').focus();
 }

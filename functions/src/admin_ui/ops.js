@@ -35,11 +35,9 @@ async function overview() {
     usageRow(cap, 'Analytics', r.analytics_bytes, null, bytes);
     $('pending-link').textContent = r.pending_signups + ' sign-up(s) waiting for their email link';
     const weeks = Object.entries(r.signups_per_week);
-    chart($('signups-chart'), weeks.map(([, n]) => n), 'Sign-ups per week');
-    $('signups-weeks').textContent = weeks.map(([w, n]) => w + ': ' + n).join(' · ');
+    chart($('signups-chart'), weeks, { title: 'Sign-ups per week', x: 'ISO week', unit: 'sign-ups', empty: 'No sign-ups in these 8 weeks.' });
     const views = r.tenants.map((t) => [t.tenant, t.pageviews_30d]).sort((a, b) => b[1] - a[1]).slice(0, 40);
-    chart($('views-chart'), views.map(([, n]) => n), 'Page views per tenant in 30 days');
-    $('views-tenants').textContent = views.map(([t, n]) => t + ': ' + n).join(' · ');
+    chart($('views-chart'), views, { title: 'Page views per tenant in 30 days', x: 'tenant', unit: 'page views', empty: 'No page views recorded in the last 30 days.' });
     $('overview-title').focus();
 }
 

@@ -4,6 +4,8 @@
 //! capacity. One collection for both readers: `t8k report` (table, `--json`, `--html`) and
 //! the installation admin's `GET /api/admin/report`.
 
+pub mod growth;
+
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
@@ -44,6 +46,8 @@ pub struct TenantRow {
     /// The figures of the last successful builds, oldest first (at most [`BUILD_TREND`]): build
     /// time, pages, bundle bytes, page weight p50/p95.
     pub builds: Vec<BuildPoint>,
+    /// 30- and 90-day growth from the daily snapshots.
+    pub growth: growth::TenantGrowth,
     /// Failed build and publish attempts in the last 30 days, and the newest five of them.
     pub failures_30d: usize,
     /// The last snapshot and failed attempts since (`t8k backup`).
@@ -79,6 +83,8 @@ pub struct Report {
     pub analytics_bytes: u64,
     /// ISO week (`2026-W48`) → tenants created that week, the last 8 weeks.
     pub signups_per_week: BTreeMap<String, u64>,
+    /// Totals over time and projections, from the daily snapshots.
+    pub growth: growth::Growth,
 }
 
 fn week_of(t: time::OffsetDateTime) -> String {
@@ -266,6 +272,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         pageviews_30d: t.pageviews,
         visitors_30d: t.visitors,
         builds,
+        growth: growth::of_tenant(inst, &id, now)?,
         bandwidth_month: served,
         bandwidth_percent: bw.as_ref().and_then(|b| b.percent),
         bandwidth_over: bw.and_then(|b| b.over),
@@ -339,6 +346,7 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
         storage_bytes,
         analytics_bytes,
         signups_per_week: signups,
+        growth: growth::of_installation(inst, now)?,
         tenants: rows,
     })
 }

@@ -11,11 +11,12 @@ use anyhow::{Context, Result};
 use crate::UsageError;
 use t8k_core::lifecycle::Installation;
 use t8k_core::quota;
-use t8k_functions::page::{FIGURES_STYLE, bars, esc, table};
 pub use t8k_functions::report::Page;
-use t8k_functions::report::{Report, TenantRow, collect};
+use t8k_functions::report::{TenantRow, collect};
 
 use crate::output;
+
+mod html;
 
 /// The columns the table and the page share, as [`cells`] fills them.
 const COLUMNS: [&str; 6] = ["tenant", "status", "pages", "storage", "built", "published"];
@@ -83,7 +84,7 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
     }
     let r = collect(inst, paging)?;
     if let Some(path) = html {
-        std::fs::write(&path, page(&r))
+        std::fs::write(&path, html::page(&r))
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("Wrote {}", path.display());
     }
@@ -94,7 +95,12 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
             .map(|t| {
                 let mut row = cells(t);
                 row.extend([
-                    format!("{} / {}", t.pageviews_30d, t.visitors_30d),
+                    format!(
+                        "{} / {}\n{}",
+                        t.pageviews_30d,
+                        t.visitors_30d,
+                        html::growth_cell(t).replace(" · ", "\n")
+                    ),
                     bandwidth_cell(t),
                     if t.problems.is_empty() {
                         "ok".into()
@@ -111,7 +117,11 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
             output::table(
                 &[
                     &COLUMNS[..],
-                    &["views / visitors (30 d)", "bandwidth (month)", "health"]
+                    &[
+                        "views / visitors (30 d), growth 30 d / 90 d",
+                        "bandwidth (month)",
+                        "health"
+                    ]
                 ]
                 .concat(),
                 rows
@@ -130,59 +140,13 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        println!("Capacity: {}.", r.growth.max_tenants.text);
+        println!("Storage: {}.", r.growth.storage_doubles.text);
         if let (Some(next), Some(limit)) = (&r.next, paging.limit) {
             println!("More rows: t8k report --limit {limit} --after {next}");
         }
     });
     Ok(())
-}
-
-/// The report as a page with SVG bar charts (no scripts), drawn like the tenants' dashboard.
-fn page(r: &Report) -> String {
-    let rows = r
-        .tenants
-        .iter()
-        .map(|t| {
-            let health = if t.problems.is_empty() {
-                "ok".into()
-            } else {
-                t.problems.join("; ")
-            };
-            let mut row = cells(t);
-            row.extend([
-                t.pageviews_30d.to_string(),
-                t.failures_30d.to_string(),
-                health,
-            ]);
-            row.iter().map(|c| esc(c)).collect()
-        })
-        .collect();
-    let signups: Vec<(String, u64)> = r
-        .signups_per_week
-        .iter()
-        .map(|(w, n)| (w.clone(), *n))
-        .collect();
-    let views: Vec<(String, u64)> = r
-        .tenants
-        .iter()
-        .map(|t| (t.tenant.clone(), t.pageviews_30d))
-        .collect();
-    let head = [&COLUMNS[..], &["views (30 d)", "failures (30 d)", "health"]].concat();
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}{}</style></head>\
-<body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored (+ {} analytics)</p>\
-<h2>Sign-ups per week</h2>{}<h2>Page views per tenant, 30 days</h2>{}<h2>Tenants</h2>{}</main></body></html>",
-        FIGURES_STYLE,
-        r.count,
-        r.max_tenants,
-        r.pending_signups,
-        quota::format_size(r.storage_bytes),
-        quota::format_size(r.analytics_bytes),
-        bars("sign-ups per week", &signups),
-        bars("page views per tenant", &views),
-        table(&head, rows),
-    )
 }
 
 /// This month's bytes, and against the limit when there is one (`1.2 GB of 100GB (1%)`).
