@@ -113,12 +113,32 @@ fn the_tracker_reports_a_page_view_that_rollup_counts() {
         (events[0]["event"].as_str(), events[0]["path"].as_str()),
         (Some("PAGEVIEWED"), Some("/"))
     );
+    // Leaving the page hides it: the tracker sends its Core Web Vitals, once.
+    browser.open("about:blank");
+    assert!(
+        eventually(10, || events_of(&root, "acme").len() == 2),
+        "the VITALS beacon arrives as the page hides: {:?}",
+        events_of(&root, "acme")
+    );
+    let vitals = events_of(&root, "acme")
+        .into_iter()
+        .find(|e| e["event"] == "VITALS")
+        .expect("a VITALS event");
+    assert_eq!(vitals["path"], "/");
+    let measured = |m: &str| vitals["props"][m].as_f64();
+    let (lcp, cls, ttfb) = (measured("lcp"), measured("cls"), measured("ttfb"));
+    assert!(lcp.is_some_and(|v| v > 0.0 && v < 60_000.0), "{vitals}");
+    assert!(
+        ttfb.is_some_and(|v| (0.0..60_000.0).contains(&v)),
+        "{vitals}"
+    );
+    assert_eq!(cls, Some(0.0), "a page that does not move: {vitals}");
     drop(browser);
     let rolled = root
         .run(&["--json", "analytics", "rollup", "acme"])
         .ok()
         .json();
-    assert_eq!(rolled["tenants"][0]["events"], 1);
+    assert_eq!(rolled["tenants"][0]["events"], 2);
     let db = rusqlite::Connection::open(root.file("db/acme/analytics.db")).unwrap();
     let views: i64 = db
         .query_row(
@@ -157,6 +177,24 @@ fn the_tracker_reports_a_page_view_that_rollup_counts() {
         ),
         (Some("/"), Some(1))
     );
+    // One sample each: its p75 is the sample rounded up to 10 ms (below a second, as here)
+    // or 50 ms (below five), in web.dev's bands.
+    let up = |v: f64| {
+        let step = if v <= 1000.0 { 10.0 } else { 50.0 };
+        (v / step).ceil() * step
+    };
+    for (metric, value) in [("lcp", lcp.unwrap()), ("ttfb", ttfb.unwrap())] {
+        let fig = &f["vitals"][metric];
+        assert_eq!(fig["p75"].as_f64(), Some(up(value)), "{metric}: {fig}");
+        assert_eq!(fig["samples"], 1);
+        let good = if metric == "lcp" { 2500.0 } else { 800.0 };
+        if up(value) <= good {
+            assert_eq!(fig["band"], "good", "{metric}: {fig}");
+        }
+    }
+    assert_eq!(f["vitals"]["cls"]["p75"].as_f64(), Some(0.0));
+    assert_eq!(f["vitals"]["cls"]["band"], "good");
+    assert_eq!(f["vitals_pages"][0]["path"], "/", "{f}");
     let page = common::http(
         srv.port,
         "GET",

@@ -15,6 +15,26 @@ use crate::publish::ObjectInfo;
 /// Bumped with the builder's code, so an upgrade rebuilds everything.
 pub const BUILDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+render-2");
 
+/// The settings in a tenant's env.json that its bundle is made from: all of them but the
+/// limits (quotas), which no page shows, so raising a quota rebuilds nothing. A document that
+/// is not JSON is taken whole (the build then fails on it and says why).
+pub fn settings_of(env_json: &[u8]) -> Vec<u8> {
+    const LIMITS: [&str; 5] = [
+        "STORAGE_QUOTA",
+        "MAX_PAGES",
+        "MAX_USERS",
+        "BANDWIDTH_QUOTA",
+        "BANDWIDTH_POLICY",
+    ];
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(env_json) {
+        Ok(mut doc) => {
+            doc.retain(|k, _| !LIMITS.contains(&k.as_str()));
+            serde_json::to_vec(&doc).unwrap_or_default()
+        }
+        Err(_) => env_json.to_vec(),
+    }
+}
+
 pub fn compute(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
     h.update(BUILDER_VERSION.as_bytes());

@@ -312,7 +312,7 @@ fn try_build_tenant(
     let db_id = db.db_id().map_err(terr)?;
     let fp = fingerprint::compute(&[
         theme.fingerprint.as_bytes(),
-        &env_bytes,
+        &fingerprint::settings_of(&env_bytes),
         db_id.as_bytes(),
         &version.to_le_bytes(),
     ]);

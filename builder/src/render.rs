@@ -298,7 +298,7 @@ impl<'a> TenantRender<'a> {
         let allow_raw_html = markdown::allows_raw_html(cfg);
         let site_key = Inputs::new(theme.fingerprint.as_bytes(), "site")
             .json(&ctx)
-            .json(cfg)
+            .json(&cfg.without_limits())
             .json(&site.settings)
             .num(i64::from(allow_raw_html))
             .bytes(&images.digest())

@@ -77,6 +77,19 @@ impl TenantConfig {
 }
 
 impl TenantConfig {
+    /// The settings with the limits blanked: what a site's pages are made from (no page shows
+    /// a quota, so changing one renders nothing again).
+    pub fn without_limits(&self) -> TenantConfig {
+        TenantConfig {
+            storage_quota: String::new(),
+            max_pages: 0,
+            max_users: 0,
+            bandwidth_quota: String::new(),
+            bandwidth_policy: String::new(),
+            ..self.clone()
+        }
+    }
+
     /// [`TenantConfig::update`] for the limits (quotas), which are no input of the bundle:
     /// no build is asked for.
     pub fn update_limits<R>(

@@ -185,6 +185,31 @@ fn host_and_path(what: &str, raw: &str) -> ApiResult<(String, String)> {
     Ok((host.to_owned(), u.path().to_owned()))
 }
 
+/// A `VITALS` beacon carries one to four of lcp, inp, ttfb (ms) and cls, each a number in its
+/// range, and nothing else.
+fn check_vitals(props: &serde_json::Map<String, serde_json::Value>) -> ApiResult<()> {
+    use t8k_core::analytics::vitals::Metric;
+    if props.is_empty() {
+        return Err(ApiError::bad_request(
+            "a VITALS event carries props: lcp, cls, inp and/or ttfb",
+        ));
+    }
+    for (name, v) in props {
+        let Some(m) = Metric::parse(name) else {
+            return Err(ApiError::bad_request(format!(
+                "VITALS props are lcp, cls, inp and ttfb, not {name:?}"
+            )));
+        };
+        if !v.as_f64().is_some_and(|v| (0.0..=m.max()).contains(&v)) {
+            return Err(ApiError::bad_request(format!(
+                "VITALS {name} must be a number from 0 to {}",
+                m.max()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the beacon and turns it into the event to store.
 fn event_of(
     tenant: &TenantId,
@@ -222,6 +247,9 @@ fn event_of(
         return Err(ApiError::bad_request(format!(
             "props must be at most {MAX_PROPS} bytes of JSON"
         )));
+    }
+    if b.event == "VITALS" {
+        check_vitals(&b.props)?;
     }
     Ok(Event {
         ts: t8k_core::timefmt::now().unix_timestamp_nanos() as i64 / 1_000_000,

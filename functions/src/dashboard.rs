@@ -66,6 +66,40 @@ pub async fn dashboard(
     .into_response()
 }
 
+/// The period's p75 per metric and per page, each with its band in words (web.dev's
+/// thresholds), or why there is none.
+fn vitals(r: &Report) -> String {
+    use t8k_core::analytics::vitals::{METRICS, summary};
+    if r.vitals.is_empty() {
+        return "<p class=\"no-data\">No measurements yet: visitors' browsers send them as they leave a page (not when they ask not to be tracked).</p>".into();
+    }
+    let rows = METRICS
+        .iter()
+        .filter_map(|m| {
+            let f = r.vitals.get(m)?;
+            let (good, poor) = m.thresholds();
+            Some(vec![
+                m.label().into(),
+                esc(&m.show(f.p75)),
+                format!(
+                    "<span class=\"band {:?}\">{}</span>",
+                    f.band,
+                    f.band.words()
+                ),
+                f.samples.to_string(),
+                esc(&format!("good ≤ {}, poor > {}", m.show(good), m.show(poor))),
+            ])
+        })
+        .collect();
+    let pages = r
+        .vitals_pages
+        .iter()
+        .map(|p| vec![esc(&p.path), esc(&summary(&p.vitals))])
+        .collect();
+    table(&["metric", "p75", "band", "samples", "web.dev bands"], rows)
+        + &table(&["page", "p75"], pages)
+}
+
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
@@ -117,6 +151,7 @@ fn body(r: &Report) -> String {
         "<style>{}.totals{{display:flex;gap:2rem;flex-wrap:wrap}}.totals strong{{font-size:1.6rem;display:block}}</style>\
 <p class=\"totals\"><span><strong>{}</strong> visitors (per day, summed)</span><span><strong>{}</strong> page views</span><span>last {} days</span></p>\
 <h2>Traffic</h2>{}{}{}\
+<h2>Core Web Vitals (75th percentile)</h2>{}\
 <h2>Top pages</h2>{}<h2>Referrers</h2>{}<h2>Entry pages</h2>{}",
         page::FIGURES_STYLE,
         r.visitors,
@@ -143,6 +178,7 @@ fn body(r: &Report) -> String {
             &hourly,
             "No page views in the last 48 hours.",
         ),
+        vitals(r),
         table(&["page", "views", "glossed", "read"], pages),
         table(&["referrer", "visits"], counts(&r.referrers)),
         table(&["entry page", "visits"], counts(&r.entries)),

@@ -58,6 +58,7 @@ pub const FIGURES_STYLE: &str = ".chart-box{margin:0 0 1.5rem}.chart-box figcapt
 .chart text{font:13px system-ui,sans-serif;fill:#333}.chart .latest{font-weight:600;fill:#123c7a}\
 .no-data{margin:0;padding:1rem;background:#f5f6f8;color:#333;border-radius:4px}\
 .chart-box details{font-size:.9rem;margin-top:.3rem}\
+.band{padding:0 .3rem;border-radius:3px;color:#111}.band.Good{background:#d7f0dc}.band.NeedsImprovement{background:#fbe9c2}.band.Poor{background:#f8d3d0}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}";
 
 /// A table in a sideways-scrolling box; cells are trusted HTML (callers escape).

@@ -13,6 +13,7 @@
 
 pub mod report;
 pub mod rollup;
+pub mod vitals;
 
 use std::collections::BTreeMap;
 
@@ -27,8 +28,9 @@ use crate::name::TenantId;
 use crate::store::{Condition, Store};
 use crate::tenant_config::new_secret;
 
-/// The events the tracker sends (TractStack's verbs).
-pub const VERBS: [&str; 4] = ["PAGEVIEWED", "GLOSSED", "READ", "CLICKED"];
+/// The events the tracker sends (TractStack's verbs, and `VITALS`: a page view's Core Web
+/// Vitals, [`vitals`]).
+pub const VERBS: [&str; 5] = ["PAGEVIEWED", "GLOSSED", "READ", "CLICKED", "VITALS"];
 
 /// One stored event. No address, no user agent: only the day's visitor id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! daily and hourly series, top pages with their GLOSSED and READ rates, referrers and entry
 //! pages. A tenant whose events were never rolled up gets empty figures, not an error.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 use crate::key::layout;
 use crate::name::TenantId;
 use crate::store::Store;
+
+use super::vitals::{Figure, Metric, figures};
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -25,6 +27,16 @@ pub struct Report {
     /// Over the whole period: visitor-days (ids change daily) and page views.
     pub visitors: u64,
     pub pageviews: u64,
+    /// Core Web Vitals over the period: each metric's p75 and band ([`super::vitals`]).
+    pub vitals: BTreeMap<Metric, Figure>,
+    /// The same per page, the pages with the most samples first (at most 20).
+    pub vitals_pages: Vec<PageVitals>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PageVitals {
+    pub path: String,
+    pub vitals: BTreeMap<Metric, Figure>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -158,6 +170,7 @@ pub fn report(
                 read_rate: rate(read),
             });
         }
+        read_vitals(&conn, &first_day, &mut r)?;
         for (table, column, out) in [
             ("referrers", "referrer", &mut r.referrers),
             ("entries", "path", &mut r.entries),
@@ -181,6 +194,50 @@ pub fn report(
     r.visitors = r.daily.iter().map(|d| d.visitors).sum();
     r.pageviews = r.daily.iter().map(|d| d.pageviews).sum();
     Ok(r)
+}
+
+/// The period's vitals, for the tenant and per page (a database from before vitals were
+/// kept has no table: no figures).
+fn read_vitals(conn: &Connection, since: &str, r: &mut Report) -> rusqlite::Result<()> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'vitals'",
+        [],
+        |x| x.get(0),
+    )?;
+    if !exists {
+        return Ok(());
+    }
+    let mut q = conn.prepare(
+        "SELECT path, metric, value, sum(count) FROM vitals WHERE day >= ?1
+         GROUP BY path, metric, value",
+    )?;
+    let mut by_page: BTreeMap<String, Vec<(Metric, f64, u64)>> = BTreeMap::new();
+    for row in q.query_map([since], |x| {
+        Ok((
+            x.get::<_, String>(0)?,
+            x.get::<_, String>(1)?,
+            x.get::<_, f64>(2)?,
+            x.get::<_, u64>(3)?,
+        ))
+    })? {
+        let (path, metric, value, n) = row?;
+        if let Some(m) = Metric::parse(&metric) {
+            by_page.entry(path).or_default().push((m, value, n));
+        }
+    }
+    r.vitals = figures(by_page.values().flatten().copied());
+    let mut pages: Vec<PageVitals> = by_page
+        .into_iter()
+        .map(|(path, rows)| PageVitals {
+            path,
+            vitals: figures(rows),
+        })
+        .collect();
+    let samples = |p: &PageVitals| p.vitals.values().map(|f| f.samples).max().unwrap_or(0);
+    pages.sort_by(|a, b| samples(b).cmp(&samples(a)).then(a.path.cmp(&b.path)));
+    pages.truncate(20);
+    r.vitals_pages = pages;
+    Ok(())
 }
 
 /// A `label → figure` query (days or hours), for filling a series that has every label.

@@ -23,6 +23,8 @@ use crate::key::{Key, layout};
 use crate::name::TenantId;
 use crate::store::Store;
 
+use super::vitals::{Metric, OrderedValue};
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS hourly (
     hour  TEXT NOT NULL,              -- 2026-11-28T14 (UTC)
@@ -74,6 +76,7 @@ impl AnalyticsDb {
             .map_err(Error::db(&label))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .and_then(|()| conn.execute_batch(SCHEMA))
+            .and_then(|()| conn.execute_batch(super::vitals::SCHEMA))
             .map_err(Error::db(&label))?;
         Ok(AnalyticsDb { conn })
     }
@@ -108,6 +111,9 @@ struct Seen<'a> {
     visitor: std::borrow::Cow<'a, str>,
     #[serde(default, borrow)]
     referrer: Option<std::borrow::Cow<'a, str>>,
+    /// A `VITALS` event's measurements (other events' props are not read).
+    #[serde(default)]
+    props: Option<serde_json::Value>,
 }
 
 /// Hours since the epoch (UTC) of a millisecond timestamp.
@@ -154,6 +160,8 @@ struct Tally {
     entries: HashMap<(i64, u32), u64>,
     /// Visitor-days first seen in this chunk: (day number, visitor).
     visitors: HashSet<(i64, u32)>,
+    /// (day number, path, metric, grid value) → samples.
+    vitals: HashMap<(i64, u32, Metric, OrderedValue), u64>,
 }
 
 impl Tally {
@@ -181,8 +189,28 @@ impl Tally {
                 let r = self.names.id(r);
                 *self.referrers.entry((day, r)).or_default() += 1;
             }
+            if e.event == "VITALS" {
+                self.add_vitals(day, path, e.props.as_ref());
+            }
         }
         Ok(())
+    }
+
+    /// A page view's measurements, each rounded up to its metric's grid; a value that is
+    /// not a number in the metric's range is left out.
+    fn add_vitals(&mut self, day: i64, path: u32, props: Option<&serde_json::Value>) {
+        let Some(props) = props.and_then(|p| p.as_object()) else {
+            return;
+        };
+        for (name, v) in props {
+            let (Some(m), Some(v)) = (Metric::parse(name), v.as_f64()) else {
+                continue;
+            };
+            if v.is_finite() && (0.0..=m.max()).contains(&v) {
+                let key = (day, path, m, OrderedValue(m.grid(v)));
+                *self.vitals.entry(key).or_default() += 1;
+            }
+        }
     }
 
     fn write(&self, tx: &Connection) -> rusqlite::Result<()> {
@@ -211,6 +239,13 @@ impl Tally {
             for ((d, n), count) in map {
                 q.execute(params![day(*d), name(*n), count])?;
             }
+        }
+        let mut q = tx.prepare_cached(
+            "INSERT INTO vitals (day, path, metric, value, count) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (day, path, metric, value) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((d, path, m, v), n) in &self.vitals {
+            q.execute(params![day(*d), name(*path), m.name(), v.0, n])?;
         }
         Ok(())
     }

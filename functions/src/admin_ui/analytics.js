@@ -31,6 +31,9 @@ export async function analytics() {
     const none = 'No visits recorded in these ' + r.daily.length + ' days yet.';
     chart($('views-chart'), r.daily.map((d) => [d.day, d.pageviews]), { title: 'Page views per day', x: 'day', unit: 'page views', empty: none });
     chart($('visitors-chart'), r.daily.map((d) => [d.day, d.visitors]), { title: 'Visitors per day', x: 'day', unit: 'visitors', empty: none });
+    const label = { lcp: 'Largest Contentful Paint (LCP)', cls: 'Cumulative Layout Shift (CLS)', inp: 'Interaction to Next Paint (INP)', ttfb: 'Time to First Byte (TTFB)' };
+    const value = (m, v) => (m === 'cls' ? v.toFixed(2) : v >= 1000 ? (v / 1000).toFixed(2) + ' s' : Math.round(v) + ' ms');
+    fill('vitals', Object.entries(r.vitals).map(([m, f]) => [label[m], value(m, f.p75), f.band.replace('_', ' '), String(f.samples)]));
     fill('top-pages', r.pages.map((p) => [p.path, String(p.views), percent(p.glossed_rate), percent(p.read_rate)]));
     fill('referrers', r.referrers.map((c) => [c.name, String(c.count)]));
     fill('entries', r.entries.map((c) => [c.name, String(c.count)]));

@@ -36,6 +36,11 @@ pub struct TenantRow {
     pub published: Option<String>,
     pub pageviews_30d: u64,
     pub visitors_30d: u64,
+    /// Core Web Vitals of the last 30 days: p75 and band per metric.
+    pub vitals_30d: std::collections::BTreeMap<
+        t8k_core::analytics::vitals::Metric,
+        t8k_core::analytics::vitals::Figure,
+    >,
     pub bandwidth_month: Option<u64>,
     /// BANDWIDTH_QUOTA as set ("" unlimited), its policy, the month's share of it and the
     /// mark in force.
@@ -271,6 +276,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         published,
         pageviews_30d: t.pageviews,
         visitors_30d: t.visitors,
+        vitals_30d: t.vitals,
         builds,
         growth: growth::of_tenant(inst, &id, now)?,
         bandwidth_month: served,

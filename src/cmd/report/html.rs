@@ -124,6 +124,7 @@ fn tenants(r: &Report) -> String {
             let mut row = cells(t);
             row.extend([
                 t.pageviews_30d.to_string(),
+                t8k_core::analytics::vitals::summary(&t.vitals_30d),
                 growth_cell(t),
                 t.failures_30d.to_string(),
                 health,
@@ -135,6 +136,7 @@ fn tenants(r: &Report) -> String {
         &COLUMNS[..],
         &[
             "views (30 d)",
+            "web vitals p75 (30 d)",
             "growth (30 d / 90 d)",
             "failures (30 d)",
             "health",

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::UsageError;
+use t8k_core::analytics::vitals::summary;
 use t8k_core::lifecycle::Installation;
 use t8k_core::quota;
 pub use t8k_functions::report::Page;
@@ -96,11 +97,14 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
                 let mut row = cells(t);
                 row.extend([
                     format!(
-                        "{} / {}\n{}",
+                        "{} / {}\n{}\n{}",
                         t.pageviews_30d,
                         t.visitors_30d,
-                        html::growth_cell(t).replace(" · ", "\n")
-                    ),
+                        html::growth_cell(t).replace(" · ", "\n"),
+                        summary(&t.vitals_30d).replace(" · ", "\n")
+                    )
+                    .trim_end()
+                    .to_owned(),
                     bandwidth_cell(t),
                     if t.problems.is_empty() {
                         "ok".into()
@@ -118,7 +122,7 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
                 &[
                     &COLUMNS[..],
                     &[
-                        "views / visitors (30 d), growth 30 d / 90 d",
+                        "views / visitors (30 d), growth 30 d / 90 d, web vitals p75",
                         "bandwidth (month)",
                         "health"
                     ]
