@@ -83,7 +83,7 @@ impl Installation {
     /// no one has told yet, and sets or lifts the tenant's mark (its entry, then the host
     /// table and `routes.json` of the data root).
     pub fn check_bandwidth(&self, id: &str, now: time::OffsetDateTime) -> Result<BandwidthCheck> {
-        let (_, tid) = self.entry(id)?;
+        let (entry, tid) = self.entry(id)?;
         let cfg = TenantConfig::load(self.store(), &tid)?;
         let mut standing = self.standing_of(&tid, &cfg, now)?;
         let used = standing.used.unwrap_or(0);
@@ -92,13 +92,18 @@ impl Installation {
             _ => None,
         };
         let mark = standing.limit.mark(used, &standing.month);
-        let changed = self.update_entry(id, |e| {
-            if e.over_limit == mark {
-                return Ok(None);
-            }
-            e.over_limit = mark.clone();
-            Ok(Some(()))
-        })?;
+        // Most checks change nothing: the entry is rewritten (and the routes follow) only
+        // when the mark moves.
+        let changed = match entry.over_limit == mark {
+            true => None,
+            false => self.update_entry(id, |e| {
+                if e.over_limit == mark {
+                    return Ok(None);
+                }
+                e.over_limit = mark.clone();
+                Ok(Some(()))
+            })?,
+        };
         standing.over = mark;
         Ok(BandwidthCheck {
             standing,
