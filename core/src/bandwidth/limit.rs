@@ -243,13 +243,7 @@ mod tests {
 
     #[test]
     fn a_threshold_is_claimed_once_and_can_be_given_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::open(
-            dir.path().to_str().unwrap(),
-            &crate::settings::Env::default(),
-            false,
-        )
-        .unwrap();
+        let (_dir, store) = crate::store::temp();
         let (s, id) = (store.as_ref(), TenantId::trusted("acme").unwrap());
         let won: usize = std::thread::scope(|scope| {
             let runs: Vec<_> = (0..6)

@@ -77,13 +77,7 @@ mod tests {
 
     #[test]
     fn months_add_up_across_writers() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::open(
-            dir.path().to_str().unwrap(),
-            &crate::settings::Env::default(),
-            false,
-        )
-        .unwrap();
+        let (_dir, store) = crate::store::temp();
         let id = TenantId::trusted("acme").unwrap();
         assert_eq!(read(store.as_ref(), &id, "2026-11").unwrap(), None);
         std::thread::scope(|s| {

@@ -145,6 +145,19 @@ pub trait Store: Send + Sync {
 /// Opens a data root or bundle store from `--root` / `--to`: a local directory, or
 /// `s3://bucket/prefix` (endpoint from `endpoint_url` or `AWS_ENDPOINT_URL`). With `probe`,
 /// an S3 store must prove that it honours conditional writes.
+/// A store in a fresh temporary folder, for unit tests (the folder goes when dropped).
+#[cfg(test)]
+pub(crate) fn temp() -> (tempfile::TempDir, Box<dyn Store>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = open(
+        dir.path().to_str().expect("a UTF-8 path"),
+        &crate::settings::Env::default(),
+        false,
+    )
+    .expect("a local store");
+    (dir, store)
+}
+
 pub fn open(spec: &str, env: &crate::settings::Env, probe: bool) -> StoreResult<Box<dyn Store>> {
     if let Some(rest) = spec.strip_prefix("s3://") {
         let store = s3::S3Store::open(rest, env)?;
