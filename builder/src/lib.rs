@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod plan;
 pub mod publish;
 pub mod render;
+pub mod shard;
 pub mod shared_dir;
 pub mod sink;
 pub mod site;
@@ -36,7 +37,6 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use t8k_core::TenantId;
 use t8k_core::db::SiteDb;
 use t8k_core::key::layout;
@@ -47,40 +47,12 @@ pub use error::BuildError;
 use fingerprint::Record;
 use incremental::Outputs;
 use laps::Laps;
+pub use shard::Shard;
 use shared_dir::SharedDir;
 use sink::DirSink;
 pub use theme::{Theme, Themes};
 pub use warm::Warm;
 use warm::WarmSite;
-
-/// `--shard I/N`: the tenants whose id hashes to I (1-based) of N buckets. The hash is stable,
-/// so the same tenant always lands on the same CI runner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {s:?}: write it as I/N with 1 ≤ I ≤ N, e.g. 2/4");
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (
-            i.trim().parse::<u64>().map_err(|_| bad())?,
-            n.trim().parse::<u64>().map_err(|_| bad())?,
-        );
-        if count == 0 || index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    pub fn contains(&self, id: &str) -> bool {
-        let h = Sha256::digest(id.as_bytes());
-        let n = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
-        n % self.count == self.index - 1
-    }
-}
 
 pub struct BuildRequest {
     /// Tenants to build; empty means every active tenant.
@@ -400,7 +372,7 @@ fn try_build_tenant(
         w.keep_rows(db_id, site.pages);
     }
     tracing::debug!(tenant = %id, phases = %laps, "build phases");
-    let metrics = metrics_of(bundle_bytes, &mut weights, pages);
+    let metrics = weight::BuildMetrics::of(bundle_bytes, &mut weights, pages);
     Ok(Outcome {
         pages,
         written,
@@ -410,18 +382,6 @@ fn try_build_tenant(
         warnings,
         ..Outcome::new(id.as_str(), Status::Built)
     })
-}
-
-/// A build's figures from its bundle's sizes and its pages' weights (seconds are filled in
-/// once the build is over).
-fn metrics_of(bundle_bytes: u64, weights: &mut [u64], pages: usize) -> weight::BuildMetrics {
-    weight::BuildMetrics {
-        seconds: 0.0,
-        pages,
-        bundle_bytes,
-        page_weight_p50: weight::quantile(weights, 0.5),
-        page_weight_p95: weight::quantile(weights, 0.95),
-    }
 }
 
 /// Holds `{out}/.{name}.lock` while a site's bundle is built: two builds of one site into one
@@ -592,29 +552,4 @@ pub fn build(
             .collect(),
         reclaimed,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_partition_tenants() {
-        let ids: Vec<String> = (0..200).map(|i| format!("t{i}")).collect();
-        let shards: Vec<Shard> = (1..=4).map(|i| Shard { index: i, count: 4 }).collect();
-        for id in &ids {
-            assert_eq!(shards.iter().filter(|s| s.contains(id)).count(), 1);
-        }
-        assert!(
-            shards
-                .iter()
-                .all(|s| ids.iter().filter(|id| s.contains(id)).count() > 20)
-        );
-        assert!(
-            Shard::parse("0/4").is_err()
-                && Shard::parse("5/4").is_err()
-                && Shard::parse("x").is_err()
-        );
-        assert_eq!(Shard::parse("2/4").unwrap(), Shard { index: 2, count: 4 });
-    }
 }

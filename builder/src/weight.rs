@@ -100,6 +100,20 @@ pub struct BuildMetrics {
     pub page_weight_p95: u64,
 }
 
+impl BuildMetrics {
+    /// A build's figures from its bundle's bytes and its pages' weights (the seconds are
+    /// filled in once the build is over).
+    pub fn of(bundle_bytes: u64, weights: &mut [u64], pages: usize) -> BuildMetrics {
+        BuildMetrics {
+            seconds: 0.0,
+            pages,
+            bundle_bytes,
+            page_weight_p50: quantile(weights, 0.5),
+            page_weight_p95: quantile(weights, 0.95),
+        }
+    }
+}
+
 /// The `q`-quantile (0–1) of `values` by the nearest-rank method (what a reader can check by
 /// hand: the value at rank ⌈q·n⌉ of the sorted list); 0 for none.
 pub fn quantile(values: &mut [u64], q: f64) -> u64 {
