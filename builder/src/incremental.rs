@@ -84,8 +84,18 @@ fn of_bytes(bytes: &[u8]) -> Key {
     Inputs::new(b"", "bytes").bytes(bytes).finish()
 }
 
-/// A path's file and its key.
-pub type Files = foldhash::HashMap<String, Key>;
+/// A file of a build: the key it is made from, its size, and for a page its weight
+/// ([`crate::weight`]; 0 for other files). A kept page keeps its weight: what it loads changes
+/// only with the site-wide key, which renders every page again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub key: Key,
+    pub size: u64,
+    pub weight: u64,
+}
+
+/// A path's file and what is known of it.
+pub type Files = foldhash::HashMap<String, FileEntry>;
 
 /// `{out}/{tenant}.pages`: the site-wide key and every file's key at the last build.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -95,11 +105,22 @@ pub struct Manifest {
     /// What each page's authors should fix (by page path), as its last rendering found: a
     /// page kept from the last build still reports its warnings.
     pub warnings: BTreeMap<String, Vec<String>>,
-    /// Every file's size in bytes.
-    pub sizes: foldhash::HashMap<String, u64>,
-    /// Every HTML file's page weight ([`crate::weight`]): a kept page keeps its weight (what
-    /// it loads changes only with the site-wide key, which renders every page again).
-    pub weights: foldhash::HashMap<String, u64>,
+}
+
+impl Manifest {
+    /// The bytes of the bundle's files.
+    pub fn bundle_bytes(&self) -> u64 {
+        self.files.values().map(|f| f.size).sum()
+    }
+
+    /// Every page's weight.
+    pub fn page_weights(&self) -> Vec<u64> {
+        self.files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".html"))
+            .map(|(_, f)| f.weight)
+            .collect()
+    }
 }
 
 pub fn manifest_path(out: &Path, name: &str) -> PathBuf {
@@ -198,10 +219,18 @@ impl<'a> Outputs<'a> {
     /// Records `path` under `key`; true when it must be written. A path produced twice in one
     /// build is always written again (the later bytes win, as in a full build).
     fn must_write(&self, path: &str, key: Key) -> bool {
-        let unchanged = self
+        let kept = self
             .previous
             .and_then(|m| m.files.get(path))
-            .is_some_and(|k| *k == key);
+            .filter(|f| f.key == key)
+            .copied();
+        let unchanged = kept.is_some();
+        // A file written now gets its size (and weight) when it is written.
+        let entry = kept.unwrap_or(FileEntry {
+            key,
+            size: 0,
+            weight: 0,
+        });
         let shard = {
             use std::hash::BuildHasher;
             foldhash::fast::FixedState::with_seed(0).hash_one(path) as usize
@@ -209,7 +238,7 @@ impl<'a> Outputs<'a> {
         let again = self.now[shard % SHARDS]
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_owned(), key)
+            .insert(path.to_owned(), entry)
             .is_some();
         if unchanged && !again {
             self.kept.fetch_add(1, Ordering::Relaxed);
@@ -270,14 +299,12 @@ impl<'a> Outputs<'a> {
             files.extend(shard.into_inner().unwrap_or_else(|p| p.into_inner()));
         }
         let written = self.written.into_inner().unwrap_or_else(|p| p.into_inner());
-        let (sizes, weights) = measure(&files, self.previous, &written, shared_size);
+        measure(&mut files, &written, shared_size);
         (
             Manifest {
                 site,
                 files,
                 warnings: BTreeMap::new(),
-                sizes,
-                weights,
             },
             self.rendered.into_inner(),
             self.kept.into_inner(),
@@ -285,31 +312,13 @@ impl<'a> Outputs<'a> {
     }
 }
 
-/// Every file's size and every page's weight: the files written this build as they were
-/// written, the files kept as the previous build measured them.
-fn measure(
-    files: &Files,
-    previous: Option<&Manifest>,
-    written: &[Written],
-    shared_size: &dyn Fn(&str) -> Option<u64>,
-) -> (
-    foldhash::HashMap<String, u64>,
-    foldhash::HashMap<String, u64>,
-) {
-    let mut sizes = foldhash::HashMap::default();
-    let mut weights = foldhash::HashMap::default();
-    if let Some(prev) = previous {
-        for path in files.keys() {
-            if let Some(s) = prev.sizes.get(path) {
-                sizes.insert(path.clone(), *s);
-            }
-            if let Some(w) = prev.weights.get(path) {
-                weights.insert(path.clone(), *w);
-            }
-        }
-    }
+/// The files written this build get their sizes, then their pages their weights (the files
+/// kept have theirs from the last build).
+fn measure(files: &mut Files, written: &[Written], shared_size: &dyn Fn(&str) -> Option<u64>) {
     for w in written {
-        sizes.insert(w.path.clone(), w.size);
+        if let Some(f) = files.get_mut(&w.path) {
+            f.size = w.size;
+        }
     }
     let mut shared = foldhash::HashMap::<&str, u64>::default();
     for w in written {
@@ -320,12 +329,13 @@ fn measure(
                 Some(rel) => *shared
                     .entry(rel)
                     .or_insert_with(|| shared_size(rel).unwrap_or(0)),
-                None => sizes.get(&path[1..]).copied().unwrap_or(0),
+                None => files.get(&path[1..]).map_or(0, |f| f.size),
             };
         }
-        weights.insert(w.path.clone(), weight);
+        if let Some(f) = files.get_mut(&w.path) {
+            f.weight = weight;
+        }
     }
-    (sizes, weights)
 }
 
 /// What [`build_bundle`] made: HTML pages, the new manifest, files written and kept.
@@ -440,13 +450,14 @@ mod tests {
         let (k1, k2) = ([1; 16], [2; 16]);
         let previous = Manifest {
             warnings: BTreeMap::new(),
-            sizes: [("index.html".to_owned(), 4)].into_iter().collect(),
-            weights: [("index.html".to_owned(), 100)].into_iter().collect(),
             site: [0; 16],
-            files: [("old/deep/index.html", k1), ("index.html", k2)]
-                .into_iter()
-                .map(|(p, k)| (p.to_owned(), k))
-                .collect(),
+            files: [
+                ("old/deep/index.html", k1, 3, 50),
+                ("index.html", k2, 4, 100),
+            ]
+            .into_iter()
+            .map(|(p, key, size, weight)| (p.to_owned(), FileEntry { key, size, weight }))
+            .collect(),
         };
         let changed = MemSink::default();
         let out = Outputs::new(&changed, Some(&previous));
@@ -461,11 +472,11 @@ mod tests {
         // A page's weight: its HTML, the shared stylesheet and the site's image it loads; a
         // kept page keeps the weight its last rendering had.
         assert_eq!(
-            now.weights["new/index.html"],
+            now.files["new/index.html"].weight,
             page.len() as u64 + 1000 + 500
         );
-        assert_eq!(now.weights["index.html"], 100);
-        assert_eq!(now.sizes.values().sum::<u64>(), 4 + page.len() as u64 + 500);
+        assert_eq!(now.files["index.html"].weight, 100);
+        assert_eq!(now.bundle_bytes(), 4 + page.len() as u64 + 500);
         apply(
             &bundle,
             &dir.path().join(".scratch"),

@@ -347,8 +347,7 @@ fn try_build_tenant(
     )?;
     now.warnings = render.take_warnings(previous.as_ref().map(|m| &m.warnings));
     let stamp = now.write(&manifest)?;
-    let bundle_bytes: u64 = now.sizes.values().sum();
-    let mut weights: Vec<u64> = now.weights.values().copied().collect();
+    let (bundle_bytes, mut weights) = (now.bundle_bytes(), now.page_weights());
     drop(render);
     laps.lap("manifest written");
     let warnings = now

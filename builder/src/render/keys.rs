@@ -27,7 +27,8 @@ impl<'a> TenantRender<'a> {
             .into_par_iter()
             .filter(|&i| {
                 self.site.pages[i].kind == Kind::Section
-                    || previous.files.get(self.page_file(i)) != Some(&self.page_key(i))
+                    || previous.files.get(self.page_file(i)).map(|f| f.key)
+                        != Some(self.page_key(i))
             })
             .map(|i| self.site.pages[i].id)
             .collect()
