@@ -193,6 +193,10 @@ fn the_tracker_reports_a_page_view_that_rollup_counts() {
         }
     }
     assert_eq!(f["vitals"]["cls"]["p75"].as_f64(), Some(0.0));
+    assert_eq!(
+        f["daily"][6]["vitals"], f["vitals"],
+        "today's p75 is the period's: {f}"
+    );
     assert_eq!(f["vitals"]["cls"]["band"], "good");
     assert_eq!(f["vitals_pages"][0]["path"], "/", "{f}");
     let page = common::http(

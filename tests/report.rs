@@ -345,9 +345,14 @@ fn report_charts_read_at_desktop_and_phone_widths() {
         root.create(t).ok();
     }
     root.run(&["usage", "snapshot"]).ok();
+    // Two builds each: every site's build trend has a line to draw.
+    root.run(&["build"]).ok();
+    root.run(&["build", "--full"]).ok();
     let html = root.dir.path().join("report.html");
     root.run(&["report", "--html", html.to_str().unwrap()]).ok();
     b.open(&format!("file://{}", html.display()));
+    // Every disclosure open: the build trends and the charts' data tables are read too.
+    b.eval("document.querySelectorAll('details').forEach((d) => d.open = true) ?? true");
     for width in [1280, 390] {
         let problems = common::chart_problems(&b, "report", width);
         assert!(problems.is_empty(), "{width}px: {problems:#?}");
@@ -361,5 +366,9 @@ fn report_charts_read_at_desktop_and_phone_widths() {
     assert!(
         page.contains(">latest 3</text>"),
         "three sign-ups this week, written out"
+    );
+    assert!(
+        page.contains("acme: page weight, 95th percentile"),
+        "build trends"
     );
 }

@@ -98,6 +98,20 @@ fn nice_top(max: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
+/// The top of a count's axis: 2, 4 or 10 × a power of ten (at least 2), so that its half is
+/// a whole number too (no "2.5 tenants").
+fn count_top(max: f64) -> f64 {
+    let mut p = 1.0;
+    loop {
+        for t in [2.0, 4.0, 10.0] {
+            if t * p >= max {
+                return t * p;
+            }
+        }
+        p *= 10.0;
+    }
+}
+
 impl Chart<'_> {
     pub fn render(&self) -> String {
         let caption = format!("<figcaption>{}</figcaption>", esc(self.title));
@@ -140,8 +154,7 @@ impl Chart<'_> {
         let n = self.points.len();
         let max = self.points.iter().map(|p| p.1).fold(0.0, f64::max);
         let top = match self.unit {
-            // Whole things: an axis of 0, 1, 2 rather than 0, 0.5, 1.
-            Unit::Count(_) => nice_top(max).max(2.0),
+            Unit::Count(_) => count_top(max),
             _ => nice_top(max),
         };
         let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
@@ -324,10 +337,10 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains(">50</text>"),
-            "the top of the axis, rounded up: {html}"
+            html.contains(">40</text>"),
+            "the top of the axis, rounded up to 2, 4 or 10 × 10ⁿ: {html}"
         );
-        assert!(html.contains(">25</text>") && html.contains(">0</text>"));
+        assert!(html.contains(">20</text>") && html.contains(">0</text>"));
         assert!(html.contains(">2026-11-01</text>") && html.contains(">2026-11-04</text>"));
         assert!(html.contains(">latest 12</text>"));
         assert!(html.contains("<title>2026-11-03: 40</title>"));
@@ -365,6 +378,8 @@ mod tests {
         assert_eq!(nice_top(101.0), 200.0);
         assert_eq!(nice_top(0.3), 0.5);
         assert_eq!(nice_top(0.0), 1.0);
+        let counts = [0.0, 3.0, 5.0, 41.0].map(count_top);
+        assert_eq!(counts, [2.0, 4.0, 10.0, 100.0], "halves are whole");
         assert_eq!(Unit::Bytes.show(1_500_000.0), "1.5 MB");
         assert_eq!(Unit::Bytes.show(500_000.0), "500 kB");
         assert_eq!(Unit::Bytes.show(258_048.0), "258 kB");

@@ -318,7 +318,12 @@ pub fn chart_problems(b: &Browser, name: &str, width: u32) -> Vec<String> {
         .iter()
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
-    b.eval("[...document.querySelectorAll('svg[role=img]')].find((s) => s.getBoundingClientRect().width > 0)?.scrollIntoView() ?? true");
+    // The chart with the most drawn area on screen: its marks must show in the screenshot.
+    b.eval(
+        "[...document.querySelectorAll('svg[role=img]')].filter((s) => s.getBoundingClientRect().width > 0)\
+         .map((s) => [s, [...s.querySelectorAll('.mark')].reduce((a, m) => a + m.getBoundingClientRect().width * m.getBoundingClientRect().height, 0)])\
+         .sort((a, b) => b[1] - a[1])[0]?.[0].scrollIntoView() ?? true",
+    );
     let png = b.screenshot();
     let shot =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{width}.png"));

@@ -44,6 +44,9 @@ pub struct Day {
     pub day: String,
     pub visitors: u64,
     pub pageviews: u64,
+    /// That day's Core Web Vitals p75 (none measured: empty).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub vitals: BTreeMap<Metric, Figure>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -196,8 +199,8 @@ pub fn report(
     Ok(r)
 }
 
-/// The period's vitals, for the tenant and per page (a database from before vitals were
-/// kept has no table: no figures).
+/// The period's vitals, for the tenant, per day and per page (a database from before vitals
+/// were kept has no table: no figures).
 fn read_vitals(conn: &Connection, since: &str, r: &mut Report) -> rusqlite::Result<()> {
     let exists: bool = conn.query_row(
         "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'vitals'",
@@ -207,25 +210,34 @@ fn read_vitals(conn: &Connection, since: &str, r: &mut Report) -> rusqlite::Resu
     if !exists {
         return Ok(());
     }
-    let mut q = conn.prepare(
-        "SELECT path, metric, value, sum(count) FROM vitals WHERE day >= ?1
-         GROUP BY path, metric, value",
-    )?;
-    let mut by_page: BTreeMap<String, Vec<(Metric, f64, u64)>> = BTreeMap::new();
+    let mut q =
+        conn.prepare("SELECT day, path, metric, value, count FROM vitals WHERE day >= ?1")?;
+    type Rows = Vec<(Metric, f64, u64)>;
+    let (mut by_page, mut by_day) = (
+        BTreeMap::<String, Rows>::new(),
+        BTreeMap::<String, Rows>::new(),
+    );
     for row in q.query_map([since], |x| {
         Ok((
             x.get::<_, String>(0)?,
             x.get::<_, String>(1)?,
-            x.get::<_, f64>(2)?,
-            x.get::<_, u64>(3)?,
+            x.get::<_, String>(2)?,
+            x.get::<_, f64>(3)?,
+            x.get::<_, u64>(4)?,
         ))
     })? {
-        let (path, metric, value, n) = row?;
+        let (day, path, metric, value, n) = row?;
         if let Some(m) = Metric::parse(&metric) {
             by_page.entry(path).or_default().push((m, value, n));
+            by_day.entry(day).or_default().push((m, value, n));
         }
     }
     r.vitals = figures(by_page.values().flatten().copied());
+    for d in &mut r.daily {
+        if let Some(rows) = by_day.remove(&d.day) {
+            d.vitals = figures(rows);
+        }
+    }
     let mut pages: Vec<PageVitals> = by_page
         .into_iter()
         .map(|(path, rows)| PageVitals {

@@ -36,6 +36,14 @@ function niceTop(max) {
     return [1, 2, 2.5, 5, 10].map((m) => m * p).find((t) => t >= max);
 }
 
+/** The top of a count's axis: 2, 4 or 10 × a power of ten, at least 2. */
+function countTop(max) {
+    for (let p = 1; ; p *= 10) {
+        const t = [2, 4, 10].map((m) => m * p).find((c) => c >= max);
+        if (t) return t;
+    }
+}
+
 function el(name, attrs, text) {
     const e = document.createElementNS(NS, name);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -59,8 +67,9 @@ export function chart(box, points, o) {
         return;
     }
     const n = points.length;
-    // Counts of whole things: an axis of 0, 1, 2 rather than 0, 0.5, 1.
-    const top = Math.max(niceTop(Math.max(...points.map(([, v]) => v))), o.show ? 0 : 2);
+    // Counts of whole things: 2, 4 or 10 × 10ⁿ, so the middle value is whole too.
+    const max = Math.max(...points.map(([, v]) => v));
+    const top = o.show ? niceTop(max) : countTop(max);
     const [pw, ph] = [W - LEFT - RIGHT, H - TOP - BOTTOM];
     const y = (v) => TOP + ph - (v / top) * ph;
     const step = pw / n;

@@ -16,7 +16,8 @@ pub fn page(r: &Report) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>t8k report</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}{FIGURES_STYLE}</style></head>\
 <body><main><h1>Installation report</h1><p>{} of {} tenants · {} sign-ups waiting · {} stored (+ {} analytics)</p>\
-<h2>Capacity</h2><ul><li>{}</li><li>{}</li></ul>{}<h2>Sign-ups and traffic</h2>{}{}<h2>Tenants</h2>{}</main></body></html>",
+<h2>Capacity</h2><ul><li>{}</li><li>{}</li></ul>{}<h2>Sign-ups and traffic</h2>{}{}<h2>Tenants</h2>{}\
+<h2>Builds</h2>{}</main></body></html>",
         r.count,
         r.max_tenants,
         r.pending_signups,
@@ -28,7 +29,65 @@ pub fn page(r: &Report) -> String {
         signups(r),
         views(r),
         tenants(r),
+        builds(r),
     )
+}
+
+/// How many tenants' build trends the page draws: the heaviest pages first.
+const BUILD_CHARTS: usize = 12;
+
+/// Build time and p95 page weight over each tenant's last builds, for the tenants whose pages
+/// weigh the most (a page of charts for every tenant would help nobody).
+fn builds(r: &Report) -> String {
+    let mut rows: Vec<&TenantRow> = r.tenants.iter().filter(|t| t.builds.len() > 1).collect();
+    if rows.is_empty() {
+        return "<p class=\"no-data\">No build trends yet: they show once a site has been built twice.</p>".into();
+    }
+    let p95 = |t: &TenantRow| t.builds.last().map_or(0, |b| b.metrics.page_weight_p95);
+    rows.sort_by_key(|t| std::cmp::Reverse(p95(t)));
+    rows.truncate(BUILD_CHARTS);
+    rows.iter()
+        .map(|t| {
+            let series =
+                |f: &dyn Fn(&t8k_builder::weight::BuildMetrics) -> f64| -> Vec<(String, f64)> {
+                    // `2026-11-30T14:44:05Z` as `11-30 14:44` (UTC): short enough for an axis.
+                    let when = |at: &str| {
+                        at.get(5..16)
+                            .map_or(at.to_owned(), |s| s.replacen('T', " ", 1))
+                    };
+                    t.builds
+                        .iter()
+                        .map(|b| (when(&b.at), f(&b.metrics)))
+                        .collect()
+                };
+            let chart = |title: String, unit: Unit, points: &[(String, f64)]| {
+                Chart {
+                    title: &title,
+                    x: "build",
+                    unit,
+                    kind: Kind::Line,
+                    points,
+                    empty: "No builds yet.",
+                }
+                .render()
+            };
+            format!(
+                "<details><summary>{} — {} builds</summary>{}{}</details>",
+                esc(&t.tenant),
+                t.builds.len(),
+                chart(
+                    format!("{}: page weight, 95th percentile", t.tenant),
+                    Unit::Bytes,
+                    &series(&|m| m.page_weight_p95 as f64)
+                ),
+                chart(
+                    format!("{}: build time", t.tenant),
+                    Unit::Seconds,
+                    &series(&|m| m.seconds)
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The installation's totals per day, from the snapshots.
