@@ -133,10 +133,45 @@ fn operators_deactivate_activate_and_set_quotas() {
         r#"{"storage": "lots"}"#,
     );
     assert_eq!(r.status, 400, "{}", r.text());
+    for (body, names) in [
+        (r#"{"bandwidth": "lots"}"#, "BANDWIDTH_QUOTA"),
+        (r#"{"bandwidth_policy": "block"}"#, "BANDWIDTH_POLICY"),
+    ] {
+        let r = call(
+            &srv,
+            "PUT",
+            "example.com",
+            "/api/admin/tenants/acme/quota",
+            &key,
+            body,
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains(names), "{}", r.text());
+    }
     assert_eq!(
         std::fs::read(root.file("config/acme/env.json")).unwrap(),
         before
     );
+    // A bandwidth limit and policy: the answer shows the month against them.
+    let r = call(
+        &srv,
+        "PUT",
+        "example.com",
+        "/api/admin/tenants/acme/quota",
+        &key,
+        r#"{"bandwidth": "10GB", "bandwidth_policy": "throttle"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let bw = &r.json()["bandwidth"];
+    assert_eq!(
+        (
+            bw["limit"]["bytes"].as_u64(),
+            bw["limit"]["policy"].as_str()
+        ),
+        (Some(10_000_000_000), Some("throttle")),
+        "{bw}"
+    );
+    assert!(bw["over"].is_null(), "{bw}");
 
     let r = call(
         &srv,
