@@ -10,6 +10,24 @@ fn login(srv: &Server, host: &str, user: &str, password: &str) -> String {
     common::login_cookie(srv.port, host, user, password)
 }
 
+/// One request in the JSON access log `t8k edge nginx` configures, served now.
+fn nginx_line(host: &str, bytes: u64) -> String {
+    let now = t8k_core::timefmt::now_rfc3339();
+    format!("{{\"time\":\"{now}\",\"host\":\"{host}\",\"status\":200,\"bytes\":{bytes}}}\n")
+}
+
+/// `t8k usage ingest --format nginx LOG`.
+fn ingest_nginx(root: &common::Root, log: &std::path::Path) {
+    root.run(&[
+        "usage",
+        "ingest",
+        "--format",
+        "nginx",
+        log.to_str().unwrap(),
+    ])
+    .ok();
+}
+
 #[test]
 fn bandwidth_served_by_t8k_serve_is_counted_and_reported() {
     let (root, srv) = common::served_platform();
@@ -55,22 +73,8 @@ fn bandwidth_served_by_t8k_serve_is_counted_and_reported() {
 
     // What an edge served, from its access log (`t8k usage ingest`), adds to the month.
     let log = root.dir.path().join("access.log");
-    let now = t8k_core::timefmt::now_rfc3339();
-    std::fs::write(
-        &log,
-        format!(
-            "{{\"time\":\"{now}\",\"host\":\"acme.localhost\",\"status\":200,\"bytes\":5000}}\n"
-        ),
-    )
-    .unwrap();
-    root.run(&[
-        "usage",
-        "ingest",
-        "--format",
-        "nginx",
-        log.to_str().unwrap(),
-    ])
-    .ok();
+    std::fs::write(&log, nginx_line("acme.localhost", 5000)).unwrap();
+    ingest_nginx(&root, &log);
     let total = (sent + more + 5000) as u64;
     assert!(
         common::eventually(5, || quota()["used"] == total),
@@ -216,20 +220,7 @@ fn a_bandwidth_limit_mails_at_80_and_100_percent_and_suspend_refuses_pages_until
 
     // 85 KB of 100 KB: one mail, "80%"; pages still served.
     let log = root.dir.path().join("edge-access.log");
-    let line = |host: &str, bytes: u64| {
-        let now = t8k_core::timefmt::now_rfc3339();
-        format!("{{\"time\":\"{now}\",\"host\":\"{host}\",\"status\":200,\"bytes\":{bytes}}}\n")
-    };
-    let ingest = || {
-        root.run(&[
-            "usage",
-            "ingest",
-            "--format",
-            "nginx",
-            log.to_str().unwrap(),
-        ])
-        .ok();
-    };
+    let (line, ingest) = (nginx_line, || ingest_nginx(&root, &log));
     std::fs::write(
         &log,
         line("acme.example.com", 85_000) + &line("other.example.com", 1 << 40),
@@ -297,10 +288,17 @@ fn a_bandwidth_limit_mails_at_80_and_100_percent_and_suspend_refuses_pages_until
         (srv.port, "acme.localhost"),
         (edge_port, "acme.example.com"),
     ] {
-        // An old nginx worker may answer a request or two while a reload settles.
-        let get = || common::get(port, host, "/about/");
-        assert!(common::eventually(10, || get().status == 503), "{host}");
-        let r = get();
+        // An old nginx worker may answer a request or two while a reload settles: the
+        // answer checked is the first 503.
+        let mut refused = None;
+        let came = common::eventually(10, || {
+            let r = common::get(port, host, "/about/");
+            let is = r.status == 503;
+            refused = Some(r).filter(|_| is);
+            is
+        });
+        assert!(came, "{host}");
+        let r = refused.unwrap();
         assert_eq!(r.header("retry-after"), Some(retry.as_str()), "{host}");
         assert!(r.text().contains("Bandwidth limit reached"), "{host}");
     }
