@@ -102,16 +102,19 @@ fn operators_deactivate_activate_and_set_quotas() {
     assert_eq!(r.status, 200);
     assert_eq!(me(), 401);
 
+    let put_quota = |body: &str| {
+        call(
+            &srv,
+            "PUT",
+            "example.com",
+            "/api/admin/tenants/acme/quota",
+            &key,
+            body,
+        )
+    };
     // Below current usage: refused, nothing changed.
     let before = std::fs::read(root.file("config/acme/env.json")).unwrap();
-    let r = call(
-        &srv,
-        "PUT",
-        "example.com",
-        "/api/admin/tenants/acme/quota",
-        &key,
-        r#"{"pages": 0}"#,
-    );
+    let r = put_quota(r#"{"pages": 0}"#);
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(
         r.json()["error"]["code"],
@@ -124,27 +127,13 @@ fn operators_deactivate_activate_and_set_quotas() {
             .unwrap()
             .contains("below current usage")
     );
-    let r = call(
-        &srv,
-        "PUT",
-        "example.com",
-        "/api/admin/tenants/acme/quota",
-        &key,
-        r#"{"storage": "lots"}"#,
-    );
+    let r = put_quota(r#"{"storage": "lots"}"#);
     assert_eq!(r.status, 400, "{}", r.text());
     for (body, names) in [
         (r#"{"bandwidth": "lots"}"#, "BANDWIDTH_QUOTA"),
         (r#"{"bandwidth_policy": "block"}"#, "BANDWIDTH_POLICY"),
     ] {
-        let r = call(
-            &srv,
-            "PUT",
-            "example.com",
-            "/api/admin/tenants/acme/quota",
-            &key,
-            body,
-        );
+        let r = put_quota(body);
         assert_eq!(r.status, 400, "{}", r.text());
         assert!(r.text().contains(names), "{}", r.text());
     }
@@ -153,14 +142,7 @@ fn operators_deactivate_activate_and_set_quotas() {
         before
     );
     // A bandwidth limit and policy: the answer shows the month against them.
-    let r = call(
-        &srv,
-        "PUT",
-        "example.com",
-        "/api/admin/tenants/acme/quota",
-        &key,
-        r#"{"bandwidth": "10GB", "bandwidth_policy": "throttle"}"#,
-    );
+    let r = put_quota(r#"{"bandwidth": "10GB", "bandwidth_policy": "throttle"}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let bw = &r.json()["bandwidth"];
     assert_eq!(
@@ -173,14 +155,7 @@ fn operators_deactivate_activate_and_set_quotas() {
     );
     assert!(bw["over"].is_null(), "{bw}");
 
-    let r = call(
-        &srv,
-        "PUT",
-        "example.com",
-        "/api/admin/tenants/acme/quota",
-        &key,
-        r#"{"pages": 7, "storage": "5MB"}"#,
-    );
+    let r = put_quota(r#"{"pages": 7, "storage": "5MB"}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let shown = call(
         &srv,

@@ -6,7 +6,6 @@ use t8k_core::TenantId;
 use t8k_core::bandwidth::limit::{self, Policy};
 use t8k_core::lifecycle::{BandwidthStanding, Installation};
 use t8k_core::quota::format_size;
-use t8k_core::tenant_config::TenantConfig;
 use t8k_core::users::Role;
 
 use crate::error::ApiResult;
@@ -49,18 +48,17 @@ pub fn enforce(
     Ok(check.standing)
 }
 
-/// The tenant's admins who can be written to: the built-in admin's address and every enabled
-/// named admin's, each once.
+/// The tenant's admins who can be written to: the owner's address and every enabled named
+/// admin's, each once.
 fn admin_addresses(inst: &Installation, id: &TenantId) -> ApiResult<Vec<String>> {
+    // The built-in admin's address is the owner's (ADMIN_EMAIL): written to even while that
+    // account has no password.
     let mut to: Vec<String> = t8k_core::users::list(inst.store(), id)?
         .into_iter()
-        .filter(|a| a.role == Role::Admin && a.enabled && !a.email.trim().is_empty())
+        .filter(|a| a.role == Role::Admin && (a.enabled || a.builtin))
         .map(|a| a.email.trim().to_owned())
+        .filter(|e| !e.is_empty())
         .collect();
-    let cfg = TenantConfig::load(inst.store(), id)?;
-    if !cfg.admin_email.trim().is_empty() {
-        to.push(cfg.admin_email.trim().to_owned());
-    }
     to.sort_by_key(|a| a.to_ascii_lowercase());
     to.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     Ok(to)

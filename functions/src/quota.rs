@@ -78,12 +78,7 @@ pub async fn quota(
             .reg
             .default_bandwidth_quota
             .clone();
-        let cfg = &s.config.cfg;
-        let limit = Limit::of(
-            &cfg.bandwidth_quota,
-            &cfg.bandwidth_policy,
-            default.as_deref(),
-        )?;
+        let limit = Limit::of_tenant(&s.config.cfg, default.as_deref())?;
         let month = ThisMonth {
             month,
             served,

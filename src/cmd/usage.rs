@@ -33,9 +33,9 @@ fn snapshot(inst: &Installation, json: bool) -> Result<()> {
             taken.already,
             i.tenants,
             i.max_tenants,
-            i.pages,
-            t8k_core::quota::format_size(i.storage_bytes),
-            i.visitors_30d
+            i.sum.pages,
+            t8k_core::quota::format_size(i.sum.storage_bytes),
+            i.sum.visitors_30d
         );
     });
     if !taken.failed.is_empty() {

@@ -17,6 +17,7 @@ use crate::key::{Key, layout};
 use crate::name::TenantId;
 use crate::quota::parse_size;
 use crate::store::Store;
+use crate::tenant_config::TenantConfig;
 
 /// The setting names, as in `env.json`.
 pub const QUOTA_SETTING: &str = "BANDWIDTH_QUOTA";
@@ -138,6 +139,12 @@ impl Limit {
             quota: quota.to_owned(),
             policy: Policy::parse(policy)?,
         })
+    }
+
+    /// A tenant's limit: its `BANDWIDTH_QUOTA` and `BANDWIDTH_POLICY`, the quota defaulting to
+    /// the installation's `default_bandwidth_quota`.
+    pub fn of_tenant(cfg: &TenantConfig, default: Option<&str>) -> Result<Limit> {
+        Limit::of(&cfg.bandwidth_quota, &cfg.bandwidth_policy, default)
     }
 
     /// Percent of the limit `used` is (rounded down), `None` when unlimited.

@@ -34,24 +34,8 @@ pub struct TenantDay {
     pub pageviews_30d: u64,
 }
 
-/// The installation's day: its tenants' days added up, and its capacity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct InstallationDay {
-    pub tenants: u64,
-    pub max_tenants: u64,
-    pub pending_signups: u64,
-    pub pages: u64,
-    pub users: u64,
-    pub storage_bytes: u64,
-    pub analytics_bytes: u64,
-    pub bandwidth_month_bytes: u64,
-    pub visitors_30d: u64,
-    pub pageviews_30d: u64,
-}
-
-impl InstallationDay {
-    fn add(&mut self, t: &TenantDay) {
-        self.tenants += 1;
+impl std::ops::AddAssign for TenantDay {
+    fn add_assign(&mut self, t: TenantDay) {
         self.pages += t.pages;
         self.users += t.users;
         self.storage_bytes += t.storage_bytes;
@@ -60,6 +44,17 @@ impl InstallationDay {
         self.visitors_30d += t.visitors_30d;
         self.pageviews_30d += t.pageviews_30d;
     }
+}
+
+/// The installation's day: its capacity, and its tenants' days added up (stored as one flat
+/// object: `tenants`, `max_tenants`, `pending_signups`, then the sums' fields).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstallationDay {
+    pub tenants: u64,
+    pub max_tenants: u64,
+    pub pending_signups: u64,
+    #[serde(flatten)]
+    pub sum: TenantDay,
 }
 
 /// A month's document: day (`2026-11-30`) → that day's snapshot.
@@ -180,7 +175,8 @@ pub fn snapshot(inst: &Installation, now: OffsetDateTime) -> Result<Taken> {
             measure(inst, &id, now)
         }) {
             Ok((day, new)) => {
-                total.add(&day);
+                total.tenants += 1;
+                total.sum += day;
                 *(if new {
                     &mut taken.recorded
                 } else {

@@ -11,6 +11,7 @@ use crate::bandwidth::limit::{self, Limit, OverLimit};
 use crate::bandwidth::{self, month_of};
 use crate::error::Result;
 use crate::name::TenantId;
+use crate::registry::TenantEntry;
 use crate::tenant_config::TenantConfig;
 
 /// This month's bandwidth against the limit.
@@ -40,23 +41,17 @@ pub struct BandwidthCheck {
 }
 
 impl Installation {
-    /// The tenant's limit: its env.json, else the installation's `default_bandwidth_quota`.
-    pub fn bandwidth_limit(&self, cfg: &TenantConfig) -> Result<Limit> {
-        let (reg, _) = self.registry()?;
-        Limit::of(
-            &cfg.bandwidth_quota,
-            &cfg.bandwidth_policy,
-            reg.default_bandwidth_quota.as_deref(),
-        )
-    }
-
-    /// This month's standing, read only.
-    pub fn bandwidth_standing(&self, id: &str) -> Result<BandwidthStanding> {
-        let (entry, tid) = self.entry(id)?;
-        let cfg = TenantConfig::load(self.store(), &tid)?;
+    /// This month's standing, read only, of a tenant whose entry and settings the caller
+    /// has read already.
+    pub(super) fn bandwidth_standing(
+        &self,
+        entry: &TenantEntry,
+        tid: &TenantId,
+        cfg: &TenantConfig,
+    ) -> Result<BandwidthStanding> {
         let now = crate::timefmt::now();
-        let mut s = self.standing_of(&tid, &cfg, now)?;
-        s.over = entry.over_limit.filter(|o| o.in_force(now));
+        let mut s = self.standing_of(tid, cfg, now)?;
+        s.over = entry.over_limit.clone().filter(|o| o.in_force(now));
         Ok(s)
     }
 
@@ -68,7 +63,8 @@ impl Installation {
     ) -> Result<BandwidthStanding> {
         let month = month_of(now);
         let served = bandwidth::read(self.store(), tid, &month)?;
-        let limit = self.bandwidth_limit(cfg)?;
+        let (reg, _) = self.registry()?;
+        let limit = Limit::of_tenant(cfg, reg.default_bandwidth_quota.as_deref())?;
         Ok(BandwidthStanding {
             percent: served.and_then(|m| limit.percent(m.bytes)),
             used: served.map(|m| m.bytes),

@@ -443,7 +443,7 @@ impl Installation {
     }
 
     pub fn usage(&self, id: &str) -> Result<Usage> {
-        let (_, tid) = self.entry(id)?;
+        let (entry, tid) = self.entry(id)?;
         let cfg = TenantConfig::load(self.store(), &tid)?;
         let mut usage = self.usage_of(&tid, &cfg)?;
         let media = SiteDb::open(self.store(), &tid)?.media_files()?;
@@ -451,7 +451,7 @@ impl Installation {
             self.store(),
             media.iter().map(|m| m.sha256.as_str()),
         )?);
-        usage.bandwidth = Some(self.bandwidth_standing(id)?);
+        usage.bandwidth = Some(self.bandwidth_standing(&entry, &tid, &cfg)?);
         Ok(usage)
     }
 

@@ -67,7 +67,7 @@ pub fn of_installation(inst: &Installation, now: OffsetDateTime) -> Result<Growt
     let s = growth::installation_series(inst.store(), start(now), now.date())?;
     let last = s.last().map(|(_, d)| *d).unwrap_or_default();
     let tenants = window(&s, |d| d.tenants);
-    let storage = window(&s, |d| d.storage_bytes);
+    let storage = window(&s, |d| d.sum.storage_bytes);
     Ok(Growth {
         max_tenants: Projection::to_reach(
             least_squares(&tenants),
@@ -78,7 +78,7 @@ pub fn of_installation(inst: &Installation, now: OffsetDateTime) -> Result<Growt
         storage_doubles: Projection::to_reach(
             least_squares(&storage),
             storage.len(),
-            last.storage_bytes as f64,
+            last.sum.storage_bytes as f64,
             "storage doubles",
         ),
         days: s

@@ -3,13 +3,12 @@
 //! axes, values, a text alternative and a "no data yet" state, [`t8k_functions::chart`]) and
 //! the tenants' table.
 
-use t8k_core::growth::Change;
 use t8k_core::quota;
 use t8k_functions::chart::{Chart, Kind, Unit};
 use t8k_functions::page::{FIGURES_STYLE, esc, table};
 use t8k_functions::report::{Report, TenantRow};
 
-use super::{COLUMNS, cells};
+use super::{COLUMNS, cells, growth_cell};
 
 pub fn page(r: &Report) -> String {
     format!(
@@ -123,13 +122,13 @@ fn growth_charts(r: &Report) -> String {
         line(
             "Storage (database and media)",
             Unit::Bytes,
-            &series(&|d| d.storage_bytes),
+            &series(&|d| d.sum.storage_bytes),
             "Nothing stored yet.",
         ),
         line(
             "Visitors in the last 30 days, all tenants",
             Unit::Count("visitors"),
-            &series(&|d| d.visitors_30d),
+            &series(&|d| d.sum.visitors_30d),
             "No visitors recorded yet.",
         ),
     ]
@@ -203,31 +202,4 @@ fn tenants(r: &Report) -> String {
     ]
     .concat();
     table(&head, rows)
-}
-
-/// "visitors +12% / +40% · pages +3 / +10 · storage +1.2 MB / —".
-pub fn growth_cell(t: &TenantRow) -> String {
-    let g = &t.growth;
-    let n = |c: &Option<Change>| match c {
-        Some(c) => format!("{:+}", c.to as i64 - c.from as i64),
-        None => "—".into(),
-    };
-    let pct = |c: &Option<Change>| match c.and_then(|c| c.percent) {
-        Some(p) => format!("{p:+.0}%"),
-        None => n(c),
-    };
-    let bytes = |c: &Option<Change>| match c {
-        Some(c) if c.to >= c.from => format!("+{}", quota::format_size(c.to - c.from)),
-        Some(c) => format!("-{}", quota::format_size(c.from - c.to)),
-        None => "—".into(),
-    };
-    format!(
-        "visitors {} / {} · pages {} / {} · storage {} / {}",
-        pct(&g.visitors_30d),
-        pct(&g.visitors_90d),
-        n(&g.pages_30d),
-        n(&g.pages_90d),
-        bytes(&g.storage_30d),
-        bytes(&g.storage_90d)
-    )
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::UsageError;
 use t8k_core::analytics::vitals::summary;
+use t8k_core::growth::Change;
 use t8k_core::lifecycle::Installation;
 use t8k_core::quota;
 pub use t8k_functions::report::Page;
@@ -100,7 +101,7 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
                         "{} / {}\n{}\n{}",
                         t.pageviews_30d,
                         t.visitors_30d,
-                        html::growth_cell(t).replace(" · ", "\n"),
+                        growth_cell(t).replace(" · ", "\n"),
                         summary(&t.vitals_30d).replace(" · ", "\n")
                     )
                     .trim_end()
@@ -161,4 +162,31 @@ fn bandwidth_cell(t: &t8k_functions::report::TenantRow) -> String {
         (limit, Some(p)) => format!("{used} of {limit} ({p}%)"),
         (limit, None) => format!("{used} of {limit}"),
     }
+}
+
+/// "visitors +12% / +40% · pages +3 / +10 · storage +1.2 MB / —".
+fn growth_cell(t: &TenantRow) -> String {
+    let g = &t.growth;
+    let n = |c: &Option<Change>| match c {
+        Some(c) => format!("{:+}", c.to as i64 - c.from as i64),
+        None => "—".into(),
+    };
+    let pct = |c: &Option<Change>| match c.and_then(|c| c.percent) {
+        Some(p) => format!("{p:+.0}%"),
+        None => n(c),
+    };
+    let bytes = |c: &Option<Change>| match c {
+        Some(c) if c.to >= c.from => format!("+{}", quota::format_size(c.to - c.from)),
+        Some(c) => format!("-{}", quota::format_size(c.from - c.to)),
+        None => "—".into(),
+    };
+    format!(
+        "visitors {} / {} · pages {} / {} · storage {} / {}",
+        pct(&g.visitors_30d),
+        pct(&g.visitors_90d),
+        n(&g.pages_30d),
+        n(&g.pages_90d),
+        bytes(&g.storage_30d),
+        bytes(&g.storage_90d)
+    )
 }
