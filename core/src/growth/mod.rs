@@ -140,7 +140,8 @@ where
 
 /// Measures one tenant's day (its usage, month's bandwidth, 30 days of analytics).
 fn measure(inst: &Installation, id: &TenantId, now: OffsetDateTime) -> Result<TenantDay> {
-    let usage = inst.usage(id.as_str())?;
+    let cfg = crate::tenant_config::TenantConfig::load(inst.store(), id)?;
+    let usage = inst.usage_of(id, &cfg)?;
     let traffic = crate::analytics::report::report(inst.store(), id, 30, now)?;
     let month = crate::bandwidth::month_of(now);
     let served = crate::bandwidth::read(inst.store(), id, &month)?.unwrap_or_default();

@@ -455,7 +455,8 @@ impl Installation {
         Ok(usage)
     }
 
-    fn usage_of(&self, tid: &TenantId, cfg: &TenantConfig) -> Result<Usage> {
+    /// Pages, users and storage against the limits (no image variants, no bandwidth).
+    pub(crate) fn usage_of(&self, tid: &TenantId, cfg: &TenantConfig) -> Result<Usage> {
         let db = SiteDb::open(self.store(), tid)?;
         let storage = Storage::measure(self.store(), tid)?;
         Ok(Usage {
