@@ -52,14 +52,18 @@ pub fn read(store: &dyn Store, id: &TenantId, month: &str) -> Result<Option<Mont
     let served: Option<Month> = read_json(store, &month_key(id, month)?)?.map(|(m, _)| m);
     let edge: Option<crate::edge_logs::EdgeMonth> =
         read_json(store, &crate::edge_logs::month_key(id, month)?)?.map(|(m, _)| m);
-    Ok(match (served, edge) {
-        (None, None) => None,
-        (s, e) => {
-            let mut m = s.unwrap_or_default();
-            m += e.map(|e| e.total()).unwrap_or_default();
-            Some(m)
-        }
-    })
+    Ok(combine(served, edge.as_ref()))
+}
+
+/// A month's bandwidth from its two documents: what `t8k serve` counted plus what the edges'
+/// logs say; `None` when neither measured anything.
+pub fn combine(served: Option<Month>, edge: Option<&crate::edge_logs::EdgeMonth>) -> Option<Month> {
+    if served.is_none() && edge.is_none() {
+        return None;
+    }
+    let mut m = served.unwrap_or_default();
+    m += edge.map(|e| e.total()).unwrap_or_default();
+    Some(m)
 }
 
 /// Adds what a server counted to the month's total.

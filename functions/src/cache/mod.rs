@@ -247,8 +247,23 @@ impl Cache {
         doc.ok_or_else(|| Error::NoSuchTenant(id.to_string()))
     }
 
-    /// Bytes served to the tenant in `month` as `t8k serve` recorded them; `None` when nothing
-    /// was recorded (not measured here).
+    /// One of a tenant's `stats/` documents, from `slot` while it is trusted.
+    fn stats_doc<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &dyn Store,
+        id: &TenantId,
+        key: &t8k_core::key::Key,
+        slot: &mut Option<Versioned<T>>,
+    ) -> Result<Option<Arc<T>>> {
+        if let Some(known) = trusted(slot.as_ref()) {
+            return Ok(known);
+        }
+        let scope = Scope::Stats(id.clone());
+        self.load(store, key, scope, slot, |bytes| parse(key, bytes))
+    }
+
+    /// Bytes served to the tenant in `month`: as `t8k serve` recorded them plus what the edges'
+    /// logs say; `None` when nothing was recorded (not measured here).
     pub fn bandwidth(
         &self,
         store: &dyn Store,
@@ -290,28 +305,12 @@ impl Cache {
             edge,
             ..
         } = map.get_mut(id).expect("inserted above");
-        let served = match trusted(doc.as_ref()) {
-            Some(served) => served,
-            None => {
-                let scope = Scope::Stats(id.clone());
-                self.load(store, key, scope, doc, |bytes| parse(key, bytes))?
-            }
-        };
-        let edge = match trusted(edge.as_ref()) {
-            Some(edge) => edge,
-            None => {
-                let scope = Scope::Stats(id.clone());
-                self.load(store, edge_key, scope, edge, |bytes| parse(edge_key, bytes))?
-            }
-        };
-        Ok(match (served, edge) {
-            (None, None) => None,
-            (s, e) => {
-                let mut m = s.map(|m| *m).unwrap_or_default();
-                m += e.map(|e| e.total()).unwrap_or_default();
-                Some(m)
-            }
-        })
+        let served = self.stats_doc(store, id, key, doc)?;
+        let edge = self.stats_doc(store, id, edge_key, edge)?;
+        Ok(t8k_core::bandwidth::combine(
+            served.map(|m| *m),
+            edge.as_deref(),
+        ))
     }
 }
 
