@@ -16,15 +16,18 @@ use crate::publish::ObjectInfo;
 pub const BUILDER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+render-2");
 
 /// The settings in a tenant's env.json that its bundle is made from: all of them but the
-/// limits (quotas), which no page shows, so raising a quota rebuilds nothing. A document that
+/// limits (quotas), which no page shows, so raising a quota rebuilds nothing, and the release
+/// (theme version, channel), whose effect is the theme's own fingerprint. A document that
 /// is not JSON is taken whole (the build then fails on it and says why).
 pub fn settings_of(env_json: &[u8]) -> Vec<u8> {
-    const LIMITS: [&str; 5] = [
+    const LIMITS: [&str; 7] = [
         "STORAGE_QUOTA",
         "MAX_PAGES",
         "MAX_USERS",
         "BANDWIDTH_QUOTA",
         "BANDWIDTH_POLICY",
+        "THEME_VERSION",
+        "RELEASE_CHANNEL",
     ];
     match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(env_json) {
         Ok(mut doc) => {

@@ -6,6 +6,8 @@
 //! pages render on one rayon pool; every output goes through one [`sink::Sink`]; a tenant whose
 //! source fingerprint is unchanged is skipped with `--changed`.
 
+pub mod banners;
+pub mod compare;
 pub mod dates;
 pub mod deploys;
 pub mod embeds;
@@ -17,11 +19,13 @@ pub mod images;
 pub mod incremental;
 pub mod job;
 pub mod laps;
+pub mod links;
 pub mod main_site;
 pub mod markdown;
 pub mod plan;
 pub mod publish;
 pub mod render;
+pub mod rollout;
 pub mod shard;
 pub mod shared_dir;
 pub mod sink;
@@ -194,6 +198,9 @@ pub struct Mode {
     /// Render every file into a fresh folder, even where an incremental build could keep
     /// most of the last bundle ([`incremental`]).
     pub full: bool,
+    /// Build with this published version of the tenant's theme instead of the one its
+    /// settings name (a rollout trying a version on its cohort).
+    pub theme: Option<u32>,
 }
 
 impl Mode {
@@ -202,6 +209,7 @@ impl Mode {
     pub const CHANGED: Mode = Mode {
         changed_only: true,
         full: false,
+        theme: None,
     };
 }
 
@@ -278,15 +286,21 @@ fn try_build_tenant(
         .map(|o| o.bytes)
         .unwrap_or_default();
     let config = TenantConfig::load(inst.store(), id).map_err(terr)?;
-    let theme = themes.get(&config.theme)?;
+    let theme = themes.for_tenant(inst.store(), &config, mode.theme)?;
     let db = SiteDb::open_read_only(inst.store(), id).map_err(terr)?;
     let version = db.content_version().map_err(terr)?;
     let db_id = db.db_id().map_err(terr)?;
+    let shown = banners::for_site(
+        &themes.notices(inst.store()),
+        id.as_str(),
+        t8k_core::timefmt::now(),
+    );
     let fp = fingerprint::compute(&[
         theme.fingerprint.as_bytes(),
         &fingerprint::settings_of(&env_bytes),
         db_id.as_bytes(),
         &version.to_le_bytes(),
+        &banners::digest(&shown),
     ]);
     let record = record_path(out, id.as_str());
     let bundle = out.join(id.as_str());
@@ -318,7 +332,7 @@ fn try_build_tenant(
     let mut objects = theme.share(&shared).map_err(terr)?;
     objects.extend(images.shared.clone());
     laps.lap("images");
-    let render = render::TenantRender::new(&theme, &site, &images);
+    let render = render::TenantRender::new(&theme, &site, &images, &shown);
     laps.lap("context");
     // A changed site-wide context changes every page: a full build.
     let previous = previous.filter(|m| m.site == render.site_key);
@@ -451,9 +465,12 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
             tenant: main_site::DIR.into(),
             source,
         })?;
-        let theme = themes.get(main_site::THEME)?;
-        let fp =
-            fingerprint::compute(&[theme.fingerprint.as_bytes(), &main_site::inputs(&settings)]);
+        let theme = themes.stable(inst.store(), main_site::THEME)?;
+        let status = main_site::Status::of(&themes.notices(inst.store()), t8k_core::timefmt::now());
+        let fp = fingerprint::compute(&[
+            theme.fingerprint.as_bytes(),
+            &main_site::inputs(&settings, &status),
+        ]);
         let record = record_path(out, main_site::DIR);
         let bundle = out.join(main_site::DIR);
         let shared = SharedDir::in_out(out);
@@ -466,7 +483,7 @@ pub fn build_main(inst: &Installation, themes: &Themes, out: &Path, changed_only
         })?;
         // A failure drops the sink, and with it the staged files.
         let sink = DirSink::new(bundle)?;
-        let pages = main_site::write(&theme, &settings, &sink)?;
+        let pages = main_site::write(&theme, &settings, &status, &sink)?;
         sink.commit()?;
         Record {
             fingerprint: fp,
@@ -497,6 +514,7 @@ pub fn build(
     progress: &(dyn Fn(&Outcome) + Sync),
 ) -> Result<Summary, t8k_core::Error> {
     let started = Instant::now();
+    themes.refresh();
     let tenants = select(inst, req)?;
     let reclaimed = sink::reclaim_stale(&req.out);
     let mut outcomes: Vec<Outcome> = tenants

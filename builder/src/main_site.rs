@@ -3,8 +3,10 @@
 //! sign-up function at `/api/register`). Rendered with the `default` theme's `landing.html` and
 //! `register.html`.
 
+use serde::Serialize;
 use serde_json::json;
 use t8k_core::name::reserved_names;
+use t8k_core::notices::{Audience, Notice, Phase};
 use t8k_core::settings::Settings;
 
 use crate::error::{BuildError, chain};
@@ -15,20 +17,64 @@ pub const DIR: &str = t8k_core::routes::MAIN_SITE;
 pub const THEME: &str = "default";
 pub const REGISTER_PATH: &str = "sandbox/register/index.html";
 
+pub const STATUS_PATH: &str = "status/index.html";
+
 /// The inputs of the main site's fingerprint.
-pub fn inputs(settings: &Settings) -> Vec<u8> {
+pub fn inputs(settings: &Settings, status: &Status) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "domain": settings.domain.value,
         "public": settings.public_enable_multi_tenant.value,
         "multi": settings.enable_multi_tenant.value,
         "min": settings.tenant_name_min_length.value,
         "max": settings.tenant_name_max_length.value,
+        "status": status,
     }))
     .expect("JSON values serialise")
 }
 
+/// What `/status/` lists: maintenance going on and scheduled (never which tenants).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Status {
+    pub current: Vec<StatusItem>,
+    pub upcoming: Vec<StatusItem>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusItem {
+    pub message: String,
+    pub starts: String,
+    pub ends: String,
+    /// It concerns every site (else some).
+    pub all: bool,
+}
+
+impl Status {
+    pub fn of(notices: &[Notice], now: time::OffsetDateTime) -> Status {
+        let mut status = Status::default();
+        for n in notices {
+            let item = StatusItem {
+                message: n.message.clone(),
+                starts: n.starts.clone(),
+                ends: n.ends.clone(),
+                all: n.audience == Audience::All,
+            };
+            match n.phase(now) {
+                Phase::Current => status.current.push(item),
+                Phase::Upcoming => status.upcoming.push(item),
+                Phase::Over => {}
+            }
+        }
+        status
+    }
+}
+
 /// Writes the main site; returns the number of HTML pages.
-pub fn write(theme: &Theme, settings: &Settings, sink: &dyn Sink) -> Result<usize, BuildError> {
+pub fn write(
+    theme: &Theme,
+    settings: &Settings,
+    status: &Status,
+    sink: &dyn Sink,
+) -> Result<usize, BuildError> {
     let domain = &settings.domain.value;
     let public = settings.enable_multi_tenant.value && settings.public_enable_multi_tenant.value;
     let mut main_menu = vec![json!({"label": "Home", "url": "/"})];
@@ -56,6 +102,7 @@ pub fn write(theme: &Theme, settings: &Settings, sink: &dyn Sink) -> Result<usiz
         ctx.insert("site", &site);
         ctx.insert("install", &install);
         ctx.insert("page", &page);
+        ctx.insert("status", status);
         theme
             .tera
             .render(template, &ctx)
@@ -93,6 +140,12 @@ pub fn write(theme: &Theme, settings: &Settings, sink: &dyn Sink) -> Result<usiz
         "404.html",
         &render("404.html", page("404", "Page not found", "/404.html"))?,
     )?;
+    // A theme version from before the status page has no template for it.
+    if theme.tera.get_template_names().any(|t| t == "status.html") {
+        let html = render("status.html", page("status", "Platform status", "/status/"))?;
+        sink.write(STATUS_PATH, &html)?;
+        pages += 1;
+    }
     sink.write("robots.txt", b"User-agent: *\nAllow: /\n")?;
     Ok(pages)
 }

@@ -58,6 +58,8 @@ struct SiteCtx<'a> {
     track_localhost: bool,
     /// The newest dated pages, for "latest" blocks on home pages.
     recent: Vec<Summary<'a>>,
+    /// Maintenance banners up as the site builds ([`crate::banners`]).
+    notices: &'a [crate::banners::Banner],
 }
 
 /// Dated pages shown in a theme's "latest" block.
@@ -262,7 +264,12 @@ pub struct TenantRender<'a> {
 }
 
 impl<'a> TenantRender<'a> {
-    pub fn new(theme: &'a Theme, site: &'a SiteData, images: &'a ImageSet) -> TenantRender<'a> {
+    pub fn new(
+        theme: &'a Theme,
+        site: &'a SiteData,
+        images: &'a ImageSet,
+        notices: &'a [crate::banners::Banner],
+    ) -> TenantRender<'a> {
         let cfg = &site.config;
         let description = site
             .pages
@@ -294,6 +301,7 @@ impl<'a> TenantRender<'a> {
                 .take(RECENT)
                 .map(|p| summary(p, &cfg.home_slug))
                 .collect(),
+            notices,
         };
         let allow_raw_html = markdown::allows_raw_html(cfg);
         let site_key = Inputs::new(theme.fingerprint.as_bytes(), "site")

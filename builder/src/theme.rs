@@ -9,6 +9,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use t8k_core::notices::Notice;
+use t8k_core::store::Store;
+use t8k_core::tenant_config::TenantConfig;
+use t8k_core::themes::ThemeIndex;
+
 use crate::error::BuildError;
 
 /// Templates every theme must provide.
@@ -79,17 +84,15 @@ impl Theme {
     /// Loads and compiles `themes_dir/name`. Template syntax errors name the file and line.
     /// `track_localhost`: the tracker counts `localhost` previews too (for tests).
     pub fn load(themes_dir: &Path, name: &str, track_localhost: bool) -> Result<Theme, BuildError> {
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(BuildError::Theme {
-                theme: name.into(),
-                message: "theme names are letters, digits, '-' and '_'".into(),
-            });
-        }
-        let dir = themes_dir.join(name);
+        t8k_core::themes::check_name(name).map_err(|_| BuildError::Theme {
+            theme: name.into(),
+            message: "theme names are letters, digits, '-' and '_'".into(),
+        })?;
+        Theme::load_dir(themes_dir.join(name), name, track_localhost)
+    }
+
+    /// Loads and compiles the theme in `dir`; errors call it `name` (`default@3`).
+    pub fn load_dir(dir: PathBuf, name: &str, track_localhost: bool) -> Result<Theme, BuildError> {
         let terr = |message: String| BuildError::Theme {
             theme: name.to_owned(),
             message,
@@ -201,11 +204,21 @@ fn escape_html(input: &str) -> String {
     crate::markdown::escape(input)
 }
 
-/// Themes loaded on demand, each compiled once and shared.
+/// Themes loaded on demand, each compiled once and shared: the folder's themes by name, and
+/// the data root's published versions ([`t8k_core::themes`]) by `name@version`.
+///
+/// What decides which version a tenant gets (each theme's index) and the maintenance notices
+/// are read once and kept until [`Themes::refresh`]: a build run sees one state of them.
 pub struct Themes {
     dir: PathBuf,
     track_localhost: bool,
     loaded: std::sync::Mutex<BTreeMap<String, Arc<Theme>>>,
+    indexes: std::sync::Mutex<BTreeMap<String, Option<Arc<ThemeIndex>>>>,
+    notices: std::sync::Mutex<Option<Arc<Vec<Notice>>>>,
+}
+
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Themes {
@@ -214,6 +227,8 @@ impl Themes {
             dir: dir.into(),
             track_localhost: false,
             loaded: Default::default(),
+            indexes: Default::default(),
+            notices: Default::default(),
         }
     }
 
@@ -223,17 +238,113 @@ impl Themes {
         self
     }
 
+    /// The theme of the folder named `name`.
     pub fn get(&self, name: &str) -> Result<Arc<Theme>, BuildError> {
-        let mut loaded = self
-            .loaded
-            .lock()
-            .expect("theme cache lock is never poisoned by a panic-free loader");
-        if let Some(t) = loaded.get(name) {
+        self.cached(name, || Theme::load(&self.dir, name, self.track_localhost))
+    }
+
+    fn cached(
+        &self,
+        key: &str,
+        load: impl FnOnce() -> Result<Theme, BuildError>,
+    ) -> Result<Arc<Theme>, BuildError> {
+        if let Some(t) = locked(&self.loaded).get(key) {
             return Ok(t.clone());
         }
-        let theme = Arc::new(Theme::load(&self.dir, name, self.track_localhost)?);
-        loaded.insert(name.to_owned(), theme.clone());
+        let theme = Arc::new(load()?);
+        locked(&self.loaded).insert(key.to_owned(), theme.clone());
         Ok(theme)
+    }
+
+    /// The published versions of `name` (`None`: never pushed, the folder's theme is used).
+    pub fn index(
+        &self,
+        store: &dyn Store,
+        name: &str,
+    ) -> Result<Option<Arc<ThemeIndex>>, BuildError> {
+        if let Some(found) = locked(&self.indexes).get(name) {
+            return Ok(found.clone());
+        }
+        let found = t8k_core::themes::read_index(store, name)
+            .map_err(|e| theme_error(name, e))?
+            .map(Arc::new);
+        locked(&self.indexes).insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// The theme a tenant builds with: `version` if given (a rollout trying a version), else its
+    /// pin (`THEME_VERSION`), else its channel's version; the folder's theme when the theme
+    /// has no published version.
+    pub fn for_tenant(
+        &self,
+        store: &dyn Store,
+        cfg: &TenantConfig,
+        version: Option<u32>,
+    ) -> Result<Arc<Theme>, BuildError> {
+        let name = &cfg.theme;
+        let Some(index) = self.index(store, name)? else {
+            return match version.or(cfg.theme_version) {
+                Some(v) => Err(BuildError::Theme {
+                    theme: name.clone(),
+                    message: format!(
+                        "the site is pinned to version {v}, but no version of the theme is published; `t8k theme push` one, or `t8k tenant pin {} --unpin`",
+                        cfg.tenant_id
+                    ),
+                }),
+                None => self.get(name),
+            };
+        };
+        let v = index
+            .resolve(name, version.or(cfg.theme_version), &cfg.release_channel)
+            .map_err(|e| theme_error(name, e))?;
+        self.version(store, name, v, &index)
+    }
+
+    /// The theme the stable channel names (the main site's), else the folder's.
+    pub fn stable(&self, store: &dyn Store, name: &str) -> Result<Arc<Theme>, BuildError> {
+        match self.index(store, name)? {
+            Some(index) => {
+                let v = index
+                    .resolve(name, None, "stable")
+                    .map_err(|e| theme_error(name, e))?;
+                self.version(store, name, v, &index)
+            }
+            None => self.get(name),
+        }
+    }
+
+    /// A published version, compiled once (its files fetched once into the local cache of a
+    /// bucket root, and checked against the version's hash).
+    pub fn version(
+        &self,
+        store: &dyn Store,
+        name: &str,
+        version: u32,
+        index: &ThemeIndex,
+    ) -> Result<Arc<Theme>, BuildError> {
+        let label = format!("{name}@{version}");
+        let wanted = index
+            .usable(name, version)
+            .map_err(|e| theme_error(name, e))?;
+        self.cached(&label, || {
+            let dir = version_dir(store, name, version, &wanted.hash)?;
+            Theme::load_dir(dir, &label, self.track_localhost)
+        })
+    }
+
+    /// The maintenance notices (read once per run).
+    pub fn notices(&self, store: &dyn Store) -> Arc<Vec<Notice>> {
+        let mut kept = locked(&self.notices);
+        if let Some(n) = kept.as_ref() {
+            return n.clone();
+        }
+        let read = t8k_core::notices::list(store).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "maintenance notices cannot be read; sites build without banners");
+            vec![]
+        });
+        let read = Arc::new(read);
+        *kept = Some(read.clone());
+        read
     }
 
     /// The themes in the folder (sub-folders with a `theme.toml`), sorted.
@@ -249,10 +360,79 @@ impl Themes {
         names
     }
 
+    /// Reads the theme indexes and notices again at their next use (a new build run).
+    pub fn refresh(&self) {
+        locked(&self.indexes).clear();
+        *locked(&self.notices) = None;
+    }
+
     /// Drops compiled themes so the next `get` reloads them (for `serve --watch`).
     pub fn reload(&self) {
-        self.loaded.lock().expect("theme cache lock").clear();
+        locked(&self.loaded).clear();
+        self.refresh();
     }
+}
+
+fn theme_error(name: &str, e: t8k_core::Error) -> BuildError {
+    BuildError::Theme {
+        theme: name.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// The local folder of a published version: in a local data root, the version's own folder;
+/// for a bucket root, a checked copy in the local cache (made once: versions never change).
+fn version_dir(
+    store: &dyn Store,
+    name: &str,
+    version: u32,
+    hash: &str,
+) -> Result<PathBuf, BuildError> {
+    let key = t8k_core::themes::version_key(name, version).map_err(|e| theme_error(name, e))?;
+    if let Some(dir) = store.local_path(&key) {
+        return Ok(dir);
+    }
+    let dir = t8k_core::db::remote::cache_root(store).join(key.as_str());
+    let marker = dir.join(".t8k-theme-hash");
+    if std::fs::read_to_string(&marker).is_ok_and(|h| h == hash) {
+        return Ok(dir);
+    }
+    let files =
+        t8k_core::themes::read_files(store, name, version).map_err(|e| theme_error(name, e))?;
+    let got = t8k_core::themes::hash_files(&files);
+    if got != hash {
+        return Err(theme_error(
+            name,
+            t8k_core::Error::Corrupt {
+                file: key.to_string(),
+                message: format!(
+                    "its files hash to {got}, not the pushed {hash}; push the theme again"
+                ),
+            },
+        ));
+    }
+    let parent = dir.parent().expect("a version folder has a parent");
+    std::fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
+    let staging = tempfile::tempdir_in(parent).map_err(BuildError::io(parent))?;
+    for (rel, bytes) in &files {
+        let path = staging.path().join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(BuildError::io(p))?;
+        }
+        std::fs::write(&path, bytes).map_err(BuildError::io(&path))?;
+    }
+    std::fs::write(staging.path().join(".t8k-theme-hash"), hash)
+        .map_err(BuildError::io(&marker))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, &dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        // Another build put the same checked files there first.
+        if !marker.is_file() {
+            return Err(BuildError::io(&dir)(e));
+        }
+    }
+    Ok(dir)
 }
 
 #[cfg(test)]

@@ -252,9 +252,12 @@ pub mod layout {
                     .unwrap_or(name),
             ),
             // Image variants are shared by every tenant with the same original.
-            ["routes.json"] | ["trash" | "outbox" | "t8k-probe" | "images", ..] => {
-                Some(Owner::Installation)
-            }
+            // Published theme versions, rollouts and maintenance notices are the platform's.
+            ["routes.json"]
+            | [
+                "trash" | "outbox" | "t8k-probe" | "images" | "themes" | "rollouts" | "notices",
+                ..,
+            ] => Some(Owner::Installation),
             _ => None,
         }
     }

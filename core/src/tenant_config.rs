@@ -40,6 +40,13 @@ pub struct TenantConfig {
     /// Per-tenant key for signing session and verification tokens (hex, 256 bits).
     pub signing_secret: String,
     pub theme: String,
+    /// The published version of the theme the site builds with; unset: its channel's version
+    /// ([`crate::themes`]). A rollout sets it; `t8k tenant pin` sets or clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme_version: Option<u32>,
+    /// The channel the site follows for platform updates: `stable` (empty) or `canary`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub release_channel: String,
     /// Comma-separated hex colours, TractStack style.
     #[serde(default)]
     pub brand_colours: String,
@@ -77,10 +84,13 @@ impl TenantConfig {
 }
 
 impl TenantConfig {
-    /// The settings with the limits blanked: what a site's pages are made from (no page shows
-    /// a quota, so changing one renders nothing again).
+    /// The settings with the limits and the release blanked: what a site's pages are made from
+    /// (no page shows a quota, so changing one renders nothing again; the theme version is in
+    /// the theme's own fingerprint, so a pin to the bytes already built renders nothing either).
     pub fn without_limits(&self) -> TenantConfig {
         TenantConfig {
+            theme_version: None,
+            release_channel: String::new(),
             storage_quota: String::new(),
             max_pages: 0,
             max_users: 0,

@@ -50,7 +50,7 @@ pub fn enforce(
 
 /// The tenant's admins who can be written to: the owner's address and every enabled named
 /// admin's, each once.
-fn admin_addresses(inst: &Installation, id: &TenantId) -> ApiResult<Vec<String>> {
+pub(crate) fn admin_addresses(inst: &Installation, id: &TenantId) -> ApiResult<Vec<String>> {
     // The built-in admin's address is the owner's (ADMIN_EMAIL): written to even while that
     // account has no password.
     let mut to: Vec<String> = t8k_core::users::list(inst.store(), id)?

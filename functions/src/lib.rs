@@ -25,6 +25,7 @@ pub mod limits;
 pub mod mail;
 pub mod media;
 pub mod menus;
+pub mod notices;
 pub mod operator;
 pub mod origin;
 pub mod page;

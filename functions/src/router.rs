@@ -10,7 +10,7 @@ use crate::guard::Access;
 use crate::state::Shared;
 use crate::{
     admin, admin_ui, auth, backups, beacon, content, dashboard, domains, edge, media, menus,
-    operator, publish, quota, register, users,
+    notices, operator, publish, quota, register, users,
 };
 
 /// HTTP-01 answers, on every host (served by the auth function).
@@ -133,6 +133,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Users, M::POST, "/domains", Admin, domains::add),
         ep(F::Users, M::POST, "/domains/{host}/verify", Admin, domains::verify),
         ep(F::Users, M::DELETE, "/domains/{host}", Admin, domains::remove),
+        ep(F::Users, M::GET, "/notices", Admin, notices::list),
         ep(F::Beacon, M::POST, "/beacon", Public, beacon::beacon),
         ep(F::Auth, M::GET, "/edge/ask", Public, edge::ask),
         ep(F::Admin, M::POST, "/admin/login", Public, operator::login),
@@ -145,6 +146,7 @@ pub fn endpoints() -> Vec<(Endpoint, MethodRouter<Shared>)> {
         ep(F::Admin, M::POST, "/admin/tenants/{id}/activate", InstallationAdmin, admin::activate),
         ep(F::Admin, M::POST, "/admin/tenants/{id}/deactivate", InstallationAdmin, admin::deactivate),
         ep(F::Admin, M::PUT, "/admin/tenants/{id}/quota", InstallationAdmin, admin::set_quota),
+        ep(F::Admin, M::PUT, "/admin/notices", InstallationAdmin, notices::put),
     ]
 }
 

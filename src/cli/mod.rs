@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod backup;
 mod content;
+mod release;
 mod sites;
 mod tenants;
 
@@ -13,6 +14,7 @@ pub use backup::{BackupArgs, BackupCmd, RepoArgs, RestoreArgs};
 pub use content::{
     AccessLogArg, AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UsageCmd, UserCmd,
 };
+pub use release::{CohortArgs, NoticeCmd, RolloutCmd, RolloutTarget, ThemeCmd};
 pub use sites::{
     BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs, WorkerArgs,
 };
@@ -222,6 +224,18 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Upload built bundles as immutable deploys and flip each tenant live (sites/, routes.json).
     Publish(PublishArgs),
+    /// Published theme versions: push a theme folder as a new version, list versions and
+    /// channels. Tenants are pinned to a version (THEME_VERSION) or follow a channel.
+    #[command(subcommand)]
+    Theme(ThemeCmd),
+    /// Move tenants onto a new theme version a cohort at a time, each step checked (build
+    /// errors, broken links, lost pages) before it goes live; halt, resume or abort it.
+    #[command(subcommand)]
+    Rollout(RolloutCmd),
+    /// Maintenance notices: mailed to the tenants' admins, shown on their sites as a banner,
+    /// listed at /status/ on the main domain and at /api/notices.
+    #[command(subcommand)]
+    Notice(NoticeCmd),
     /// List a tenant's deploys (id, time, objects, bytes, live marker).
     Deploys {
         tenant: String,

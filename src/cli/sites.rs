@@ -86,6 +86,10 @@ pub struct BuildArgs {
     /// Build only shard I of N (stable by tenant id), to split the work across CI runners.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Build the tenants a rollout has moved (`t8k rollout status` lists them): CI runs a new
+    /// t8k binary on the canary cohort first, and the whole matrix only once it passes.
+    #[arg(long, value_name = "ROLLOUT", conflicts_with_all = ["tenants", "all", "queued"])]
+    pub cohort: Option<String>,
     /// Write bundles here instead of the data root's build/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

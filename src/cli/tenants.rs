@@ -190,6 +190,28 @@ pub enum TenantCmd {
         #[arg(long)]
         force: bool,
     },
+    /// Pin a tenant to a published theme version (and theme), or let it follow its channel
+    /// again. The next build uses it: this is how one tenant is rolled back from a platform
+    /// update (`t8k rollback TENANT` makes its previous deploy live at once).
+    #[command(
+        after_help = "Examples:\n  t8k tenant pin acme --theme default@3 && t8k build acme && t8k publish acme\n  t8k tenant pin acme --unpin"
+    )]
+    Pin {
+        id: String,
+        /// NAME@VERSION, e.g. default@3.
+        #[arg(long, value_name = "NAME@VERSION", required_unless_present = "unpin")]
+        theme: Option<String>,
+        /// Clear THEME_VERSION: the tenant builds with its channel's version.
+        #[arg(long, conflicts_with = "theme")]
+        unpin: bool,
+    },
+    /// The channel a tenant follows for platform updates: stable (default) or canary (moved
+    /// first: `t8k rollout start THEME@V --channel canary`).
+    Channel {
+        id: String,
+        #[arg(value_parser = ["stable", "canary"])]
+        channel: String,
+    },
     /// Show a tenant's usage against its limits.
     Usage { id: String },
     /// Move a tenant to the trash (restorable with `t8k tenant restore`).

@@ -84,9 +84,9 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
     let out = out_dir(inst, args.out)?;
     // A build of every tenant is a pass: it serves the queue and is recorded, so the next
     // `--changed` (planned from the queue and two listings) can trust both.
-    let every = args.tenants.is_empty() && !args.queued;
+    let every = args.tenants.is_empty() && !args.queued && args.cohort.is_none();
     let pass = every
-        .then(|| t8k_builder::plan::Pass::current(&themes))
+        .then(|| t8k_builder::plan::Pass::current(&themes, inst.store()))
         .flatten();
     let plan = match every && args.changed && !args.rescan {
         true => Some(t8k_builder::plan::changed(
@@ -108,10 +108,10 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
             .collect(),
         (None, false) => queued,
     };
-    let tenants = if args.queued {
-        queued.iter().map(|(id, _)| id.to_string()).collect()
-    } else {
-        args.tenants
+    let tenants = match (&args.cohort, args.queued) {
+        (Some(rollout), _) => super::rollout::cohort(inst, rollout)?,
+        (None, true) => queued.iter().map(|(id, _)| id.to_string()).collect(),
+        (None, false) => args.tenants,
     };
     let req = BuildRequest {
         include_main: tenants.is_empty(),
@@ -119,6 +119,7 @@ pub fn run(inst: &Installation, root: &str, args: BuildArgs, json: bool) -> Resu
         mode: t8k_builder::Mode {
             changed_only: args.changed,
             full: args.full,
+            theme: None,
         },
         shard,
         out,

@@ -11,11 +11,14 @@ mod deploys;
 mod domain;
 mod edge;
 mod init;
+mod notice;
 mod publish;
 mod report;
+mod rollout;
 mod serve;
 mod shell;
 pub(crate) mod tenant;
+mod theme;
 mod usage;
 mod user;
 mod worker;
@@ -95,6 +98,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         ),
         Command::Publish(args) => {
             publish::run(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
+        }
+        Command::Theme(cmd) => {
+            theme::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
+        }
+        Command::Rollout(cmd) => rollout::run(
+            &open(&cli.root, cli.endpoint_url.as_deref())?,
+            &cli.root,
+            cmd,
+            json,
+        ),
+        Command::Notice(cmd) => {
+            notice::run(&open(&cli.root, cli.endpoint_url.as_deref())?, cmd, json)
         }
         Command::Report { html, limit, after } => report::run(
             &open(&cli.root, cli.endpoint_url.as_deref())?,

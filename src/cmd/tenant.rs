@@ -137,6 +137,12 @@ pub fn run(inst: &Installation, cmd: TenantCmd, json: bool) -> Result<()> {
                 }
             });
         }
+        TenantCmd::Pin {
+            id,
+            theme,
+            unpin: _,
+        } => super::theme::pin(inst, &id, theme, json)?,
+        TenantCmd::Channel { id, channel } => super::theme::channel(inst, &id, &channel, json)?,
         TenantCmd::Usage { id } => {
             let u = inst.usage(&id)?;
             output::emit(json, &u, || print_usage(&u));

@@ -352,6 +352,8 @@ impl Installation {
             admin_email: email,
             signing_secret: new_secret(),
             theme: theme.unwrap_or(d.theme),
+            theme_version: None,
+            release_channel: String::new(),
             brand_colours: String::new(),
             extra: organisation
                 .map(|o| {
