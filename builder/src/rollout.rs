@@ -413,6 +413,14 @@ fn restore(ctx: &Ctx, tenant: &str, moved: &Moved) -> Result<(), t8k_core::Error
         Err(t8k_core::Error::NoSuchTenant(_)) => return Ok(()), // deleted since
         Err(e) => return Err(e),
     }
+    // The local bundle goes back too: a `publish --changed` must not send the version's bytes.
+    let built = build_tenant(ctx.inst, ctx.themes, &id, ctx.out, Mode::CHANGED, None);
+    if let Some(e) = built.error {
+        return Err(invalid(
+            format!("tenant '{tenant}'"),
+            format!("its previous version does not build: {e}"),
+        ));
+    }
     if let Some(deploy) = &moved.previous_deploy {
         deploys::rollback(ctx.target, &SiteId::Tenant(id), Some(deploy))?;
     }

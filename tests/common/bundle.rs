@@ -24,27 +24,9 @@ pub fn bundle_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Root-relative link targets (`href`, `src` and every `srcset` candidate) in an HTML
-/// document, entities decoded.
+/// document, entities decoded: the builder's own link check.
 pub fn links(html: &str) -> Vec<String> {
-    let mut out = vec![];
-    for attr in ["href=\"", "src=\"", "srcset=\""] {
-        for part in html.split(attr).skip(1) {
-            let value = part.split('"').next().unwrap().replace("&amp;", "&");
-            let urls: Vec<String> = if attr == "srcset=\"" {
-                value
-                    .split(',')
-                    .filter_map(|c| c.split_whitespace().next().map(str::to_owned))
-                    .collect()
-            } else {
-                vec![value]
-            };
-            out.extend(
-                urls.into_iter()
-                    .filter(|u| u.starts_with('/') && !u.starts_with("//")),
-            );
-        }
-    }
-    out
+    t8k_builder::links::site_links(html)
 }
 
 /// The file a link of a built bundle is served from: shared objects (`/_t8k/…`) from the
