@@ -65,6 +65,16 @@ fn notices_reach_each_admin_once_and_banners_follow_their_window() {
         sent[1].starts_with("harbor: scheduled maintenance"),
         "{sent:?}"
     );
+    let report = root.run(&["--json", "report"]).ok().json();
+    assert_eq!(report["notices"][0]["message"], "Database upgrade tonight");
+    assert_eq!(report["notices"][0]["phase"], "current");
+    let row = |id: &str| {
+        common::report_row(&report, id)["notices"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((row("acme"), row("harbor"), row("cafe")), (1, 1, 0));
     root.run(&["notice", "announce", &id]).ok();
     assert_eq!(
         smtp.messages().len(),

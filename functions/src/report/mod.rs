@@ -5,6 +5,7 @@
 //! the installation admin's `GET /api/admin/report`.
 
 pub mod growth;
+pub mod platform;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -58,6 +59,8 @@ pub struct TenantRow {
     /// The last snapshot and failed attempts since (`t8k backup`).
     pub backup: t8k_core::backup::schedule::Status,
     pub recent_failures: Vec<Attempt>,
+    /// Maintenance notices that concern the tenant, current and upcoming.
+    pub notices: Vec<String>,
     pub problems: Vec<String>,
 }
 
@@ -90,6 +93,10 @@ pub struct Report {
     pub signups_per_week: BTreeMap<String, u64>,
     /// Totals over time and projections, from the daily snapshots.
     pub growth: growth::Growth,
+    /// Maintenance notices current and upcoming (`t8k notice`).
+    pub notices: Vec<platform::NoticeLine>,
+    /// Rollouts running or halted (`t8k rollout`).
+    pub rollouts: Vec<platform::RolloutLine>,
 }
 
 fn week_of(t: time::OffsetDateTime) -> String {
@@ -106,6 +113,7 @@ struct Scan<'a> {
     queued: HashSet<TenantId>,
     /// The default backup schedule, when the installation has a backup repository.
     backups: Option<t8k_core::backup::schedule::Schedule>,
+    notices: Vec<platform::NoticeLine>,
 }
 
 /// Custom domains that do not serve (yet), whose records went missing, or whose last
@@ -287,6 +295,7 @@ fn row(scan: &Scan, e: &TenantEntry, usage: Result<Usage>) -> Result<TenantRow> 
         failures_30d: failures.len(),
         backup,
         recent_failures: failures.into_iter().rev().take(5).collect(),
+        notices: platform::of_tenant(&scan.notices, &e.id),
         problems,
     })
 }
@@ -312,6 +321,7 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
             .map(|(t, _)| t)
             .collect(),
         backups: t8k_core::backup::schedule::installation_default(&inst.registry()?.0)?,
+        notices: platform::notices(&t8k_core::notices::list(inst.store())?, now),
     };
     let mut signups: BTreeMap<String, u64> = (0..8)
         .map(|w| (week_of(now - time::Duration::weeks(7 - w)), 0))
@@ -353,6 +363,8 @@ pub fn collect(inst: &Installation, page: &Page) -> Result<Report> {
         analytics_bytes,
         signups_per_week: signups,
         growth: growth::of_installation(inst, now)?,
+        rollouts: platform::rollouts(inst)?,
+        notices: scan.notices.clone(),
         tenants: rows,
     })
 }

@@ -147,6 +147,32 @@ pub fn run(inst: &Installation, html: Option<PathBuf>, paging: &Page, json: bool
         );
         println!("Capacity: {}.", r.growth.max_tenants.text);
         println!("Storage: {}.", r.growth.storage_doubles.text);
+        for n in &r.notices {
+            let who = n
+                .tenants
+                .as_ref()
+                .map_or("all tenants".into(), |t| t.join(", "));
+            let phase = if n.phase == t8k_core::notices::Phase::Current {
+                "now"
+            } else {
+                "scheduled"
+            };
+            println!(
+                "Maintenance {phase}: {} ({} – {}; {who}).",
+                n.message, n.starts, n.ends
+            );
+        }
+        for ro in &r.rollouts {
+            let halt = ro
+                .halt
+                .as_ref()
+                .map(|h| format!(", halted {h}"))
+                .unwrap_or_default();
+            println!(
+                "Rollout {}: {}, {}%, {} tenant(s) moved{halt}.",
+                ro.id, ro.state, ro.percent, ro.moved
+            );
+        }
         if let (Some(next), Some(limit)) = (&r.next, paging.limit) {
             println!("More rows: t8k report --limit {limit} --after {next}");
         }
