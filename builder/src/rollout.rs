@@ -183,6 +183,7 @@ fn take_step(ctx: &Ctx, r: &Rollout, selector: &Selector) -> Result<Rollout, t8k
         finished: None,
         tenants: cohort.clone(),
         outcome: "halted".into(),
+        builder: crate::fingerprint::BUILDER_VERSION.into(),
         reports,
     };
     if let Some((tenant, cause)) = step
@@ -390,6 +391,7 @@ pub fn abort(ctx: &Ctx, id: &str) -> Result<Rollout, t8k_core::Error> {
             "halted"
         }
         .into(),
+        builder: crate::fingerprint::BUILDER_VERSION.into(),
         reports: BTreeMap::new(),
     };
     rollout::end(store, id, |r| {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -208,14 +209,22 @@ fn escape_html(input: &str) -> String {
 /// the data root's published versions ([`t8k_core::themes`]) by `name@version`.
 ///
 /// What decides which version a tenant gets (each theme's index) and the maintenance notices
-/// are read once and kept until [`Themes::refresh`]: a build run sees one state of them.
+/// are read once per build run ([`Themes::refresh`]) and at most [`FRESH`] apart in a
+/// long-running builder (`t8k worker`, `serve --watch`), so a moved channel or a new notice
+/// reaches its next build.
 pub struct Themes {
     dir: PathBuf,
     track_localhost: bool,
     loaded: std::sync::Mutex<BTreeMap<String, Arc<Theme>>>,
-    indexes: std::sync::Mutex<BTreeMap<String, Option<Arc<ThemeIndex>>>>,
-    notices: std::sync::Mutex<Option<Arc<Vec<Notice>>>>,
+    indexes: std::sync::Mutex<BTreeMap<String, Read<Option<Arc<ThemeIndex>>>>>,
+    notices: std::sync::Mutex<Option<Read<Arc<Vec<Notice>>>>>,
 }
+
+/// Something read from the data root, and when.
+type Read<T> = (Instant, T);
+
+/// How long a theme index or the notices read from the data root are used before reading again.
+pub const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -262,13 +271,15 @@ impl Themes {
         store: &dyn Store,
         name: &str,
     ) -> Result<Option<Arc<ThemeIndex>>, BuildError> {
-        if let Some(found) = locked(&self.indexes).get(name) {
+        if let Some((at, found)) = locked(&self.indexes).get(name)
+            && at.elapsed() < FRESH
+        {
             return Ok(found.clone());
         }
         let found = t8k_core::themes::read_index(store, name)
             .map_err(|e| theme_error(name, e))?
             .map(Arc::new);
-        locked(&self.indexes).insert(name.to_owned(), found.clone());
+        locked(&self.indexes).insert(name.to_owned(), (Instant::now(), found.clone()));
         Ok(found)
     }
 
@@ -335,7 +346,9 @@ impl Themes {
     /// The maintenance notices (read once per run).
     pub fn notices(&self, store: &dyn Store) -> Arc<Vec<Notice>> {
         let mut kept = locked(&self.notices);
-        if let Some(n) = kept.as_ref() {
+        if let Some((at, n)) = kept.as_ref()
+            && at.elapsed() < FRESH
+        {
             return n.clone();
         }
         let read = t8k_core::notices::list(store).unwrap_or_else(|e| {
@@ -343,7 +356,7 @@ impl Themes {
             vec![]
         });
         let read = Arc::new(read);
-        *kept = Some(read.clone());
+        *kept = Some((Instant::now(), read.clone()));
         read
     }
 
@@ -394,8 +407,15 @@ fn version_dir(
     }
     let dir = t8k_core::db::remote::cache_root(store).join(key.as_str());
     let marker = dir.join(".t8k-theme-hash");
-    if std::fs::read_to_string(&marker).is_ok_and(|h| h == hash) {
+    // A folder is only ever renamed into place whole, its marker inside: one with the right
+    // marker is complete, whoever (thread or process) put it there.
+    let checked = || std::fs::read_to_string(&marker).is_ok_and(|h| h == hash);
+    if checked() {
         return Ok(dir);
+    }
+    // Left by something else (never a folder with the right marker: that is checked last).
+    if dir.exists() && !checked() {
+        std::fs::remove_dir_all(&dir).map_err(BuildError::io(&dir))?;
     }
     let files =
         t8k_core::themes::read_files(store, name, version).map_err(|e| theme_error(name, e))?;
@@ -423,12 +443,11 @@ fn version_dir(
     }
     std::fs::write(staging.path().join(".t8k-theme-hash"), hash)
         .map_err(BuildError::io(&marker))?;
-    let _ = std::fs::remove_dir_all(&dir);
     let staged = staging.keep();
     if let Err(e) = std::fs::rename(&staged, &dir) {
         let _ = std::fs::remove_dir_all(&staged);
         // Another build put the same checked files there first.
-        if !marker.is_file() {
+        if !checked() {
             return Err(BuildError::io(&dir)(e));
         }
     }

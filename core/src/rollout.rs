@@ -71,8 +71,12 @@ pub struct Step {
     pub finished: Option<String>,
     /// The tenants this step added to the cohort.
     pub tenants: Vec<String>,
-    /// `passed`, `halted` or `running`.
+    /// `passed` or `halted`.
     pub outcome: String,
+    /// The builder that took the step (t8k's output version): with the theme's hash, what
+    /// decided the bytes of the bundles it published.
+    #[serde(default)]
+    pub builder: String,
     /// Each new tenant's comparison of the version's bundle with its current one.
     #[serde(default)]
     pub reports: BTreeMap<String, Report>,

@@ -44,6 +44,10 @@ fn push(inst: &Installation, dir: &Path, name: Option<String>, json: bool) -> Re
     let files: Vec<(String, Vec<u8>)> = t8k_builder::tree::read(dir)
         .map_err(|(p, e)| anyhow::anyhow!("cannot read {}: {e}", p.display()))?
         .into_iter()
+        // What a theme is made of (a theme folder inside a data root also holds its versions).
+        .filter(|(rel, _)| {
+            rel == "theme.toml" || rel.starts_with("templates/") || rel.starts_with("static/")
+        })
         .filter(|(rel, _)| !rel.split('/').any(|s| s.starts_with('.')))
         .collect();
     let pushed = themes::push(inst.store(), &name, &files)

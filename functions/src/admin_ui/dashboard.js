@@ -70,10 +70,27 @@ export async function askRestorePoint() {
     say('Asked: the next scheduled backup takes a snapshot if your site changed since the last one.');
 }
 
+/** Maintenance going on or scheduled that concerns the site (admins). */
+async function notices() {
+    const n = await api('GET', '/notices');
+    $('notices-box').hidden = n.notices.length === 0;
+    $('notices-list').replaceChildren(
+        ...n.notices.map((x) => {
+            const li = document.createElement('li');
+            const what = x.phase === 'current' ? 'Now, until ' + when(x.ends) : 'From ' + when(x.starts) + ' to ' + when(x.ends);
+            li.textContent = x.message + ' — ' + what + (x.banner ? ' (your site shows a banner)' : '') + '.';
+            return li;
+        }),
+    );
+}
+
 export async function dashboard() {
     show('dashboard-view');
     publishState().catch(failed);
-    if (session.me.role === 'admin') backups().catch(failed);
+    if (session.me.role === 'admin') {
+        backups().catch(failed);
+        notices().catch(failed);
+    }
     $('site-link').textContent = location.origin + '/';
     let quota, traffic;
     try {
