@@ -25,3 +25,15 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
 pub fn emit<T: Serialize>(as_json: bool, value: &T, human: impl FnOnce()) {
     if as_json { json(value) } else { human() }
 }
+
+/// A spinner on stderr with `template` (indicatif), hidden with --json (and off a terminal).
+pub fn spinner(as_json: bool, template: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let target = match as_json {
+        true => ProgressDrawTarget::hidden(),
+        false => ProgressDrawTarget::stderr(),
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    bar.set_style(ProgressStyle::with_template(template).expect("our templates are valid"));
+    bar
+}

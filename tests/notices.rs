@@ -117,25 +117,25 @@ fn notices_reach_each_admin_once_and_banners_follow_their_window() {
     // The installation admin schedules one for everyone over the API.
     let key = root.admin_key();
     let bearer = format!("Bearer {key}");
-    let body = serde_json::json!({"message": "Network move", "starts": "2099-01-01T01:00:00Z", "ends": "2099-01-01T02:00:00Z", "all": true}).to_string();
-    let r = send_json(
-        srv.port,
-        "PUT",
-        "example.com",
-        "/api/admin/notices",
-        &[("Authorization", &bearer)],
-        &body,
+    let put = |body: serde_json::Value| {
+        let auth = [("Authorization", bearer.as_str())];
+        send_json(
+            srv.port,
+            "PUT",
+            "example.com",
+            "/api/admin/notices",
+            &auth,
+            &body.to_string(),
+        )
+    };
+    let later = ("2099-01-01T01:00:00Z", "2099-01-01T02:00:00Z");
+    let r = put(
+        serde_json::json!({"message": "Network move", "starts": later.0, "ends": later.1, "all": true}),
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(smtp.messages().len(), 5, "three more, one per tenant");
-    let bad = serde_json::json!({"message": "x", "starts": "tomorrow", "ends": "2099-01-01T02:00:00Z", "all": true}).to_string();
-    let r = send_json(
-        srv.port,
-        "PUT",
-        "example.com",
-        "/api/admin/notices",
-        &[("Authorization", &bearer)],
-        &bad,
+    let r = put(
+        serde_json::json!({"message": "x", "starts": "tomorrow", "ends": later.1, "all": true}),
     );
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("RFC 3339"), "{}", r.text());

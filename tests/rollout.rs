@@ -24,6 +24,59 @@ fn theme_version(root: &Root, dir: &str, edit: Option<(&str, &str, &str)>) -> Pa
     to
 }
 
+const FOOTER: &str = "<footer class=\"site-footer\">";
+
+/// A version of the default theme with `html` at the top of every page's footer.
+fn with_footer(root: &Root, dir: &str, html: &str) -> PathBuf {
+    theme_version(
+        root,
+        dir,
+        Some(("base.html", FOOTER, &format!("{FOOTER}{html}"))),
+    )
+}
+
+/// A platform of `ids` on the default theme's first published version, built and published.
+struct Platform {
+    root: Root,
+    themes: String,
+}
+
+impl Platform {
+    fn new(root: Root, ids: &[String]) -> Platform {
+        for id in ids {
+            root.create(id).ok();
+        }
+        let v1 = theme_version(&root, "v1", None);
+        assert_eq!(push(&root, &v1), 1);
+        assert_eq!(push(&root, &v1), 1, "the same files are the same version");
+        let themes = root.dir.path().join("v1").display().to_string();
+        root.run(&["build", "--themes", &themes]).ok();
+        root.run(&["publish"]).ok();
+        Platform { root, themes }
+    }
+
+    /// `t8k rollout ARGS --themes …`.
+    fn rollout(&self, args: &[&str]) -> common::Run {
+        let mut all = vec!["rollout"];
+        all.extend_from_slice(args);
+        all.extend(["--themes", &self.themes]);
+        self.root.run(&all)
+    }
+
+    /// Two `t8k rollout advance --percent P` at once.
+    fn race(&self, percent: &str) -> Vec<std::process::Output> {
+        let advance = vec![
+            "rollout",
+            "advance",
+            "--percent",
+            percent,
+            "--themes",
+            &self.themes,
+        ];
+        self.root.at_once(&[advance.clone(), advance])
+    }
+}
+
 fn push(root: &Root, dir: &Path) -> u64 {
     let pushed = root
         .run(&[
@@ -97,48 +150,22 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
     let root = Root::new();
     root.init_multi(100);
     let ids: Vec<String> = (0..40).map(|i| format!("site{i:02}")).collect();
-    for id in &ids {
-        root.create(id).ok();
-    }
-    let v1 = theme_version(&root, "v1", None);
-    assert_eq!(push(&root, &v1), 1);
-    assert_eq!(push(&root, &v1), 1, "the same files are the same version");
-    let themes = root.dir.path().join("v1");
-    let themes_arg = themes.to_str().unwrap();
-    root.run(&["build", "--themes", themes_arg]).ok();
-    root.run(&["publish"]).ok();
-    let before = snapshot(&root, &ids);
+    let p = Platform::new(root, &ids);
+    let root = &p.root;
+    let before = snapshot(root, &ids);
 
-    let v2 = theme_version(
-        &root,
-        "v2",
-        Some((
-            "base.html",
-            "<footer class=\"site-footer\">",
-            "<footer class=\"site-footer\"><p class=\"v2\">Theme two</p>",
-        )),
-    );
-    assert_eq!(push(&root, &v2), 2);
-    let r = root
-        .run(&[
-            "rollout",
-            "start",
-            "default@2",
-            "--percent",
-            "10",
-            "--themes",
-            themes_arg,
-        ])
-        .ok();
+    let v2 = with_footer(root, "v2", "<p class=\"v2\">Theme two</p>");
+    assert_eq!(push(root, &v2), 2);
+    let r = p.rollout(&["start", "default@2", "--percent", "10"]).ok();
     assert!(r.stdout.contains("10%"), "{}", r.stdout);
-    let s = status(&root, "default-2");
+    let s = status(root, "default-2");
     let first = moved(&s);
     assert_eq!(first.len(), 4, "10% of 40: {s:#}");
-    let after = snapshot(&root, &ids);
+    let after = snapshot(root, &ids);
     for id in &ids {
         let home = std::fs::read_to_string(root.file(&format!("build/{id}/index.html"))).unwrap();
         if first.contains(id) {
-            assert_eq!(pinned(&root, id), Some(2));
+            assert_eq!(pinned(root, id), Some(2));
             assert_ne!(after[id].0, before[id].0, "{id} was published");
             assert!(home.contains("Theme two"), "{id} shows version 2");
             let report = &s["steps"][0]["reports"][id.as_str()];
@@ -146,35 +173,25 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
             assert!(report["changed"].as_u64().unwrap() > 0, "{report:#}");
             assert!(report["broken_links"].as_array().unwrap().is_empty());
         } else {
-            assert_eq!(pinned(&root, id), None, "{id} is not pinned");
+            assert_eq!(pinned(root, id), None, "{id} is not pinned");
             assert_eq!(after[id], before[id], "{id}: same deploy, same bundle");
             assert!(!home.contains("Theme two"));
         }
     }
     // CI's canary job builds exactly the moved tenants.
-    let cohort_build = root
-        .run(&[
-            "--json",
-            "build",
-            "--cohort",
-            "default-2",
-            "--themes",
-            themes_arg,
-        ])
-        .ok()
-        .json();
+    let cohort = [
+        "--json",
+        "build",
+        "--cohort",
+        "default-2",
+        "--themes",
+        &p.themes,
+    ];
+    let cohort_build = root.run(&cohort).ok().json();
     assert_eq!(cohort_build["tenants"], 4, "{cohort_build:#}");
 
-    root.run(&[
-        "rollout",
-        "advance",
-        "--percent",
-        "50",
-        "--themes",
-        themes_arg,
-    ])
-    .ok();
-    let half = moved(&status(&root, "default-2"));
+    p.rollout(&["advance", "--percent", "50"]).ok();
+    let half = moved(&status(root, "default-2"));
     assert_eq!(half.len(), 20);
     assert!(
         first.iter().all(|t| half.contains(t)),
@@ -182,39 +199,25 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
     );
 
     // Two operators advance at once: one step is taken, the other is told why.
-    let races = root.at_once(&[
-        vec![
-            "rollout",
-            "advance",
-            "--percent",
-            "75",
-            "--themes",
-            themes_arg,
-        ],
-        vec![
-            "rollout",
-            "advance",
-            "--percent",
-            "75",
-            "--themes",
-            themes_arg,
-        ],
-    ]);
-    let won = races.iter().filter(|o| o.status.success()).count();
-    assert_eq!(won, 1, "exactly one advance wins");
+    let races = p.race("75");
+    assert_eq!(
+        races.iter().filter(|o| o.status.success()).count(),
+        1,
+        "one advance wins"
+    );
     let lost = races.iter().find(|o| !o.status.success()).unwrap();
     let why = String::from_utf8_lossy(&lost.stderr);
     assert!(
         why.contains("being taken") || why.contains("at 75% already"),
         "{why}"
     );
-    let s = status(&root, "default-2");
+    let s = status(root, "default-2");
     assert_eq!(moved(&s).len(), 30);
     assert_eq!(s["percent"], 75);
 
     // A second rollout of the theme waits for this one.
     let v3 = theme_version(
-        &root,
+        root,
         "v3",
         Some((
             "page.html",
@@ -222,41 +225,23 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
             "{% block content %}{{ page.no_such_field.title }}",
         )),
     );
-    assert_eq!(push(&root, &v3), 3);
-    root.run(&[
-        "rollout",
-        "start",
-        "default@3",
-        "--percent",
-        "10",
-        "--themes",
-        themes_arg,
-    ])
-    .fails(1, "rollout 'default-2' of the same theme is not finished");
+    assert_eq!(push(root, &v3), 3);
+    p.rollout(&["start", "default@3", "--percent", "10"])
+        .fails(1, "rollout 'default-2' of the same theme is not finished");
 
     // Abort: every moved tenant is back on its deploy from before, byte for byte.
-    root.run(&["rollout", "abort", "default-2", "--themes", themes_arg])
-        .ok();
-    assert_eq!(status(&root, "default-2")["state"], "aborted");
-    for id in &ids {
-        let live: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(root.file(&format!("sites/{id}/live.json"))).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(
-            live["deploy"],
-            before[id].0.as_str(),
-            "{id} serves its old deploy"
-        );
-        assert_eq!(pinned(&root, id), None, "{id} follows its channel again");
-        let bundle = tree_hash(&root.file(&format!("build/{id}")));
-        assert_eq!(
-            bundle, before[id].1,
-            "{id}'s local bundle is the old one again"
-        );
-    }
-    let deploy = &before["site07"].0;
-    let served = root.file(&format!("sites/site07/{deploy}"));
+    p.rollout(&["abort", "default-2"]).ok();
+    assert_eq!(status(root, "default-2")["state"], "aborted");
+    assert_eq!(
+        snapshot(root, &ids),
+        before,
+        "old deploys live, old local bundles"
+    );
+    assert!(
+        ids.iter().all(|id| pinned(root, id).is_none()),
+        "all follow their channel"
+    );
+    let served = root.file(&format!("sites/site07/{}", before["site07"].0));
     let files = common::bundle_files(&served);
     assert!(
         files
@@ -265,17 +250,8 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
     );
 
     // A version whose pages do not render halts at the first step; nobody changes.
-    let before = snapshot(&root, &ids);
-    let halted = root
-        .run(&[
-            "rollout",
-            "start",
-            "default@3",
-            "--percent",
-            "10",
-            "--themes",
-            themes_arg,
-        ])
+    let halted = p
+        .rollout(&["start", "default@3", "--percent", "10"])
         .fails(1, "halted at tenant 'site");
     assert!(
         halted.stderr.contains("the build failed"),
@@ -283,54 +259,37 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
         halted.stderr
     );
     assert!(halted.stderr.contains("no_such_field"), "{}", halted.stderr);
-    let s = status(&root, "default-3");
+    let s = status(root, "default-3");
     assert_eq!(s["state"], "halted");
     assert!(moved(&s).is_empty());
-    assert_eq!(snapshot(&root, &ids), before, "no tenant changed");
-    assert!(ids.iter().all(|id| pinned(&root, id).is_none()));
-    root.run(&["rollout", "abort", "default-3", "--themes", themes_arg])
-        .ok();
+    assert_eq!(snapshot(root, &ids), before, "no tenant changed");
+    assert!(ids.iter().all(|id| pinned(root, id).is_none()));
+    p.rollout(&["abort", "default-3"]).ok();
 
     // A version that links to a page that does not exist halts on the broken link.
-    let v4 = theme_version(
-        &root,
-        "v4",
-        Some((
-            "base.html",
-            "<footer class=\"site-footer\">",
-            "<footer class=\"site-footer\"><a href=\"/no-such-page/\">Help</a>",
-        )),
-    );
-    assert_eq!(push(&root, &v4), 4);
-    let broken = root
-        .run(&[
-            "rollout",
-            "start",
-            "default@4",
-            "--tenants",
-            "site03,site04",
-            "--themes",
-            themes_arg,
-        ])
+    let v4 = with_footer(root, "v4", "<a href=\"/no-such-page/\">Help</a>");
+    assert_eq!(push(root, &v4), 4);
+    let broken = p
+        .rollout(&["start", "default@4", "--tenants", "site03,site04"])
         .fails(1, "broken link");
     assert!(
         broken.stderr.contains("/no-such-page/"),
         "{}",
         broken.stderr
     );
-    assert_eq!(snapshot(&root, &ids), before, "no tenant changed");
-    root.run(&["rollout", "abort", "--themes", themes_arg]).ok();
+    assert_eq!(snapshot(root, &ids), before, "no tenant changed");
+    p.rollout(&["abort"]).ok();
 
     // One tenant rolled back (or forward) by hand: a pin and a build.
     root.run(&["tenant", "pin", "site05", "--theme", "default@2"])
         .ok();
-    root.run(&["build", "site05", "--themes", themes_arg]).ok();
+    root.run(&["build", "site05", "--themes", &p.themes]).ok();
     let home = std::fs::read_to_string(root.file("build/site05/index.html")).unwrap();
     assert!(home.contains("Theme two"));
     root.run(&["tenant", "pin", "site05", "--theme", "default@9"])
         .fails(1, "published: 1, 2, 3, 4");
     root.run(&["tenant", "pin", "site05", "--unpin"]).ok();
-    assert_eq!(pinned(&root, "site05"), None);
+    assert_eq!(pinned(root, "site05"), None);
 }
 
 #[test]
@@ -339,71 +298,26 @@ fn a_rollout_on_a_bucket_root_advances_once_and_aborts() {
     let root = Root::s3(&s3, "rollout");
     root.init_multi(20);
     let ids: Vec<String> = (0..5).map(|i| format!("shop{i}")).collect();
-    for id in &ids {
-        root.create(id).ok();
-    }
-    let v1 = theme_version(&root, "v1", None);
-    push(&root, &v1);
-    let themes = root.dir.path().join("v1");
-    let themes_arg = themes.to_str().unwrap();
-    root.run(&["build", "--themes", themes_arg]).ok();
-    root.run(&["publish"]).ok();
+    let p = Platform::new(root, &ids);
     let live = |id: &str| -> String {
-        let l: serde_json::Value = serde_json::from_slice(
-            &s3.object(&s3.bucket, &format!("rollout/sites/{id}/live.json"))
-                .unwrap(),
-        )
-        .unwrap();
+        let key = format!("rollout/sites/{id}/live.json");
+        let l: serde_json::Value =
+            serde_json::from_slice(&s3.object(&s3.bucket, &key).unwrap()).unwrap();
         l["deploy"].as_str().unwrap().to_owned()
     };
     let before: Vec<String> = ids.iter().map(|id| live(id)).collect();
-    let v2 = theme_version(
-        &root,
-        "v2",
-        Some((
-            "base.html",
-            "<footer class=\"site-footer\">",
-            "<footer class=\"site-footer\"><p>Two</p>",
-        )),
-    );
-    assert_eq!(push(&root, &v2), 2);
-    root.run(&[
-        "rollout",
-        "start",
-        "default@2",
-        "--percent",
-        "40",
-        "--themes",
-        themes_arg,
-    ])
-    .ok();
-    let s = status(&root, "default-2");
-    let first = moved(&s);
+    let v2 = with_footer(&p.root, "v2", "<p>Two</p>");
+    assert_eq!(push(&p.root, &v2), 2);
+    p.rollout(&["start", "default@2", "--percent", "40"]).ok();
+    let first = moved(&status(&p.root, "default-2"));
     assert_eq!(first.len(), 2);
     for (id, old) in ids.iter().zip(&before) {
         assert_eq!(&live(id) != old, first.contains(id), "{id}");
     }
-    let races = root.at_once(&[
-        vec![
-            "rollout",
-            "advance",
-            "--percent",
-            "60",
-            "--themes",
-            themes_arg,
-        ],
-        vec![
-            "rollout",
-            "advance",
-            "--percent",
-            "60",
-            "--themes",
-            themes_arg,
-        ],
-    ]);
+    let races = p.race("60");
     assert_eq!(races.iter().filter(|o| o.status.success()).count(), 1);
-    assert_eq!(moved(&status(&root, "default-2")).len(), 3);
-    root.run(&["rollout", "abort", "--themes", themes_arg]).ok();
+    assert_eq!(moved(&status(&p.root, "default-2")).len(), 3);
+    p.rollout(&["abort"]).ok();
     let after: Vec<String> = ids.iter().map(|id| live(id)).collect();
     assert_eq!(after, before, "every tenant serves its deploy from before");
 }

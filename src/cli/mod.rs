@@ -14,9 +14,10 @@ pub use backup::{BackupArgs, BackupCmd, RepoArgs, RestoreArgs};
 pub use content::{
     AccessLogArg, AnalyticsCmd, ContentCmd, GeneratorArg, OnePassword, RoleArg, UsageCmd, UserCmd,
 };
-pub use release::{CohortArgs, NoticeCmd, RolloutCmd, RolloutTarget, ThemeCmd};
+pub use release::{CohortArgs, NoticeCmd, RolloutCmd, ThemeCmd};
 pub use sites::{
-    BuildArgs, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs, WorkerArgs,
+    BuildArgs, BuildTarget, EdgeArgs, EdgeCmd, PublishArgs, ServeArgs, ThemeArgs, ToArgs,
+    WorkerArgs,
 };
 pub use tenants::{CertsCmd, DomainCmd, PasswordArgs, RegistryCmd, TenantCmd};
 

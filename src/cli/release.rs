@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{ThemeArgs, ToArgs};
+use super::BuildTarget;
 
 #[derive(Subcommand, Debug)]
 pub enum ThemeCmd {
@@ -34,18 +34,6 @@ pub enum ThemeCmd {
         #[arg(value_parser = ["stable", "canary"])]
         channel: String,
     },
-}
-
-/// Where a rollout builds and publishes.
-#[derive(Args, Debug)]
-pub struct RolloutTarget {
-    /// The bundle folder (default: the data root's build/).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    #[command(flatten)]
-    pub to: ToArgs,
-    #[command(flatten)]
-    pub themes: ThemeArgs,
 }
 
 /// Which tenants a step adds (one of them).
@@ -78,7 +66,7 @@ pub enum RolloutCmd {
         #[command(flatten)]
         cohort: CohortArgs,
         #[command(flatten)]
-        target: RolloutTarget,
+        target: BuildTarget,
     },
     /// Take the next step: the same checks, then the new cohort tenants go live. At 100% the
     /// channels name the version and the rollout is complete. A halted rollout is retried.
@@ -91,7 +79,7 @@ pub enum RolloutCmd {
         #[command(flatten)]
         cohort: CohortArgs,
         #[command(flatten)]
-        target: RolloutTarget,
+        target: BuildTarget,
     },
     /// A rollout's cohort, steps, reports and halt cause (default: every rollout, newest first).
     Status { id: Option<String> },
@@ -107,7 +95,7 @@ pub enum RolloutCmd {
     Abort {
         id: Option<String>,
         #[command(flatten)]
-        target: RolloutTarget,
+        target: BuildTarget,
     },
 }
 

@@ -127,6 +127,13 @@ pub struct WorkerArgs {
     /// that the next edit to one re-reads only what changed; the least recently built go first.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub keep_sites: usize,
+    #[command(flatten)]
+    pub target: BuildTarget,
+}
+
+/// Where a command that builds and publishes works (`t8k worker`, `t8k rollout`).
+#[derive(Args, Debug)]
+pub struct BuildTarget {
     /// Write bundles here instead of the data root's build/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

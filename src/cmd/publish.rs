@@ -1,7 +1,6 @@
 //! `t8k publish`: uploads built bundles as deploys and flips them live.
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use t8k_builder::publish::{PublishRequest, PublishSummary, TenantPublish, publish};
 use t8k_core::lifecycle::Installation;
 use t8k_core::store::Store;
@@ -48,18 +47,7 @@ pub fn run(inst: &Installation, args: PublishArgs, json: bool) -> Result<()> {
         },
     };
     let summary = with_target(inst, &args.to, |target| {
-        let bar = ProgressBar::with_draw_target(
-            None,
-            if json {
-                ProgressDrawTarget::hidden()
-            } else {
-                ProgressDrawTarget::stderr()
-            },
-        );
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} publishing: {pos} sites {elapsed} {msg}")
-                .expect("valid template"),
-        );
+        let bar = output::spinner(json, "{spinner} publishing: {pos} sites {elapsed} {msg}");
         let progress = |d: &TenantPublish| {
             bar.inc(1);
             bar.set_message(d.tenant.clone());

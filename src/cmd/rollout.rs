@@ -1,7 +1,6 @@
 //! `t8k rollout start|advance|status|halt|abort`, and the tenants of `t8k build --cohort`.
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use t8k_builder::Themes;
 use t8k_builder::rollout::{self as run_rollout, Ctx, Selector};
 use t8k_core::lifecycle::Installation;
@@ -9,7 +8,7 @@ use t8k_core::rollout::{self, Rollout, State};
 
 use super::build::{out_dir, themes_dir};
 use super::publish::with_target;
-use crate::cli::{CohortArgs, RolloutCmd, RolloutTarget};
+use crate::cli::{BuildTarget, CohortArgs, RolloutCmd};
 use crate::{UsageError, output};
 
 pub fn run(inst: &Installation, root: &str, cmd: RolloutCmd, json: bool) -> Result<()> {
@@ -86,24 +85,14 @@ fn resolve(inst: &Installation, id: Option<String>) -> Result<String> {
 fn with_ctx<R>(
     inst: &Installation,
     root: &str,
-    target: &RolloutTarget,
+    target: &BuildTarget,
     json: bool,
     f: impl FnOnce(&Ctx) -> Result<R>,
 ) -> Result<R> {
     let themes =
         Themes::new(themes_dir(&target.themes, root)).tracking_localhost(inst.env.track_localhost);
     let out = out_dir(inst, target.out.clone())?;
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if json {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("valid template"),
-    );
+    let bar = output::spinner(json, "{spinner} {elapsed} {msg}");
     let progress = |tenant: &str, what: &str| bar.set_message(format!("{what} {tenant}"));
     let r = with_target(inst, &target.to, |store| {
         let ctx = Ctx {

@@ -42,14 +42,14 @@ pub fn run(inst: &Installation, root: &str, args: WorkerArgs, json: bool) -> Res
         .into());
     }
     inst.registry()?;
-    let themes =
-        Themes::new(themes_dir(&args.themes, root)).tracking_localhost(inst.env.track_localhost);
-    let out = out_dir(inst, args.out.clone())?;
+    let themes = Themes::new(themes_dir(&args.target.themes, root))
+        .tracking_localhost(inst.env.track_localhost);
+    let out = out_dir(inst, args.target.out.clone())?;
     on_stop_signal()?;
     let stop = &STOP;
     let holder = holder();
     let warm = Warm::new(args.keep_sites);
-    with_target(inst, &args.to, |target| {
+    with_target(inst, &args.target.to, |target| {
         let shared = Shared {
             job: Job {
                 inst,
