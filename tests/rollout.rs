@@ -213,7 +213,17 @@ fn forty_tenants_move_in_cohorts_bad_versions_halt_and_abort_restores_every_depl
     );
     let s = status(root, "default-2");
     assert_eq!(moved(&s).len(), 30);
-    assert_eq!(s["percent"], 75);
+    assert_eq!(
+        (&s["percent"], &s["state"]),
+        (&75.into(), &"running".into()),
+        "{s:#}"
+    );
+    // A step that cannot be taken changes nothing.
+    p.rollout(&["advance", "--percent", "50"])
+        .fails(1, "at 75% already");
+    p.rollout(&["advance", "--tenants", "nosuch"])
+        .fails(1, "not an active tenant");
+    assert_eq!(status(root, "default-2")["state"], "running");
 
     // A second rollout of the theme waits for this one.
     let v3 = theme_version(

@@ -12,7 +12,8 @@
 //! - the banners: a maintenance notice that started or ended since the pass is a change of
 //!   the tenants it concerns (of every tenant, for a notice to all).
 //!
-//! A no-op at 100,000 tenants is therefore two listings and the queue. Changes made behind
+//! A no-op at 100,000 tenants is therefore a few listings (bundles, registry entries, published
+//! themes, notices) and the queue. Changes made behind
 //! t8k's back (a database edited by hand) leave no trace in the queue: `--rescan`
 //! fingerprints every tenant.
 

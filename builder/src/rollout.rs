@@ -152,7 +152,18 @@ fn choose(
 fn step(ctx: &Ctx, id: &str, selector: Selector) -> Result<Rollout, t8k_core::Error> {
     let store = ctx.inst.store();
     let r = rollout::begin(store, id, &selector.describe())?;
-    match take_step(ctx, &r, &selector) {
+    let chosen = tenants_of(ctx.inst, &r.theme)
+        .and_then(|on_theme| Ok((choose(&r, &on_theme, &selector)?, on_theme)));
+    let (cohort, on_theme) = match chosen {
+        Ok(chosen) => chosen,
+        // A step that cannot be chosen (already at that share, a tenant not on the theme)
+        // changes nothing: the lease goes, the rollout stays as it was.
+        Err(e) => {
+            rollout::end(store, id, |_| {})?;
+            return Err(e);
+        }
+    };
+    match take_step(ctx, &r, &selector, &cohort, &on_theme) {
         Ok(done) => Ok(done),
         Err(e) => {
             let cause = format!("the step stopped: {e}");
@@ -171,17 +182,21 @@ fn halt(r: &mut Rollout, tenant: Option<String>, cause: &str) {
     });
 }
 
-fn take_step(ctx: &Ctx, r: &Rollout, selector: &Selector) -> Result<Rollout, t8k_core::Error> {
+fn take_step(
+    ctx: &Ctx,
+    r: &Rollout,
+    selector: &Selector,
+    cohort: &[String],
+    on_theme: &BTreeMap<String, TenantConfig>,
+) -> Result<Rollout, t8k_core::Error> {
     let store = ctx.inst.store();
-    let on_theme = tenants_of(ctx.inst, &r.theme)?;
-    let cohort = choose(r, &on_theme, selector)?;
     let started = t8k_core::timefmt::now_rfc3339();
-    let reports = try_version(ctx, r, &cohort)?;
+    let reports = try_version(ctx, r, cohort)?;
     let mut step = Step {
         target: selector.describe(),
         started,
         finished: None,
-        tenants: cohort.clone(),
+        tenants: cohort.to_vec(),
         outcome: "halted".into(),
         builder: crate::fingerprint::BUILDER_VERSION.into(),
         reports,
@@ -198,7 +213,7 @@ fn take_step(ctx: &Ctx, r: &Rollout, selector: &Selector) -> Result<Rollout, t8k
         });
     }
     let number = r.steps.len();
-    move_cohort(ctx, r, &cohort, number)?;
+    move_cohort(ctx, r, cohort, number)?;
     step.outcome = "passed".into();
     step.finished = Some(t8k_core::timefmt::now_rfc3339());
     let everyone = on_theme
