@@ -32,7 +32,8 @@ fi
 # binary only, no system service) as the DNS server of the custom-domain tests, Pebble (an
 # ACME CA, with pebble-challtestsrv as its DNS) for the certificate tests, curl as their
 # HTTPS client, nginx and Caddy for the edge tests (their packages' services are not started:
-# each test runs its own server on loopback), node to run the generated CloudFront Function.
+# each test runs its own server on loopback), node to run the generated CloudFront Function,
+# systemd-analyze to verify the units of `t8k install --systemd` (nothing is started).
 export PATH="$PATH:/usr/sbin"
 APT=()
 { command -v chromedriver >/dev/null && command -v chromium >/dev/null; } || APT+=(chromium chromium-driver)
@@ -44,6 +45,7 @@ command -v caddy >/dev/null || APT+=(caddy)
 command -v node >/dev/null || APT+=(nodejs)
 command -v hugo >/dev/null || APT+=(hugo)
 command -v npm >/dev/null || APT+=(npm)
+command -v systemd-analyze >/dev/null || APT+=(systemd)
 if [ ${#APT[@]} -gt 0 ]; then
   log "installing ${APT[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then

@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod edge;
 mod hint;
+mod install;
 mod output;
 mod secrets;
 mod serve;

@@ -270,6 +270,13 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Create a demo installation with a few tenants and sample content, build it and serve it.
     Demo(DemoArgs),
+    /// Write what runs t8k on one server: hardened systemd units (functions, worker, edge
+    /// config, timers for the periodic jobs), the user and folders they need, and nginx's
+    /// include. `--root` is the data root the services use (default /var/lib/t8k).
+    #[command(
+        after_help = "Examples:\n  t8k install --systemd --out ./units\n  t8k --root /srv/t8k install --systemd --out ./units --user t8k --backups"
+    )]
+    Install(InstallArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  t8k completions bash > /etc/bash_completion.d/t8k\n  t8k completions zsh > \"${fpath[1]}/_t8k\"\n  t8k completions fish > ~/.config/fish/completions/t8k.fish"
@@ -324,6 +331,44 @@ pub struct InitArgs {
     pub email: Option<String>,
     #[command(flatten)]
     pub passwords: PasswordArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Write systemd units (the one kind of install there is).
+    #[arg(long, required = true)]
+    pub systemd: bool,
+    /// Where the files are written (then copied into place: the command prints how).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The user every service runs as (created by the sysusers file).
+    #[arg(long, default_value = "t8k")]
+    pub user: String,
+    /// The published sites, the folder nginx reads (outside the data root).
+    #[arg(long, default_value = "/var/lib/t8k-sites", value_name = "DIR")]
+    pub sites: PathBuf,
+    /// Where `t8k edge nginx` keeps nginx's configuration.
+    #[arg(long, default_value = "/etc/nginx/t8k", value_name = "DIR")]
+    pub nginx_dir: PathBuf,
+    /// nginx's access log of the sites (bandwidth is counted from it).
+    #[arg(
+        long,
+        default_value = "/var/log/nginx/t8k-access.log",
+        value_name = "FILE"
+    )]
+    pub access_log: PathBuf,
+    /// The loopback port of `t8k serve` (the functions).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Environment for every service (T8K_SMTP_PASSWORD, AWS_* for a bucket root, …).
+    #[arg(long, default_value = "/etc/t8k/env", value_name = "FILE")]
+    pub env_file: PathBuf,
+    /// The t8k binary the units run (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+    /// Also a timer for `t8k backup --due` (after `t8k backup init`).
+    #[arg(long)]
+    pub backups: bool,
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@ mod deploys;
 mod domain;
 mod edge;
 mod init;
+mod install;
 mod notice;
 mod publish;
 mod report;
@@ -149,6 +150,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Restore(args) => {
             backup::restore(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
         }
+        Command::Install(args) => install::run(&cli.root, args, json),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { out } => shell::man(out.as_deref()),
         Command::Demo(args) => demo::run(
