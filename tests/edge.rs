@@ -54,10 +54,10 @@ fn republish_with_news(root: &Root) {
     root.run(&["publish", "acme"]).ok();
 }
 
-/// The alias of acme's guide answers with a 301 to the page, on every host of the tenant;
+/// The alias of acme's guide answers with a 301 to the page, on each of the tenant's `hosts`;
 /// another tenant's same path does not.
-fn assert_moved(http: u16) {
-    for host in ["acme.example.com", "shop.acme.test"] {
+fn assert_moved(http: u16, hosts: &[&str]) {
+    for &host in hosts {
         let r = get(http, host, "/old-guide/");
         assert_eq!(
             (r.status, r.header("location")),
@@ -180,12 +180,23 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
         std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
     });
 
-    // By subdomain and by custom domain; unknown hosts get the not-found page.
-    for host in ["acme.example.com", "shop.acme.test"] {
-        let r = get(http, host, "/");
-        assert_eq!(r.status, 200, "{host}");
-        assert!(r.text().contains("Test Site"), "{host}");
-    }
+    // By subdomain; unknown hosts get the not-found page.
+    let r = get(http, "acme.example.com", "/");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("Test Site"));
+    // A host with a certificate is served over HTTPS only: plain HTTP is sent there with the
+    // same path and query, except the ACME challenge, which a renewal needs over HTTP.
+    let r = get(http, "shop.acme.test", "/guide/?from=mail");
+    let https = format!("https://shop.acme.test:{tls}/guide/?from=mail");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (308, Some(https.as_str()))
+    );
+    let challenge = get(http, "shop.acme.test", "/.well-known/acme-challenge/none");
+    assert_eq!(
+        challenge.status, 404,
+        "answered by the functions, not redirected"
+    );
     let unknown = get(http, "nobody.test", "/");
     assert_eq!(unknown.status, 404);
     assert!(unknown.text().contains("Site not found"));
@@ -199,7 +210,7 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     );
     assert!(asset.text().contains("--measure"), "the theme's stylesheet");
     assert_eq!(
-        get(http, "shop.acme.test", &css).text(),
+        https_get(&ca.pem, "shop.acme.test", tls, &css).2,
         asset.text(),
         "one shared copy for every host"
     );
@@ -210,7 +221,7 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     );
     assert_eq!(get(http, "acme.example.com", "/api/auth/me").status, 401);
     assert_eq!(get(http, "nobody.test", "/api/auth/me").status, 404);
-    assert_moved(http);
+    assert_moved(http, &["acme.example.com"]);
 
     // TLS with the certificate from certs/, verified against the CA; no certificate, no TLS.
     let (code, status, body) = https_get(&ca.pem, "shop.acme.test", tls, "/");
@@ -241,10 +252,10 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
         get(http, "bobs.example.com", "/").status == 503
     });
     // ...and one made while it runs, within a second or two.
-    assert_eq!(get(http, "shop.acme.test", "/").status, 200);
+    assert_eq!(get(http, "acme.example.com", "/").status, 200);
     root.run(&["tenant", "deactivate", "acme"]).ok();
     eventually("nginx answers 503 for the inactive tenant", || {
-        let r = get(http, "shop.acme.test", "/");
+        let r = get(http, "acme.example.com", "/");
         r.status == 503 && r.text().contains("Site unavailable")
     });
 
@@ -422,7 +433,7 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
         css.header("cache-control"),
         Some("public, max-age=31536000, immutable")
     );
-    assert_moved(http);
+    assert_moved(http, &["acme.example.com", "shop.acme.test"]);
     // An active host: the ask endpoint allows it, Caddy obtains a certificate from Pebble.
     let issuing = pebble.issuing_root();
     let (code, status, body) = https_get(&issuing, "shop.acme.test", https, "/");

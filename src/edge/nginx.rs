@@ -59,10 +59,13 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
          upstream t8k_functions {{\n    server {};\n    keepalive 16;\n}}\n\n",
         o.functions
     ));
+    c.push_str(&https_maps(table));
     let include = quoted(&format!("{}/t8k-locations.conf", o.out));
     c.push_str(&format!(
-        "server {{\n    listen {} default_server;\n    server_name _;\n    include {include};\n}}\n\n",
-        o.listen
+        "server {{\n    listen {} default_server;\n    server_name _;\n    \
+         if ($t8k_to_https) {{ return 308 https://$host{}$request_uri; }}\n    include {include};\n}}\n\n",
+        o.listen,
+        https_port(o.tls_listen)
     ));
     c.push_str(&format!(
         "# TLS for names without a certificate is refused in the handshake.\n\
@@ -80,6 +83,31 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
         ));
     }
     c
+}
+
+/// Hosts with a certificate are served over HTTPS only: plain HTTP answers 308 to the same
+/// address over HTTPS, except the ACME challenge (a renewal must reach it over HTTP).
+fn https_maps(table: &Table) -> String {
+    let mut c = String::from(
+        "# Hosts with a certificate: HTTP is redirected to HTTPS (not the ACME challenge).\n\
+         map $host $t8k_tls {\n    hostnames;\n    default 0;\n",
+    );
+    for host in table.certs.iter().flat_map(|cert| cert.hosts.iter()) {
+        c.push_str(&format!("    {host} 1;\n"));
+    }
+    c.push_str(
+        "}\n\nmap \"$t8k_tls:$uri\" $t8k_to_https {\n    default 0;\n    \
+         \"~^1:/(?!\\.well-known/acme-challenge/)\" 1;\n}\n\n",
+    );
+    c
+}
+
+/// The `:port` of a redirect to HTTPS when nginx's TLS listener is not on 443.
+fn https_port(tls_listen: &str) -> String {
+    match tls_listen.rsplit(':').next().unwrap_or(tls_listen) {
+        "443" => String::new(),
+        port => format!(":{port}"),
+    }
 }
 
 /// One JSON object a request, the lines `t8k usage ingest --format nginx` counts (bytes are
