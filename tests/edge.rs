@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Nginx, Pebble, Root, TestCa, free_port, get, https_get, needs, on_path};
+use common::{
+    Nginx, Pebble, Root, TestCa, free_port, get, https_get, https_headers, needs, on_path,
+};
 
 /// A published installation: `acme` (custom domain shop.acme.test, vouched for) and `bobs`,
 /// with `t8k serve` running for the functions the edges proxy /api/ to. The data root is made
@@ -229,7 +231,12 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     assert!(body.contains("Test Site"));
     assert_ne!(https_get(&ca.pem, "nobody.test", tls, "/").0, 0);
 
-    // A republish and a deactivation show once the configuration is regenerated and reloaded.
+    assert!(!https_headers(&ca.pem, "shop.acme.test", tls, "/").contains("strict-transport"));
+    root.run(&["domain", "hsts", "acme", "shop.acme.test", "on"])
+        .ok();
+
+    // A republish, HSTS and a deactivation show once the configuration is regenerated and
+    // reloaded.
     republish_with_news(&root);
     assert_eq!(get(http, "acme.example.com", "/news/").status, 404);
     edge();
@@ -237,6 +244,21 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     eventually("nginx serves the new deploy", || {
         get(http, "acme.example.com", "/news/").status == 200
     });
+    // Over HTTPS on every kind of answer (a page, an asset, a 404, the functions); an old
+    // worker may answer once more during the reload.
+    eventually("HSTS on the custom domain", || {
+        ["/", "/guide/", &css, "/no-such-page/", "/api/auth/me"]
+            .iter()
+            .all(|path| {
+                https_headers(&ca.pem, "shop.acme.test", tls, path)
+                    .contains("strict-transport-security: max-age=31536000")
+            })
+    });
+    assert!(
+        get(http, "acme.example.com", "/")
+            .header("strict-transport-security")
+            .is_none()
+    );
     // From here `t8k edge nginx --watch` keeps nginx current on its own.
     let reload = format!(
         "nginx -s reload -c {} -p {}",

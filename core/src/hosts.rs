@@ -48,6 +48,8 @@ impl Reach {
 pub struct HostMap {
     domain: String,
     exact: foldhash::HashMap<String, Site>,
+    /// Custom domains that ask for HSTS.
+    hsts: foldhash::HashSet<String>,
 }
 
 /// The name in a `Host` value, without port and trailing dot, if it is a plausible host name
@@ -133,11 +135,13 @@ impl HostMap {
     pub fn new<'a>(domain: &str, entries: impl IntoIterator<Item = &'a TenantEntry>) -> HostMap {
         let domain = domain.to_ascii_lowercase();
         let mut exact = foldhash::HashMap::default();
+        let mut hsts = foldhash::HashSet::default();
         for t in entries {
             if let Some((site, hosts)) = tenant_hosts(&domain, t) {
                 for h in hosts {
                     exact.insert(h, site.clone());
                 }
+                hsts.extend(t.hsts_hosts().filter_map(normalise));
             }
         }
         for h in main_hosts(&domain) {
@@ -145,7 +149,11 @@ impl HostMap {
                 exact.entry(h).or_insert(Site::Main);
             }
         }
-        HostMap { domain, exact }
+        HostMap {
+            domain,
+            exact,
+            hsts,
+        }
     }
 
     /// The site `host` (a `Host` value: any case, a port, a trailing dot) is for. Runs on
@@ -161,6 +169,11 @@ impl HostMap {
 
     pub fn domain(&self) -> &str {
         &self.domain
+    }
+
+    /// Whether `host` (normalised) asks for HSTS.
+    pub fn hsts(&self, host: &str) -> bool {
+        self.hsts.contains(host)
     }
 
     /// Every host with its site and reach, in no particular order.

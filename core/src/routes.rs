@@ -114,6 +114,9 @@ pub struct Route {
     /// refuse the pages while it is in force ([`OverLimit::in_force`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub over: Option<OverLimit>,
+    /// The host asks for HSTS (a custom domain, `t8k domain hsts`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hsts: bool,
 }
 
 pub fn routes_key() -> Key {
@@ -167,6 +170,7 @@ fn collect_routes(target: &dyn Store, hosts: &HostMap) -> Result<Routes> {
         if let Some(Some(l)) = live.get(&site) {
             let route = Route {
                 over,
+                hsts: hosts.hsts(host),
                 ..self::route(site.folder(), l, active)
             };
             routes.routes.insert(host.to_owned(), route);
@@ -214,9 +218,13 @@ pub fn refresh_tenant(
                 }
             }
             if let (Some((Site::Tenant { active, over, .. }, hosts)), Some(l)) = (&mine, &live) {
+                let hsts: Vec<String> = entry
+                    .map(|e| e.hsts_hosts().filter_map(crate::hosts::normalise).collect())
+                    .unwrap_or_default();
                 for h in hosts.iter().filter(|h| Reach::of(h) == Reach::Public) {
                     let r = Route {
                         over: over.clone(),
+                        hsts: hsts.contains(h),
                         ..route(id.as_str(), l, *active)
                     };
                     routes.routes.insert(h.clone(), r);
@@ -243,6 +251,7 @@ fn route(tenant: &str, live: &Live, active: bool) -> Route {
         deploy: live.deploy.clone(),
         active,
         over: None,
+        hsts: false,
     }
 }
 

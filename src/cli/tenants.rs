@@ -54,6 +54,16 @@ pub enum DomainCmd {
     List { tenant: String },
     /// Take a custom domain from a tenant; the domain is free for others at once.
     Remove { tenant: String, host: String },
+    /// Ask browsers to reach a custom domain over HTTPS only (Strict-Transport-Security,
+    /// max-age one year, sent by nginx over HTTPS), or stop asking. Turn it on once the
+    /// domain's certificate works: browsers remember it for a year.
+    #[command(after_help = "Example:\n  t8k domain hsts acme www.acme-bakery.test on")]
+    Hsts {
+        tenant: String,
+        host: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Look every domain up again (all tenants', or one's): for cron. An active domain whose
     /// records have been gone for 72 hours is detached and its tenant's admin mailed; one
     /// pending for 7 days expires. Domains added with --trust are not checked.

@@ -16,6 +16,11 @@ pub fn run(inst: &Installation, cmd: DomainCmd, json: bool) -> Result<()> {
             trust,
         } => inst.add_domain(&tenant, &host, trust)?,
         DomainCmd::Remove { tenant, host } => inst.remove_domain(&tenant, &host)?,
+        DomainCmd::Hsts {
+            tenant,
+            host,
+            state,
+        } => inst.set_hsts(&tenant, &host, state == "on")?,
         DomainCmd::List { tenant } => inst.entry(&tenant)?.0,
         DomainCmd::Check {
             tenant,

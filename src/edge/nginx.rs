@@ -60,6 +60,7 @@ fn main_conf(table: &Table, o: &Options<'_>) -> String {
         o.functions
     ));
     c.push_str(&https_maps(table));
+    c.push_str(&hsts_maps(table));
     let include = quoted(&format!("{}/t8k-locations.conf", o.out));
     c.push_str(&format!(
         "server {{\n    listen {} default_server;\n    server_name _;\n    \
@@ -101,6 +102,27 @@ fn https_maps(table: &Table) -> String {
     );
     c
 }
+
+/// `$t8k_hsts`: `Strict-Transport-Security` for the custom domains that ask for it
+/// (`t8k domain hsts`), over HTTPS only; empty (no header) for everything else.
+fn hsts_maps(table: &Table) -> String {
+    let mut c = String::from(
+        "# HSTS for the custom domains that ask for it (t8k domain hsts), sent over HTTPS only.\n\
+         map $host $t8k_hsts_host {\n    hostnames;\n    default \"\";\n",
+    );
+    for (host, _) in table.routes.iter().filter(|(_, r)| r.hsts) {
+        c.push_str(&format!("    {host} \"{HSTS}\";\n"));
+    }
+    c.push_str("}\n\nmap $https $t8k_hsts {\n    on $t8k_hsts_host;\n    default \"\";\n}\n\n");
+    c
+}
+
+/// One year, the value browsers' preload lists ask for.
+const HSTS: &str = "max-age=31536000";
+
+/// Sent by every block of the include that sets headers: nginx drops the headers of an outer
+/// block in a block that adds its own.
+const HSTS_HEADER: &str = "add_header Strict-Transport-Security $t8k_hsts always;";
 
 /// The `:port` of a redirect to HTTPS when nginx's TLS listener is not on 443.
 fn https_port(tls_listen: &str) -> String {
@@ -186,7 +208,7 @@ fn shared_locations(o: &Options<'_>) -> String {
             ),
             (None, sites) => format!(
                 "    add_header Cache-Control \"public, max-age=31536000, immutable\";\n    \
-                 add_header X-Content-Type-Options nosniff;\n    \
+                 add_header X-Content-Type-Options nosniff;\n    {HSTS_HEADER}\n    \
                  alias {};\n",
                 quoted(&format!("{}/sites/{store}", sites.unwrap_or(".")))
             ),
@@ -211,14 +233,15 @@ fn locations(o: &Options<'_>) -> String {
          absolute_redirect off;\n\
          charset utf-8;\n\
          charset_types text/css text/plain text/xml application/javascript application/json application/xml application/rss+xml image/svg+xml;\n\
-         access_log {log} t8k_json;\n\n\
+         access_log {log} t8k_json;\n\
+         {HSTS_HEADER}\n\n\
          location ^~ /api/ {{\n    {proxy}\n}}\n\n\
          # The browser admin, served by the functions on every host.\n\
          location = /admin {{\n    {proxy}\n}}\n\n\
          location ^~ /admin/ {{\n    {proxy}\n}}\n\n\
          # HTTP-01 answers for `t8k certs renew`, from the data root through the functions.\n\
          location ^~ /.well-known/acme-challenge/ {{\n    {proxy}\n}}\n\n\
-         location ^~ /_t8k/ {{\n    internal;\n    alias {pages};\n    add_header Cache-Control \"no-store\" always;\n    add_header Retry-After $t8k_retry always;\n}}\n\n"
+         location ^~ /_t8k/ {{\n    internal;\n    alias {pages};\n    add_header Cache-Control \"no-store\" always;\n    add_header Retry-After $t8k_retry always;\n    {HSTS_HEADER}\n}}\n\n"
     );
     let serve = match (o.origin, o.sites) {
         (Some(origin), _) => format!(
@@ -253,7 +276,7 @@ fn locations(o: &Options<'_>) -> String {
          error_page 404 $t8k_missing;\n    \
          error_page 403 =404 $t8k_missing;\n    \
          error_page 503 $t8k_refused;\n    \
-         add_header X-Content-Type-Options nosniff;\n{serve}}}\n"
+         add_header X-Content-Type-Options nosniff;\n    {HSTS_HEADER}\n{serve}}}\n"
     ));
     c
 }

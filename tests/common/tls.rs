@@ -43,23 +43,29 @@ impl TestCa {
     }
 }
 
-/// `curl https://HOST:PORT{path}` to 127.0.0.1, trusting `ca` only: (exit code, status, body).
-pub fn https_get(ca: &Path, host: &str, port: u16, path: &str) -> (i32, u16, String) {
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "--max-time",
-            "10",
-            "-w",
-            "\n%{http_code}",
-            "--cacert",
-        ])
+/// `curl ARGS https://HOST:PORT{path}` to 127.0.0.1, trusting `ca` only.
+fn curl(ca: &Path, host: &str, port: u16, path: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .arg("--cacert")
         .arg(ca)
         .arg("--resolve")
         .arg(format!("{host}:{port}:127.0.0.1"))
         .arg(format!("https://{host}:{port}{path}"))
         .output()
-        .expect("curl runs");
+        .expect("curl runs")
+}
+
+/// The response headers of `GET https://HOST:PORT{path}`, lower-cased.
+pub fn https_headers(ca: &Path, host: &str, port: u16, path: &str) -> String {
+    let out = curl(ca, host, port, path, &["-o", "/dev/null", "-D", "-"]);
+    String::from_utf8_lossy(&out.stdout).to_ascii_lowercase()
+}
+
+/// `curl https://HOST:PORT{path}` to 127.0.0.1, trusting `ca` only: (exit code, status, body).
+pub fn https_get(ca: &Path, host: &str, port: u16, path: &str) -> (i32, u16, String) {
+    let out = curl(ca, host, port, path, &["-w", "\n%{http_code}"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
     (

@@ -128,6 +128,7 @@ impl Installation {
                 failing_since: None,
                 trusted: trust,
                 awaiting_certificate: awaiting,
+                hsts: false,
             });
             Ok(Some(()))
         })?;
@@ -339,6 +340,36 @@ impl Installation {
         host_keys::release(self.store(), &host, &tid)?;
         certs::remove(self.store(), &host)?;
         self.entry_changed(&tid)?;
+        Ok(self.entry(id)?.0)
+    }
+
+    /// Has a custom domain ask browsers for HTTPS only (HSTS) or stop asking. The edges send
+    /// the header once the domain is active and served over HTTPS.
+    pub fn set_hsts(&self, id: &str, host: &str, on: bool) -> Result<TenantEntry> {
+        let (entry, tid) = self.entry(id)?;
+        let host = ascii_domain(host)?;
+        if !entry.domains.iter().any(|d| d.host == host) {
+            return Err(Error::invalid(
+                "domain",
+                format!(
+                    "{host} is not a custom domain of tenant '{id}'; `t8k domain list {id}` shows them"
+                ),
+            ));
+        }
+        let changed = entries::update(self.store(), &tid, |e| {
+            let Some(d) = e
+                .domains
+                .iter_mut()
+                .find(|d| d.host == host && d.hsts != on)
+            else {
+                return Ok(None);
+            };
+            d.hsts = on;
+            Ok(Some(()))
+        })?;
+        if changed.is_some() {
+            self.entry_changed(&tid)?;
+        }
         Ok(self.entry(id)?.0)
     }
 

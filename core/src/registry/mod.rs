@@ -256,6 +256,20 @@ pub struct DomainState {
     /// `t8k certs renew` obtains one and makes it active.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub awaiting_certificate: bool,
+    /// The domain asks browsers to use HTTPS only (`Strict-Transport-Security`, sent by the
+    /// edge over HTTPS): `t8k domain hsts`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hsts: bool,
+}
+
+impl TenantEntry {
+    /// The tenant's active custom domains that ask for HSTS.
+    pub fn hsts_hosts(&self) -> impl Iterator<Item = &str> {
+        self.domains
+            .iter()
+            .filter(|d| d.hsts && d.status == DomainStatus::Active)
+            .map(|d| d.host.as_str())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
