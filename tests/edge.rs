@@ -398,6 +398,8 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
         return;
     };
     pebble.resolves("shop.acme.test");
+    root.run(&["domain", "hsts", "acme", "shop.acme.test", "on"])
+        .ok();
     let out = root.dir.path().join("caddy");
     let edge = || {
         root.run(&[
@@ -461,6 +463,19 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
     let (code, status, body) = https_get(&issuing, "shop.acme.test", https, "/");
     assert_eq!((code, status), (0, 200), "{body}");
     assert!(body.contains("Test Site"));
+    // It asked for HSTS: sent over HTTPS, never over HTTP, never for another host.
+    let headers = https_headers(&issuing, "shop.acme.test", https, "/guide/");
+    assert!(
+        headers.contains("strict-transport-security: max-age=31536000"),
+        "{headers}"
+    );
+    for host in ["shop.acme.test", "acme.example.com"] {
+        let plain = get(http, host, "/guide/");
+        assert!(
+            plain.header("strict-transport-security").is_none(),
+            "{host}"
+        );
+    }
     // An unknown host: refused by the ask endpoint, so no certificate and no handshake.
     assert_ne!(https_get(&issuing, "nobody.test", https, "/").0, 0);
 

@@ -49,20 +49,29 @@ fn caddyfile(table: &Table, o: &Options<'_>) -> String {
     }
     // {t8k_over}: `suspend` when the month's bandwidth limit is reached under that policy
     // (Caddy has no per-host rate limit: `throttle` is served as usual there).
-    c.push_str("}\n\n(t8k) {\n\tmap {host} {t8k_site} {t8k_active} {t8k_over} {t8k_retry} {\n");
+    // {t8k_hsts}: `on` for the custom domains that ask for HSTS (`t8k domain hsts`).
+    c.push_str(
+        "}\n\n(t8k) {\n\tmap {host} {t8k_site} {t8k_active} {t8k_over} {t8k_retry} {t8k_hsts} {\n",
+    );
     for (host, route) in &table.routes {
         let active = if route.active { 1 } else { 0 };
         let (over, retry) = match &route.over {
             Some(o) if o.policy == Policy::Suspend => ("suspend", o.retry_after()),
             _ => ("-", "-".into()),
         };
+        let hsts = if route.hsts { "on" } else { "-" };
         c.push_str(&format!(
-            "\t\t{host} {} {active} {over} {}\n",
+            "\t\t{host} {} {active} {over} {} {hsts}\n",
             Table::prefix(route),
             quoted(&retry)
         ));
     }
-    c.push_str(&format!("\t\tdefault {UNKNOWN} 1 - -\n\t}}\n"));
+    c.push_str(&format!("\t\tdefault {UNKNOWN} 1 - - -\n\t}}\n"));
+    // Sent over HTTPS only (Caddy redirects plain HTTP of the hosts it has certificates for).
+    c.push_str(
+        "\t@hsts expression `{t8k_hsts} == \"on\" && {scheme} == \"https\"`\n\
+         \theader @hsts Strict-Transport-Security \"max-age=31536000\"\n",
+    );
     // Aliases of imported pages: a 301 to where they moved.
     c.push_str("\tmap {host}{path} {t8k_redirect} {\n");
     for (host, redirects) in &table.redirects {
