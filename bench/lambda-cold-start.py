@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Cold start of a t8k function binary under the Lambda runtime API: the time from exec to the
-function's first response, measured RUNS times. The runtime API (AWS's; it cannot run here) is
+function's first response, measured RUNS times, and the process's peak resident memory. The runtime API (AWS's; it cannot run here) is
 implemented below on loopback: `invocation/next` hands out one queued event, `/response`
 records the moment the answer arrives.
 
@@ -60,15 +60,20 @@ def one_run():
     t0 = time.perf_counter()
     p = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ok = state["done"].wait(10)
-    p.kill(); p.wait(); srv.shutdown(); srv.server_close()
+    p.kill()
+    # The child's own rusage: its peak resident set (KiB on Linux) through the first request.
+    _, _, usage = os.wait4(p.pid, 0)
+    p.returncode = -9
+    srv.shutdown(); srv.server_close()
     if not ok:
         sys.exit(f"{binary}: no response within 10 s")
-    return (state["t"] - t0) * 1000, state["status"]
+    return (state["t"] - t0) * 1000, state["status"], usage.ru_maxrss
 
-times, statuses = [], set()
+times, statuses, peaks = [], set(), []
 for _ in range(runs):
-    t, status = one_run()
-    times.append(t); statuses.add(status)
+    t, status, peak = one_run()
+    times.append(t); statuses.add(status); peaks.append(peak)
 times.sort()
 print(f"RESULT runs={runs} min={times[0]:.1f} median={statistics.median(times):.1f} "
-      f"p90={times[int(len(times) * 0.9) - 1]:.1f} status={','.join(map(str, sorted(statuses, key=str)))}")
+      f"p90={times[int(len(times) * 0.9) - 1]:.1f} peak_kib={max(peaks)} "
+      f"status={','.join(map(str, sorted(statuses, key=str)))}")

@@ -67,10 +67,18 @@ printf 'quota / hello per pair: %s%%; median %s%%\n' "$(IFS=/; echo "${ratios[*]
   "$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)"
 
 echo
-echo "== Lambda cold start (exec → first response, 30 runs each)"
-for fn in "t8k-register example.com /api/register/check?name=fresh" "t8k-auth acme.example.com /api/auth/me" "t8k-quota acme.example.com /api/quota"; do
+echo "== Lambda cold start (exec → first response, 30 runs each; peak RSS through that request)"
+# Every HTTP function, each with a real request against the data root (signed out where the
+# function needs a session: the answer after host and tenant are resolved).
+for fn in "t8k-register example.com /api/register/check?name=fresh" "t8k-auth acme.example.com /api/auth/me" \
+  "t8k-quota acme.example.com /api/quota" "t8k-content acme.example.com /api/pages" \
+  "t8k-users acme.example.com /api/users" "t8k-admin example.com /api/admin/me" \
+  "t8k-beacon acme.example.com /api/beacon"; do
   set -- $fn
   r=$(python3 bench/lambda-cold-start.py "$BIN/$1" "$R" "$2" "$3" 30 | grep RESULT)
-  printf '%-14s min %s ms, median %s ms, p90 %s ms (status %s)\n' "$1" "$(echo "$r" | field min)" \
-    "$(echo "$r" | field median)" "$(echo "$r" | field p90)" "$(echo "$r" | field status)"
+  strip -o "$WORK/stripped" "$BIN/$1"
+  printf '%-12s %5.1f MB (stripped %4.1f MB)  min %s ms, median %s ms, p90 %s ms, peak %s MiB (status %s)\n' "$1" \
+    "$(stat -c %s "$BIN/$1" | awk '{print $1/1e6}')" "$(stat -c %s "$WORK/stripped" | awk '{print $1/1e6}')" \
+    "$(echo "$r" | field min)" "$(echo "$r" | field median)" \
+    "$(echo "$r" | field p90)" "$(echo "$r" | field peak_kib | awk '{printf "%.1f", $1/1024}')" "$(echo "$r" | field status)"
 done
