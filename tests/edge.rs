@@ -8,87 +8,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::{
-    Nginx, Pebble, Root, TestCa, free_port, get, https_get, https_headers, needs, on_path,
+    Nginx, Pebble, Root, Stopped, TestCa, assert_moved, free_port, get, hashed_asset, https_get,
+    https_headers, needs, on_path, published, republish_with_news, settles,
 };
-
-/// A published installation: `acme` (custom domain shop.acme.test, vouched for) and `bobs`,
-/// with `t8k serve` running for the functions the edges proxy /api/ to. The data root is made
-/// readable to the web server's workers (they run as another user).
-fn published() -> (Root, common::Server) {
-    let root = Root::new();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(root.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    root.init_multi(10);
-    root.create("acme").ok();
-    root.create("bobs").ok();
-    root.run(&["domain", "add", "acme", "shop.acme.test", "--trust"])
-        .ok();
-    // A page that moved: its old address is an alias the edges answer with a 301.
-    root.import_pages(
-        "acme",
-        "moved-src",
-        &[(
-            "guide.md".into(),
-            "+++\ntitle = \"Guide\"\naliases = [\"/old-guide/\"]\n+++\nHere now.\n".into(),
-        )],
-    );
-    root.run(&["build"]).ok();
-    root.run(&["publish"]).ok();
-    let srv = root.serve(&[]);
-    (root, srv)
-}
-
-/// Adds a page to `acme` and publishes it.
-fn republish_with_news(root: &Root) {
-    root.import_pages(
-        "acme",
-        "news-src",
-        &[(
-            "news.md".into(),
-            "+++\ntitle = \"News\"\n+++\nFresh news.\n".into(),
-        )],
-    );
-    root.run(&["build", "acme"]).ok();
-    root.run(&["publish", "acme"]).ok();
-}
-
-/// The alias of acme's guide answers with a 301 to the page, on each of the tenant's `hosts`;
-/// another tenant's same path does not.
-fn assert_moved(http: u16, hosts: &[&str]) {
-    for &host in hosts {
-        let r = get(http, host, "/old-guide/");
-        assert_eq!(
-            (r.status, r.header("location")),
-            (301, Some("/guide/")),
-            "{host}"
-        );
-    }
-    assert_eq!(get(http, "bobs.example.com", "/old-guide/").status, 404);
-}
-
-/// Polls `check` for up to ten seconds (a reload is asynchronous; a watch looks every second).
-fn eventually(what: &str, check: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The theme's stylesheet, a shared object every tenant on the theme links at `/_t8k/assets/`.
-fn hashed_asset(root: &Root) -> String {
-    let assets = root.path().join("build/_shared/assets");
-    std::fs::read_dir(&assets)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with("style.") && n.ends_with(".css"))
-        .expect("the theme has a hashed stylesheet")
-}
 
 /// A folder without its slash is redirected; a missing page is the tenant's own 404 page.
 fn folders_and_missing_pages(root: &Root, http: u16) {
@@ -178,7 +104,7 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
         "{wrote}"
     );
     let nginx = Nginx::start(&root.dir.path().join("nginx"), &out.join("t8k.conf"));
-    eventually("nginx listens", || {
+    settles("nginx listens", || {
         std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
     });
 
@@ -241,12 +167,12 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     assert_eq!(get(http, "acme.example.com", "/news/").status, 404);
     edge();
     nginx.run_checked(&["-s", "reload"]);
-    eventually("nginx serves the new deploy", || {
+    settles("nginx serves the new deploy", || {
         get(http, "acme.example.com", "/news/").status == 200
     });
     // Over HTTPS on every kind of answer (a page, an asset, a 404, the functions); an old
     // worker may answer once more during the reload.
-    eventually("HSTS on the custom domain", || {
+    settles("HSTS on the custom domain", || {
         ["/", "/guide/", &css, "/no-such-page/", "/api/auth/me"]
             .iter()
             .all(|path| {
@@ -270,13 +196,13 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     let mut watching: Vec<&str> = args.iter().map(String::as_str).collect();
     watching.extend(["--watch", "--reload", &reload]);
     let _watch = Stopped(root.cmd(&watching).stdout(Stdio::null()).spawn().unwrap());
-    eventually("the watch applies what changed before it started", || {
+    settles("the watch applies what changed before it started", || {
         get(http, "bobs.example.com", "/").status == 503
     });
     // ...and one made while it runs, within a second or two.
     assert_eq!(get(http, "acme.example.com", "/").status, 200);
     root.run(&["tenant", "deactivate", "acme"]).ok();
-    eventually("nginx answers 503 for the inactive tenant", || {
+    settles("nginx answers 503 for the inactive tenant", || {
         let r = get(http, "acme.example.com", "/");
         r.status == 503 && r.text().contains("Site unavailable")
     });
@@ -285,7 +211,7 @@ fn nginx_serves_every_tenant_by_host_with_tls_and_follows_changes_after_a_reload
     let log = out.with_file_name("nginx-access.log");
     // nginx writes a request's line after its response: let the last ones land first.
     let size = || std::fs::metadata(&log).map_or(0, |m| m.len());
-    eventually("the access log settles", || {
+    settles("the access log settles", || {
         let before = size();
         std::thread::sleep(Duration::from_millis(300));
         size() == before
@@ -360,7 +286,7 @@ fn nginx_proxies_to_a_bucket_bundle_store_path_style() {
     ])
     .ok();
     let _nginx = Nginx::start(&root.dir.path().join("nginx"), &out.join("t8k.conf"));
-    eventually("nginx listens", || {
+    settles("nginx listens", || {
         std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
     });
     let home = get(http, "acme.example.com", "/");
@@ -441,7 +367,7 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
     };
     assert!(caddy(&["validate"]).status().unwrap().success());
     let _server = Stopped(caddy(&["run"]).spawn().expect("caddy starts"));
-    eventually("caddy listens", || {
+    settles("caddy listens", || {
         std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
     });
 
@@ -486,21 +412,12 @@ fn caddy_gets_certificates_on_demand_only_for_hosts_the_installation_serves() {
         .status()
         .unwrap();
     assert!(reloaded.success());
-    eventually("caddy answers 503 for the inactive tenant", || {
+    settles("caddy answers 503 for the inactive tenant", || {
         get(http, "acme.example.com", "/").status == 503
     });
 }
 
 /// A child process killed when the test ends, passed or not.
-struct Stopped(Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store() {
     if !needs("node (apt install nodejs)", on_path("node").is_some()) {
