@@ -32,6 +32,31 @@ pub fn read_json<T: DeserializeOwned>(
     Ok(Some((value, obj.version)))
 }
 
+/// Every JSON document directly in `folder` (`{folder}/{id}.json`), parsed, with its id; a
+/// document that does not parse is an error naming it.
+pub fn read_folder<T: DeserializeOwned>(
+    store: &dyn Store,
+    folder: &Key,
+) -> Result<Vec<(String, T)>> {
+    let mut out = vec![];
+    for entry in store.list(folder)? {
+        let Some(id) = entry
+            .key
+            .strip_prefix(folder)
+            .and_then(|r| r.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        if id.contains('/') {
+            continue;
+        }
+        if let Some((doc, _)) = read_json(store, &entry.key)? {
+            out.push((id.to_owned(), doc));
+        }
+    }
+    Ok(out)
+}
+
 /// Serialises as pretty JSON with a trailing newline (these files are read by people).
 pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("our documents always serialise");

@@ -43,6 +43,16 @@ impl Key {
     }
 }
 
+/// A plain name of 1–`max` ASCII letters, digits, `-` and `_` (a theme, a rollout id): one key
+/// segment, the same in a folder and a bucket.
+pub fn is_plain(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 fn check_segment(segment: &str) -> Result<(), Error> {
     let bad = |why: &str| Err(Error::invalid("key", format!("segment {segment:?} {why}")));
     if segment.is_empty() {

@@ -172,14 +172,10 @@ pub fn read(store: &dyn Store, id: &str) -> Result<Notice> {
 
 /// Every notice, by start time.
 pub fn list(store: &dyn Store) -> Result<Vec<Notice>> {
-    let mut out = vec![];
-    for entry in store.list(&Key::new("notices")?)? {
-        if let Some(id) = entry.key.file_name().strip_suffix(".json")
-            && let Ok(n) = read(store, id)
-        {
-            out.push(n);
-        }
-    }
+    let mut out: Vec<Notice> = cas::read_folder(store, &Key::new("notices")?)?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
     out.sort_by(|a, b| a.starts.cmp(&b.starts).then(a.id.cmp(&b.id)));
     Ok(out)
 }

@@ -162,12 +162,7 @@ pub fn key(id: &str) -> Result<Key> {
 }
 
 fn check_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 80
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
+    if crate::key::is_plain(id, 80) {
         return Ok(());
     }
     Err(Error::invalid(
@@ -191,14 +186,10 @@ pub fn read(store: &dyn Store, id: &str) -> Result<Rollout> {
 
 /// Every rollout, newest first.
 pub fn list(store: &dyn Store) -> Result<Vec<Rollout>> {
-    let mut out = vec![];
-    for entry in store.list(&Key::new("rollouts")?)? {
-        if let Some(id) = entry.key.file_name().strip_suffix(".json")
-            && let Ok(r) = read(store, id)
-        {
-            out.push(r);
-        }
-    }
+    let mut out: Vec<Rollout> = cas::read_folder(store, &Key::new("rollouts")?)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     out.sort_by(|a, b| b.created.cmp(&a.created));
     Ok(out)
 }

@@ -136,12 +136,7 @@ pub fn check_channel(channel: &str) -> Result<()> {
 
 /// Checks a theme name: letters, digits, `-` and `_` (it is a key segment and a folder name).
 pub fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
+    if crate::key::is_plain(name, 64) {
         return Ok(());
     }
     Err(Error::invalid(

@@ -85,10 +85,16 @@ fn list(inst: &Installation, name: Option<&str>, json: bool) -> Result<()> {
         Some(n) => vec![n.to_owned()],
         None => themes::published_names(inst.store())?,
     };
+    #[derive(serde::Serialize)]
+    struct Listed {
+        theme: String,
+        index: themes::ThemeIndex,
+    }
     let mut all = vec![];
-    for n in &names {
-        let index = themes::read_index(inst.store(), n)?.ok_or_else(|| themes::no_versions(n))?;
-        all.push(serde_json::json!({"theme": n, "index": index}));
+    for theme in names {
+        let index =
+            themes::read_index(inst.store(), &theme)?.ok_or_else(|| themes::no_versions(&theme))?;
+        all.push(Listed { theme, index });
     }
     output::emit(json, &all, || {
         if all.is_empty() {
@@ -96,9 +102,7 @@ fn list(inst: &Installation, name: Option<&str>, json: bool) -> Result<()> {
                 "No theme version is published; `t8k theme push themes/default` publishes one."
             );
         }
-        for (n, item) in names.iter().zip(&all) {
-            let index: themes::ThemeIndex =
-                serde_json::from_value(item["index"].clone()).unwrap_or_default();
+        for Listed { theme: n, index } in &all {
             let rows = index
                 .versions
                 .iter()
