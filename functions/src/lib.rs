@@ -19,6 +19,7 @@ pub mod edge;
 pub mod error;
 pub mod guard;
 pub mod host;
+pub mod iam;
 pub mod lambda;
 pub mod lambda_build;
 pub mod limits;

@@ -39,6 +39,29 @@ impl Function {
         Function::Beacon,
     ];
 
+    /// Its binary in `src/bin/` (and its Lambda function's name).
+    pub fn binary(self) -> &'static str {
+        match self {
+            Function::Auth => "t8k-auth",
+            Function::Register => "t8k-register",
+            Function::Quota => "t8k-quota",
+            Function::Content => "t8k-content",
+            Function::Users => "t8k-users",
+            Function::Admin => "t8k-admin",
+            Function::Beacon => "t8k-beacon",
+        }
+    }
+
+    /// Paths outside `/api` it serves (as `/api`'s are, from the route table).
+    pub fn extra_paths(self) -> Vec<&'static str> {
+        match self {
+            Function::Auth => std::iter::once(ACME_CHALLENGE)
+                .chain(admin_ui::ROUTES)
+                .collect(),
+            _ => vec![],
+        }
+    }
+
     /// The function's routes, at their public paths (`/api` + the table's path).
     fn routes(self) -> Router<Shared> {
         let routes = endpoints()

@@ -251,6 +251,9 @@ impl Installation {
         {
             Ok(_) => {
                 crate::registry::make_folders(self.store())?;
+                // Made now, so the functions that sign with them only read them (on AWS,
+                // their roles grant no write to it).
+                self.secrets()?;
                 Ok(reg)
             }
             Err(StoreError::PreconditionFailed { .. }) => Err(Error::AlreadyInstalled {

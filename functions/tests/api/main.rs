@@ -15,10 +15,13 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use t8k_core::lifecycle::{InitOptions, Installation, NewTenant};
 use t8k_core::settings::Env;
+use t8k_functions::router::{Function, endpoints};
 use tower::ServiceExt;
 
 mod access;
 mod operator;
+mod policy;
+mod recorder;
 mod tenant_site;
 
 const PASSWORD: &str = "correct horse battery";
@@ -30,6 +33,8 @@ const MAIN: &str = "example.com";
 struct Api {
     dir: tempfile::TempDir,
     app: Router,
+    /// With [`Api::recorded`]: each function's own router, over a store of its own.
+    functions: Vec<(Function, Router)>,
 }
 
 fn installation(dir: &std::path::Path) -> Installation {
@@ -47,13 +52,69 @@ struct Answer {
 impl Api {
     fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
-        let inst = installation(dir.path());
+        let state = t8k_functions::AppState::new(Api::init(dir.path(), false)).unwrap();
+        let app = t8k_functions::app(std::sync::Arc::new(state));
+        Api {
+            dir,
+            app,
+            functions: vec![],
+        }
+    }
+
+    /// As [`Api::new`], but each function runs on its own, as its Lambda does: its own state
+    /// over a [`recorder::Recorder`] that writes down each S3 request it makes in `logs`.
+    fn recorded() -> (Api, Vec<(Function, recorder::Log)>) {
+        let dir = tempfile::tempdir().unwrap();
+        Api::init(dir.path(), true);
+        let (mut functions, mut logs) = (vec![], vec![]);
+        for f in Function::ALL {
+            let log = recorder::Log::default();
+            let store = Box::new(recorder::Recorder::new(dir.path(), log.clone()));
+            let state = t8k_functions::AppState::new(Installation::new(store, Env::default()));
+            let state = std::sync::Arc::new(state.unwrap());
+            functions.push((f, t8k_functions::router::function_app(f, state)));
+            logs.push((f, log));
+        }
+        let app = functions[0].1.clone();
+        (
+            Api {
+                dir,
+                app,
+                functions,
+            },
+            logs,
+        )
+    }
+
+    /// The router that serves `method path`: the function the route table names.
+    fn router(&self, method: &Method, path: &str) -> Router {
+        let path = path.split('?').next().unwrap_or(path);
+        let owner = endpoints()
+            .into_iter()
+            .map(|(e, _)| e)
+            .find(|e| &e.method == method && route_matches(e.path, path));
+        match owner {
+            Some(e) if !self.functions.is_empty() => {
+                let (_, app) = self
+                    .functions
+                    .iter()
+                    .find(|(f, _)| *f == e.function)
+                    .unwrap();
+                app.clone()
+            }
+            _ => self.app.clone(),
+        }
+    }
+
+    /// Two tenants; sign-ups confirm their address first when `verify`.
+    fn init(dir: &std::path::Path, verify: bool) -> Installation {
+        let inst = installation(dir);
         inst.init(&InitOptions {
             domain: MAIN.into(),
             multi: true,
             max_tenants: Some(10),
             public_enable_multi_tenant: Some(true),
-            require_email_verification: false,
+            require_email_verification: verify,
             auto_ssl: false,
             enable_custom_domains: true,
         })
@@ -70,9 +131,7 @@ impl Api {
             })
             .unwrap();
         }
-        let state = t8k_functions::AppState::new(inst).unwrap();
-        let app = t8k_functions::app(std::sync::Arc::new(state));
-        Api { dir, app }
+        inst
     }
 
     fn inst(&self) -> Installation {
@@ -114,19 +173,7 @@ impl Api {
             }
             None => Body::empty(),
         };
-        let mut req = req.body(body).unwrap();
-        let peer: SocketAddr = "127.0.0.7:4000".parse().unwrap();
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let r = self.app.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        let bytes = r.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            json,
-        }
+        self.answer(&method, path, req.body(body).unwrap()).await
     }
 
     async fn get(&self, host: &str, path: &str, auth: Auth<'_>) -> Answer {
@@ -144,6 +191,35 @@ impl Api {
         self.call(method, host, path, auth, Some(body)).await
     }
 
+    /// Uploads `png` to the media library of `host` as an editor with `cookie` would.
+    async fn upload(&self, host: &str, cookie: &str, png: &[u8]) -> Answer {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/media?alt=A%20dot")
+            .header(header::HOST, host)
+            .header(header::ORIGIN, format!("https://{host}"))
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "image/png")
+            .body(Body::from(png.to_vec()))
+            .unwrap();
+        self.answer(&Method::POST, "/media", req).await
+    }
+
+    async fn answer(&self, method: &Method, path: &str, mut req: Request<Body>) -> Answer {
+        let peer: SocketAddr = "127.0.0.7:4000".parse().unwrap();
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let r = self.router(method, path).oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+
     /// Logs `user` in at `host`; returns the `Cookie` header value of the session.
     async fn login(&self, host: &str, user: &str) -> String {
         let a = self
@@ -158,6 +234,19 @@ impl Api {
         assert_eq!(a.status, StatusCode::OK, "login {user}@{host}: {}", a.json);
         let set = a.headers[header::SET_COOKIE].to_str().unwrap();
         set.split(';').next().unwrap().to_owned()
+    }
+}
+
+/// True when a route table path (`/pages/{*slug}`) matches a concrete one.
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let (mut p, mut c) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), c.next()) {
+            (None, None) => return true,
+            (Some(seg), Some(_)) if seg.starts_with("{*") => return true,
+            (Some(seg), Some(got)) if seg == got || seg.starts_with('{') => {}
+            _ => return false,
+        }
     }
 }
 
