@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::edge::Output;
+use crate::jobs::{Host, Job};
 
 /// What `t8k install --systemd` writes units for.
 #[derive(Clone, Debug)]
@@ -99,82 +100,14 @@ pub fn files(p: &Plan) -> Vec<Output> {
     out
 }
 
-/// A scheduled command.
-struct Job {
-    name: &'static str,
-    what: &'static str,
-    commands: Vec<String>,
-    on_calendar: &'static str,
-    /// Extra groups (the usage job reads nginx's log, group adm).
-    groups: &'static str,
-}
-
 fn jobs(p: &Plan) -> Vec<Job> {
-    let log = p.access_log.display();
-    let sites = p.sites.display();
-    let job = |name, what, commands: Vec<String>, on_calendar| Job {
-        name,
-        what,
-        commands,
-        on_calendar,
-        groups: "",
-    };
-    let mut all = vec![
-        job(
-            "rollup",
-            "merge analytics events",
-            vec!["analytics rollup".into()],
-            "*:0/10",
-        ),
-        job(
-            "domains",
-            "re-check custom domains' DNS",
-            vec!["domain check".into()],
-            "hourly",
-        ),
-        job(
-            "certs",
-            "obtain and renew certificates",
-            vec!["certs renew".into()],
-            "*-*-* 00,12:00:00",
-        ),
-        Job {
-            groups: "adm",
-            ..job(
-                "usage",
-                "count bandwidth from nginx's log and apply the limits",
-                vec![
-                    format!("usage ingest --format nginx {log}"),
-                    "usage check".into(),
-                ],
-                "*:0/15",
-            )
-        },
-        job(
-            "snapshot",
-            "record each tenant's daily usage",
-            vec!["usage snapshot".into()],
-            "daily",
-        ),
-        job(
-            "changed",
-            "build and publish what changed (banners starting or ending, channels moving)",
-            vec![
-                "build --changed".into(),
-                format!("publish --changed --to {sites}"),
-            ],
-            "*:0/5",
-        ),
-    ];
-    if p.backups {
-        all.push(job(
-            "backup",
-            "back up the tenants that are due",
-            vec!["backup --due".into()],
-            "hourly",
-        ));
-    }
-    all
+    let (log, sites) = (p.access_log.display(), p.sites.display());
+    let (access_log, sites) = (log.to_string(), sites.to_string());
+    crate::jobs::jobs(&Host::OneBox {
+        access_log: &access_log,
+        sites: &sites,
+        backups: p.backups,
+    })
 }
 
 /// What every t8k service shares: who it runs as, what it may touch, and what it may not.

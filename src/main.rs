@@ -5,9 +5,12 @@
 mod acme;
 mod cli;
 mod cmd;
+mod deploy;
 mod edge;
 mod hint;
 mod install;
+mod jobs;
+mod lambda_jobs;
 mod output;
 mod secrets;
 mod serve;
@@ -54,6 +57,9 @@ fn stop_quietly_on_a_closed_pipe() {
 }
 
 fn main() -> ExitCode {
+    if lambda_jobs::started_by_lambda() {
+        return as_lambda();
+    }
     let cli = cli::Cli::parse();
     let format = match cli.log_format {
         cli::LogFormatArg::Human => t8k_functions::trace::LogFormat::Human,
@@ -88,4 +94,16 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The scheduled jobs' Lambda function (see [`lambda_jobs`]): JSON logs for CloudWatch.
+fn as_lambda() -> ExitCode {
+    let filter = std::env::var("T8K_LOG").unwrap_or_else(|_| "info".into());
+    let json = t8k_functions::trace::LogFormat::Json;
+    let started = t8k_functions::trace::init(&filter, json).map_err(anyhow::Error::msg);
+    if let Err(err) = started.and_then(|()| lambda_jobs::run()) {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }

@@ -425,6 +425,8 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
     }
     let (root, _srv) = published();
     root.run(&["tenant", "deactivate", "bobs"]).ok();
+    root.run(&["domain", "hsts", "acme", "shop.acme.test", "on"])
+        .ok();
     let out = root.dir.path().join("cloudfront");
     root.run(&[
         "edge",
@@ -446,7 +448,12 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
             .map(|e| e["value"].as_str().unwrap().to_owned())
     };
     let acme = value("acme.example.com").unwrap();
-    assert_eq!(value("shop.acme.test").as_deref(), Some(acme.as_str()));
+    let shop = value("shop.acme.test").unwrap();
+    assert_eq!(
+        shop,
+        acme.replacen("1r ", "1rh ", 1),
+        "the same route, with HSTS"
+    );
     assert!(value("bobs.example.com").unwrap().starts_with("0 bobs/"));
     let prefix = acme.strip_prefix("1r ").expect("acme has an alias");
     assert_eq!(
@@ -481,7 +488,10 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
     std::fs::write(
         run.join("run.mjs"),
         "import { handler } from './function.mjs';\nconst cases = JSON.parse(process.argv[2]);\nconst out = [];\n\
-         for (const [host, uri, qs] of cases) {\n  const r = await handler({ request: { uri, headers: host ? { host: { value: host } } : {}, querystring: qs || {} } });\n  out.push(r.statusCode ? { status: r.statusCode, location: r.headers.location && r.headers.location.value, body: r.body && r.body.data } : { uri: r.uri });\n}\n\
+         for (const [host, uri, qs, eventType] of cases) {\n  const request = { uri, headers: host ? { host: { value: host } } : {}, querystring: qs || {} };\n\
+           if (eventType) { const r = await handler({ context: { eventType }, request, response: { statusCode: 200, headers: {} } }); const h = r.headers['strict-transport-security']; out.push({ hsts: h ? h.value : null }); continue; }\n\
+           const r = await handler({ context: { eventType: 'viewer-request' }, request });\n  const fwd = r.headers && r.headers['x-forwarded-host'];\n\
+           out.push(r.statusCode ? { status: r.statusCode, location: r.headers.location && r.headers.location.value, body: r.body && r.body.data } : { uri: r.uri, forwarded: fwd ? fwd.value : null });\n}\n\
          console.log(JSON.stringify(out));\n",
     )
     .unwrap();
@@ -497,6 +507,9 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
         ["acme.example.com", "/guide/"],
         ["shop.acme.test", "/_t8k/assets/style.1a2b3c4d.css"],
         ["nobody.test", "/_t8k/img/ab.webp"],
+        ["Shop.Acme.Test", "/", {}, "viewer-response"],
+        ["acme.example.com", "/", {}, "viewer-response"],
+        ["nobody.test", "/", {}, "viewer-response"],
     ]);
     let ran = Command::new("node")
         .arg("run.mjs")
@@ -527,6 +540,20 @@ fn the_cloudfront_function_rewrites_to_the_live_prefix_from_the_key_value_store(
     assert_eq!(got[5]["status"], 404);
     assert!(got[5]["body"].as_str().unwrap().contains("Site not found"));
     assert_eq!(got[6]["uri"], "/api/auth/me");
+    assert_eq!(
+        got[6]["forwarded"], "acme.example.com",
+        "the functions learn the site's host from X-Forwarded-Host"
+    );
+    assert_eq!(
+        got[11]["hsts"], "max-age=31536000",
+        "HSTS for the domain that asks"
+    );
+    assert_eq!(
+        got[12]["hsts"],
+        serde_json::Value::Null,
+        "none for the others"
+    );
+    assert_eq!(got[13]["hsts"], serde_json::Value::Null);
     assert_eq!(
         got[9]["uri"], "/sites/_shared/assets/style.1a2b3c4d.css",
         "shared objects come from one prefix for every host"

@@ -32,6 +32,7 @@ pub mod routes;
 pub mod secrets;
 pub mod settings;
 pub mod shared;
+pub mod ssm;
 pub mod store;
 pub mod tenant_config;
 pub mod text;

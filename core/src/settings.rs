@@ -59,6 +59,9 @@ pub struct Env {
     pub decode_wait: Duration,
     /// The SMTP password (`T8K_SMTP_PASSWORD`); never stored, never printed.
     pub smtp_password: Option<String>,
+    /// Where the SMTP password is kept in AWS Parameter Store (`T8K_SMTP_PASSWORD_PARAMETER`, a
+    /// SecureString's name), read at start when `T8K_SMTP_PASSWORD` is not set.
+    pub smtp_password_parameter: Option<String>,
     /// The backup repository's passphrase (`T8K_BACKUP_PASSPHRASE`); never stored, never printed.
     pub backup_passphrase: Option<String>,
     /// Count page views on `localhost` previews too (`T8K_TRACK_LOCALHOST=1`; for tests).
@@ -90,7 +93,7 @@ pub struct Env {
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 27] = [
+pub const ENV_VARS: [&str; 28] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -105,6 +108,7 @@ pub const ENV_VARS: [&str; 27] = [
     "T8K_DECODE_BUDGET",
     "T8K_DECODE_WAIT_MS",
     "T8K_SMTP_PASSWORD",
+    "T8K_SMTP_PASSWORD_PARAMETER",
     "T8K_BACKUP_PASSPHRASE",
     "T8K_TRACK_LOCALHOST",
     "T8K_CACHE",
@@ -230,6 +234,7 @@ impl Env {
                 })?,
             }),
             smtp_password: get("T8K_SMTP_PASSWORD").map(str::to_owned),
+            smtp_password_parameter: get("T8K_SMTP_PASSWORD_PARAMETER").map(str::to_owned),
             backup_passphrase: get("T8K_BACKUP_PASSPHRASE").map(str::to_owned),
             track_localhost,
             cache_dir,

@@ -25,11 +25,26 @@ pub(crate) async fn installation(env: Env) -> Result<Installation, Error> {
     Ok(Installation::new(store, env))
 }
 
+/// Behind CloudFront, API Gateway receives its own name as `Host` (it routes by it), and
+/// the site's host comes as `X-Forwarded-Host`, which CloudFront's viewer-request function
+/// sets from the visitor's `Host` (`t8k edge cloudfront`). It becomes the request's `Host`,
+/// from which the tenant is resolved as everywhere else. A caller who reaches the API
+/// directly and sets it gains nothing it could not get by sending that `Host` to CloudFront:
+/// sessions are still checked against the tenant.
+async fn forwarded_host(mut req: axum::extract::Request) -> axum::extract::Request {
+    if let Some(site) = req.headers().get("x-forwarded-host").cloned() {
+        req.headers_mut().insert(axum::http::header::HOST, site);
+    }
+    req
+}
+
 /// Serves `f` until the runtime stops the process.
 pub async fn run(f: Function) -> Result<(), Error> {
-    let env = Env::from_process()?;
+    let mut env = Env::from_process()?;
     let filter = env.log.clone().unwrap_or_else(|| "info".into());
     crate::trace::init(&filter, crate::trace::LogFormat::Json)?;
+    env.resolve_secrets()?;
     let state = Arc::new(AppState::new(installation(env).await?)?);
-    lambda_http::run(function_app(f, state)).await
+    let app = function_app(f, state).layer(axum::middleware::map_request(forwarded_host));
+    lambda_http::run(app).await
 }

@@ -272,6 +272,38 @@ fn login_binary_issues_sessions_bound_to_the_tenant_and_limits_by_source_ip() {
         "a Lambda session works over HTTP too"
     );
     assert_eq!(me.1["tenant"], "acme");
+    // Behind CloudFront, API Gateway's Host is its own; the site's is in X-Forwarded-Host.
+    let api_host = "a1b2c3.execute-api.eu-west-1.amazonaws.com";
+    let mut forwarded = event(
+        "GET",
+        api_host,
+        "/api/auth/me",
+        "198.51.100.7",
+        Some(&session),
+        None,
+    );
+    forwarded["headers"]["x-forwarded-host"] = json!("acme.example.com");
+    let via_cdn = lambda_answer(lambda.invoke(forwarded));
+    assert_eq!(
+        (via_cdn.0, &via_cdn.1["tenant"]),
+        (200, &json!("acme")),
+        "{}",
+        via_cdn.1
+    );
+    let direct = event(
+        "GET",
+        api_host,
+        "/api/auth/me",
+        "198.51.100.7",
+        Some(&session),
+        None,
+    );
+    let direct = lambda_answer(lambda.invoke(direct));
+    assert_ne!(
+        direct.0, 200,
+        "API Gateway's own host is no tenant's: {}",
+        direct.1
+    );
     let elsewhere = lambda_answer(lambda.invoke(event(
         "GET",
         "other.example.com",

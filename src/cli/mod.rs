@@ -277,6 +277,11 @@ pub enum Command {
         after_help = "Examples:\n  t8k install --systemd --out ./units\n  t8k --root /srv/t8k install --systemd --out ./units --user t8k --backups"
     )]
     Install(InstallArgs),
+    /// Deploy the platform to a cloud as one stack: the data bucket, every function, the HTTP
+    /// API, CloudFront with the host-routing function, the build queue, the schedules, and a
+    /// least-privilege role per function.
+    #[command(subcommand)]
+    Deploy(DeployCmd),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  t8k completions bash > /etc/bash_completion.d/t8k\n  t8k completions zsh > \"${fpath[1]}/_t8k\"\n  t8k completions fish > ~/.config/fish/completions/t8k.fish"
@@ -369,6 +374,47 @@ pub struct InstallArgs {
     /// Also a timer for `t8k backup --due` (after `t8k backup init`).
     #[arg(long)]
     pub backups: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeployCmd {
+    /// AWS: packages the functions (cargo lambda, arm64), uploads them, and deploys
+    /// `deploy/aws/template.json` with CloudFormation. Prints the commands; `--run` runs them.
+    #[command(
+        after_help = "Examples:\n  t8k deploy aws --template > deploy/aws/template.json\n  t8k deploy aws --stack t8k-prod --domain example.com --code-bucket my-artifacts\n  t8k deploy aws --stack t8k-prod --domain example.com --code-bucket my-artifacts \\\n      --certificate arn:aws:acm:us-east-1:123456789012:certificate/… --smtp-password-parameter /t8k/smtp-password --run"
+    )]
+    Aws(DeployAwsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DeployAwsArgs {
+    /// Print the CloudFormation template and stop.
+    #[arg(long, conflicts_with_all = ["stack", "run"])]
+    pub template: bool,
+    /// The stack's name: lower-case letters, digits and hyphens (it names the buckets).
+    #[arg(long, required_unless_present = "template")]
+    pub stack: Option<String>,
+    /// The AWS region (default: the AWS CLI's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The installation's main domain (tenants are NAME.DOMAIN).
+    #[arg(long, required_unless_present = "template")]
+    pub domain: Option<String>,
+    /// An ACM certificate (us-east-1) for DOMAIN and *.DOMAIN.
+    #[arg(long, value_name = "ARN")]
+    pub certificate: Option<String>,
+    /// An existing bucket for the function packages.
+    #[arg(long, value_name = "BUCKET", required_unless_present = "template")]
+    pub code_bucket: Option<String>,
+    /// The SecureString parameter holding the SMTP password (never the password itself).
+    #[arg(long, value_name = "NAME")]
+    pub smtp_password_parameter: Option<String>,
+    /// The packages: FOLDER/{binary}/bootstrap.zip (default: what cargo lambda builds).
+    #[arg(long, value_name = "DIR", default_value = "target/lambda")]
+    pub packages: PathBuf,
+    /// Run the commands (cargo lambda, aws) instead of printing them.
+    #[arg(long)]
+    pub run: bool,
 }
 
 #[derive(Args, Debug)]

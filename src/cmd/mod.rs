@@ -46,6 +46,7 @@ pub fn open(root: &str, endpoint: Option<&str>) -> Result<Installation> {
     if let Some(url) = endpoint {
         env.s3_endpoint = Some(url.to_owned());
     }
+    env.resolve_secrets()?;
     let store = t8k_core::store::open(root, &env, true)?;
     Ok(Installation::new(store, env))
 }
@@ -151,6 +152,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             backup::restore(&open(&cli.root, cli.endpoint_url.as_deref())?, args, json)
         }
         Command::Install(args) => install::run(&cli.root, args, json),
+        Command::Deploy(crate::cli::DeployCmd::Aws(args)) => crate::deploy::aws::run(args, json),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man { out } => shell::man(out.as_deref()),
         Command::Demo(args) => demo::run(

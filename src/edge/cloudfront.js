@@ -6,7 +6,9 @@
 // which is a key "host/old/path/" → "/new/path/") and rewrites the request to the tenant's
 // live deploy: /about/ → /sites/acme/DEPLOY/about/index.html, and shared objects
 // (/_t8k/assets/…, /_t8k/img/…) to /sites/_shared/… for every host. Route /api/*, /admin, /admin/*
-// and /.well-known/acme-challenge/* to the functions' origin in behaviours of their own.
+// and /.well-known/acme-challenge/* to the functions' origin in behaviours of their own (with
+// this function on their viewer requests, for X-Forwarded-Host), and associate it with the
+// viewer-response event too, where it adds HSTS ("…h" in the route's flags).
 import cf from 'cloudfront';
 
 const kvs = cf.kvs('__KVS_ID__');
@@ -40,15 +42,44 @@ function query(qs) {
     return parts.length ? '?' + parts.join('&') : '';
 }
 
+function hostOf(request) {
+    const header = request.headers.host;
+    return (header ? header.value : '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+}
+
+// The flags before the route's space: 'r' (the site has aliases), 'h' (HSTS).
+function flags(route) {
+    return route.substring(1, route.indexOf(' '));
+}
+
+// viewer-response: Strict-Transport-Security for the custom domains that ask for it (the
+// distribution redirects plain HTTP, so every answer that reaches here is over HTTPS).
+async function hsts(event) {
+    const response = event.response;
+    try {
+        if (flags(await kvs.get(hostOf(event.request))).indexOf('h') !== -1) {
+            response.headers['strict-transport-security'] = { value: 'max-age=31536000' };
+        }
+    } catch (e) {
+        // An unknown host: no HSTS.
+    }
+    return response;
+}
+
 async function handler(event) {
+    if (event.context && event.context.eventType === 'viewer-response') {
+        return hsts(event);
+    }
     const request = event.request;
     const uri = request.uri;
+    const host = hostOf(request);
     if (uri.startsWith('/api/') || uri === '/admin' || uri.startsWith('/admin/') ||
         uri.startsWith('/.well-known/acme-challenge/')) {
+        // To the functions (API Gateway), which needs its own Host: the site's goes along as
+        // X-Forwarded-Host, which the function binaries take as the request's host.
+        request.headers['x-forwarded-host'] = { value: host };
         return request;
     }
-    const header = request.headers.host;
-    const host = (header ? header.value : '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
     let route;
     try {
         route = await kvs.get(host);
@@ -69,7 +100,7 @@ async function handler(event) {
         request.uri = '/sites/_shared' + uri.substring(5);
         return request;
     }
-    if (route.charAt(1) === 'r') {
+    if (flags(route).indexOf('r') !== -1) {
         let to = null;
         try {
             to = await kvs.get(host + uri);

@@ -12,7 +12,7 @@ use t8k_core::bandwidth::limit::Policy;
 
 use super::{Output, Table};
 
-const FUNCTION: &str = include_str!("cloudfront.js");
+pub const FUNCTION: &str = include_str!("cloudfront.js");
 /// A KeyValueStore key's limit, in bytes: a longer alias is served by its redirect page.
 const MAX_KEY: usize = 512;
 
@@ -31,7 +31,11 @@ pub fn render(table: &Table, kvs_id: &str) -> Vec<Output> {
                 _ => ("1", String::new()),
             };
             let moved = table.redirects.iter().any(|(h, _)| h == host);
-            let flag = if moved { "r" } else { "" };
+            let flag = format!(
+                "{}{}",
+                if moved { "r" } else { "" },
+                if route.hsts { "h" } else { "" }
+            );
             json!({"key": host, "value": format!("{active}{flag} {}{until}", Table::prefix(route))})
         })
         .collect();

@@ -1,0 +1,3 @@
+//! Deploying the platform to a cloud as one stack (`t8k deploy`).
+
+pub mod aws;

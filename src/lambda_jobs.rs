@@ -1,0 +1,92 @@
+//! `t8k` as the Lambda function that runs the scheduled jobs on AWS: started by the Lambda
+//! runtime (`AWS_LAMBDA_RUNTIME_API` set, no arguments), it takes EventBridge events
+//! `{"job": "rollup"}` and runs that job's CLI commands ([`crate::jobs`]) in this process,
+//! against `T8K_ROOT`, each as `t8k --root $T8K_ROOT --json COMMAND` would. Only the jobs of
+//! the table run: an event cannot name a command.
+//!
+//! The job's logs go to CloudWatch (standard output and error); a failed command fails the
+//! invocation, so Lambda retries it and then sends the event to the dead-letter queue.
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Parser;
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+use crate::cli::Cli;
+use crate::jobs::{Host, Job, jobs};
+
+/// True when the runtime started this binary as a function (no arguments of its own).
+pub fn started_by_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() == 1
+}
+
+/// The job an event names, from the AWS table (its commands use `root` and `logs`).
+fn job_named(event: &Value, root: &str, logs: &str) -> Result<Job> {
+    let name = event["job"].as_str().ok_or_else(|| {
+        anyhow!("the event names no job: send {{\"job\": NAME}} (an EventBridge schedule's input)")
+    })?;
+    let all = jobs(&Host::Aws { logs, root });
+    let known: Vec<_> = all.iter().map(|j| j.name).collect();
+    all.into_iter()
+        .find(|j| j.name == name)
+        .ok_or_else(|| anyhow!("no job {name:?}: the jobs are {}", known.join(", ")))
+}
+
+/// Runs each command of the job in turn, as the CLI would.
+fn run_job(event: &Value) -> Result<Value> {
+    let root = std::env::var("T8K_ROOT")
+        .context("T8K_ROOT is not set: give the function its data root")?;
+    let logs = std::env::var("T8K_EDGE_LOGS").unwrap_or_default();
+    let job = job_named(event, &root, &logs)?;
+    let mut done = vec![];
+    for command in &job.commands {
+        let mut argv = vec!["t8k", "--root", &root, "--json"];
+        argv.extend(command.split_whitespace());
+        let cli = Cli::try_parse_from(&argv).map_err(|e| anyhow!("t8k {command}: {e}"))?;
+        let code = crate::cmd::run(cli).with_context(|| format!("t8k {command}"))?;
+        if code != std::process::ExitCode::SUCCESS {
+            bail!("t8k {command} exited with {code:?}");
+        }
+        done.push(command.clone());
+    }
+    Ok(json!({"job": job.name, "ran": done}))
+}
+
+/// Serves events until the runtime stops the process.
+pub fn run() -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime
+        .block_on(lambda_runtime::run(service_fn(
+            |ev: LambdaEvent<Value>| async move {
+                let answer = tokio::task::spawn_blocking(move || run_job(&ev.payload)).await?;
+                answer.map_err(|e| lambda_runtime::Error::from(format!("{e:#}")))
+            },
+        )))
+        .map_err(|e| anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_names_a_job_of_the_table_and_nothing_else() {
+        let rollup = job_named(&json!({"job": "rollup"}), "s3://d", "s3://l/cf/").unwrap();
+        assert_eq!(rollup.commands, ["analytics rollup"]);
+        let usage = job_named(&json!({"job": "usage"}), "s3://d", "s3://l/cf/").unwrap();
+        assert_eq!(
+            usage.commands[0],
+            "usage ingest --format cloudfront s3://l/cf/"
+        );
+        let err = job_named(&json!({"job": "tenant delete acme"}), "s3://d", "").unwrap_err();
+        assert!(
+            err.to_string().contains("the jobs are rollup, domains"),
+            "{err}"
+        );
+        assert!(job_named(&json!({}), "s3://d", "").is_err());
+        assert!(
+            job_named(&json!({"job": "certs"}), "s3://d", "").is_err(),
+            "ACM renews CloudFront's certificates"
+        );
+    }
+}
