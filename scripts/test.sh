@@ -10,11 +10,13 @@ log "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 # Real servers for the tests, from PyPI, installed once into .tools/venv (git-ignored):
-# moto's S3 server for the bucket tests (MinIO cannot be installed here; moto's conditional
-# writes are atomic like AWS S3's) and aiosmtpd, an SMTP server for the sign-up mail tests.
-PY_PACKAGES=("moto[server]==5.2.5" "aiosmtpd==1.4.6")
+# moto's server for the bucket tests and the AWS stack (MinIO cannot be installed here;
+# moto's conditional writes are atomic like AWS S3's), aiosmtpd, an SMTP server for the mail
+# tests, and cfn-lint and checkov, the validators of the AWS template.
+PY_PACKAGES=("moto[server]==5.2.5" "aiosmtpd==1.4.6" "cfn-lint==1.58.0" "checkov==3.3.30")
 installed() {
-  .tools/venv/bin/pip show moto aiosmtpd 2>/dev/null | grep -c '^Version: \(5.2.5\|1.4.6\)$' | grep -qx 2
+  .tools/venv/bin/pip show moto aiosmtpd cfn-lint checkov 2>/dev/null \
+    | grep -c '^Version: \(5.2.5\|1.4.6\|1.58.0\|3.3.30\)$' | grep -qx 4
 }
 if ! installed; then
   log "installing ${PY_PACKAGES[*]} into .tools/venv"

@@ -17,6 +17,7 @@ pub enum Host<'a> {
 }
 
 /// A scheduled command.
+#[derive(Debug)]
 pub struct Job {
     pub name: &'static str,
     pub what: &'static str,

@@ -17,7 +17,9 @@ use crate::jobs::{Host, Job, jobs};
 
 /// True when the runtime started this binary as a function (no arguments of its own).
 pub fn started_by_lambda() -> bool {
-    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() == 1
+    #[allow(clippy::disallowed_methods)] // which program to be, decided before any configuration
+    let runtime = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    runtime && std::env::args_os().len() == 1
 }
 
 /// The job an event names, from the AWS table (its commands use `root` and `logs`).
@@ -34,9 +36,11 @@ fn job_named(event: &Value, root: &str, logs: &str) -> Result<Job> {
 
 /// Runs each command of the job in turn, as the CLI would.
 fn run_job(event: &Value) -> Result<Value> {
-    let root = std::env::var("T8K_ROOT")
+    let env = t8k_core::settings::Env::from_process()?;
+    let root = env
+        .root
         .context("T8K_ROOT is not set: give the function its data root")?;
-    let logs = std::env::var("T8K_EDGE_LOGS").unwrap_or_default();
+    let logs = env.edge_logs.unwrap_or_default();
     let job = job_named(event, &root, &logs)?;
     let mut done = vec![];
     for command in &job.commands {

@@ -98,9 +98,13 @@ fn main() -> ExitCode {
 
 /// The scheduled jobs' Lambda function (see [`lambda_jobs`]): JSON logs for CloudWatch.
 fn as_lambda() -> ExitCode {
-    let filter = std::env::var("T8K_LOG").unwrap_or_else(|_| "info".into());
     let json = t8k_functions::trace::LogFormat::Json;
-    let started = t8k_functions::trace::init(&filter, json).map_err(anyhow::Error::msg);
+    let started = t8k_core::settings::Env::from_process()
+        .map_err(anyhow::Error::from)
+        .and_then(|env| {
+            let filter = env.log.unwrap_or_else(|| "info".into());
+            t8k_functions::trace::init(&filter, json).map_err(anyhow::Error::msg)
+        });
     if let Err(err) = started.and_then(|()| lambda_jobs::run()) {
         eprintln!("error: {err:#}");
         return ExitCode::FAILURE;

@@ -90,10 +90,13 @@ pub struct Env {
     /// `T8K_THEMES`: the themes folder of a builder that has no command line (the Lambda
     /// builder; `t8k` takes `--themes`, which reads the same variable).
     pub themes: Option<PathBuf>,
+    /// `T8K_EDGE_LOGS`: where the scheduled usage job reads the edge's logs on AWS
+    /// (`s3://logs-bucket/cloudfront/`).
+    pub edge_logs: Option<String>,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 28] = [
+pub const ENV_VARS: [&str; 29] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -122,6 +125,7 @@ pub const ENV_VARS: [&str; 28] = [
     "BUILD_WEBHOOK_FORMAT",
     "BUILD_WEBHOOK_DEBOUNCE_SECS",
     "T8K_THEMES",
+    "T8K_EDGE_LOGS",
 ];
 
 /// Read besides [`ENV_VARS`]: the log filter, and `HOME` for the default cache folder.
@@ -253,6 +257,7 @@ impl Env {
             acme_ca_cert: get("T8K_ACME_CA_CERT").map(PathBuf::from),
             build_webhook: crate::trigger::Webhook::parse(get)?,
             themes: get("T8K_THEMES").map(PathBuf::from),
+            edge_logs: get("T8K_EDGE_LOGS").map(str::to_owned),
             dns_servers: match get("T8K_DNS_SERVERS") {
                 None => vec![],
                 Some(v) => v

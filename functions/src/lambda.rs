@@ -32,9 +32,18 @@ pub(crate) async fn installation(env: Env) -> Result<Installation, Error> {
 /// directly and sets it gains nothing it could not get by sending that `Host` to CloudFront:
 /// sessions are still checked against the tenant.
 async fn forwarded_host(mut req: axum::extract::Request) -> axum::extract::Request {
-    if let Some(site) = req.headers().get("x-forwarded-host").cloned() {
-        req.headers_mut().insert(axum::http::header::HOST, site);
+    let Some(site) = req.headers().get("x-forwarded-host").cloned() else {
+        return req;
+    };
+    // lambda_http puts API Gateway's name in the URI too: it must agree with Host.
+    let mut parts = req.uri().clone().into_parts();
+    if parts.authority.is_some() {
+        parts.authority = site.to_str().ok().and_then(|s| s.parse().ok());
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
     }
+    req.headers_mut().insert(axum::http::header::HOST, site);
     req
 }
 

@@ -9,6 +9,7 @@ stacks, which it skips: they are listed under "skipped". Moto cannot run arm64 L
 either, so the packages uploaded here are empty zips (the real ones come from cargo lambda).
 """
 
+import ast
 import io
 import json
 import sys
@@ -63,11 +64,12 @@ for lid, res in template["Resources"].items():
         role = conf["Role"].rsplit("/", 1)[-1]
         names = iam.list_role_policies(RoleName=role)["PolicyNames"]
         policies = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names]
+        # moto hands a stack's inline policy back as Python's repr of the document.
+        policies = [ast.literal_eval(p) if isinstance(p, str) else p for p in policies]
         out["functions"][lid] = {"name": conf["FunctionName"], "runtime": conf["Runtime"],
                                  "handler": conf["Handler"], "architectures": conf.get("Architectures"),
                                  "memory": conf["MemorySize"], "timeout": conf["Timeout"],
                                  "environment": conf.get("Environment", {}).get("Variables", {}),
-                                 "dead_letters": conf.get("DeadLetterConfig", {}).get("TargetArn"),
                                  "policies": policies}
     elif kind == "AWS::Events::Rule":
         name = phys.rsplit("/", 1)[-1]

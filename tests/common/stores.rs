@@ -20,7 +20,7 @@ fn moto_binary() -> Option<PathBuf> {
 }
 
 /// The Python that has boto3 (installed with moto): the venv's, else the system's.
-pub(super) fn python_with_boto3() -> PathBuf {
+pub fn python_with_boto3() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/python");
     if venv.is_file() {
         venv

@@ -92,7 +92,7 @@ impl Api {
         let owner = endpoints()
             .into_iter()
             .map(|(e, _)| e)
-            .find(|e| &e.method == method && route_matches(e.path, path));
+            .find(|e| e.method == method && route_matches(e.path, path));
         match owner {
             Some(e) if !self.functions.is_empty() => {
                 let (_, app) = self
