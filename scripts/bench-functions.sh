@@ -82,3 +82,48 @@ for fn in "t8k-register example.com /api/register/check?name=fresh" "t8k-auth ac
     "$(echo "$r" | field min)" "$(echo "$r" | field median)" \
     "$(echo "$r" | field p90)" "$(echo "$r" | field peak_kib | awk '{printf "%.1f", $1/1024}')" "$(echo "$r" | field status)"
 done
+
+echo
+echo "== The work each function is sized for: memory configured (deploy/aws/template.json) vs peak measured"
+# One cold process per run answering the request, then 20 warm invocations of it (what Lambda
+# bills per request); the peak covers them all.
+python3 - "$WORK/photo.png" <<'PY'
+import struct, sys, zlib
+w, h = 3000, 2000   # a 6-megapixel photo's size, as a phone uploads it
+rows = b"".join(b"\0" + bytes((x * 7 + y) % 256 for x in range(w * 3)) for y in range(0, h))
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+printf '{"username":"admin","password":"correct horse battery"}' > "$WORK/login.json"
+printf '{"event":"PAGEVIEWED","url":"https://acme.example.com/","referrer":""}' > "$WORK/beacon.json"
+configured() { python3 -c "import json,sys; t=json.load(open('deploy/aws/template.json')); print(next(r['Properties']['MemorySize'] for r in t['Resources'].values() if r['Type']=='AWS::Lambda::Function' and r['Properties']['FunctionName']['Fn::Sub'].endswith('-$1')))"; }
+declare -A WARM
+for row in "t8k-auth|auth|POST /api/auth/login|$WORK/login.json|application/json|" \
+  "t8k-beacon|beacon|POST /api/beacon|$WORK/beacon.json|text/plain;charset=UTF-8|" \
+  "t8k-content|content|POST /api/media?alt=Photo|$WORK/photo.png|image/png|$COOKIE" \
+  "t8k-quota|quota|GET /api/quota|||$COOKIE"; do
+  IFS='|' read -r bin name req body type cookie <<<"$row"
+  set -- $req
+  r=$(BENCH_METHOD=$1 BENCH_BODY=$body BENCH_TYPE=$type BENCH_COOKIE=$cookie BENCH_WARM=20 \
+    python3 bench/lambda-cold-start.py "$BIN/$bin" "$R" acme.example.com "$2" 10 | grep RESULT)
+  WARM[$name]=$(echo "$r" | field warm_median)
+  printf '%-12s %-28s configured %5s MB  peak %6.1f MiB  cold %s ms  warm median %s ms  (status %s)\n' "$bin" "$req" \
+    "$(configured "$name")" "$(echo "$r" | field peak_kib | awk '{print $1/1024}')" "$(echo "$r" | field median)" \
+    "${WARM[$name]}" "$(echo "$r" | field status)"
+done
+
+echo
+echo "== A month on AWS: 1,000 tenants x 10,000 page views (bench/aws-cost.py)"
+start=$(date +%s%N); "$BIN/t8k" --root "$R" build acme >/dev/null; build_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+start=$(date +%s%N); "$BIN/t8k" --root "$R" analytics rollup >/dev/null; rollup_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+read -r page_bytes asset_bytes < <(python3 - "$R/build/acme" <<'PY'
+import gzip, pathlib, sys
+site = pathlib.Path(sys.argv[1])
+pages = [gzip.compress(p.read_bytes()) for p in site.rglob("index.html")]
+assets = [gzip.compress(p.read_bytes()) for p in site.rglob("*") if p.suffix in (".css", ".js")]
+print(sum(map(len, pages)) // max(1, len(pages)), sum(map(len, assets)))
+PY
+)
+python3 bench/aws-cost.py --beacon-ms "${WARM[beacon]}" --login-ms "${WARM[auth]}" --build-ms "$build_ms" \
+  --rollup-ms "$rollup_ms" --page-bytes "$page_bytes" --asset-bytes "$asset_bytes"

@@ -515,3 +515,95 @@ fn the_smtp_password_comes_from_parameter_store_never_the_template() {
         "the SMTP server saw: {seen}"
     );
 }
+
+#[test]
+fn deploy_lists_every_step_and_refuses_what_would_make_a_bad_stack() {
+    let deploy = |args: &[&str]| {
+        Command::new(bin())
+            .args([
+                "--json",
+                "deploy",
+                "aws",
+                "--domain",
+                "example.com",
+                "--code-bucket",
+                "art",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = deploy(&[
+        "--stack",
+        "t8k-prod",
+        "--smtp-password-parameter",
+        "/t8k/smtp",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commands: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["command"].as_str().unwrap())
+        .collect();
+    let prefix = plan["code_prefix"].as_str().unwrap();
+    assert!(prefix.starts_with("t8k/t8k-prod/"), "{prefix}");
+    assert!(commands[0].starts_with(
+        "cargo lambda build --release --arm64 --output-format zip -p t8k-functions --include themes"
+    ));
+    for unit in Unit::ALL {
+        let upload = format!(
+            "target/lambda/{0}/bootstrap.zip s3://art/{prefix}{0}.zip",
+            unit.binary()
+        );
+        assert!(
+            commands
+                .iter()
+                .any(|c| c.starts_with("aws s3 cp") && c.ends_with(&upload)),
+            "{upload}"
+        );
+    }
+    let stack = commands
+        .iter()
+        .find(|c| c.starts_with("aws cloudformation deploy"))
+        .unwrap();
+    for part in [
+        "--stack-name t8k-prod",
+        "--capabilities CAPABILITY_IAM",
+        "Domain=example.com",
+        "SmtpPasswordParameter=/t8k/smtp",
+        "CodeBucket=art",
+    ] {
+        assert!(stack.contains(part), "{part} in {stack}");
+    }
+    let template = std::fs::read(plan["template"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        template,
+        std::fs::read(checked_in()).unwrap(),
+        "the stack gets this binary's template"
+    );
+    for (args, needle) in [
+        (vec!["--stack", "T8K-Prod"], "lower-case letters"),
+        (
+            vec![
+                "--stack",
+                "t8k-prod",
+                "--smtp-password-parameter",
+                "hunter2",
+            ],
+            "not the password",
+        ),
+    ] {
+        let refused = deploy(&args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains(needle),
+            "{args:?}"
+        );
+    }
+}

@@ -241,9 +241,9 @@ pub fn run(args: DeployAwsArgs, json: bool) -> Result<()> {
         }
         println!(
             "\n# Then, once: the data root, the admin key, the SMTP server, the backups and the routes:\n\
-             t8k --root s3://{stack}-data-ACCOUNT init --domain {domain}\n\
+             t8k --root s3://{stack}-data-ACCOUNT init --multi --domain {domain}\n\
              t8k --root s3://{stack}-data-ACCOUNT config admin-key\n\
-             t8k --root s3://{stack}-data-ACCOUNT backup init s3://{stack}-backups-ACCOUNT\n\
+             t8k --root s3://{stack}-data-ACCOUNT backup init --to s3://{stack}-backups-ACCOUNT\n\
              t8k --root s3://{stack}-data-ACCOUNT edge cloudfront --out edge/ --kvs-id ROUTES_STORE_ARN   # then load edge/kvs.json into the store",
             stack = d.stack,
             domain = d.domain
