@@ -12,8 +12,13 @@ pub enum Host<'a> {
         backups: bool,
     },
     /// AWS: CloudFront's standard logs in `logs` (`s3://bucket/prefix/`), bundles in the data
-    /// root's bucket (`root`), certificates from ACM (no renewal job).
-    Aws { logs: &'a str, root: &'a str },
+    /// root's bucket (`root`), routes in the KeyValueStore `routes`, certificates from ACM (no
+    /// renewal job).
+    Aws {
+        logs: &'a str,
+        root: &'a str,
+        routes: &'a str,
+    },
 }
 
 /// A scheduled command.
@@ -59,7 +64,7 @@ pub fn jobs(host: &Host) -> Vec<Job> {
             *sites,
             *backups,
         ),
-        Host::Aws { logs, root } => (
+        Host::Aws { logs, root, .. } => (
             format!("usage ingest --format cloudfront {logs}"),
             *root,
             true,
@@ -121,6 +126,17 @@ pub fn jobs(host: &Host) -> Vec<Job> {
         "*:0/5",
         "rate(5 minutes)",
     ));
+    if let Host::Aws { routes, .. } = host {
+        all.push(job(
+            "routes",
+            "bring CloudFront's KeyValueStore up to date (publishes, deactivations, domains)",
+            vec![format!(
+                "edge cloudfront --out /tmp/t8k-edge --kvs-id {routes} --sync"
+            )],
+            "minutely",
+            "rate(1 minute)",
+        ));
+    }
     if backups {
         all.push(job(
             "backup",

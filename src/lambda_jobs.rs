@@ -22,12 +22,12 @@ pub fn started_by_lambda() -> bool {
     runtime && std::env::args_os().len() == 1
 }
 
-/// The job an event names, from the AWS table (its commands use `root` and `logs`).
-fn job_named(event: &Value, root: &str, logs: &str) -> Result<Job> {
+/// The job an event names, from the AWS table for `host`.
+fn job_named(event: &Value, host: &Host) -> Result<Job> {
     let name = event["job"].as_str().ok_or_else(|| {
         anyhow!("the event names no job: send {{\"job\": NAME}} (an EventBridge schedule's input)")
     })?;
-    let all = jobs(&Host::Aws { logs, root });
+    let all = jobs(host);
     let known: Vec<_> = all.iter().map(|j| j.name).collect();
     all.into_iter()
         .find(|j| j.name == name)
@@ -41,7 +41,16 @@ fn run_job(event: &Value) -> Result<Value> {
         .root
         .context("T8K_ROOT is not set: give the function its data root")?;
     let logs = env.edge_logs.unwrap_or_default();
-    let job = job_named(event, &root, &logs)?;
+    let routes = env.routes_store.unwrap_or_default();
+    let host = Host::Aws {
+        logs: &logs,
+        root: &root,
+        routes: &routes,
+    };
+    let job = job_named(event, &host)?;
+    if job.name == "routes" && routes.is_empty() {
+        bail!("T8K_ROUTES_STORE is not set: give the jobs function the KeyValueStore's ARN");
+    }
     let mut done = vec![];
     for command in &job.commands {
         let mut argv = vec!["t8k", "--root", &root, "--json"];
@@ -75,21 +84,30 @@ mod tests {
 
     #[test]
     fn an_event_names_a_job_of_the_table_and_nothing_else() {
-        let rollup = job_named(&json!({"job": "rollup"}), "s3://d", "s3://l/cf/").unwrap();
+        let host = Host::Aws {
+            logs: "s3://l/cf/",
+            root: "s3://d",
+            routes: "arn:aws:cloudfront::1:key-value-store/k",
+        };
+        let rollup = job_named(&json!({"job": "rollup"}), &host).unwrap();
         assert_eq!(rollup.commands, ["analytics rollup"]);
-        let usage = job_named(&json!({"job": "usage"}), "s3://d", "s3://l/cf/").unwrap();
+        let usage = job_named(&json!({"job": "usage"}), &host).unwrap();
         assert_eq!(
             usage.commands[0],
             "usage ingest --format cloudfront s3://l/cf/"
         );
-        let err = job_named(&json!({"job": "tenant delete acme"}), "s3://d", "").unwrap_err();
+        let routes = job_named(&json!({"job": "routes"}), &host).unwrap();
+        assert!(
+            routes.commands[0].ends_with("--kvs-id arn:aws:cloudfront::1:key-value-store/k --sync")
+        );
+        let err = job_named(&json!({"job": "tenant delete acme"}), &host).unwrap_err();
         assert!(
             err.to_string().contains("the jobs are rollup, domains"),
             "{err}"
         );
-        assert!(job_named(&json!({}), "s3://d", "").is_err());
+        assert!(job_named(&json!({}), &host).is_err());
         assert!(
-            job_named(&json!({"job": "certs"}), "s3://d", "").is_err(),
+            job_named(&json!({"job": "certs"}), &host).is_err(),
             "ACM renews CloudFront's certificates"
         );
     }

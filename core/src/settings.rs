@@ -93,10 +93,15 @@ pub struct Env {
     /// `T8K_EDGE_LOGS`: where the scheduled usage job reads the edge's logs on AWS
     /// (`s3://logs-bucket/cloudfront/`).
     pub edge_logs: Option<String>,
+    /// `T8K_ROUTES_STORE`: the CloudFront KeyValueStore the AWS `routes` job keeps current.
+    pub routes_store: Option<String>,
+    /// `T8K_KVS_ENDPOINT`: a KeyValueStore endpoint used as given (a stand-in); unset, the
+    /// service's own.
+    pub kvs_endpoint: Option<String>,
 }
 
 /// Every variable [`Env::from_process`] reads.
-pub const ENV_VARS: [&str; 29] = [
+pub const ENV_VARS: [&str; 31] = [
     "ENABLE_MULTI_TENANT",
     "MAX_TENANTS",
     "PUBLIC_ENABLE_MULTI_TENANT",
@@ -126,6 +131,8 @@ pub const ENV_VARS: [&str; 29] = [
     "BUILD_WEBHOOK_DEBOUNCE_SECS",
     "T8K_THEMES",
     "T8K_EDGE_LOGS",
+    "T8K_ROUTES_STORE",
+    "T8K_KVS_ENDPOINT",
 ];
 
 /// Read besides [`ENV_VARS`]: the log filter, and `HOME` for the default cache folder.
@@ -258,6 +265,8 @@ impl Env {
             build_webhook: crate::trigger::Webhook::parse(get)?,
             themes: get("T8K_THEMES").map(PathBuf::from),
             edge_logs: get("T8K_EDGE_LOGS").map(str::to_owned),
+            routes_store: get("T8K_ROUTES_STORE").map(str::to_owned),
+            kvs_endpoint: get("T8K_KVS_ENDPOINT").map(str::to_owned),
             dns_servers: match get("T8K_DNS_SERVERS") {
                 None => vec![],
                 Some(v) => v

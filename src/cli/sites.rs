@@ -236,7 +236,7 @@ pub enum EdgeCmd {
     /// tenant's live prefix in the bundle bucket, and the KeyValueStore import file (host →
     /// deploy) it reads.
     #[command(
-        after_help = "Example:\n  t8k edge cloudfront --out edge/ --kvs-id $KVS_ARN\n  # then, as the README shows: aws cloudfront-keyvaluestore put-key … or import edge/kvs.json"
+        after_help = "Example:\n  t8k edge cloudfront --out edge/ --kvs-id $KVS_ARN          # function.js and kvs.json\n  t8k edge cloudfront --out edge/ --kvs-id $KVS_ARN --sync   # and update the store"
     )]
     Cloudfront {
         #[command(flatten)]
@@ -244,6 +244,10 @@ pub enum EdgeCmd {
         /// The KeyValueStore's ARN or id the function reads.
         #[arg(long, value_name = "ARN", default_value = "KVS_ARN")]
         kvs_id: String,
+        /// Also make the KeyValueStore (`--kvs-id`, an ARN) hold exactly these rows: only the
+        /// changed rows are sent (the AWS stack's `routes` job runs this every minute).
+        #[arg(long, conflicts_with = "watch")]
+        sync: bool,
     },
 }
 

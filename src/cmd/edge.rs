@@ -34,6 +34,12 @@ pub fn run(inst: &Installation, cmd: EdgeCmd, json: bool) -> Result<()> {
     let table = Table::read(inst, bundles, &mut cache)?;
     let files = render(&table)?;
     let changed = edge::write(&out, &files)?;
+    if let EdgeCmd::Cloudfront {
+        kvs_id, sync: true, ..
+    } = &cmd
+    {
+        return sync_store(inst, &table, kvs_id, json);
+    }
     report(&table, &out, &files, json);
     if common.watch {
         // The server may be running the configuration this run just replaced.
@@ -99,6 +105,24 @@ fn render(cmd: &EdgeCmd, table: &Table, out: &Path, bundles: &dyn Store) -> Resu
         }
         EdgeCmd::Cloudfront { kvs_id, .. } => cloudfront::render(table, kvs_id),
     })
+}
+
+/// `--sync`: the KeyValueStore gets the rows that changed.
+fn sync_store(inst: &Installation, table: &Table, arn: &str, json: bool) -> Result<()> {
+    if !arn.starts_with("arn:") {
+        return Err(UsageError(format!(
+            "--sync needs the KeyValueStore's ARN as --kvs-id (got {arn:?}); the stack's RoutesStore output"
+        ))
+        .into());
+    }
+    let done = edge::kvs_sync::sync(&inst.env, arn, cloudfront::rows(table))?;
+    output::emit(json, &done, || {
+        println!(
+            "KeyValueStore {arn}: {} put, {} deleted, {} unchanged.",
+            done.put, done.deleted, done.unchanged
+        );
+    });
+    Ok(())
 }
 
 /// The folder of a local bundle store, which holds `sites/` (a web server reads it directly).

@@ -17,6 +17,21 @@ pub const FUNCTION: &str = include_str!("cloudfront.js");
 const MAX_KEY: usize = 512;
 
 pub fn render(table: &Table, kvs_id: &str) -> Vec<Output> {
+    let data: Vec<_> = rows(table)
+        .into_iter()
+        .map(|(key, value)| json!({"key": key, "value": value}))
+        .collect();
+    let kvs =
+        serde_json::to_string_pretty(&json!({ "data": data })).expect("JSON values serialise");
+    let id = kvs_id.replace(['\'', '\\', '\n'], "");
+    vec![
+        Output::text("function.js", FUNCTION.replace("__KVS_ID__", &id)),
+        Output::text("kvs.json", kvs + "\n"),
+    ]
+}
+
+/// The KeyValueStore's rows (key, value), as `kvs.json` lists them and `--sync` puts them.
+pub fn rows(table: &Table) -> Vec<(String, String)> {
     let mut data: Vec<_> = table
         .routes
         .iter()
@@ -36,22 +51,19 @@ pub fn render(table: &Table, kvs_id: &str) -> Vec<Output> {
                 if moved { "r" } else { "" },
                 if route.hsts { "h" } else { "" }
             );
-            json!({"key": host, "value": format!("{active}{flag} {}{until}", Table::prefix(route))})
+            (
+                host.clone(),
+                format!("{active}{flag} {}{until}", Table::prefix(route)),
+            )
         })
         .collect();
     for (host, redirects) in &table.redirects {
         for r in redirects.iter() {
             let key = format!("{host}{}", r.from);
             if key.len() <= MAX_KEY {
-                data.push(json!({"key": key, "value": r.to}));
+                data.push((key, r.to.clone()));
             }
         }
     }
-    let kvs =
-        serde_json::to_string_pretty(&json!({ "data": data })).expect("JSON values serialise");
-    let id = kvs_id.replace(['\'', '\\', '\n'], "");
-    vec![
-        Output::text("function.js", FUNCTION.replace("__KVS_ID__", &id)),
-        Output::text("kvs.json", kvs + "\n"),
-    ]
+    data
 }

@@ -5,6 +5,7 @@
 
 pub mod caddy;
 pub mod cloudfront;
+pub mod kvs_sync;
 pub mod nginx;
 
 use std::collections::HashMap;

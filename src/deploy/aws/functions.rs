@@ -148,6 +148,11 @@ fn other_statements(unit: Unit) -> Vec<Value> {
                 "Sid": "EdgeLogs", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
                 "Resource": [att("LogsBucket", "Arn"), sub("${LogsBucket.Arn}/cloudfront/*")]
             }));
+            out.push(json!({
+                "Sid": "Routes", "Effect": "Allow",
+                "Action": ["cloudfront-keyvaluestore:DescribeKeyValueStore", "cloudfront-keyvaluestore:ListKeys", "cloudfront-keyvaluestore:UpdateKeys"],
+                "Resource": sub("${Routes.Arn}")
+            }));
             out.push(dead_letters("JobsDeadLetters"));
         }
         _ => {}
@@ -178,7 +183,10 @@ fn environment(unit: Unit) -> Value {
     }
     match unit {
         Unit::Http(Function::Content) => vars["T8K_DECODE_BUDGET"] = json!("402653184"),
-        Unit::Jobs => vars["T8K_EDGE_LOGS"] = sub("s3://${LogsBucket}/cloudfront/"),
+        Unit::Jobs => {
+            vars["T8K_EDGE_LOGS"] = sub("s3://${LogsBucket}/cloudfront/");
+            vars["T8K_ROUTES_STORE"] = sub("${Routes.Arn}");
+        }
         _ => {}
     }
     json!({"Variables": vars})
@@ -267,7 +275,11 @@ fn schedules(out: &mut Map<String, Value>) {
         "Build",
         json!({}),
     );
-    for job in crate::jobs::jobs(&crate::jobs::Host::Aws { logs: "", root: "" }) {
+    for job in crate::jobs::jobs(&crate::jobs::Host::Aws {
+        logs: "",
+        root: "",
+        routes: "",
+    }) {
         let mut c = job.name.chars();
         let id = c
             .next()
