@@ -70,60 +70,26 @@ impl Unit {
     /// What it may do, as (operation, key patterns). Each function may touch any tenant's
     /// keys of a kind (IAM cannot tell which tenant a request is for; the code checks the
     /// `Host` and the session), but only the kinds its code uses.
+    #[rustfmt::skip]
     pub fn grants(self) -> &'static [(Op, &'static [&'static str])] {
         use Function as F;
         use Op::*;
         match self {
             Unit::Http(F::Auth) => &[
-                (
-                    Read,
-                    &[INSTALLATION, ENTRIES, HOSTS, ENV, SITE_DB, CHALLENGES],
-                ),
+                (Read, &[INSTALLATION, ENTRIES, HOSTS, ENV, SITE_DB, CHALLENGES]),
                 // Sessions end by a bump in the user's row (or env.json for the built-ins),
                 // and a write to site.db queues a build.
                 (Write, &[ENV, SITE_DB, BUILDS]),
             ],
             Unit::Http(F::Register) => &[
-                (
-                    Read,
-                    &[
-                        INSTALLATION,
-                        ENTRIES,
-                        HOSTS,
-                        SECRETS,
-                        SLOTS_NEXT,
-                        PENDING,
-                        ROUTES,
-                    ],
-                ),
+                (Read, &[INSTALLATION, ENTRIES, HOSTS, SECRETS, SLOTS_NEXT, PENDING, ROUTES]),
                 // A new tenant's keys are checked to be empty: nothing of a deleted namesake
                 // may reach it.
                 (Read, &[SITE_DB, BUILDS, LEASES, BUILD_META]),
-                (
-                    Write,
-                    &[
-                        INSTALLATION,
-                        ENTRIES,
-                        HOSTS,
-                        SLOTS_NEXT,
-                        SLOTS,
-                        PENDING,
-                        OUTBOX,
-                    ],
-                ),
+                (Write, &[INSTALLATION, ENTRIES, HOSTS, SLOTS_NEXT, SLOTS, PENDING, OUTBOX]),
                 (Write, &[ENV, SITE_DB, BUILDS]),
                 (Delete, &[PENDING]),
-                (
-                    List,
-                    &[
-                        BUILD_DIRS,
-                        CONFIG_DIRS,
-                        DB_DIRS,
-                        EVENT_DIRS,
-                        MEDIA_DIRS,
-                        SITE_DIRS,
-                    ],
-                ),
+                (List, &[BUILD_DIRS, CONFIG_DIRS, DB_DIRS, EVENT_DIRS, MEDIA_DIRS, SITE_DIRS]),
                 (List, &[STATS_DIRS]),
             ],
             Unit::Http(F::Quota) => &[
@@ -131,74 +97,24 @@ impl Unit {
                 (List, &[DB_DIRS, MEDIA_DIRS]),
             ],
             Unit::Http(F::Content) => &[
-                (
-                    Read,
-                    &[
-                        INSTALLATION,
-                        ENTRIES,
-                        ENV,
-                        SITE_DB,
-                        ANALYTICS_DB,
-                        MEDIA,
-                        IMAGE_INDEX,
-                    ],
-                ),
+                (Read, &[INSTALLATION, ENTRIES, ENV, SITE_DB, ANALYTICS_DB, MEDIA, IMAGE_INDEX]),
                 (Read, &[BUILDS, LIVE]),
                 (Write, &[SITE_DB, MEDIA, BUILDS]),
                 (Delete, &[MEDIA]),
                 (List, &[DB_DIRS, MEDIA_DIRS]),
             ],
             Unit::Http(F::Users) => &[
-                (
-                    Read,
-                    &[
-                        INSTALLATION,
-                        ENTRIES,
-                        HOSTS,
-                        SECRETS,
-                        ENV,
-                        SITE_DB,
-                        ROUTES,
-                        CERTS,
-                    ],
-                ),
+                (Read, &[INSTALLATION, ENTRIES, HOSTS, SECRETS, ENV, SITE_DB, ROUTES, CERTS]),
                 (Read, &[BACKUP_STATUS]),
-                (
-                    Write,
-                    &[INSTALLATION, ENTRIES, HOSTS, SITE_DB, BACKUP_STATUS],
-                ),
+                (Write, &[INSTALLATION, ENTRIES, HOSTS, SITE_DB, BACKUP_STATUS]),
                 (Delete, &[HOSTS, CERTS]),
                 (List, &[NOTICES]),
             ],
             Unit::Http(F::Admin) => &[
-                (
-                    Read,
-                    &[
-                        INSTALLATION,
-                        ENTRIES,
-                        HOSTS,
-                        SECRETS,
-                        ENV,
-                        SITE_DB,
-                        ANALYTICS_DB,
-                    ],
-                ),
+                (Read, &[INSTALLATION, ENTRIES, HOSTS, SECRETS, ENV, SITE_DB, ANALYTICS_DB]),
                 (Read, &[NOTICE, BUILDS, ROUTES, LIVE, STATS, IMAGE_INDEX]),
-                (
-                    Write,
-                    &[INSTALLATION, ENTRIES, SECRETS, ENV, NOTICE, OUTBOX, BUILDS],
-                ),
-                (
-                    List,
-                    &[
-                        CONFIG_DIRS,
-                        PENDING_DIR,
-                        ENTRIES_DIR,
-                        DB_DIRS,
-                        MEDIA_DIRS,
-                        NOTICES,
-                    ],
-                ),
+                (Write, &[INSTALLATION, ENTRIES, SECRETS, ENV, NOTICE, OUTBOX, BUILDS]),
+                (List, &[CONFIG_DIRS, PENDING_DIR, ENTRIES_DIR, DB_DIRS, MEDIA_DIRS, NOTICES]),
                 (List, &[QUEUE_DIR, ROLLOUTS, DEPLOYS]),
             ],
             Unit::Http(F::Beacon) => &[
@@ -207,26 +123,15 @@ impl Unit {
                 (Write, &[SALTS, EVENTS]),
             ],
             Unit::Build => &[
-                (
-                    Read,
-                    &[
-                        INSTALLATION,
-                        ENTRIES,
-                        ENV,
-                        SITE_DB,
-                        MEDIA,
-                        IMAGE_INDEX,
-                        NOTICE,
-                    ],
-                ),
+                (Read, &[INSTALLATION, ENTRIES, ENV, SITE_DB, MEDIA, IMAGE_INDEX, NOTICE]),
                 (Read, &[BUILDS, LEASES, ROUTES, LIVE, THEMES]),
                 // Bundles go to `sites/` of the data root (the bucket CloudFront serves).
                 (Write, &[LEASES, ROUTES, SITES, IMAGES]),
                 (Delete, &[BUILDS]),
                 (List, &[ENTRIES_DIR, NOTICES, QUEUE_DIR, SHARED_DIR]),
             ],
-            // The operator's scheduled commands (rollup, domain checks and certificates,
-            // backups, usage): the same reach as `t8k` on the one-box install's timers.
+            // The operator's scheduled commands (rollup, domain checks, backups, usage,
+            // routes): the same reach as `t8k` on the one-box install's timers.
             Unit::Jobs => &[
                 (Read, &["*"]),
                 (Write, &["*"]),
