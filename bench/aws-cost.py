@@ -3,7 +3,8 @@
 prices: what 1,000 tenants with 10,000 page views each cost.
 
     bench/aws-cost.py --template deploy/aws/template.json --beacon-ms MS --login-ms MS \
-        --build-ms MS --rollup-ms MS --page-bytes N --asset-bytes N [--tenants N] [--views N]
+        --api-ms MS --build-ms MS --rollup-ms MS --page-bytes N --asset-bytes N \
+        --asset-count N [--tenants N] [--views N]
 
 The measured inputs come from scripts/bench-functions.sh (warm invocation times under the
 Lambda runtime harness, a tenant's full build, a rollup, a page's and the theme's compressed
@@ -42,10 +43,11 @@ def memory_of(template, name):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--template", default="deploy/aws/template.json")
-    for m in ["beacon-ms", "login-ms", "build-ms", "rollup-ms"]:
+    for m in ["beacon-ms", "login-ms", "api-ms", "build-ms", "rollup-ms"]:
         p.add_argument("--" + m, type=float, required=True)
     p.add_argument("--page-bytes", type=float, required=True, help="a page's HTML, compressed")
-    p.add_argument("--asset-bytes", type=float, required=True, help="the theme's CSS and JS, compressed")
+    p.add_argument("--asset-bytes", type=float, required=True, help="the theme's CSS and JS a page links, compressed")
+    p.add_argument("--asset-count", type=int, required=True, help="how many assets a page links")
     p.add_argument("--data-gb", type=float, default=0.05, help="a tenant's data root (databases, media), GB")
     p.add_argument("--tenants", type=int, default=1000)
     p.add_argument("--views", type=int, default=10_000, help="page views per tenant a month")
@@ -60,7 +62,7 @@ def main():
     mem = {n: memory_of(t, n) / 1024 for n in ["beacon", "auth", "content", "build", "jobs"]}
 
     views = a.tenants * a.views
-    cf_requests = views * (1 + 2 * a.asset_share) + views          # pages (+ CSS, JS) + beacons
+    cf_requests = views * (1 + a.asset_count * a.asset_share) + views   # pages (+ assets) + beacons
     lines = []
     def add(what, qty, unit, cost):
         lines.append((what, qty, unit, cost))
@@ -80,7 +82,9 @@ def main():
     invocations = {
         "beacon": (views, a.beacon_ms, mem["beacon"]),
         "auth (logins)": (a.tenants * a.logins, a.login_ms, mem["auth"]),
-        "content and the rest": (a.tenants * a.api_calls, a.beacon_ms * 3, mem["content"]),
+        # Other editor and admin calls, at the measured time of one (GET /api/quota), billed
+        # at the content function's memory (the largest of them).
+        "content and the rest": (a.tenants * a.api_calls, a.api_ms, mem["content"]),
         "build": (a.tenants * a.edits, a.build_ms, mem["build"]),
         "jobs (rollup every 10 min)": (4320, a.rollup_ms * a.tenants, mem["jobs"]),
     }
@@ -104,8 +108,8 @@ def main():
     for what, qty, unit, cost in lines:
         print(f"{what:42} {qty:>12,.0f} {unit:5} {cost:>9.2f}")
     print(f"{'total':42} {'':>18} {total:>9.2f}   ({total / a.tenants:.3f} per tenant)")
-    print(f"measured: beacon {a.beacon_ms} ms, login {a.login_ms} ms, build {a.build_ms} ms, rollup {a.rollup_ms} ms a tenant, "
-          f"page {a.page_bytes:.0f} B, assets {a.asset_bytes:.0f} B; memory from the template: "
+    print(f"measured: beacon {a.beacon_ms} ms, login {a.login_ms} ms, API call {a.api_ms} ms, build {a.build_ms} ms, rollup {a.rollup_ms} ms a tenant, "
+          f"page {a.page_bytes:.0f} B, {a.asset_count} assets {a.asset_bytes:.0f} B; memory from the template: "
           + ", ".join(f"{k} {v * 1024:.0f} MB" for k, v in mem.items()))
     print(f"assumed: {a.edits} edits, {a.logins} logins, {a.api_calls} API calls per tenant; "
           f"{a.asset_share:.0%} of views fetch the assets; {a.hit_ratio:.0%} cache hits; {a.data_gb} GB a tenant")

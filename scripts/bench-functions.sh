@@ -109,7 +109,7 @@ for row in "t8k-auth|auth|POST /api/auth/login|$WORK/login.json|application/json
     python3 bench/lambda-cold-start.py "$BIN/$bin" "$R" acme.example.com "$2" 10 | grep RESULT)
   WARM[$name]=$(echo "$r" | field warm_median)
   printf '%-12s %-28s configured %5s MB  peak %6.1f MiB  cold %s ms  warm median %s ms  (status %s)\n' "$bin" "$req" \
-    "$(configured "$name")" "$(echo "$r" | field peak_kib | awk '{print $1/1024}')" "$(echo "$r" | field median)" \
+    "$(configured "$name")" "$(echo "$r" | field peak_kib | awk '{print $1/1024}')" "$(echo "$r" | field ' median')" \
     "${WARM[$name]}" "$(echo "$r" | field status)"
 done
 
@@ -117,13 +117,16 @@ echo
 echo "== A month on AWS: 1,000 tenants x 10,000 page views (bench/aws-cost.py)"
 start=$(date +%s%N); "$BIN/t8k" --root "$R" build acme >/dev/null; build_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 start=$(date +%s%N); "$BIN/t8k" --root "$R" analytics rollup >/dev/null; rollup_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-read -r page_bytes asset_bytes < <(python3 - "$R/build/acme" <<'PY'
-import gzip, pathlib, sys
-site = pathlib.Path(sys.argv[1])
-pages = [gzip.compress(p.read_bytes()) for p in site.rglob("index.html")]
-assets = [gzip.compress(p.read_bytes()) for p in site.rglob("*") if p.suffix in (".css", ".js")]
-print(sum(map(len, pages)) // max(1, len(pages)), sum(map(len, assets)))
+# A page's HTML and the theme's assets it links (shared by every site), as CloudFront
+# sends them (gzip).
+read -r page_bytes asset_bytes asset_count < <(python3 - "$R/build" <<'PY'
+import gzip, pathlib, re, sys
+build = pathlib.Path(sys.argv[1])
+pages = [p.read_bytes() for p in (build / "acme").rglob("index.html")]
+linked = sorted({m for p in pages for m in re.findall(rb"/_t8k/assets/([\w.-]+)", p)})
+assets = [gzip.compress((build / "_shared/assets" / a.decode()).read_bytes()) for a in linked]
+print(sum(len(gzip.compress(p)) for p in pages) // max(1, len(pages)), sum(map(len, assets)), len(assets))
 PY
 )
-python3 bench/aws-cost.py --beacon-ms "${WARM[beacon]}" --login-ms "${WARM[auth]}" --build-ms "$build_ms" \
-  --rollup-ms "$rollup_ms" --page-bytes "$page_bytes" --asset-bytes "$asset_bytes"
+python3 bench/aws-cost.py --beacon-ms "${WARM[beacon]}" --login-ms "${WARM[auth]}" --api-ms "${WARM[quota]}" --build-ms "$build_ms" \
+  --rollup-ms "$rollup_ms" --page-bytes "$page_bytes" --asset-bytes "$asset_bytes" --asset-count "$asset_count"
