@@ -88,9 +88,11 @@ impl Unit {
                 (Read, &[SITE_DB, BUILDS, LEASES, BUILD_META]),
                 (Write, &[INSTALLATION, ENTRIES, HOSTS, SLOTS_NEXT, SLOTS, PENDING, OUTBOX]),
                 (Write, &[ENV, SITE_DB, BUILDS]),
-                (Delete, &[PENDING]),
+                // A place is given back when a creation fails; the places are listed when
+                // the installation is nearly full.
+                (Delete, &[PENDING, SLOTS]),
                 (List, &[BUILD_DIRS, CONFIG_DIRS, DB_DIRS, EVENT_DIRS, MEDIA_DIRS, SITE_DIRS]),
-                (List, &[STATS_DIRS]),
+                (List, &[STATS_DIRS, SLOTS_DIR]),
             ],
             Unit::Http(F::Quota) => &[
                 (Read, &[INSTALLATION, ENTRIES, ENV, SITE_DB, BANDWIDTH]),
@@ -159,6 +161,7 @@ const SECRETS: &str = "config/t8k/secrets.json";
 const SALTS: &str = "config/t8k/analytics-salts.json";
 const SLOTS_NEXT: &str = "config/t8k/slots-next.json";
 const SLOTS: &str = "config/t8k/slots/*";
+const SLOTS_DIR: &str = "config/t8k/slots/";
 const PENDING: &str = "config/t8k/pending/*";
 const PENDING_DIR: &str = "config/t8k/pending/";
 const ENV: &str = "config/*/env.json";

@@ -4,7 +4,7 @@
 //! that its role does not allow fails here, not as an AccessDenied in production.
 
 use super::*;
-use t8k_functions::iam::{Unit, matches};
+use t8k_functions::iam::{Op, Unit, matches};
 
 /// A small PNG, as a camera or an editor would upload.
 fn png(side: u32) -> Vec<u8> {
@@ -297,6 +297,26 @@ async fn operator_journey(api: &Api) {
     );
 }
 
+/// Grants a run of the journeys may leave unused, and why: the code takes that path or
+/// another by chance.
+const SOMETIMES: [(Op, &str, &str); 3] = [
+    (
+        Op::Write,
+        "config/t8k/slots-next.json",
+        "a sign-up raises the high-water mark only when its place is the one at the mark; a claim may take a random free place instead",
+    ),
+    (
+        Op::Delete,
+        "config/t8k/slots/*",
+        "a place is given back only when the tenant's creation fails after claiming it",
+    ),
+    (
+        Op::List,
+        "config/t8k/slots/",
+        "the places are listed only when the installation is nearly full",
+    ),
+];
+
 /// The Lambda builder's work on what the journeys queued: builds and publishes each tenant
 /// into the data root (its bundle store on AWS), as `t8k-build` does.
 fn builder_journey(api: &Api) -> recorder::Log {
@@ -361,7 +381,8 @@ async fn each_function_is_granted_exactly_the_requests_its_code_makes() {
         }
         for (op, patterns) in unit.grants() {
             for p in patterns.iter() {
-                if !seen.iter().any(|(o, k)| o == op && matches(p, k)) {
+                let sometimes = SOMETIMES.iter().any(|(o, key, _)| o == op && key == p);
+                if !sometimes && !seen.iter().any(|(o, k)| o == op && matches(p, k)) {
                     problems.push(format!(
                         "{}: {op:?} {p} is granted but never used",
                         unit.binary()
