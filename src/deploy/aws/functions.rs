@@ -29,7 +29,7 @@ pub fn sizing(unit: Unit) -> Sizing {
         Unit::Http(Function::Auth | Function::Register | Function::Users) => s(
             512,
             15,
-            "Argon2id (19 MiB, t=2) per login, sign-up or new user: a login measured 29 ms and 35 MiB peak on a full core; 512 MB is 0.29 vCPU, so about 100 ms",
+            "Argon2id (19 MiB, t=2) per login, sign-up or new user: a login measured 28 ms and 35–54 MiB peak on a full core; 512 MB is 0.29 vCPU, so about 100 ms",
         ),
         Unit::Http(Function::Content) => s(
             1024,
