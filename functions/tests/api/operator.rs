@@ -143,7 +143,7 @@ async fn an_internal_error_shows_the_client_a_request_id_and_nothing_inside() {
 }
 
 /// Logs the operator in with `key`; the answer and the `Cookie` value of the session.
-async fn operator_login(api: &Api, key: &str) -> (Answer, String) {
+pub(super) async fn operator_login(api: &Api, key: &str) -> (Answer, String) {
     let a = api
         .send(
             Method::POST,

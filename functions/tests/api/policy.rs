@@ -236,15 +236,7 @@ async fn signup_journey(api: &Api) {
 
 async fn operator_journey(api: &Api) {
     let key = api.inst().rotate_admin_key().unwrap();
-    let login = api
-        .send(
-            Method::POST,
-            MAIN,
-            "/admin/login",
-            Auth::None,
-            json!({"key": key}),
-        )
-        .await;
+    let (login, _) = super::operator::operator_login(api, &key).await;
     ok(&login, "operator login");
     let op = Auth::Bearer(&key);
     for path in [
