@@ -101,8 +101,10 @@ pub fn files(p: &Plan) -> Vec<Output> {
 }
 
 fn jobs(p: &Plan) -> Vec<Job> {
-    let (log, sites) = (p.access_log.display(), p.sites.display());
-    let (access_log, sites) = (log.to_string(), sites.to_string());
+    let (access_log, sites) = (
+        p.access_log.display().to_string(),
+        p.sites.display().to_string(),
+    );
     crate::jobs::jobs(&Host::OneBox {
         access_log: &access_log,
         sites: &sites,

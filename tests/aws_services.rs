@@ -268,22 +268,7 @@ fn the_smtp_password_comes_from_parameter_store_never_the_template() {
     root.create("acme").ok();
     let logins = root.dir.path().join("logins.jsonl");
     let (mut server, port) = smtp_with_login(&logins);
-    let port = port.to_string();
-    root.run(&[
-        "config",
-        "smtp",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--tls",
-        "none",
-        "--username",
-        "mailer",
-        "--from",
-        "ops@example.com",
-    ])
-    .ok();
+    root.use_smtp_as(port, Some("mailer"));
     let notice = |parameter: &str| {
         let mut c = root.cmd(&[
             "notice",

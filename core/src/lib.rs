@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod atomic;
+pub mod aws;
 pub mod backup;
 pub mod bandwidth;
 pub mod cas;

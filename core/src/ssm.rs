@@ -9,32 +9,20 @@ use crate::settings::Env;
 /// Reads a SecureString parameter, decrypted. Blocking: it runs on a thread and runtime of its
 /// own, so it may be called from anywhere (the CLI, or a function's async start-up).
 pub fn read_parameter(env: &Env, name: &str) -> Result<String> {
-    let named = name.to_owned();
-    let (name, region) = (name.to_owned(), env.aws_region.clone());
-    let read = move || -> std::result::Result<Option<String>, String> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        rt.block_on(async {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(r) = region {
-                loader = loader.region(aws_sdk_ssm::config::Region::new(r));
-            }
-            let client = aws_sdk_ssm::Client::new(&loader.load().await);
-            let got = client
-                .get_parameter()
-                .name(&name)
-                .with_decryption(true)
-                .send()
-                .await
-                .map_err(|e| aws_sdk_ssm::error::DisplayErrorContext(e).to_string())?;
-            Ok(got.parameter.and_then(|p| p.value))
-        })
-    };
-    let answer = std::thread::spawn(read)
-        .join()
-        .map_err(|_| Error::invalid("T8K_SMTP_PASSWORD_PARAMETER", "the reader stopped"))?;
+    let (named, region) = (name.to_owned(), env.aws_region.clone());
+    let name = named.clone();
+    let answer = crate::aws::run_apart(async move {
+        let client = aws_sdk_ssm::Client::new(&crate::aws::sdk_config(region, None).await);
+        let got = client
+            .get_parameter()
+            .name(&name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_ssm::error::DisplayErrorContext(e).to_string())?;
+        Ok(got.parameter.and_then(|p| p.value))
+    })
+    .unwrap_or_else(|e| Err(e.to_string()));
     match answer {
         Ok(Some(value)) => Ok(value),
         Ok(None) => Err(Error::invalid(

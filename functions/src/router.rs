@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodFilter, MethodRouter, any, on};
+use axum::routing::{MethodFilter, MethodRouter, any, get, on};
 
 use crate::guard::Access;
 use crate::state::Shared;
@@ -52,14 +52,23 @@ impl Function {
         }
     }
 
-    /// Paths outside `/api` it serves (as `/api`'s are, from the route table).
-    pub fn extra_paths(self) -> Vec<&'static str> {
+    /// Its GET routes outside `/api` (those under it are the route table's): where an ACME CA
+    /// looks (RFC 8555 §8.3), and the browser admin.
+    fn extra_routes(self) -> Vec<(&'static str, MethodRouter<Shared>)> {
         match self {
-            Function::Auth => std::iter::once(ACME_CHALLENGE)
-                .chain(admin_ui::ROUTES)
+            Function::Auth => std::iter::once((ACME_CHALLENGE, get(edge::challenge)))
+                .chain(admin_ui::ROUTES.map(|path| (path, get(admin_ui::serve))))
                 .collect(),
             _ => vec![],
         }
+    }
+
+    /// The paths of [`Function::extra_routes`].
+    pub fn extra_paths(self) -> Vec<&'static str> {
+        self.extra_routes()
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect()
     }
 
     /// The function's routes, at their public paths (`/api` + the table's path).
@@ -70,14 +79,9 @@ impl Function {
             .fold(Router::new(), |r, (e, handler)| {
                 r.route(&format!("/api{}", e.path), handler)
             });
-        match self {
-            // Outside /api: where an ACME CA looks (RFC 8555 §8.3), and the browser admin.
-            Function::Auth => admin_ui::ROUTES.into_iter().fold(
-                routes.route(ACME_CHALLENGE, axum::routing::get(edge::challenge)),
-                |r, path| r.route(path, axum::routing::get(admin_ui::serve)),
-            ),
-            _ => routes,
-        }
+        self.extra_routes()
+            .into_iter()
+            .fold(routes, |r, (path, handler)| r.route(path, handler))
     }
 }
 

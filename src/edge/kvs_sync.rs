@@ -51,11 +51,7 @@ impl ResolveEndpoint for Fixed {
 }
 
 async fn client(env: &Env) -> kvs::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    loader = loader.region(kvs::config::Region::new(
-        env.aws_region.clone().unwrap_or_else(|| "us-east-1".into()),
-    ));
-    let shared = loader.load().await;
+    let shared = t8k_core::aws::sdk_config(env.aws_region.clone(), None).await;
     let mut conf = kvs::config::Builder::from(&shared);
     if let Some(url) = &env.kvs_endpoint {
         conf = conf.endpoint_resolver(Fixed(url.clone()));
@@ -138,22 +134,16 @@ async fn pass(
 pub fn sync(env: &Env, arn: &str, want: Vec<(String, String)>) -> Result<Synced> {
     let want: BTreeMap<String, String> = want.into_iter().collect();
     let (env, arn) = (env.clone(), arn.to_owned());
-    let run = move || -> Result<Synced> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        rt.block_on(async {
-            let c = client(&env).await;
-            for _ in 0..ATTEMPTS {
-                if let Some(done) = pass(&c, &arn, &want).await? {
-                    return Ok(done);
-                }
+    t8k_core::aws::run_apart(async move {
+        let c = client(&env).await;
+        for _ in 0..ATTEMPTS {
+            if let Some(done) = pass(&c, &arn, &want).await? {
+                return Ok(done);
             }
-            bail!("the KeyValueStore {arn} kept changing under the sync ({ATTEMPTS} tries); run it again")
-        })
-    };
-    std::thread::spawn(run)
-        .join()
-        .map_err(|_| anyhow!("the KeyValueStore sync stopped"))?
-        .context("syncing the CloudFront KeyValueStore")
+        }
+        bail!(
+            "the KeyValueStore {arn} kept changing under the sync ({ATTEMPTS} tries); run it again"
+        )
+    })?
+    .context("syncing the CloudFront KeyValueStore")
 }

@@ -79,19 +79,16 @@ pub fn verify_link(message: &str) -> Option<String> {
 impl Root {
     /// Sends the installation's mail to an SMTP server on loopback `port` (plain SMTP).
     pub fn use_smtp(&self, port: u16) {
+        self.use_smtp_as(port, None);
+    }
+
+    /// [`Root::use_smtp`], logging in as `username` (the password comes from the
+    /// environment of the command that sends).
+    pub fn use_smtp_as(&self, port: u16, username: Option<&str>) {
         let port = port.to_string();
-        self.run(&[
-            "config",
-            "smtp",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--tls",
-            "none",
-            "--from",
-            "t8k <no-reply@example.com>",
-        ])
-        .ok();
+        let mut args = vec!["config", "smtp", "--host", "127.0.0.1", "--port", &port];
+        args.extend(["--tls", "none", "--from", "t8k <no-reply@example.com>"]);
+        args.extend(username.iter().flat_map(|u| ["--username", u]));
+        self.run(&args).ok();
     }
 }

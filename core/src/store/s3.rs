@@ -80,20 +80,8 @@ impl S3Store {
         let (url, region) = (endpoint_url.clone(), env.aws_region.clone());
         let handle = rt.handle().clone();
         let client = run_on(&handle, async move {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(url) = &url {
-                loader = loader.endpoint_url(url);
-            }
-            if let Some(r) = region {
-                loader = loader.region(aws_sdk_s3::config::Region::new(r));
-            }
-            let shared = loader.load().await;
-            let region = shared
-                .region()
-                .cloned()
-                .unwrap_or_else(|| aws_sdk_s3::config::Region::new("us-east-1"));
+            let shared = crate::aws::sdk_config(region, url).await;
             let conf = aws_sdk_s3::config::Builder::from(&shared)
-                .region(region)
                 .force_path_style(true)
                 .retry_config(
                     aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5),

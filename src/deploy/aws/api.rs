@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use t8k_functions::iam::Unit;
 use t8k_functions::router::{ACME_CHALLENGE, Function, endpoints};
 
-use super::cfn::{att, r, skips, sub};
+use super::cfn::{att, pascal, r, skips, sub};
 use super::functions::logical;
 
 /// API Gateway's spelling of a route path: `{name}` stays, a greedy `{*name}` is `{name+}`.
@@ -42,18 +42,7 @@ pub fn routes() -> Vec<(String, Function)> {
 }
 
 fn route_id(key: &str) -> String {
-    let words = key
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty());
-    let mut id = String::from("Route");
-    for w in words {
-        let mut c = w.chars();
-        if let Some(f) = c.next() {
-            id.push(f.to_ascii_uppercase());
-            id.push_str(&c.as_str().to_ascii_lowercase());
-        }
-    }
-    id
+    format!("Route{}", pascal(key))
 }
 
 pub fn resources(out: &mut Map<String, Value>) {

@@ -35,3 +35,17 @@ pub fn skips(reasons: &[(&str, &str)]) -> Value {
         .collect();
     json!({ "checkov": { "skip": skip } })
 }
+
+/// A logical id from words (`GET /api/pages/{slug+}` → `GetApiPagesSlug`, `auth` → `Auth`):
+/// each run of letters and digits capitalised, everything else dropped.
+pub fn pascal(words: &str) -> String {
+    let mut id = String::new();
+    for w in words.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut c = w.chars();
+        if let Some(first) = c.next() {
+            id.push(first.to_ascii_uppercase());
+            id.push_str(&c.as_str().to_ascii_lowercase());
+        }
+    }
+    id
+}

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use t8k_functions::iam::{Op, Unit};
 use t8k_functions::router::Function;
 
-use super::cfn::{att, nothing, r, skips, sub, when};
+use super::cfn::{att, nothing, pascal, r, skips, sub, when};
 use super::storage::DATA_BUCKET;
 
 pub const BUILD_TIMEOUT: u64 = 300;
@@ -67,11 +67,7 @@ pub fn sizing(unit: Unit) -> Sizing {
 /// The logical name of a unit's resources (`Auth`, `Build`, `Jobs`, …).
 pub fn logical(unit: Unit) -> String {
     let name = unit.binary().trim_start_matches("t8k-");
-    let name = if name == "t8k" { "jobs" } else { name };
-    let mut c = name.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
+    pascal(if name == "t8k" { "jobs" } else { name })
 }
 
 /// Units that send mail, and so read the SMTP password from Parameter Store.
@@ -187,7 +183,7 @@ fn environment(unit: Unit) -> Value {
     let mut vars = json!({"T8K_ROOT": sub(&format!("s3://{DATA_BUCKET}")), "T8K_LOG": "info"});
     if mails(unit) {
         vars["T8K_SMTP_PASSWORD_PARAMETER"] =
-            when("HasSmtp", r("SmtpPasswordParameter"), r("AWS::NoValue"));
+            when("HasSmtp", r("SmtpPasswordParameter"), nothing());
     }
     match unit {
         Unit::Http(Function::Content) => vars["T8K_DECODE_BUDGET"] = json!("402653184"),
@@ -288,11 +284,7 @@ fn schedules(out: &mut Map<String, Value>) {
         root: "",
         routes: "",
     }) {
-        let mut c = job.name.chars();
-        let id = c
-            .next()
-            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-            .unwrap_or_default();
+        let id = pascal(job.name);
         rule(
             format!("{id}Schedule"),
             format!("t8k: {}", job.what),

@@ -65,16 +65,7 @@ impl Deploy {
                 "--smtp-password-parameter {p:?}: give the parameter's name, starting with / (e.g. /t8k/smtp-password), not the password"
             )));
         }
-        let now = time::OffsetDateTime::now_utc();
-        let stamp = format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            now.year(),
-            now.month() as u8,
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
-        );
+        let stamp = t8k_core::timefmt::compact(t8k_core::timefmt::now());
         Ok(Deploy {
             prefix: format!("t8k/{stack}/{}-{stamp}/", env!("CARGO_PKG_VERSION")),
             stack,
