@@ -60,7 +60,7 @@ pub struct Env {
     /// The SMTP password (`T8K_SMTP_PASSWORD`); never stored, never printed.
     pub smtp_password: Option<String>,
     /// Where the SMTP password is kept in AWS Parameter Store (`T8K_SMTP_PASSWORD_PARAMETER`, a
-    /// SecureString's name), read at start when `T8K_SMTP_PASSWORD` is not set.
+    /// SecureString's name), read when a mail first needs it and `T8K_SMTP_PASSWORD` is not set.
     pub smtp_password_parameter: Option<String>,
     /// The backup repository's passphrase (`T8K_BACKUP_PASSPHRASE`); never stored, never printed.
     pub backup_passphrase: Option<String>,

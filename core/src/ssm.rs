@@ -1,13 +1,15 @@
 //! Secrets from AWS Systems Manager Parameter Store. A deployment's template must never hold
 //! the SMTP password, so its functions are given the name of a SecureString parameter
-//! (`T8K_SMTP_PASSWORD_PARAMETER`) and read it once as they start. The endpoint and
+//! (`T8K_SMTP_PASSWORD_PARAMETER`) and read it when they first send mail. The endpoint and
 //! credentials are the SDK's usual ones (`AWS_ENDPOINT_URL`, the function's role).
+
+use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::settings::Env;
 
 /// Reads a SecureString parameter, decrypted. Blocking: it runs on a thread and runtime of its
-/// own, so it may be called from anywhere (the CLI, or a function's async start-up).
+/// own, so it may be called from anywhere, async code included.
 pub fn read_parameter(env: &Env, name: &str) -> Result<String> {
     let (named, region) = (name.to_owned(), env.aws_region.clone());
     let name = named.clone();
@@ -38,15 +40,21 @@ pub fn read_parameter(env: &Env, name: &str) -> Result<String> {
     }
 }
 
-impl Env {
-    /// Fills in the SMTP password from Parameter Store when it is not set but
-    /// `T8K_SMTP_PASSWORD_PARAMETER` names where it is.
-    pub fn resolve_secrets(&mut self) -> Result<()> {
-        if self.smtp_password.is_none()
-            && let Some(name) = self.smtp_password_parameter.clone()
-        {
-            self.smtp_password = Some(read_parameter(self, &name)?);
-        }
-        Ok(())
+/// The SMTP password: `T8K_SMTP_PASSWORD`, else the parameter `T8K_SMTP_PASSWORD_PARAMETER`
+/// names, read the first time a mail needs it and kept for the life of the process. Read
+/// there and not at start, so a command or function that sends no mail never asks Parameter
+/// Store, and a missing parameter stops only the mail.
+pub fn smtp_password(env: &Env) -> Result<Option<String>> {
+    static READ: OnceLock<String> = OnceLock::new();
+    if let Some(password) = &env.smtp_password {
+        return Ok(Some(password.clone()));
     }
+    let Some(name) = &env.smtp_password_parameter else {
+        return Ok(None);
+    };
+    if let Some(read) = READ.get() {
+        return Ok(Some(read.clone()));
+    }
+    let read = read_parameter(env, name)?;
+    Ok(Some(READ.get_or_init(|| read).clone()))
 }

@@ -49,10 +49,9 @@ async fn forwarded_host(mut req: axum::extract::Request) -> axum::extract::Reque
 
 /// Serves `f` until the runtime stops the process.
 pub async fn run(f: Function) -> Result<(), Error> {
-    let mut env = Env::from_process()?;
+    let env = Env::from_process()?;
     let filter = env.log.clone().unwrap_or_else(|| "info".into());
     crate::trace::init(&filter, crate::trace::LogFormat::Json)?;
-    env.resolve_secrets()?;
     let state = Arc::new(AppState::new(installation(env).await?)?);
     let app = function_app(f, state).layer(axum::middleware::map_request(forwarded_host));
     lambda_http::run(app).await

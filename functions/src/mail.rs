@@ -1,6 +1,7 @@
 //! Outgoing mail: over SMTP (lettre) when the installation configures a server (`smtp` in
-//! `config/t8k/tenants.json`, password from `T8K_SMTP_PASSWORD`), else written to the data
-//! root's `outbox/` as a complete `.eml` message and logged, so a local installation works
+//! `config/t8k/tenants.json`; the password from `T8K_SMTP_PASSWORD`, or the Parameter Store
+//! parameter `T8K_SMTP_PASSWORD_PARAMETER` names), else written to the data root's
+//! `outbox/` as a complete `.eml` message and logged, so a local installation works
 //! with no mail server and an operator can still read (or forward) what would have been sent.
 
 use std::time::Duration;
@@ -55,7 +56,7 @@ fn message(from: &str, mail: &Mail) -> ApiResult<Message> {
         .map_err(|e| ApiError::internal(format!("could not compose the email: {e}")))
 }
 
-/// `password`: `T8K_SMTP_PASSWORD`, for a server that wants a login.
+/// `password`: see [`t8k_core::ssm::smtp_password`], for a server that wants a login.
 fn transport(
     cfg: &SmtpConfig,
     password: Option<&str>,
@@ -81,7 +82,14 @@ pub fn send(inst: &Installation, mail: &Mail) -> ApiResult<Sent> {
     match &reg.smtp {
         Some(cfg) => {
             let msg = message(&cfg.from, mail)?;
-            transport(cfg, inst.env.smtp_password.as_deref())
+            let password = t8k_core::ssm::smtp_password(&inst.env).map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_GATEWAY,
+                    "mail_failed",
+                    format!("could not send the email: {e}"),
+                )
+            })?;
+            transport(cfg, password.as_deref())
                 .and_then(|t| t.send(&msg))
                 .map_err(|e| {
                     ApiError::new(

@@ -46,7 +46,6 @@ pub fn open(root: &str, endpoint: Option<&str>) -> Result<Installation> {
     if let Some(url) = endpoint {
         env.s3_endpoint = Some(url.to_owned());
     }
-    env.resolve_secrets()?;
     let store = t8k_core::store::open(root, &env, true)?;
     Ok(Installation::new(store, env))
 }
